@@ -1,0 +1,76 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "hangar",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "hangar", targets: ["hangar"]),
+        .executable(name: "hangar-bench", targets: ["HangarBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "hangar",
+            dependencies: [
+                "HangarEngine",
+                "HangarHandlers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "HangarBenchmark",
+            dependencies: ["HangarMachine"],
+            path: "Benchmarks/HangarBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarEngine",
+            dependencies: ["HangarCore", "HangarHandlers", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarHandlers",
+            dependencies: ["HangarCore", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarMachine",
+            dependencies: [
+                "HangarCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HangarCoreTests",
+            dependencies: ["HangarCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HangarIntegrationTests",
+            dependencies: ["HangarEngine", "HangarHandlers", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

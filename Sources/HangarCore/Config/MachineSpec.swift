@@ -1,0 +1,86 @@
+/// One machine as hangar.yml describes it.
+public struct MachineSpec: Sendable, Hashable, Codable {
+    /// The key under `machines:`.
+    public var name: String
+    /// The boot disk; nil for a pure kernel+initrd machine.
+    public var image: ImageSource?
+    /// Kernel for direct kernel boot.
+    public var kernel: ImageSource?
+    /// Initial ramdisk for direct kernel boot.
+    public var initrd: ImageSource?
+    /// Kernel command line for direct kernel boot.
+    public var append: String?
+    /// Guest memory.
+    public var memory: ByteSize
+    /// Virtual CPUs.
+    public var cpus: Int
+    /// Grow the machine's disk to this size (the image is never changed).
+    public var disk: ByteSize?
+    /// TCP ports forwarded from 127.0.0.1 to the guest.
+    public var ports: [PortForward]
+    /// Host folder (absolute path) made available at /hangar in the guest.
+    public var share: String?
+    /// How to log in.
+    public var ssh: SSHSpec
+    /// Accelerator choice.
+    public var accel: Acceleration
+    /// How long to wait for SSH after starting QEMU.
+    public var bootTimeout: Duration
+
+    /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot timeout.
+    public init(name: String) {
+        self.name = name
+        self.memory = ByteSize(bytes: 0x4000_0000)
+        self.cpus = 2
+        self.ports = []
+        self.ssh = SSHSpec(user: "hangar", identity: nil)
+        self.accel = .auto
+        self.bootTimeout = .seconds(300)
+    }
+}
+
+/// One job: an ordered list of tasks run in one machine.
+public struct JobSpec: Sendable {
+    /// The key under `jobs:`.
+    public var name: String
+    /// The machine the job runs in.
+    public var machine: String
+    /// The whole job's time limit (default 1h).
+    public var timeout: Duration
+    /// The tasks, in order.
+    public var tasks: [TaskSpec]
+    /// Where the job is defined, for messages.
+    public var location: String
+
+    /// A job running `tasks` in `machine`.
+    public init(name: String, machine: String, timeout: Duration, tasks: [TaskSpec], location: String) {
+        self.name = name
+        self.machine = machine
+        self.timeout = timeout
+        self.tasks = tasks
+        self.location = location
+    }
+}
+
+/// One task: a handler and its options, as written.
+public struct TaskSpec: Sendable {
+    /// The handler's name, such as `run` or `collect`.
+    public var handler: String
+    /// The handler's options, checked by the handler.
+    public var options: YAMLValue?
+    /// This task's own time limit.
+    public var timeout: Duration?
+    /// Where the task is written, for messages.
+    public var location: String
+    /// A short title for progress output, such as `run: make check`.
+    public var title: String
+
+    /// A task of `handler` with `options`.
+    public init(handler: String, options: YAMLValue?, timeout: Duration? = nil, location: String, title: String) {
+        self.handler = handler
+        self.options = options
+        self.timeout = timeout
+        self.location = location
+        self.title = title
+    }
+}

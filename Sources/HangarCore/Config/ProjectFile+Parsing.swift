@@ -1,0 +1,175 @@
+import Foundation
+import Yams
+
+extension ProjectFile {
+    /// Reads and validates the hangar.yml at `path`.
+    public static func load(path: String) throws(HangarError) -> ProjectFile {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8) else {
+            throw .usage("config.missing", "cannot read \(path)", hint: "run 'hangar init' to write one, or pass --file")
+        }
+        return try parse(text, path: absolute, displayName: (path as NSString).lastPathComponent)
+    }
+
+    /// Parses hangar.yml text. `displayName` is how errors name the file.
+    public static func parse(_ text: String, path: String, displayName: String) throws(HangarError) -> ProjectFile {
+        let root = try YAMLValue.parse(text, file: displayName)
+        let directory = (path as NSString).deletingLastPathComponent
+        var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
+        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs"]) {
+            switch key {
+            case "name": project.name = try value.string()
+            case "machines":
+                for (name, spec) in try value.entries() {
+                    project.machines.append(try MachineSpec.parse(spec, name: name, directory: directory))
+                }
+            default:
+                for (name, spec) in try value.entries() { project.jobs.append(try JobSpec.parse(spec, name: name)) }
+            }
+        }
+        if project.machines.isEmpty { throw root.error("no machines defined", hint: "add a 'machines:' section; 'hangar init' writes one") }
+        for job in project.jobs where !project.machines.contains(where: { $0.name == job.machine }) {
+            throw .usage("config.unknown-machine", "job '\(job.name)' uses machine '\(job.machine)', which is not defined", at: job.location)
+        }
+        return project
+    }
+}
+
+extension MachineSpec {
+    static let keys = ["image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout"]
+
+    static func parse(_ value: YAMLValue, name: String, directory: String) throws(HangarError) -> MachineSpec {
+        var spec = MachineSpec(name: name)
+        for (key, value) in try value.entries(allowed: keys) {
+            switch key {
+            case "image": spec.image = try ImageSource.parse(value, directory: directory)
+            case "kernel": spec.kernel = try ImageSource.parse(value, directory: directory)
+            case "initrd": spec.initrd = try ImageSource.parse(value, directory: directory)
+            case "append": spec.append = try value.string()
+            case "memory": spec.memory = try value.size()
+            case "cpus":
+                spec.cpus = try value.int()
+                if spec.cpus < 1 { throw value.error("cpus must be at least 1") }
+            case "disk": spec.disk = try value.size()
+            case "ports": spec.ports = try parsePorts(value)
+            case "share": spec.share = resolve(try value.string(), in: directory)
+            case "ssh": spec.ssh = try SSHSpec.parse(value, directory: directory)
+            case "accel":
+                let text = try value.string()
+                guard let accel = Acceleration(rawValue: text) else {
+                    throw value.error("unknown accel '\(text)'\(Suggestion.phrase(for: text, in: Acceleration.allCases.map(\.rawValue)))")
+                }
+                spec.accel = accel
+            default: spec.bootTimeout = try value.duration()
+            }
+        }
+        if spec.image == nil && spec.kernel == nil {
+            throw value.error("machine '\(name)' has no 'image:' and no 'kernel:'", hint: "give an image URL or file, or a kernel and initrd")
+        }
+        if spec.kernel == nil && (spec.initrd != nil || spec.append != nil) {
+            throw value.error("'initrd:' and 'append:' need 'kernel:'")
+        }
+        return spec
+    }
+
+    private static func parsePorts(_ value: YAMLValue) throws(HangarError) -> [PortForward] {
+        var ports: [PortForward] = []
+        for item in try value.items() {
+            let text = try item.string()
+            guard let port = PortForward(parsing: text) else {
+                throw item.error("'\(text)' is not a port forward", hint: "write HOST:GUEST such as \"8080:80\"; host 0 picks a free port")
+            }
+            ports.append(port)
+        }
+        return ports
+    }
+}
+
+extension SSHSpec {
+    static func parse(_ value: YAMLValue, directory: String) throws(HangarError) -> SSHSpec {
+        var spec = SSHSpec(user: "hangar", identity: nil)
+        var userGiven = false
+        for (key, value) in try value.entries(allowed: ["user", "identity"]) {
+            if key == "user" {
+                spec.user = try value.string()
+                userGiven = true
+            } else {
+                spec.identity = resolve(try value.string(), in: directory)
+            }
+        }
+        // Images with a baked-in key usually log in as root; cloud-init ones get Hangar's user.
+        if spec.identity != nil && !userGiven { spec.user = "root" }
+        return spec
+    }
+}
+
+extension ImageSource {
+    /// `https://…`, `./file`, `{url: …, sha256: …}` or `{file: …}`.
+    static func parse(_ value: YAMLValue, directory: String) throws(HangarError) -> ImageSource {
+        if !value.isMapping {
+            let text = try value.string()
+            return text.contains("://") ? .url(text, sha256: nil) : .file(resolve(text, in: directory))
+        }
+        let entries = try value.entries(allowed: ["url", "sha256", "file"])
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        switch (fields["url"], fields["file"]) {
+        case (let url?, nil):
+            let sha = try fields["sha256"]?.string().lowercased()
+            if let sha, let field = fields["sha256"], sha.count != 64 || !sha.allSatisfy(\.isHexDigit) {
+                throw field.error("sha256 must be 64 hexadecimal digits")
+            }
+            return .url(try url.string(), sha256: sha)
+        case (nil, let file?):
+            return .file(resolve(try file.string(), in: directory))
+        default:
+            throw value.error("give exactly one of 'url:' or 'file:'")
+        }
+    }
+}
+
+extension JobSpec {
+    static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
+        var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
+        for (key, value) in try value.entries(allowed: ["machine", "timeout", "tasks", "triggers", "description"]) {
+            switch key {
+            case "machine": job.machine = try value.string()
+            case "timeout": job.timeout = try value.duration()
+            case "tasks": for item in try value.items() { job.tasks.append(try TaskSpec.parse(item)) }
+            case "triggers": for item in try value.items() { _ = try item.entries(allowed: ["cron", "when", "timezone"]) }
+            default: _ = try value.string()
+            }
+        }
+        return job
+    }
+}
+
+extension TaskSpec {
+    static func parse(_ value: YAMLValue) throws(HangarError) -> TaskSpec {
+        let entries = try value.entries(allowed: ["run", "host", "use", "with", "timeout", "name"])
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        let kinds = ["run", "host", "use"].filter { fields[$0] != nil }
+        guard kinds.count == 1, let kind = kinds.first, let head = fields[kind] else {
+            throw value.error("a task needs exactly one of 'run:', 'host:' or 'use:'")
+        }
+        var task: TaskSpec
+        if kind == "use" {
+            let handler = try head.string()
+            task = TaskSpec(handler: handler, options: fields["with"], location: value.location, title: handler)
+        } else {
+            if let with = fields["with"] { throw with.error("'with:' goes with 'use:'; '\(kind):' takes the command itself") }
+            let command = try head.string()
+            let options = YAMLValue(Node([(Node("command"), head.node)]), file: head.file)
+            task = TaskSpec(handler: kind, options: options, location: value.location, title: "\(kind): \(command)")
+        }
+        task.timeout = try fields["timeout"]?.duration()
+        if let name = try fields["name"]?.string() { task.title = name }
+        return task
+    }
+}
+
+/// An absolute path for `path`, relative to `directory` unless already absolute; `~` is the home folder.
+func resolve(_ path: String, in directory: String) -> String {
+    let expanded = (path as NSString).expandingTildeInPath
+    if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
+    return URL(fileURLWithPath: directory).appendingPathComponent(expanded).standardizedFileURL.path
+}

@@ -1,0 +1,54 @@
+public import Foundation
+
+/// An error a user can act on: what went wrong, where, and what to do about it.
+///
+/// `kind` separates infrastructure failures (image, boot, SSH, host) from failures the job's own
+/// tests reported, so a run can end `error` rather than `failed` (DESIGN.md decision 7).
+public struct HangarError: LocalizedError, CustomStringConvertible, Sendable {
+    /// Who is to blame for a failure.
+    public enum Kind: String, Sendable, Codable {
+        /// The user's input: a file, a flag, a name.
+        case usage
+        /// Images, machines, SSH, the host: not the job's tests.
+        case infrastructure
+        /// The job's own commands failed.
+        case test
+    }
+
+    /// A stable, machine-readable code such as `image.checksum` or `config.unknown-key`.
+    public var code: String
+    /// What went wrong, in one sentence.
+    public var message: String
+    /// What the user can do about it, if anything.
+    public var hint: String?
+    /// Where the problem is, such as `hangar.yml:12:5`.
+    public var location: String?
+    /// Who is to blame.
+    public var kind: Kind
+
+    /// Creates an error.
+    public init(_ code: String, _ message: String, hint: String? = nil, location: String? = nil, kind: Kind = .infrastructure) {
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.location = location
+        self.kind = kind
+    }
+
+    /// The same as `description`, so the error reads well wherever it is printed.
+    public var errorDescription: String? { description }
+
+    /// `location: message` followed by the hint on its own line.
+    public var description: String {
+        var text = location.map { "\($0): \(message)" } ?? message
+        if let hint { text += "\n  hint: \(hint)" }
+        return text
+    }
+}
+
+extension HangarError {
+    /// An error in the user's input (a file, a flag, a name).
+    public static func usage(_ code: String, _ message: String, hint: String? = nil, at location: String? = nil) -> HangarError {
+        HangarError(code, message, hint: hint, location: location, kind: .usage)
+    }
+}

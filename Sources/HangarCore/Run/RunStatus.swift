@@ -1,0 +1,35 @@
+/// How a run or a task ended (DESIGN.md "Run states").
+public enum RunStatus: String, Sendable, Codable {
+    /// Everything succeeded.
+    case passed
+    /// The job's own commands said no.
+    case failed
+    /// Infrastructure failed: image, boot, SSH, host.
+    case error
+    /// Stopped by the user or a signal.
+    case cancelled
+    /// A task or the job ran past its time limit.
+    case timedOut = "timed-out"
+    /// Not run, because an earlier task ended the run.
+    case skipped
+
+    /// The status a failed task's error gives the run.
+    public init(failure error: HangarError) {
+        switch error.kind {
+        case .test: self = .failed
+        case .infrastructure, .usage: self = error.code == "run.cancelled" ? .cancelled : .error
+        }
+    }
+}
+
+/// Something that happened during a run, in order; the CLI prints these, the server stores them.
+public enum RunEvent: Sendable {
+    /// Task `index` (from 0) of `count` started.
+    case taskStarted(index: Int, count: Int, title: String)
+    /// A line of output from a task's command.
+    case output(String, isError: Bool)
+    /// Something the user should know (a fallback, a picked port).
+    case notice(String)
+    /// Task `index` ended.
+    case taskFinished(index: Int, title: String, status: RunStatus, duration: Duration, error: HangarError?)
+}

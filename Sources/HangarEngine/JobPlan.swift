@@ -1,0 +1,43 @@
+public import HangarCore
+public import HangarHandlers
+
+/// A job turned into handlers, checked before anything runs.
+public struct JobPlan: Sendable {
+    /// One task ready to run.
+    public struct Step: Sendable {
+        /// For progress output.
+        public var title: String
+        /// The handler with its options.
+        public var handler: any Handler
+        /// The task's own limit.
+        public var timeout: Duration?
+    }
+
+    /// The job.
+    public var job: JobSpec
+    /// The steps, in order, including the implicit `image.fetch` and `machine.boot`.
+    public var steps: [Step]
+
+    /// Plans `job`. Unless the job boots its machine itself, `image.fetch` and `machine.boot` come
+    /// first (kanku-style task lists can spell them out to put other tasks before them).
+    public init(_ job: JobSpec) throws(HangarError) {
+        self.job = job
+        var steps: [Step] = []
+        if !job.tasks.contains(where: { $0.handler == MachineBoot.name }) {
+            let location = job.location
+            for name in [ImageFetch.name, MachineBoot.name] {
+                let task = TaskSpec(handler: name, options: nil, location: location, title: name)
+                steps.append(Step(title: name, handler: try HandlerRegistry.make(task), timeout: nil))
+            }
+        }
+        for task in job.tasks {
+            steps.append(Step(title: task.title, handler: try HandlerRegistry.make(task), timeout: task.timeout))
+        }
+        self.steps = steps
+    }
+
+    /// Checks every job of a project, so a typo anywhere is reported before a machine boots.
+    public static func validate(_ project: ProjectFile) throws(HangarError) {
+        for job in project.jobs { _ = try JobPlan(job) }
+    }
+}

@@ -1,0 +1,89 @@
+public import HangarCore
+public import HangarHandlers
+
+/// The outcome of a run.
+public struct RunResult: Sendable {
+    /// How it ended.
+    public var status: RunStatus
+    /// The error that ended it, if any.
+    public var error: HangarError?
+    /// How long it took.
+    public var duration: Duration
+}
+
+/// Runs a job's steps in order: prepare then execute each, stop at the first failure, and then
+/// finalize every step that started, in reverse, even after a failure, a timeout or cancellation.
+public enum JobRunner {
+    /// Runs `plan` in `context`. Cancelling the calling task cancels the run (it still finalizes).
+    public static func run(_ plan: JobPlan, context: TaskContext) async -> RunResult {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let started = StartedSteps()
+        let outcome = await withLimit(plan.job.timeout) { () async -> (RunStatus, HangarError?) in
+            for (index, step) in plan.steps.enumerated() {
+                if Task.isCancelled { return (.cancelled, nil) }
+                context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
+                started.append(step)
+                let stepStart = clock.now
+                let (status, error) = await runStep(step, context: context)
+                context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
+                if status != .passed { return (status, error) }
+            }
+            return (.passed, nil)
+        }
+        var (status, error): (RunStatus, HangarError?) = (.timedOut, HangarError("run.timeout", "the job ran past its timeout of \(DurationText.format(plan.job.timeout))"))
+        if case .finished(let finished) = outcome { (status, error) = finished }
+        // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
+        await Task {
+            for step in started.all.reversed() { await step.handler.finalize(context) }
+        }.value
+        return RunResult(status: Task.isCancelled && status == .passed ? .cancelled : status, error: error, duration: clock.now - start)
+    }
+
+    private static func runStep(_ step: JobPlan.Step, context: TaskContext) async -> (RunStatus, HangarError?) {
+        let result = await withLimit(step.timeout) { () async -> HangarError? in
+            do throws(HangarError) {
+                try await step.handler.prepare(context)
+                try await step.handler.execute(context)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        guard case .finished(let result) = result else {
+            return (.timedOut, HangarError("task.timeout", "'\(step.title)' ran past its timeout of \(DurationText.format(step.timeout ?? .zero))"))
+        }
+        if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
+        guard let error = result else { return (.passed, nil) }
+        return (RunStatus(failure: error), error)
+    }
+
+    enum Limited<T: Sendable>: Sendable {
+        case finished(T)
+        case timedOut
+    }
+
+    /// Runs `body`, cancelling it after `limit`.
+    static func withLimit<T: Sendable>(_ limit: Duration?, _ body: @escaping @Sendable () async -> T) async -> Limited<T> {
+        guard let limit else { return .finished(await body()) }
+        return await withTaskGroup(of: Limited<T>.self) { group in
+            group.addTask { .finished(await body()) }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return .timedOut
+            }
+            let first = await group.next() ?? .timedOut
+            group.cancelAll()
+            return first
+        }
+    }
+}
+
+/// The steps that started, for finalizing.
+final class StartedSteps: Sendable {
+    private let steps = Mutex<[JobPlan.Step]>([])
+    func append(_ step: JobPlan.Step) { steps.withLock { $0.append(step) } }
+    var all: [JobPlan.Step] { steps.withLock { $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,80 @@
+public import Foundation
+public import HangarCore
+public import HangarHandlers
+public import HangarMachine
+
+/// One project's view of this host: its hangar.yml, its machines, and the runs it starts.
+/// The developer commands (`up`, `run`, `status`, `destroy`, ...) are thin wrappers over this.
+public struct Workspace: Sendable {
+    /// The project file.
+    public let project: ProjectFile
+    /// This host's machines.
+    public let machines: Machines
+
+    /// Loads and validates the project at `file`, including every job's handlers and options.
+    public init(file: String, paths: HangarPaths, report: @escaping @Sendable (ImageCache.ProgressEvent) -> Void,
+        notice: @escaping @Sendable (String) -> Void) throws(HangarError) {
+        project = try ProjectFile.load(path: file)
+        try JobPlan.validate(project)
+        machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", report: report), notice: notice)
+    }
+
+    /// The machine a command means: `name`, else `default`, else the first one defined.
+    public func machineSpec(_ name: String?) throws(HangarError) -> MachineSpec {
+        if let name { return try project.machine(named: name) }
+        return project.machines.first { $0.name == "default" } ?? project.machines[0]
+    }
+
+    /// The state folder id of the project's long-lived machine `name`.
+    public func machineID(_ name: String) -> String { machines.registry.id(project: project.directory, name: name) }
+
+    /// This project's machines with their state (including `hangar run`'s, while they exist).
+    public func list() -> [(record: MachineRecord, state: MachineState)] { machines.registry.list(project: project.directory) }
+
+    /// The running machine `name` (default machine when nil), or an error saying how to start one.
+    public func running(_ name: String?) throws(HangarError) -> MachineRecord {
+        let spec = try machineSpec(name)
+        guard let record = machines.registry.record(id: machineID(spec.name)), MachineRegistry.isAlive(record) else {
+            throw .usage("machine.not-running", "machine '\(spec.name)' is not running", hint: "start it with 'hangar up'")
+        }
+        return record
+    }
+
+    /// `hangar up`: boots the machine and runs `job`'s tasks in it (or just boots when `job` is nil), leaving it up.
+    public func up(job name: String?, machine: String?, offline: Bool, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+        let spec = try machineSpec(name.map { try? project.job(named: $0) }??.machine ?? machine)
+        let job = try name.map { name throws(HangarError) in try project.job(named: name) }
+            ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
+        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, emit: emit)
+    }
+
+    /// `hangar run`: boots a throwaway machine, runs `job`, destroys the machine whatever happens.
+    public func run(job name: String, offline: Bool, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+        let job = try project.job(named: name)
+        let spec = try project.machine(named: job.machine)
+        let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, emit: emit)
+    }
+
+    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool,
+        emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+        let plan = try JobPlan(job)
+        let folder = try RunFolder.create(project: project, job: job.name)
+        let log = RunLog(path: "\(folder)/log.txt")
+        let context = TaskContext(project: project, machineSpec: spec, machines: machines, machineID: id, keepMachine: keep,
+            offline: offline, runFolder: folder) { event in
+            log.write(event)
+            emit(event)
+        }
+        let result = await JobRunner.run(plan, context: context)
+        log.write(result)
+        return result
+    }
+
+    /// `hangar destroy`: the named machine (default when nil), or all of this project's with `all`.
+    public func destroy(machine name: String?, all: Bool) async throws(HangarError) -> [String] {
+        let targets = all ? list().map(\.record) : [try machineSpec(name)].compactMap { machines.registry.record(id: machineID($0.name)) }
+        for record in targets { await machines.destroy(record) }
+        return targets.map(\.name)
+    }
+}

@@ -1,0 +1,30 @@
+public import HangarCore
+import HangarMachine
+
+/// `host`: a shell command on the host, in the project folder, with the machine's SSH details in
+/// its environment (`HANGAR_SSH_PORT`, `HANGAR_SSH_USER`, `HANGAR_SSH_KEY`) when one is running.
+public struct HostRun: Handler {
+    public static let name = "host"
+    public static let summary = "Run a shell command on the host in the project folder; non-zero exit fails the job."
+    public static let options = [OptionDoc("command", "text", default: nil, "The command, run by /bin/sh.")]
+
+    /// The command.
+    public let command: String
+
+    public init(options: OptionReader) throws(HangarError) {
+        command = try options.required("command")
+    }
+
+    public func execute(_ context: TaskContext) async throws(HangarError) {
+        var environment: [String: String] = ["HANGAR_RUN_DIR": context.runFolder]
+        if let machine = context[.machine] {
+            environment["HANGAR_SSH_PORT"] = "\(machine.sshPort)"
+            environment["HANGAR_SSH_USER"] = machine.sshUser
+            environment["HANGAR_SSH_KEY"] = machine.identity
+        }
+        let emit = context.emit
+        let result = try await Command.run(["sh", "-c", command], output: .lines { line, isError in emit(.output(line, isError: isError)) },
+            environment: environment, directory: context.project.directory)
+        try GuestRun.check(result.status, of: command)
+    }
+}

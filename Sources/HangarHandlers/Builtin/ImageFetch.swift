@@ -1,0 +1,20 @@
+public import HangarCore
+import HangarMachine
+
+/// `image.fetch`: puts the machine's image, kernel and initrd in the cache (downloading once per
+/// host, revalidating by ETag) and their local paths in the job context for `machine.boot`.
+public struct ImageFetch: Handler {
+    public static let name = "image.fetch"
+    public static let summary = "Cache the machine's image, kernel and initrd (download once per host, verify sha256)."
+    public static let options: [OptionDoc] = []
+
+    public init(options: OptionReader) throws(HangarError) {}
+
+    public func execute(_ context: TaskContext) async throws(HangarError) {
+        let spec = context.machineSpec
+        let cache = context.machines.cache
+        if let image = spec.image { context[.image] = try await cache.fetch(image, offline: context.offline) }
+        if let kernel = spec.kernel { context[.kernel] = try await cache.fetch(kernel, offline: context.offline) }
+        if let initrd = spec.initrd { context[.initrd] = try await cache.fetch(initrd, offline: context.offline) }
+    }
+}

@@ -1,0 +1,76 @@
+public import Foundation
+public import HangarCore
+public import HangarMachine
+
+/// A typed key into the job context.
+public struct ContextKey<Value: Sendable>: Sendable {
+    /// The key's name, as persisted.
+    public let name: String
+    /// A key called `name`.
+    public init(_ name: String) { self.name = name }
+}
+
+extension ContextKey where Value == CachedImage {
+    /// The boot disk `image.fetch` cached.
+    public static var image: ContextKey { ContextKey("image") }
+    /// The kernel `image.fetch` cached.
+    public static var kernel: ContextKey { ContextKey("kernel") }
+    /// The initrd `image.fetch` cached.
+    public static var initrd: ContextKey { ContextKey("initrd") }
+}
+
+extension ContextKey where Value == MachineRecord {
+    /// The machine `machine.boot` started.
+    public static var machine: ContextKey { ContextKey("machine") }
+}
+
+/// What a task can see and use: the project, the host's machines, the run's folder, and the job
+/// context that earlier tasks filled in.
+public final class TaskContext: Sendable {
+    /// The project file.
+    public let project: ProjectFile
+    /// The job's machine.
+    public let machineSpec: MachineSpec
+    /// This host's machines.
+    public let machines: Machines
+    /// The state folder id the job's machine gets.
+    public let machineID: String
+    /// True for `hangar up`: the machine stays up after the run.
+    public let keepMachine: Bool
+    /// Use only cached images.
+    public let offline: Bool
+    /// The run's folder (`log.txt`, `artifacts/`).
+    public let runFolder: String
+    /// Reports an event.
+    public let emit: @Sendable (RunEvent) -> Void
+    private let values = Mutex<[String: any Sendable]>([:])
+
+    /// A context for one run.
+    public init(project: ProjectFile, machineSpec: MachineSpec, machines: Machines, machineID: String, keepMachine: Bool,
+        offline: Bool, runFolder: String, emit: @escaping @Sendable (RunEvent) -> Void) {
+        self.project = project
+        self.machineSpec = machineSpec
+        self.machines = machines
+        self.machineID = machineID
+        self.keepMachine = keepMachine
+        self.offline = offline
+        self.runFolder = runFolder
+        self.emit = emit
+    }
+
+    /// Reads or writes a value of the job context.
+    public subscript<Value>(key: ContextKey<Value>) -> Value? {
+        get { values.withLock { $0[key.name] as? Value } }
+        set { values.withLock { $0[key.name] = newValue } }
+    }
+
+    /// The machine `machine.boot` started, or an error saying a boot task is needed.
+    public func machine() throws(HangarError) -> MachineRecord {
+        guard let machine = self[.machine] else {
+            throw .usage("task.no-machine", "this task needs a running machine; add a 'machine.boot' task before it")
+        }
+        return machine
+    }
+}
+
+import Synchronization

@@ -1,0 +1,115 @@
+public import Foundation
+public import HangarCore
+
+/// Talks to a machine's guest with the system OpenSSH client: a per-machine key, known_hosts and
+/// ControlMaster, so any guest sshd works and every command after the first reuses one connection.
+public struct GuestSSH: Sendable {
+    /// The machine.
+    public let record: MachineRecord
+
+    /// A client for `record`'s guest.
+    public init(_ record: MachineRecord) { self.record = record }
+
+    /// `ssh` and its options, up to and including the destination.
+    public func baseArguments(tty: Bool = false, master: Bool = true) -> [String] {
+        [
+            "ssh", "-F", "/dev/null", "-i", record.identity, "-p", "\(record.sshPort)",
+            "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=accept-new",
+            "-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "-o", "BatchMode=yes",
+            "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=3", "-o", "ServerAliveInterval=15",
+            "-o", "ControlMaster=\(master ? "auto" : "no")", "-o", "ControlPath=\(record.folder)/ssh.ctl",
+            "-o", "ControlPersist=120",
+        ] + (tty ? ["-t"] : []) + ["\(record.sshUser)@127.0.0.1"]
+    }
+
+    /// The ssh command line a person can paste.
+    public var commandLine: String { ShellQuote.join(Array(baseArguments().prefix(5)) + ["-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "\(record.sshUser)@127.0.0.1"]) }
+
+    /// Runs a shell command in the guest.
+    public func run(_ command: String, output: Command.Output = .capture, input: Data? = nil) async throws(HangarError) -> CommandResult {
+        try await Command.run(baseArguments() + ["--", command], input: input, output: output)
+    }
+
+    /// Polls until a command succeeds over SSH: 100 ms apart at first, backing off to 500 ms.
+    ///
+    /// Fails as soon as QEMU exits, or when `timeout` passes, with the serial console's last lines.
+    public func waitUntilReachable(timeout: Duration, qemuRunning: @Sendable () -> Bool) async throws(HangarError) {
+        let deadline = ContinuousClock.now + timeout
+        var delay = Duration.milliseconds(100)
+        while true {
+            let attempt = try? await withDeadline(.seconds(5)) {
+                try await Command.run(baseArguments(master: false) + ["--", "true"])
+            }
+            if attempt?.status == 0 { return }
+            guard qemuRunning() else {
+                let log = (try? String(contentsOfFile: record.qemuLog, encoding: .utf8)) ?? ""
+                throw HangarError("machine.exited", "QEMU exited while the machine was booting: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
+                    + SerialLog.tail(record.serialLog))
+            }
+            guard ContinuousClock.now < deadline else {
+                throw HangarError("machine.ssh-timeout",
+                    "the guest did not answer SSH on port \(record.sshPort) within \(DurationText.format(timeout))" + SerialLog.tail(record.serialLog),
+                    hint: "raise 'boot-timeout:' if the image is slow to boot; check that it runs sshd and accepts user '\(record.sshUser)'")
+            }
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { throw HangarError("run.cancelled", "cancelled while waiting for SSH") }
+            delay = min(delay * 1.5, .milliseconds(500))
+        }
+    }
+
+    /// Copies a host file or folder into the guest folder `destination` (tar over SSH: no scp or sftp needed).
+    public func copyIn(_ source: String, to destination: String) async throws(HangarError) {
+        let parent = (source as NSString).deletingLastPathComponent
+        let name = (source as NSString).lastPathComponent
+        let remote = "mkdir -p \(ShellQuote.quote(destination)) && tar -C \(ShellQuote.quote(destination)) -xf -"
+        let pipeline = "tar -C \(ShellQuote.quote(parent)) -cf - \(ShellQuote.quote(name)) | \(ShellQuote.join(baseArguments() + ["--", remote]))"
+        try await checked(["sh", "-c", pipeline], what: "copy \(source) into the guest")
+    }
+
+    /// Copies a guest file or folder into the host folder `destination`.
+    public func copyOut(_ source: String, to destination: String) async throws(HangarError) {
+        try? FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+        let parent = (source as NSString).deletingLastPathComponent
+        let name = (source as NSString).lastPathComponent
+        let remote = "tar -C \(ShellQuote.quote(parent.isEmpty ? "/" : parent)) -cf - \(ShellQuote.quote(name))"
+        let pipeline = "\(ShellQuote.join(baseArguments() + ["--", remote])) | tar -C \(ShellQuote.quote(destination)) -xf -"
+        try await checked(["bash", "-o", "pipefail", "-c", pipeline], what: "copy \(source) out of the guest")
+    }
+
+    /// Stops the ControlMaster process, if one runs.
+    public func closeMaster() async {
+        _ = try? await Command.run(["ssh", "-o", "ControlPath=\(record.folder)/ssh.ctl", "-O", "exit", "hangar-machine"])
+    }
+
+    private func checked(_ arguments: [String], what: String) async throws(HangarError) {
+        let result = try await Command.run(arguments)
+        guard result.status == 0 else {
+            throw HangarError("guest.copy", "cannot \(what): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+    }
+}
+
+/// Reading the serial console log.
+public enum SerialLog {
+    /// The last lines of the log as a message suffix, without terminal escape sequences.
+    public static func tail(_ path: String, lines: Int = 15) -> String {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return "\n(the serial console printed nothing)" }
+        let clean = text.replacingOccurrences(of: "\u{1B}\\[[0-9;?]*[A-Za-z]", with: "", options: .regularExpression)
+        let last = clean.split(separator: "\n", omittingEmptySubsequences: true).suffix(lines)
+        return "\nlast serial console lines:\n" + last.map { "  | \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Runs `body`, cancelling it after `limit`.
+public func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw CancellationError() }
+        return value
+    }
+}

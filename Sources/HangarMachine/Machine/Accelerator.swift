@@ -1,0 +1,63 @@
+import Foundation
+public import HangarCore
+
+/// Chooses KVM or TCG. `/dev/kvm` can exist and still hang QEMU, so KVM is tried, not assumed.
+///
+/// The probe starts QEMU with no disk under KVM and waits for its firmware to report "No bootable
+/// device" on the debug console (tens of milliseconds where KVM works; where it is broken, the
+/// firmware stalls). The answer is cached per host boot in `<state>/accel-<boot id>`.
+public enum Accelerator {
+    /// The accelerator to use and, when it is a fallback, a warning to show.
+    public static func choose(_ wanted: Acceleration, state: String) async throws(HangarError) -> (accel: String, warning: String?) {
+        switch wanted {
+        case .tcg: return ("tcg", nil)
+        case .kvm:
+            guard await kvmWorks(state: state) else {
+                throw HangarError("machine.kvm", "accel: kvm was asked for, but KVM does not work on this host",
+                    hint: "use 'accel: auto' or 'accel: tcg'")
+            }
+            return ("kvm", nil)
+        case .auto:
+            if let forced = ProcessInfo.processInfo.environment["HANGAR_ACCEL"], ["kvm", "tcg"].contains(forced) { return (forced, nil) }
+            return await kvmWorks(state: state)
+                ? ("kvm", nil) : ("tcg", "KVM is not usable on this host; using TCG software emulation (much slower)")
+        }
+    }
+
+    static func kvmWorks(state: String) async -> Bool {
+        guard FileManager.default.isReadableFile(atPath: "/dev/kvm") else { return false }
+        let bootID = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
+        let cache = "\(state)/accel-\(bootID)"
+        if let cached = try? String(contentsOfFile: cache, encoding: .utf8) { return cached == "kvm" }
+        let works = await probe()
+        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try? (works ? "kvm" : "tcg").write(toFile: cache, atomically: true, encoding: .utf8)
+        return works
+    }
+
+    private static func probe() async -> Bool {
+        let arguments = ["qemu-system-x86_64", "-accel", "kvm", "-nodefaults", "-display", "none",
+            "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0x402"]
+        let found = Flag()
+        let probe = Task {
+            try await Command.run(arguments, output: .lines { line, _ in if line.contains("No bootable device") { found.set() } })
+        }
+        for _ in 0..<30 where !found.isSet {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        probe.cancel()
+        _ = await probe.result
+        return found.isSet
+    }
+}
+
+/// A thread-safe boolean that only ever turns on.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+
+    func set() { lock.withLock { value = true } }
+}

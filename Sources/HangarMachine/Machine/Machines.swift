@@ -1,0 +1,145 @@
+public import Foundation
+public import HangarCore
+
+/// Boots and destroys this host's machines: QEMU directly, one state folder each.
+///
+/// A boot either returns a machine that answers SSH or leaves nothing behind: no QEMU process, no
+/// overlay, no state folder.
+public struct Machines: Sendable {
+    /// Where the cache and state folders are.
+    public let paths: HangarPaths
+    /// The image cache.
+    public let cache: ImageCache
+    /// The state folders.
+    public let registry: MachineRegistry
+    /// Called with notices (fallbacks, port changes) the user should see.
+    public let notice: @Sendable (String) -> Void
+
+    /// Machines under `paths`.
+    public init(paths: HangarPaths, cache: ImageCache, notice: @escaping @Sendable (String) -> Void) {
+        self.paths = paths
+        self.cache = cache
+        self.registry = MachineRegistry(state: paths.state)
+        self.notice = notice
+    }
+
+    /// Boots `spec` in state folder `id` and waits until its guest answers SSH.
+    ///
+    /// `cached` holds images already fetched (by `image.fetch`), by URL or path, so they are not fetched again.
+    public func boot(_ spec: MachineSpec, project: String, id: String, ephemeral: Bool, offline: Bool,
+        cached: [String: CachedImage] = [:]) async throws(HangarError) -> MachineRecord {
+        let folder = "\(registry.root)/\(id)"
+        if let existing = registry.record(id: id) {
+            if MachineRegistry.isAlive(existing) {
+                throw .usage("machine.running", "machine '\(spec.name)' is already running (pid \(existing.pid))",
+                    hint: "use 'hangar ssh' to log in, or 'hangar destroy' first")
+            }
+            notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)")
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+        guard (folder + "/qmp.sock").utf8.count < 104 else {
+            throw .usage("machine.path", "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw HangarError("machine.state", "cannot create \(folder): \(error.localizedDescription)")
+        }
+        var launched: LaunchedQEMU?
+        do {
+            let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached)
+            launched = try LaunchedQEMU.start(plan)
+            let record = MachineRecord(
+                id: id, name: spec.name, project: project, folder: folder, pid: launched!.pid,
+                pidStartTime: ProcessStat(pid: launched!.pid)?.startTime ?? 0, sshPort: plan.sshPort, ports: plan.ports,
+                sshUser: spec.ssh.user, identity: "\(folder)/id_ed25519", image: (spec.image ?? spec.kernel)?.displayName ?? "",
+                accel: plan.accel, ephemeral: ephemeral, created: Date(), backingImage: plan.backingImage
+            )
+            try registry.save(record)
+            let qemu = launched!
+            try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout) { qemu.isRunning }
+            return record
+        } catch {
+            launched?.kill()
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+    }
+
+    /// Stops the machine's QEMU (QMP `quit`, then signals) and removes its state folder.
+    public func destroy(_ record: MachineRecord) async {
+        if MachineRegistry.isAlive(record) {
+            await GuestSSH(record).closeMaster()
+            _ = QMPClient.execute("quit", socket: record.qmpSocket)
+            for signal in [0, SIGTERM, SIGKILL] {
+                if signal != 0 { kill(record.pid, signal) }
+                for _ in 0..<50 where MachineRegistry.isAlive(record) { try? await Task.sleep(for: .milliseconds(50)) }
+                if !MachineRegistry.isAlive(record) { break }
+            }
+        }
+        try? FileManager.default.removeItem(atPath: record.folder)
+    }
+
+    /// Fetches images, creates the overlay, the key and seed, and picks ports.
+    private func prepare(_ spec: MachineSpec, folder: String, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> MachinePlan {
+        for tool in ["qemu-system-x86_64", "ssh", "ssh-keygen"] + (spec.image == nil ? [] : ["qemu-img"])
+            + (spec.ssh.identity == nil ? ["genisoimage"] : []) {
+            _ = try Tools.path(of: tool)
+        }
+        let fetch = { (source: ImageSource) async throws(HangarError) -> CachedImage in
+            if let image = cached[source.displayName] { return image }
+            return try await cache.fetch(source, offline: offline)
+        }
+        let image = try await spec.image.asyncMap(fetch)
+        let kernel = try await spec.kernel.asyncMap(fetch)
+        let initrd = try await spec.initrd.asyncMap(fetch)
+        let (accel, warning) = try await Accelerator.choose(spec.accel, state: paths.state)
+        if let warning { notice(warning) }
+        var overlay: String?
+        if let image {
+            overlay = "\(folder)/disk.qcow2"
+            try await Overlay.create(at: overlay!, on: image.path, size: spec.disk)
+        }
+        var seed: String?
+        let identity = "\(folder)/id_ed25519"
+        if let given = spec.ssh.identity {
+            // Copied so ssh accepts its permissions, whatever the checkout made of them.
+            do {
+                try FileManager.default.copyItem(atPath: given, toPath: identity)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: identity)
+            } catch {
+                throw .usage("machine.identity", "cannot read the SSH identity \(given): \(error.localizedDescription)",
+                    hint: "check 'ssh: identity:' in hangar.yml")
+            }
+        } else {
+            try await Command.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hangar", "-f", identity], code: "machine.key")
+            let publicKey = try readText("\(identity).pub").trimmingCharacters(in: .whitespacesAndNewlines)
+            seed = "\(folder)/seed.iso"
+            try await CloudInitSeed.write(to: seed!, user: spec.ssh.user, publicKey: publicKey, hostname: spec.name,
+                instanceID: (folder as NSString).lastPathComponent + "-\(Int(Date().timeIntervalSince1970))")
+        }
+        let ports = spec.ports.map { forward in
+            guard forward.host == 0 || !PortPicker.isFree(forward.host) else { return forward }
+            let picked = PortForward(host: PortPicker.freePort(), guest: forward.guest)
+            if forward.host != 0 { notice("host port \(forward.host) is taken; forwarding \(picked.host) to guest port \(forward.guest) instead") }
+            return picked
+        }
+        return MachinePlan(spec: spec, folder: folder, overlay: overlay, seed: seed, kernel: kernel?.path, initrd: initrd?.path,
+            accel: accel, sshPort: PortPicker.freePort(), ports: ports, backingImage: image?.path ?? kernel?.path)
+    }
+}
+
+extension Optional {
+    func asyncMap<T>(_ transform: (Wrapped) async throws(HangarError) -> T) async throws(HangarError) -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
+
+func readText(_ path: String) throws(HangarError) -> String {
+    do {
+        return try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
+    } catch {
+        throw HangarError("host.read", "cannot read \(path): \(error.localizedDescription)")
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarHandlers
+import HangarMachine
+struct Handlers: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List every handler with its options.")
+
+    func run() {
+        for handler in HandlerRegistry.all {
+            print("\(handler.name)\n  \(handler.summary)")
+            for option in handler.options {
+                let value = option.defaultValue.map { "default \($0)" } ?? "required"
+                print("    \(option.name) (\(option.type), \(value)): \(option.summary)")
+            }
+            print()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarMachine
+struct SSH: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Open an interactive shell in the machine (replaces this process with ssh).")
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: "The machine, when the project has several.")
+    var machine: String?
+
+    func run() throws {
+        let record = try project.workspace().running(machine)
+        try Exec.replaceProcess(with: GuestSSH(record).baseArguments(tty: true))
+    }
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one command in the machine; output streamed, exit status passed through.",
+        discussion: "Example: hangar exec -- make -C /hangar test"
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: "The machine, when the project has several.")
+    var machine: String?
+
+    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
+    var command: [String]
+
+    func run() throws {
+        let words = command.first == "--" ? Array(command.dropFirst()) : command
+        guard !words.isEmpty else { throw ValidationError("give a command, such as: hangar exec -- uname -a") }
+        let record = try project.workspace().running(machine)
+        let tty = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+        try Self.replaceProcess(with: GuestSSH(record).baseArguments(tty: tty) + ["--", ShellQuote.join(words)])
+    }
+
+    /// Replaces this process with `arguments` (looked up in PATH), so signals and the exit status are ssh's own.
+    static func replaceProcess(with arguments: [String]) throws -> Never {
+        let path = try Tools.path(of: arguments[0])
+        let argv = arguments.map { strdup($0) } + [nil]
+        execv(path, argv)
+        throw ValidationError("cannot run \(path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarMachine
+struct Up: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Boot the machine (image cached), wait for SSH, run a job's tasks, leave it running.",
+        discussion: "JOB defaults to the job named 'default' if there is one; without it, 'up' only boots."
+    )
+
+    @OptionGroup var project: ProjectOptions
+
+    @Argument(help: "The job whose tasks to run after booting.")
+    var job: String?
+
+    @Option(help: "The machine to boot, when the project has several.")
+    var machine: String?
+
+    @Flag(help: "Use cached images only; fail clearly when one is not cached.")
+    var offline = false
+
+    func run() async throws {
+        let workspace = try project.workspace()
+        let job = job ?? (workspace.project.jobs.contains { $0.name == "default" } ? "default" : nil)
+        let machine = machine
+        let offline = offline
+        let result = try await RunPrinter.cancellable { try await workspace.up(job: job, machine: machine, offline: offline, emit: RunPrinter.print) }
+        if let error = result.error { Terminal.printError("hangar: \(error)") }
+        guard result.status == .passed else { throw RunPrinter.exitCode(result) }
+        let record = try workspace.running(try workspace.machineSpec(job.flatMap { try? workspace.project.job(named: $0).machine } ?? machine).name)
+        Terminal.printError("machine '\(record.name)' is up (\(record.accel)); 'hangar ssh' logs in, 'hangar destroy' removes it")
+        for port in record.ports { Terminal.printError("  port 127.0.0.1:\(port.host) -> guest \(port.guest)") }
+    }
+}

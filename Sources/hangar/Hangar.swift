@@ -1,0 +1,13 @@
+import ArgumentParser
+
+@main
+struct Hangar: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hangar",
+        abstract: "Boot real OS images as throwaway VMs and drive them like a user.",
+        subcommands: [
+            Init.self, Up.self, SSH.self, Exec.self, Status.self, Run.self, Destroy.self, Console.self, Ports.self, Images.self,
+            Handlers.self,
+        ]
+    )
+}

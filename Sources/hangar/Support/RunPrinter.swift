@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarMachine
+/// Prints a run's events: progress to stderr, the commands' output to stdout.
+enum RunPrinter {
+    @Sendable static func print(_ event: RunEvent) {
+        switch event {
+        case .taskStarted(let index, let count, let title): Terminal.printError("==> [\(index + 1)/\(count)] \(title)")
+        case .output(let line, let isError):
+            if isError { Terminal.printError(line) } else { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        case .notice(let text): Terminal.note(text)
+        case .taskFinished(_, let title, let status, let duration, let error) where status != .passed:
+            Terminal.printError("<== \(title): \(status.rawValue) after \(DurationText.format(duration))" + (error.map { "\n\($0)" } ?? ""))
+        case .taskFinished: break
+        }
+    }
+
+    /// The process exit code for a run: 0 passed, 1 failed, 2 error, 3 timed out, 130 cancelled.
+    static func exitCode(_ result: RunResult) -> ExitCode {
+        switch result.status {
+        case .passed, .skipped: .success
+        case .failed: ExitCode(1)
+        case .error: ExitCode(2)
+        case .timedOut: ExitCode(3)
+        case .cancelled: ExitCode(130)
+        }
+    }
+
+    /// Runs `body` as a task that Ctrl-C / SIGTERM cancels; the run still finalizes (destroys its machine).
+    static func cancellable(_ body: @escaping @Sendable () async throws -> RunResult) async throws -> RunResult {
+        let task = Task { try await body() }
+        let sources = [SIGINT, SIGTERM].map { number in
+            // A handler, not SIG_IGN: ignored signals stay ignored in children (ssh, QEMU), caught ones do not.
+            signal(number) { _ in }
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                Terminal.note("stopping: cancelling the run and cleaning up")
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        defer { sources.forEach { $0.cancel() } }
+        return try await task.value
+    }
+}
