@@ -68,8 +68,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HangarEngineTests",
+            dependencies: ["HangarCore", "HangarEngine", "HangarHandlers", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HangarIntegrationTests",
-            dependencies: ["HangarEngine", "HangarHandlers", "HangarMachine"],
+            dependencies: ["HangarCore", "HangarMachine"],
+            exclude: ["../Fixtures"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -11,6 +11,13 @@ public struct JobPlan: Sendable {
         public var handler: any Handler
         /// The task's own limit.
         public var timeout: Duration?
+
+        /// A step running `handler`.
+        public init(title: String, handler: any Handler, timeout: Duration? = nil) {
+            self.title = title
+            self.handler = handler
+            self.timeout = timeout
+        }
     }
 
     /// The job.

@@ -61,6 +61,8 @@ public enum JobRunner {
     enum Limited<T: Sendable>: Sendable {
         case finished(T)
         case timedOut
+        /// The timer was cancelled (the body finished, or the whole run was cancelled).
+        case timerStopped
     }
 
     /// Runs `body`, cancelling it after `limit`.
@@ -69,10 +71,19 @@ public enum JobRunner {
         return await withTaskGroup(of: Limited<T>.self) { group in
             group.addTask { .finished(await body()) }
             group.addTask {
-                try? await Task.sleep(for: limit)
-                return .timedOut
+                do {
+                    try await Task.sleep(for: limit)
+                    return .timedOut
+                } catch {
+                    return .timerStopped
+                }
             }
-            let first = await group.next() ?? .timedOut
+            var first = Limited<T>.timedOut
+            while let next = await group.next() {
+                if case .timerStopped = next { continue }
+                first = next
+                break
+            }
             group.cancelAll()
             return first
         }

@@ -71,7 +71,7 @@ public enum Command {
         let exit = AsyncStream<Int32>.makeStream()
         process.terminationHandler = { exit.continuation.yield($0.terminationStatus + ($0.terminationReason == .uncaughtSignal ? 128 : 0)) }
         do {
-            try spawnUnblocked(process)
+            try process.runUnblocked()
         } catch {
             throw HangarError("host.spawn", "cannot start '\(name)': \(error.localizedDescription)")
         }

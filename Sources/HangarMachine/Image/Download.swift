@@ -36,7 +36,7 @@ struct Download {
         }
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         } catch {
             throw HangarError("image.unreachable", "cannot download \(url): \(error)", hint: "check the URL and the network, or use --offline")
         }

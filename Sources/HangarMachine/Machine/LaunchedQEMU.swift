@@ -20,7 +20,7 @@ struct LaunchedQEMU: Sendable {
         process.standardOutput = log
         process.standardError = log
         do {
-            try spawnUnblocked(process)
+            try process.runUnblocked()
         } catch {
             throw HangarError("machine.start", "cannot start QEMU: \(error.localizedDescription)")
         }

@@ -1,0 +1,104 @@
+import HangarCore
+import Testing
+
+@Suite struct ProjectFileTests {
+    func parse(_ text: String) throws(HangarError) -> ProjectFile {
+        try ProjectFile.parse(text, path: "/work/project/hangar.yml", displayName: "hangar.yml")
+    }
+
+    func failure(_ text: String) -> HangarError? {
+        do {
+            _ = try parse(text)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func aFullFileParses() throws {
+        let project = try parse(
+            """
+            machines:
+              default:
+                image: { url: https://example.org/leap.qcow2, sha256: \(String(repeating: "ab", count: 32)) }
+                memory: 2G
+                cpus: 4
+                disk: 20G
+                ports: ["8080:80", "0:443"]
+                share: .
+              tiny:
+                kernel: ./vmlinuz
+                initrd: ./initrd.img
+                append: console=ttyS0
+                ssh: { identity: ./id_ed25519 }
+                accel: tcg
+                boot-timeout: 30s
+            jobs:
+              test:
+                timeout: 30m
+                tasks:
+                  - run: make check
+                  - use: collect
+                    with: { paths: ["/hangar/results/*.xml"], format: junit }
+                    timeout: 1m
+              nightly:
+                machine: tiny
+                triggers: [{ cron: "0 3 * * *" }]
+                tasks: [{ host: "true" }]
+            """)
+        let machine = try project.machine(named: "default")
+        #expect(machine.image == .url("https://example.org/leap.qcow2", sha256: String(repeating: "ab", count: 32)))
+        #expect(machine.memory.bytes == 2 << 30)
+        #expect(machine.cpus == 4)
+        #expect(machine.ports == [PortForward(host: 8080, guest: 80), PortForward(host: 0, guest: 443)])
+        #expect(machine.share == "/work/project")
+        #expect(machine.ssh.user == "hangar")
+        let tiny = try project.machine(named: "tiny")
+        #expect(tiny.kernel == .file("/work/project/vmlinuz"))
+        #expect(tiny.ssh == SSHSpec(user: "root", identity: "/work/project/id_ed25519"))
+        #expect(tiny.accel == .tcg)
+        #expect(tiny.bootTimeout == .seconds(30))
+        let test = try project.job(named: "test")
+        #expect(test.timeout == .seconds(1800))
+        #expect(test.tasks.map(\.handler) == ["run", "collect"])
+        #expect(test.tasks[0].title == "run: make check")
+        #expect(test.tasks[1].timeout == .seconds(60))
+        #expect(try project.job(named: "nightly").machine == "tiny")
+    }
+
+    @Test func unknownKeysSayWhereAndSuggest() throws {
+        let error = try #require(failure("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n"))
+        #expect(error.description.hasPrefix("hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"))
+    }
+
+    @Test func syntaxErrorsSayWhere() throws {
+        let error = try #require(failure("machines:\n  default:\n    image: [unclosed\n"))
+        #expect(error.location?.hasPrefix("hangar.yml:") == true)
+        #expect(error.code == "config.syntax")
+    }
+
+    @Test(arguments: [
+        ("machines:\n  default:\n    image: ./a.qcow2\n    memory: lots\n", "hangar.yml:4:13: 'lots' is not a size"),
+        ("machines:\n  default:\n    image: ./a.qcow2\n    ports: [\"80:x\"]\n", "hangar.yml:4:13: '80:x' is not a port forward"),
+        ("machines:\n  default:\n    memory: 1G\n", "hangar.yml:3:5: machine 'default' has no 'image:'"),
+        ("machines:\n  default:\n    image: ./a\njobs:\n  t:\n    tasks:\n      - run: a\n        use: b\n", "hangar.yml:7:9: a task needs exactly one"),
+        ("machines:\n  default:\n    image: ./a\njobs:\n  t:\n    machine: other\n    tasks: []\n", "hangar.yml:6:5: job 't' uses machine 'other'"),
+        ("machines:\n  default:\n    image: { url: http://x, sha256: abc }\n", "hangar.yml:3:37: sha256 must be 64"),
+        ("jobs: {}\n", "hangar.yml:1:1: no machines defined"),
+    ])
+    func badValuesSayWhatAndWhere(text: String, message: String) throws {
+        let error = try #require(failure(text))
+        #expect(error.description.hasPrefix(message), "got: \(error.description)")
+        #expect(error.kind == .usage)
+    }
+
+    @Test func unknownJobsAndMachinesSuggest() throws {
+        let project = try parse("machines:\n  default:\n    image: ./a\njobs:\n  test:\n    tasks: []\n")
+        #expect(throws: HangarError.self) { try project.job(named: "tset") }
+        do {
+            _ = try project.job(named: "tset")
+        } catch {
+            #expect(error.message.contains("did you mean 'test'?"))
+        }
+    }
+}

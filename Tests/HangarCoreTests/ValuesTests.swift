@@ -1,0 +1,57 @@
+import HangarCore
+import Testing
+
+@Suite struct ValuesTests {
+    @Test(arguments: [("2G", UInt64(2) << 30), ("512M", 512 << 20), ("1.5G", 3 << 29), ("20GiB", 20 << 30), ("4096", 4096)])
+    func sizesParse(text: String, bytes: UInt64) {
+        #expect(ByteSize(parsing: text)?.bytes == bytes)
+    }
+
+    @Test(arguments: ["", "G", "2X", "-1G", "two"])
+    func badSizesAreRejected(text: String) {
+        #expect(ByteSize(parsing: text) == nil)
+    }
+
+    @Test func sizesPrintInTheLargestWholeUnit() {
+        #expect(ByteSize(bytes: 2 << 30).description == "2G")
+        #expect(ByteSize(bytes: 1536 << 20).description == "1536M")
+    }
+
+    @Test(arguments: [("30m", 1800), ("90s", 90), ("1h30m", 5400), ("45", 45)])
+    func durationsParse(text: String, seconds: Int64) {
+        #expect(DurationText.parse(text) == .seconds(seconds))
+    }
+
+    @Test func millisecondsAreNotMinutes() {
+        #expect(DurationText.parse("500ms") == .milliseconds(500))
+    }
+
+    @Test(arguments: ["", "m", "5x", "1h-3m"])
+    func badDurationsAreRejected(text: String) {
+        #expect(DurationText.parse(text) == nil)
+    }
+
+    @Test func durationsPrintShort() {
+        #expect(DurationText.format(.seconds(5400)) == "1h30m")
+        #expect(DurationText.format(.milliseconds(1500)) == "1.5s")
+    }
+
+    @Test func portForwards() throws {
+        #expect(try #require(PortForward(parsing: "8080:80")) == PortForward(host: 8080, guest: 80))
+        #expect(try #require(PortForward(parsing: "80")) == PortForward(host: 0, guest: 80))
+        #expect(PortForward(parsing: "80:0") == nil)
+        #expect(PortForward(parsing: "70000:80") == nil)
+        #expect(PortForward(parsing: "a:b") == nil)
+    }
+
+    @Test func suggestionsFindTypos() {
+        #expect(Suggestion.closest(to: "memroy", in: ["memory", "cpus"]) == "memory")
+        #expect(Suggestion.closest(to: "zzzzzz", in: ["memory", "cpus"]) == nil)
+    }
+
+    @Test func errorStatusesSeparateTestsFromInfrastructure() {
+        #expect(RunStatus(failure: HangarError("x", "y", kind: .test)) == .failed)
+        #expect(RunStatus(failure: HangarError("x", "y")) == .error)
+        #expect(RunStatus(failure: HangarError("run.cancelled", "y")) == .cancelled)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarHandlers
+import HangarMachine
+import Synchronization
+import Testing
+
+/// A handler for testing the runner's logic: records its calls, and fails, hangs or succeeds.
+struct Probe: Handler {
+    static let name = "probe"
+    static let summary = "test"
+    static let options: [OptionDoc] = []
+    enum Behaviour: Sendable { case pass, fail(HangarError.Kind), hang }
+
+    let label: String
+    let behaviour: Behaviour
+    let journal: Journal
+
+    init(options: OptionReader) throws(HangarError) { fatalError("built directly") }
+
+    init(_ label: String, _ behaviour: Behaviour = .pass, journal: Journal) {
+        self.label = label
+        self.behaviour = behaviour
+        self.journal = journal
+    }
+
+    func execute(_ context: TaskContext) async throws(HangarError) {
+        journal.add("execute \(label)")
+        switch behaviour {
+        case .pass: return
+        case .fail(let kind): throw HangarError("probe", "\(label) failed", kind: kind)
+        case .hang: try? await Task.sleep(for: .seconds(3600))
+        }
+    }
+
+    func finalize(_ context: TaskContext) async { journal.add("finalize \(label)") }
+}
+
+final class Journal: Sendable {
+    private let lines = Mutex<[String]>([])
+    func add(_ line: String) { lines.withLock { $0.append(line) } }
+    var all: [String] { lines.withLock { $0 } }
+}
+
+@Suite struct JobRunnerTests {
+    let journal = Journal()
+
+    func run(_ probes: [Probe], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
+        let project = try ProjectFile.parse("machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks: []\n", path: "/tmp/p/hangar.yml", displayName: "hangar.yml")
+        var plan = try JobPlan(JobSpec(name: "j", machine: "default", timeout: jobTimeout, tasks: [], location: "x"))
+        plan.steps = probes.map { JobPlan.Step(title: $0.label, handler: $0, timeout: stepTimeout) }
+        let paths = HangarPaths(cache: "/nonexistent/cache", state: "/nonexistent/state")
+        let context = TaskContext(project: project, machineSpec: project.machines[0], machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
+            machineID: "t", keepMachine: false, offline: true, runFolder: "/nonexistent/run") { _ in }
+        return await JobRunner.run(plan, context: context)
+    }
+
+    @Test func allPassingStepsPassAndFinalizeInReverse() async throws {
+        let result = try await run([Probe("a", journal: journal), Probe("b", journal: journal)])
+        #expect(result.status == .passed)
+        #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+
+    @Test func aTestFailureStopsTheRunAsFailedAndStillFinalizes() async throws {
+        let result = try await run([Probe("a", journal: journal), Probe("b", .fail(.test), journal: journal), Probe("c", journal: journal)])
+        #expect(result.status == .failed)
+        #expect(result.error?.message == "b failed")
+        #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+
+    @Test func anInfrastructureFailureIsAnError() async throws {
+        let result = try await run([Probe("a", .fail(.infrastructure), journal: journal)])
+        #expect(result.status == .error)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aStepTimeoutEndsTheRunTimedOut() async throws {
+        let result = try await run([Probe("a", .hang, journal: journal), Probe("b", journal: journal)], stepTimeout: .milliseconds(200))
+        #expect(result.status == .timedOut)
+        #expect(journal.all == ["execute a", "finalize a"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func theJobTimeoutEndsTheRunTimedOut() async throws {
+        let result = try await run([Probe("a", journal: journal), Probe("b", .hang, journal: journal)], jobTimeout: .milliseconds(300))
+        #expect(result.status == .timedOut)
+        #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func cancellingTheRunStillFinalizes() async throws {
+        let journal = journal
+        let task = Task { try await run([Probe("a", journal: journal), Probe("b", .hang, journal: journal)]) }
+        while !journal.all.contains("execute b") { try await Task.sleep(for: .milliseconds(10)) }
+        task.cancel()
+        let result = try await task.value
+        #expect(result.status == .cancelled)
+        #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+}
+
+@Suite struct JobPlanTests {
+    func plan(_ tasks: String) throws(HangarError) -> JobPlan {
+        let project = try ProjectFile.parse("machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks:\n\(tasks)", path: "/p/hangar.yml", displayName: "hangar.yml")
+        return try JobPlan(project.jobs[0])
+    }
+
+    @Test func implicitFetchAndBootComeFirst() throws {
+        #expect(try plan("      - run: make\n").steps.map(\.title) == ["image.fetch", "machine.boot", "run: make"])
+    }
+
+    @Test func anExplicitBootReplacesTheImplicitOnes() throws {
+        let titles = try plan("      - host: echo before\n      - use: machine.boot\n      - run: make\n").steps.map(\.title)
+        #expect(titles == ["host: echo before", "machine.boot", "run: make"])
+    }
+
+    @Test func unknownHandlersSuggestAndSayWhere() {
+        #expect { try plan("      - use: colect\n") } throws: { error in
+            "\(error)".hasPrefix("hangar.yml:7:9: unknown handler 'colect' (did you mean 'collect'?)")
+        }
+    }
+
+    @Test func unknownOptionsAreRejected() {
+        #expect { try plan("      - use: collect\n        with: { pathz: [a] }\n") } throws: { error in
+            "\(error)".contains("unknown option of 'collect' 'pathz' (did you mean 'paths'?)")
+        }
+    }
+
+    @Test func missingOptionsAreNamed() {
+        #expect { try plan("      - use: copy\n        with: { from: a }\n") } throws: { error in
+            "\(error)".contains("missing option 'to'")
+        }
+    }
+
+    @Test func everyHandlerDocumentsItsOptions() {
+        for handler in HandlerRegistry.all {
+            #expect(!handler.summary.isEmpty)
+            for option in handler.options { #expect(!option.summary.isEmpty, "\(handler.name).\(option.name)") }
+        }
+    }
+}

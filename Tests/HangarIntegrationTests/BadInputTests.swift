@@ -1,0 +1,81 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// Bad input through the real command: a clear message, a non-zero exit, nothing left behind.
+@Suite(.timeLimit(.minutes(2))) struct BadInputTests {
+    @Test func missingQEMUNamesThePackage() async throws {
+        let sandbox = try Sandbox("machines:\n  default:\n    image: ./disk.qcow2\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n")
+        defer { sandbox.remove() }
+        try "x".write(toFile: "\(sandbox.project)/disk.qcow2", atomically: true, encoding: .utf8)
+        // A PATH with ssh tools but no QEMU.
+        let bin = "\(sandbox.root)/bin"
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        for tool in ["ssh", "ssh-keygen", "genisoimage", "sh"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(bin)/\(tool)", withDestinationPath: try Tools.path(of: tool))
+        }
+        let result = try await sandbox.hangar(["run", "t"], environment: ["PATH": bin])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("'qemu-system-x86_64' was not found"))
+        #expect(result.stderr.contains("apt-get install qemu-system-x86"))
+    }
+
+    @Test func malformedYAMLSaysWhere() async throws {
+        let sandbox = try Sandbox("machines:\n  default:\n    image: [oops\n")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "t"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("hangar.yml:"))
+        #expect(result.stderr.contains("invalid YAML"))
+    }
+
+    @Test func unknownKeysSuggest() async throws {
+        let sandbox = try Sandbox("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["status"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"))
+    }
+
+    @Test func sshWhenNothingRuns() async throws {
+        let sandbox = try Sandbox("machines:\n  default:\n    image: ./a.qcow2\n")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["ssh"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("machine 'default' is not running"))
+        #expect(result.stderr.contains("hangar up"))
+    }
+
+    @Test func offlineWithAnUncachedImage() async throws {
+        let sandbox = try Sandbox("machines:\n  default:\n    image: http://127.0.0.1:9/leap.qcow2\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "t", "--offline"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("is not in the image cache and --offline forbids downloading it"))
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func initWritesAFileThatLoads() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        try FileManager.default.removeItem(atPath: "\(sandbox.project)/hangar.yml")
+        let written = try await sandbox.hangar(["init", "--image", "https://example.org/leap.qcow2"])
+        #expect(written.status == 0)
+        let status = try await sandbox.hangar(["status"])
+        #expect(status.status == 0, "\(status.stderr)")
+        let again = try await sandbox.hangar(["init", "--image", "x"])
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("already exists"))
+    }
+
+    @Test func handlersListsEveryHandlerWithOptions() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["handlers"])
+        for name in ["image.fetch", "machine.boot", "run", "host", "copy", "collect", "wait", "machine.destroy"] {
+            #expect(result.stdout.contains("\(name)\n"), "\(name)")
+        }
+        #expect(result.stdout.contains("paths (list of globs, required)"))
+    }
+}

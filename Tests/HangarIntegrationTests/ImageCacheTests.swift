@@ -1,0 +1,165 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// A real HTTP server (Tests/Fixtures/image_server.py) serving a folder on 127.0.0.1.
+final class ImageServer {
+    let folder: String
+    let process = Process()
+    let port: Int
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-served-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "\(packageRoot)/Tests/Fixtures/image_server.py", folder]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.runUnblocked()
+        var text = ""
+        while !text.contains("\n") { text += String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self) }
+        port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    deinit {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
+
+    /// Writes `data` as `name`; returns its sha256.
+    @discardableResult
+    func serve(_ name: String, _ data: Data) throws -> String {
+        try data.write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
+        return try sha256(data)
+    }
+
+    /// "STATUS" of each request so far, in order.
+    var requests: [String] {
+        ((try? String(contentsOfFile: "\(folder)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.split(separator: " ").last!) }
+    }
+}
+
+func sha256(_ data: Data) throws -> String {
+    let file = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
+    try data.write(to: URL(fileURLWithPath: file))
+    defer { try? FileManager.default.removeItem(atPath: file) }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+    process.arguments = [file]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    process.waitUntilExit()
+    return String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+}
+
+func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random(in: 0...255) }) }
+
+@Suite(.timeLimit(.minutes(2))) struct ImageCacheTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-cache-\(UUID().uuidString.prefix(8))").path
+
+    func cached(_ cache: ImageCache) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: "\(cache.root)/images")) ?? [] }
+
+    @Test func downloadsOnceThenRevalidatesWithETag() async throws {
+        let server = try ImageServer()
+        let data = randomData(300_000)
+        let sha = try server.serve("a.qcow2", data)
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil))
+        #expect(first.sha256 == sha)
+        #expect(FileManager.default.contents(atPath: first.path) == data)
+        let second = try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil))
+        #expect(second.path == first.path)
+        #expect(server.requests == ["200", "304"])
+        // A newer build at the same URL is fetched.
+        let newer = try server.serve("a.qcow2", randomData(1000))
+        #expect(try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil)).sha256 == newer)
+        // With a known sha256 already cached, no request is made at all; offline works too.
+        _ = try await cache.fetch(.url(server.url("a.qcow2"), sha256: sha))
+        _ = try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil), offline: true)
+        #expect(server.requests == ["200", "304", "200"])
+    }
+
+    @Test func aChecksumMismatchCachesNothing() async throws {
+        let server = try ImageServer()
+        try server.serve("a.qcow2", randomData(10_000))
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        await #expect { try await cache.fetch(.url(server.url("a.qcow2"), sha256: String(repeating: "0", count: 64))) } throws: { error in
+            "\(error)".contains("nothing was cached")
+        }
+        #expect(cached(cache).isEmpty)
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/partial")) ?? []).isEmpty)
+    }
+
+    @Test func anUnreachableURLSaysSo() async throws {
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        await #expect { try await cache.fetch(.url("http://127.0.0.1:9/none.qcow2", sha256: nil)) } throws: { error in
+            (error as? HangarError)?.code == "image.unreachable"
+        }
+        let server = try ImageServer()
+        await #expect { try await cache.fetch(.url(server.url("missing.qcow2"), sha256: nil)) } throws: { error in
+            "\(error)".contains("404")
+        }
+    }
+
+    @Test func anInterruptedDownloadResumesWithRange() async throws {
+        let server = try ImageServer()
+        let data = randomData(400_000)
+        let sha = try server.serve("a.qcow2", data)
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        await #expect(throws: HangarError.self) { try await cache.fetch(.url(server.url("cut/a.qcow2"), sha256: sha)) }
+        let image = try await cache.fetch(.url(server.url("cut/a.qcow2"), sha256: sha))
+        #expect(FileManager.default.contents(atPath: image.path) == data)
+        #expect(server.requests == ["200", "206"])
+    }
+
+    @Test func compressedImagesAreUnpacked() async throws {
+        let server = try ImageServer()
+        let data = randomData(50_000)
+        try server.serve("a.qcow2", data)
+        _ = try await Command.check(["gzip", "-k", "\(server.folder)/a.qcow2"])
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let image = try await cache.fetch(.url(server.url("a.qcow2.gz"), sha256: nil))
+        #expect(FileManager.default.contents(atPath: image.path) == data)
+    }
+
+    @Test func concurrentFetchesDownloadOnce() async throws {
+        let server = try ImageServer()
+        try server.serve("a.qcow2", randomData(2_000_000))
+        let cache = ImageCache(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let url = server.url("a.qcow2")
+        async let one = cache.fetch(.url(url, sha256: nil))
+        async let two = cache.fetch(.url(url, sha256: nil))
+        let (a, b) = try await (one, two)
+        #expect(a.path == b.path)
+        #expect(server.requests.filter { $0 == "200" }.count == 1)
+    }
+
+    @Test func aFullDiskRemovesThePartialFile() async throws {
+        let server = try ImageServer()
+        try server.serve("big.qcow2", randomData(4_000_000))
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        // A 1 MiB tmpfs as the cache: the download cannot fit (tests run as root in CI).
+        try await Command.check(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root])
+        defer {
+            _ = try? Process.run(URL(fileURLWithPath: "/bin/umount"), arguments: [root]).waitUntilExit()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let cache = ImageCache(root: root)
+        await #expect { try await cache.fetch(.url(server.url("big.qcow2"), sha256: nil)) } throws: { error in
+            (error as? HangarError)?.code == "image.disk-full"
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/partial")) ?? []).isEmpty)
+        #expect(cached(cache).isEmpty)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// Real VMs under TCG, driven through the real `hangar` command.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct MachineTests {
+    @Test func runBootsRunsCollectsAndLeavesNothingBehind() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, extra: "    share: .\n", jobs: """
+              test:
+                tasks:
+                  - run: echo "hello from $(uname -r)"; cat /hangar/note.txt
+                  - use: collect
+                    with: { paths: ["/etc/host*"] }
+            """))
+        defer { sandbox.remove() }
+        try "shared note".write(toFile: "\(sandbox.project)/note.txt", atomically: true, encoding: .utf8)
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("hello from 6."))
+        #expect(result.stdout.contains("shared note"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")
+        let artifact = "\(sandbox.project)/.hangar/runs/\(try #require(runs.first))/artifacts/hostname"
+        #expect(try String(contentsOfFile: artifact, encoding: .utf8) == "hangar-guest\n")
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aDiskImageGetsItsKeyFromTheCloudInitSeed() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, machine: "disk", jobs: "  test:\n    tasks:\n      - run: hostname; whoami\n"))
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // The seed sets the hostname to the machine's name and creates Hangar's user.
+        #expect(result.stdout.contains("default\n"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
+
+    @Test func aFailingTaskFailsTheRunAndStillDestroysTheMachine() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, jobs: "  test:\n    tasks:\n      - run: echo before; exit 3\n      - run: echo never\n"))
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("before"))
+        #expect(!result.stdout.contains("never"))
+        #expect(result.stderr.contains("exited with status 3"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func upExecStatusDestroy() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, extra: "    ports: [\"0:80\"]\n", jobs: "  default:\n    tasks:\n      - run: touch /tmp/provisioned\n"))
+        defer { sandbox.remove() }
+        let none = try await sandbox.hangar(["exec", "--", "true"])
+        #expect(none.status != 0)
+        #expect(none.stderr.contains("machine 'default' is not running"))
+
+        let up = try await sandbox.hangar(["up"])
+        #expect(up.status == 0, "\(up.stderr)")
+        let exec = try await sandbox.hangar(["exec", "--", "sh", "-c", "ls /tmp/provisioned && echo 'two words' && exit 7"])
+        #expect(exec.status == 7)
+        #expect(exec.stdout.contains("/tmp/provisioned\ntwo words"))
+
+        let status = try await sandbox.hangar(["status", "--json"])
+        let rows = try #require(try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [[String: Any]])
+        #expect(rows.count == 1)
+        #expect(rows.first?["state"] as? String == "running")
+        #expect((rows.first?["ports"] as? [[String: Int]])?.first?["guest"] == 80)
+
+        let again = try await sandbox.hangar(["up"])
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("already running"))
+        #expect(sandbox.qemuProcesses().count == 1)
+
+        let destroy = try await sandbox.hangar(["destroy"])
+        #expect(destroy.status == 0)
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aGuestThatNeverAnswersSSHTimesOutWithTheSerialTail() async throws {
+        let guest = try TestGuest.require()
+        // rdinit=/bin/sh: the kernel boots to a shell with no network and no sshd.
+        let yaml = "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: console=ttyS0 rdinit=/bin/sh\n"
+            + "    memory: 512M\n    accel: tcg\n    boot-timeout: 8s\n    ssh: { identity: \(guest)/id_ed25519 }\njobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("did not answer SSH"))
+        #expect(result.stderr.contains("last serial console lines"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func interruptingARunDestroysItsMachine() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, jobs: "  test:\n    tasks:\n      - run: echo started; sleep 600\n"))
+        defer { sandbox.remove() }
+        let run = Task { try await sandbox.hangar(["run", "test"]) }
+        // Wait until the guest command runs, then interrupt hangar as Ctrl-C would.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var hangarPID: String?
+        while hangarPID == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            let logs = (try? FileManager.default.subpathsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")) ?? []
+            let log = logs.first { $0.hasSuffix("log.txt") }.flatMap { try? String(contentsOfFile: "\(sandbox.project)/.hangar/runs/\($0)", encoding: .utf8) }
+            if log?.contains("started") == true { hangarPID = try await Command.run(["pgrep", "-f", "debug/hangar run test"]).stdout.split(separator: "\n").first.map(String.init) }
+        }
+        let pid = try #require(hangarPID)
+        _ = try await Command.run(["kill", "-INT", pid])
+        let result = try await run.value
+        #expect(result.status == 130)
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aTakenPortIsReplacedAndReported() async throws {
+        let guest = try TestGuest.require()
+        // Hold a port for the duration of the test with a real listening socket.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = ["python3", "-c", "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)"]
+        let pipe = Pipe()
+        holder.standardOutput = pipe
+        try holder.runUnblocked()
+        defer { holder.terminate() }
+        let port = try #require(String(data: pipe.fileHandleForReading.availableData, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let sandbox = try Sandbox(guestYAML(guest, extra: "    ports: [\"\(port):80\"]\n", jobs: "  test:\n    tasks: [{ run: 'true' }]\n"))
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("host port \(port) is taken; forwarding"))
+    }
+}
