@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Hangar and its tests need on Debian (run as root, or with sudo available), then builds.
+set -euo pipefail
+packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3
+    # for building the test guest: cpio, FAT tools, syslinux, sfdisk
+    cpio dosfstools mtools syslinux syslinux-common fdisk)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+sudo=""
+[[ $(id -u) == 0 ]] || sudo="sudo"
+# apt-get update also makes 'apt-get download' (used by the test guest build) find current packages.
+$sudo apt-get update -qq
+if ((${#missing[@]})); then
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+swift build
