@@ -42,9 +42,9 @@ public struct Workspace: Sendable {
 
     /// `hangar up`: boots the machine and runs `job`'s tasks in it (or just boots when `job` is nil), leaving it up.
     public func up(job name: String?, machine: String?, offline: Bool, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
-        let spec = try machineSpec(name.map { try? project.job(named: $0) }??.machine ?? machine)
-        let job = try name.map { name throws(HangarError) in try project.job(named: name) }
-            ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
+        let named = try name.map { name throws(HangarError) in try project.job(named: name) }
+        let spec = try machineSpec(named?.machine ?? machine)
+        let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
         return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, emit: emit)
     }
 

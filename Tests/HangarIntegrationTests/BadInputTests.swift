@@ -21,30 +21,19 @@ import Testing
         #expect(result.stderr.contains("apt-get install qemu-system-x86"))
     }
 
-    @Test func malformedYAMLSaysWhere() async throws {
-        let sandbox = try Sandbox("machines:\n  default:\n    image: [oops\n")
+    @Test(arguments: [
+        ("machines:\n  default:\n    image: [oops\n", ["run", "t"], ["hangar.yml:", "invalid YAML"]),
+        ("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n", ["status"],
+            ["hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"]),
+        ("machines:\n  default:\n    image: ./a.qcow2\n", ["ssh"], ["machine 'default' is not running", "hangar up"]),
+        ("machines:\n  default:\n    image: ./a.qcow2\n", ["run", "tset"], ["no job 'tset'"]),
+    ])
+    func mistakesFailWithAClearMessage(yaml: String, arguments: [String], messages: [String]) async throws {
+        let sandbox = try Sandbox(yaml)
         defer { sandbox.remove() }
-        let result = try await sandbox.hangar(["run", "t"])
+        let result = try await sandbox.hangar(arguments)
         #expect(result.status != 0)
-        #expect(result.stderr.contains("hangar.yml:"))
-        #expect(result.stderr.contains("invalid YAML"))
-    }
-
-    @Test func unknownKeysSuggest() async throws {
-        let sandbox = try Sandbox("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n")
-        defer { sandbox.remove() }
-        let result = try await sandbox.hangar(["status"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"))
-    }
-
-    @Test func sshWhenNothingRuns() async throws {
-        let sandbox = try Sandbox("machines:\n  default:\n    image: ./a.qcow2\n")
-        defer { sandbox.remove() }
-        let result = try await sandbox.hangar(["ssh"])
-        #expect(result.status != 0)
-        #expect(result.stderr.contains("machine 'default' is not running"))
-        #expect(result.stderr.contains("hangar up"))
+        for message in messages { #expect(result.stderr.contains(message), "\(result.stderr)") }
     }
 
     @Test func offlineWithAnUncachedImage() async throws {

@@ -83,6 +83,13 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
         _ = try await cache.fetch(.url(server.url("a.qcow2"), sha256: sha))
         _ = try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil), offline: true)
         #expect(server.requests == ["200", "304", "200"])
+        // Listing names the URL; pruning keeps what is in use and removes the rest.
+        let entries = cache.entries()
+        #expect(entries.count == 2)
+        #expect(entries.first { $0.sha256 == newer }?.urls == [server.url("a.qcow2")])
+        let removed = cache.prune(keeping: [first.path])
+        #expect(removed.map(\.sha256) == [newer])
+        #expect(cache.entries().map(\.sha256) == [sha])
     }
 
     @Test func aChecksumMismatchCachesNothing() async throws {

@@ -70,16 +70,41 @@ import Testing
         #expect(rows.count == 1)
         #expect(rows.first?["state"] as? String == "running")
         #expect((rows.first?["ports"] as? [[String: Int]])?.first?["guest"] == 80)
+        // The ssh line status prints works as it is.
+        let line = try #require(rows.first?["ssh"] as? String)
+        let viaLine = try await Command.run(["sh", "-c", line + " -o BatchMode=yes -- echo reached"])
+        #expect(viaLine.stdout == "reached\n", "\(viaLine.stderr)")
 
         let again = try await sandbox.hangar(["up"])
         #expect(again.status != 0)
         #expect(again.stderr.contains("already running"))
         #expect(sandbox.qemuProcesses().count == 1)
 
+        let console = try await sandbox.hangar(["console"])
+        #expect(console.stdout.contains("hangar-test-guest: ready"))
+
         let destroy = try await sandbox.hangar(["destroy"])
         #expect(destroy.status == 0)
         #expect(sandbox.qemuProcesses().isEmpty)
         #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aMachineWhoseQEMUDiedIsStaleAndUpReplacesIt() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, jobs: ""))
+        defer { sandbox.remove() }
+        #expect(try await sandbox.hangar(["up"]).status == 0)
+        let pid = try #require(sandbox.qemuProcesses().first)
+        _ = try await Command.run(["kill", "-KILL", pid])
+        while !sandbox.qemuProcesses().isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        let status = try await sandbox.hangar(["status"])
+        #expect(status.stdout.contains("stale"))
+        let up = try await sandbox.hangar(["up"])
+        #expect(up.status == 0, "\(up.stderr)")
+        #expect(up.stderr.contains("cleaning up stale machine"))
+        #expect(try await sandbox.hangar(["exec", "--", "true"]).status == 0)
+        #expect(try await sandbox.hangar(["destroy", "--all"]).status == 0)
+        #expect(sandbox.qemuProcesses().isEmpty)
     }
 
     @Test func aGuestThatNeverAnswersSSHTimesOutWithTheSerialTail() async throws {

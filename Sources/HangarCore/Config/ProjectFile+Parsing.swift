@@ -16,7 +16,7 @@ extension ProjectFile {
         let root = try YAMLValue.parse(text, file: displayName)
         let directory = (path as NSString).deletingLastPathComponent
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
-        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs"]) {
+        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
             case "machines":

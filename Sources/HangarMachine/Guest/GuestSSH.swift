@@ -23,7 +23,7 @@ public struct GuestSSH: Sendable {
     }
 
     /// The ssh command line a person can paste.
-    public var commandLine: String { ShellQuote.join(Array(baseArguments().prefix(5)) + ["-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "\(record.sshUser)@127.0.0.1"]) }
+    public var commandLine: String { ShellQuote.join(Array(baseArguments().prefix(7)) + ["-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "\(record.sshUser)@127.0.0.1"]) }
 
     /// Runs a shell command in the guest.
     public func run(_ command: String, output: Command.Output = .capture, input: Data? = nil) async throws(HangarError) -> CommandResult {

@@ -6,17 +6,14 @@ import HangarMachine
 struct Console: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the machine's serial console log.")
 
-    @OptionGroup var project: ProjectOptions
-
-    @Option(help: "The machine, when the project has several.")
-    var machine: String?
+    @OptionGroup var options: MachineOptions
 
     @Flag(name: [.customShort("F"), .long], help: "Keep printing new output until the machine stops (Ctrl-C to stop).")
     var follow = false
 
     func run() async throws {
-        let workspace = try project.workspace()
-        let spec = try workspace.machineSpec(machine)
+        let workspace = try options.project.workspace()
+        let spec = try workspace.machineSpec(options.machine)
         guard let record = workspace.machines.registry.record(id: workspace.machineID(spec.name)),
             let file = FileHandle(forReadingAtPath: record.serialLog)
         else { throw ValidationError("machine '\(spec.name)' has no console log; start it with 'hangar up'") }

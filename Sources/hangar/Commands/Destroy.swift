@@ -6,16 +6,13 @@ import HangarMachine
 struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop a machine and remove its overlay and state.")
 
-    @OptionGroup var project: ProjectOptions
-
-    @Option(help: "The machine, when the project has several.")
-    var machine: String?
+    @OptionGroup var options: MachineOptions
 
     @Flag(help: "Every machine of this project, stale ones and leftover 'run' machines included.")
     var all = false
 
     func run() async throws {
-        let names = try await project.workspace().destroy(machine: machine, all: all)
+        let names = try await options.project.workspace().destroy(machine: options.machine, all: all)
         print(names.isEmpty ? "nothing to destroy" : "destroyed \(names.joined(separator: ", "))")
     }
 }

@@ -6,13 +6,10 @@ import HangarMachine
 struct SSH: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Open an interactive shell in the machine (replaces this process with ssh).")
 
-    @OptionGroup var project: ProjectOptions
-
-    @Option(help: "The machine, when the project has several.")
-    var machine: String?
+    @OptionGroup var options: MachineOptions
 
     func run() throws {
-        let record = try project.workspace().running(machine)
+        let record = try options.running()
         try Exec.replaceProcess(with: GuestSSH(record).baseArguments(tty: true))
     }
 }
@@ -23,10 +20,7 @@ struct Exec: ParsableCommand {
         discussion: "Example: hangar exec -- make -C /hangar test"
     )
 
-    @OptionGroup var project: ProjectOptions
-
-    @Option(help: "The machine, when the project has several.")
-    var machine: String?
+    @OptionGroup var options: MachineOptions
 
     @Argument(parsing: .captureForPassthrough, help: "The command and its arguments.")
     var command: [String]
@@ -34,7 +28,7 @@ struct Exec: ParsableCommand {
     func run() throws {
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("give a command, such as: hangar exec -- uname -a") }
-        let record = try project.workspace().running(machine)
+        let record = try options.running()
         let tty = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
         try Self.replaceProcess(with: GuestSSH(record).baseArguments(tty: tty) + ["--", ShellQuote.join(words)])
     }

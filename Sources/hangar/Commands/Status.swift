@@ -38,16 +38,13 @@ struct Status: ParsableCommand {
 struct Ports: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the machine's forwarded ports (host → guest).")
 
-    @OptionGroup var project: ProjectOptions
-
-    @Option(help: "The machine, when the project has several.")
-    var machine: String?
+    @OptionGroup var options: MachineOptions
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() throws {
-        let record = try project.workspace().running(machine)
+        let record = try options.running()
         let ports = [PortForward(host: record.sshPort, guest: 22)] + record.ports
         if json { return try Terminal.json(ports) }
         Terminal.table(["HOST", "GUEST"], ports.map { ["127.0.0.1:\($0.host)", "\($0.guest)"] })

@@ -14,6 +14,17 @@ struct ProjectOptions: ParsableArguments {
     }
 }
 
+/// Options of commands that act on one machine.
+struct MachineOptions: ParsableArguments {
+    @OptionGroup var project: ProjectOptions
+
+    @Option(help: "The machine, when the project has several.")
+    var machine: String?
+
+    /// The running machine these options name.
+    func running() throws -> MachineRecord { try project.workspace().running(machine) }
+}
+
 /// Output to the person at the terminal.
 enum Terminal {
     static let isTTY = isatty(STDERR_FILENO) == 1
