@@ -73,6 +73,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HangarMachineTests",
+            dependencies: ["HangarCore", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HangarIntegrationTests",
             dependencies: ["HangarCore", "HangarMachine"],
             exclude: ["../Fixtures"],

@@ -22,6 +22,21 @@ public struct MachinePlan: Sendable {
     public var ports: [PortForward]
     /// The cached file the machine boots from, so `images prune` keeps it.
     public var backingImage: String?
+
+    /// A plan with every field given.
+    public init(spec: MachineSpec, folder: String, overlay: String?, seed: String?, kernel: String?, initrd: String?, accel: String,
+        sshPort: Int, ports: [PortForward], backingImage: String?) {
+        self.spec = spec
+        self.folder = folder
+        self.overlay = overlay
+        self.seed = seed
+        self.kernel = kernel
+        self.initrd = initrd
+        self.accel = accel
+        self.sshPort = sshPort
+        self.ports = ports
+        self.backingImage = backingImage
+    }
 }
 
 /// Builds QEMU's command line from a plan. Pure, so it is tested without QEMU.
