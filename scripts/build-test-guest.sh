@@ -4,6 +4,7 @@
 #   OUT/vmlinuz, OUT/initrd.img   kernel + busybox initramfs (direct kernel boot)
 #   OUT/disk.qcow2                the same, on a BIOS-bootable disk (syslinux on FAT), no kernel: needed
 #   OUT/id_ed25519[.pub]          the identity baked into the guest for root
+#   OUT/vmlinuz-generic, OUT/initrd-generic.img   Debian's generic kernel, which has 9p (shared folders)
 #
 # The guest's /init loads the virtio modules, configures user-mode networking statically, reads a
 # cloud-init NoCloud seed if one is attached (ssh_authorized_keys, users' names, hostname) and starts
@@ -13,7 +14,7 @@ set -euo pipefail
 out="${1:-.build/test-guest}"
 mkdir -p "$out"
 out="$(cd "$out" && pwd)"
-if [[ -f "$out/disk.qcow2" && -f "$out/initrd.img" && "$out/initrd.img" -nt "$0" ]]; then
+if [[ -f "$out/disk.qcow2" && -f "$out/initrd-generic.img" && "$out/initrd-generic.img" -nt "$0" ]]; then
     echo "test guest: up to date in $out"
     exit 0
 fi
@@ -27,15 +28,21 @@ trap 'rm -rf "$work"' EXIT
 debs="$out/debs"
 mkdir -p "$debs"
 
-kernel_pkg="$(apt-cache depends linux-image-cloud-amd64 | awk '/Depends: linux-image-/ {print $2; exit}')"
-[[ -n "$kernel_pkg" ]] || { echo "test guest: cannot resolve linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
-packages=("$kernel_pkg" busybox-static dropbear-bin libtomcrypt1 libtommath1)
+kernel_package() {
+    local name
+    name="$(apt-cache depends "$1" | awk '/Depends: linux-image-/ {print $2; exit}')"
+    [[ -n "$name" ]] || { echo "test guest: cannot resolve $1 (run apt-get update)" >&2; exit 1; }
+    echo "$name"
+}
+kernel_pkg="$(kernel_package linux-image-cloud-amd64)"
+generic_pkg="$(kernel_package linux-image-amd64)"
+packages=("$kernel_pkg" "$generic_pkg" busybox-static dropbear-bin libtomcrypt1 libtommath1)
 (cd "$debs" && for p in "${packages[@]}"; do ls "${p}"_*.deb >/dev/null 2>&1 || apt-get download -q "$p" 2>/dev/null; done)
 
 unpacked="$work/unpacked"
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$unpacked"; done
 kver="${kernel_pkg#linux-image-}"
-moddir="$unpacked/lib/modules/$kver/kernel"
+generic_kver="${generic_pkg#linux-image-}"
 
 root="$work/root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/dropbear,proc,sys,dev,tmp,root/.ssh,home,lib/modules,run,var/log,mnt/seed}
@@ -56,13 +63,6 @@ done
 mkdir -p "$root/lib64"
 ln -sf ../lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 "$root/lib64/ld-linux-x86-64.so.2"
 
-modules=(virtio/virtio_ring virtio/virtio virtio/virtio_pci_legacy_dev virtio/virtio_pci_modern_dev
-    virtio/virtio_pci ../net/core/failover net/net_failover net/virtio_net block/virtio_blk
-    cdrom/cdrom ../fs/isofs/isofs)
-for m in "${modules[@]}"; do
-    cp "$moddir/drivers/$m.ko" "$root/lib/modules/" 2>/dev/null || cp "$moddir/${m#../}.ko" "$root/lib/modules/"
-done
-printf '%s\n' "${modules[@]##*/}" > "$root/lib/modules/order"
 
 ssh-keygen -q -t ed25519 -N '' -C hangar-test-guest -f "$work/id_ed25519"
 cp "$work/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
@@ -124,8 +124,23 @@ exec setsid sh -c 'exec sh </dev/ttyS0 >/dev/ttyS0 2>&1'
 EOF
 chmod 755 "$root/init"
 
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initrd.img"
+modules=(drivers/virtio/virtio_ring drivers/virtio/virtio drivers/virtio/virtio_pci_legacy_dev
+    drivers/virtio/virtio_pci_modern_dev drivers/virtio/virtio_pci net/core/failover drivers/net/net_failover
+    drivers/net/virtio_net drivers/block/virtio_blk drivers/cdrom/cdrom fs/isofs/isofs)
+# pack KERNEL-VERSION INITRD [EXTRA-MODULES...]: the root above plus that kernel's modules, as an initramfs.
+pack() {
+    local version="$1" name="$2" tree="$work/root-$2"
+    shift 2
+    local all=("${modules[@]}" "$@")
+    cp -a "$root" "$tree"
+    for m in "${all[@]}"; do cp "$unpacked/lib/modules/$version/kernel/$m.ko" "$tree/lib/modules/"; done
+    printf '%s\n' "${all[@]##*/}" > "$tree/lib/modules/order"
+    (cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/$name"
+}
+pack "$kver" initrd.img
+pack "$generic_kver" initrd-generic.img fs/netfs/netfs fs/fscache/fscache net/9p/9pnet net/9p/9pnet_virtio fs/9p/9p
 cp "$unpacked/boot/vmlinuz-$kver" "$work/vmlinuz"
+cp "$unpacked/boot/vmlinuz-$generic_kver" "$work/vmlinuz-generic"
 
 # A BIOS-bootable disk: MBR + one FAT partition holding syslinux, the kernel and the initramfs.
 part="$work/part.img"
@@ -140,5 +155,5 @@ dd if="$part" of="$disk" bs=512 seek=2048 conv=notrunc status=none
 dd if=/usr/lib/syslinux/mbr/mbr.bin of="$disk" conv=notrunc bs=440 count=1 status=none
 qemu-img convert -f raw -O qcow2 "$disk" "$work/disk.qcow2"
 
-mv "$work/vmlinuz" "$work/initrd.img" "$work/disk.qcow2" "$work/id_ed25519" "$work/id_ed25519.pub" "$out/"
+mv "$work/vmlinuz" "$work/initrd.img" "$work/vmlinuz-generic" "$work/initrd-generic.img" "$work/disk.qcow2" "$work/id_ed25519" "$work/id_ed25519.pub" "$out/"
 echo "test guest: built in $out (kernel $kver)"
