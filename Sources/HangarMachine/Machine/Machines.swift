@@ -48,15 +48,15 @@ public struct Machines: Sendable {
         var launched: LaunchedQEMU?
         do {
             let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached)
-            launched = try LaunchedQEMU.start(plan)
+            let qemu = try LaunchedQEMU.start(plan)
+            launched = qemu
             let record = MachineRecord(
-                id: id, name: spec.name, project: project, folder: folder, pid: launched!.pid,
-                pidStartTime: ProcessStat(pid: launched!.pid)?.startTime ?? 0, sshPort: plan.sshPort, ports: plan.ports,
+                id: id, name: spec.name, project: project, folder: folder, pid: qemu.pid,
+                pidStartTime: ProcessStat(pid: qemu.pid)?.startTime ?? 0, sshPort: plan.sshPort, ports: plan.ports,
                 sshUser: spec.ssh.user, identity: "\(folder)/id_ed25519", image: (spec.image ?? spec.kernel)?.displayName ?? "",
                 accel: plan.accel, ephemeral: ephemeral, created: Date(), backingImage: plan.backingImage
             )
             try registry.save(record)
-            let qemu = launched!
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout) { qemu.isRunning }
             return record
         } catch {
