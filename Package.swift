@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
     ],
     targets: [
         .executableTarget(
@@ -45,6 +47,15 @@ let package = Package(
         .target(
             name: "HangarEngine",
             dependencies: ["HangarCore", "HangarHandlers", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarStore",
+            dependencies: [
+                "HangarCore",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -75,6 +86,11 @@ let package = Package(
         .testTarget(
             name: "HangarMachineTests",
             dependencies: ["HangarCore", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HangarStoreTests",
+            dependencies: ["HangarCore", "HangarStore"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
