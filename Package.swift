@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
@@ -29,6 +31,8 @@ let package = Package(
             dependencies: [
                 "HangarEngine",
                 "HangarHandlers",
+                "HangarServer",
+                "HangarStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -47,6 +51,19 @@ let package = Package(
         .target(
             name: "HangarEngine",
             dependencies: ["HangarCore", "HangarHandlers", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarServer",
+            dependencies: [
+                "HangarCore",
+                "HangarEngine",
+                "HangarHandlers",
+                "HangarMachine",
+                "HangarStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -86,6 +103,15 @@ let package = Package(
         .testTarget(
             name: "HangarMachineTests",
             dependencies: ["HangarCore", "HangarMachine"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HangarServerTests",
+            dependencies: [
+                "HangarServer",
+                "HangarStore",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -25,12 +25,14 @@ public struct JobPlan: Sendable {
     /// The steps, in order, including the implicit `image.fetch` and `machine.boot`.
     public var steps: [Step]
 
-    /// Plans `job`. Unless the job boots its machine itself, `image.fetch` and `machine.boot` come
-    /// first (kanku-style task lists can spell them out to put other tasks before them).
-    public init(_ job: JobSpec) throws(HangarError) {
+    /// Plans `job`. When a task needs the machine and the job does not boot it itself, `image.fetch`
+    /// and `machine.boot` come first (kanku-style task lists can spell them out to put other tasks
+    /// before them). A job of host tasks only boots nothing, unless `alwaysBoot` (`hangar up`).
+    public init(_ job: JobSpec, alwaysBoot: Bool = false) throws(HangarError) {
         self.job = job
         var steps: [Step] = []
-        if !job.tasks.contains(where: { $0.handler == MachineBoot.name }) {
+        if !job.tasks.contains(where: { $0.handler == MachineBoot.name }) 
+            && (alwaysBoot || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) })) {
             let location = job.location
             for name in [ImageFetch.name, MachineBoot.name] {
                 let task = TaskSpec(handler: name, options: nil, location: location, title: name)

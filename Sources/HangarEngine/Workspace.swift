@@ -58,7 +58,7 @@ public struct Workspace: Sendable {
 
     private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool,
         emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
-        let plan = try JobPlan(job)
+        let plan = try JobPlan(job, alwaysBoot: keep)
         let folder = try RunFolder.create(project: project, job: job.name)
         let log = RunLog(path: "\(folder)/log.txt")
         let context = TaskContext(project: project, machineSpec: spec, machines: machines, machineID: id, keepMachine: keep,

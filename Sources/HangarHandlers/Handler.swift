@@ -12,6 +12,8 @@ public protocol Handler: Sendable {
     static var summary: String { get }
     /// Its options, for `hangar handlers` and for rejecting unknown keys.
     static var options: [OptionDoc] { get }
+    /// True when it needs the job's machine running; a job of only such-free tasks boots nothing.
+    static var needsMachine: Bool { get }
 
     /// Reads and checks the task's `with:` options.
     init(options: OptionReader) throws(HangarError)
@@ -25,6 +27,9 @@ public protocol Handler: Sendable {
 }
 
 extension Handler {
+    /// Most handlers work in the guest.
+    public static var needsMachine: Bool { true }
+
     /// Builds the handler from options (the registry calls this through `any Handler.Type`).
     static func make(_ options: OptionReader) throws(HangarError) -> any Handler { try Self(options: options) }
 

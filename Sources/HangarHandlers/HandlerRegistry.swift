@@ -7,6 +7,9 @@ public enum HandlerRegistry {
         ImageFetch.self, MachineBoot.self, GuestRun.self, HostRun.self, Copy.self, Collect.self, Wait.self, MachineDestroy.self,
     ]
 
+    /// True when a task of handler `name` needs the job's machine (unknown names count as needing it).
+    public static func needsMachine(_ name: String) -> Bool { all.first { $0.name == name }?.needsMachine ?? true }
+
     /// Builds the handler a task names, checking its options; errors point at the task.
     public static func make(_ task: TaskSpec) throws(HangarError) -> any Handler {
         // Closures, not `\.name`: a key path on `any Handler.Type` crashes Swift 6.3's SILGen.

@@ -85,6 +85,16 @@ public actor RunStore {
         return try await database.raw(query).all(decoding: StoredRun.self)
     }
 
+    /// Marks the next queued run (highest priority, then oldest) `running` and returns it; one
+    /// statement, so two dispatchers never claim the same run.
+    public func claimNext() async throws -> StoredRun? {
+        try await database.raw("""
+            UPDATE runs SET state = 'running', updated_at = \(bind: Date().timeIntervalSince1970)
+            WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
+            RETURNING id, project, job, state, priority, attempt, reason
+            """).first(decoding: StoredRun.self)
+    }
+
     /// Records a state change (written before it is acted on).
     public func transition(_ id: Int, to state: String, reason: String? = nil) async throws {
         try await database.raw("""

@@ -107,6 +107,10 @@ final class Journal: Sendable {
         #expect(try plan("      - run: make\n").steps.map(\.title) == ["image.fetch", "machine.boot", "run: make"])
     }
 
+    @Test func hostOnlyJobsBootNothing() throws {
+        #expect(try plan("      - host: \"true\"\n").steps.map(\.title) == ["host: true"])
+    }
+
     @Test func anExplicitBootReplacesTheImplicitOnes() throws {
         let titles = try plan("      - host: echo before\n      - use: machine.boot\n      - run: make\n").steps.map(\.title)
         #expect(titles == ["host: echo before", "machine.boot", "run: make"])

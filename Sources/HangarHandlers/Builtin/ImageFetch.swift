@@ -7,6 +7,7 @@ public struct ImageFetch: Handler {
     public static let name = "image.fetch"
     public static let summary = "Cache the machine's image, kernel and initrd (download once per host, verify sha256)."
     public static let options: [OptionDoc] = []
+    public static let needsMachine = false
 
     public init(options: OptionReader) throws(HangarError) {}
 
