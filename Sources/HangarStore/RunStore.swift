@@ -95,6 +95,22 @@ public actor RunStore {
             """).first(decoding: StoredRun.self)
     }
 
+    /// After a crash or restart: runs left `running` lost their worker. Each is queued again as its
+    /// next attempt while it has attempts left, else ends `error`. Returns how many were requeued.
+    @discardableResult
+    public func recoverInterrupted(maxAttempts: Int) async throws -> Int {
+        let now = Date().timeIntervalSince1970
+        let requeued = try await database.raw("""
+            UPDATE runs SET state = 'queued', attempt = attempt + 1, reason = 'requeued: its worker was lost', updated_at = \(bind: now)
+            WHERE state = 'running' AND attempt < \(bind: maxAttempts) RETURNING id
+            """).all().count
+        try await database.raw("""
+            UPDATE runs SET state = 'error', reason = 'its worker was lost and it has no attempts left', updated_at = \(bind: now)
+            WHERE state = 'running'
+            """).run()
+        return requeued
+    }
+
     /// Records a state change (written before it is acted on).
     public func transition(_ id: Int, to state: String, reason: String? = nil) async throws {
         try await database.raw("""

@@ -34,6 +34,26 @@ import Testing
         }
     }
 
+    @Test func claimsTakeThePriorityThenTheOldestAndRecoveryRequeues() async throws {
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try await withStore { store in
+            _ = try await store.enqueue(project: "p", job: "old")
+            _ = try await store.enqueue(project: "p", job: "urgent", priority: 9)
+            _ = try await store.enqueue(project: "p", job: "new")
+            #expect(try await store.claimNext()?.job == "urgent")
+            #expect(try await store.claimNext()?.job == "old")
+            // The server dies here; on restart the two running runs are requeued once, then given up.
+            #expect(try await store.recoverInterrupted(maxAttempts: 2) == 2)
+            let requeued = try #require(try await store.run(2))
+            #expect(requeued.state == "queued")
+            #expect(requeued.attempt == 2)
+            #expect(try await store.claimNext()?.job == "urgent")
+            #expect(try await store.recoverInterrupted(maxAttempts: 2) == 0)
+            #expect(try await store.run(2)?.state == "error")
+            #expect(try await store.claimNext()?.job == "old")
+        }
+    }
+
     @Test func listsArePagedNewestFirstAndFiltered() async throws {
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await withStore { store in

@@ -27,6 +27,9 @@ struct Serve: AsyncParsableCommand {
         let paths = HangarPaths.fromEnvironment()
         try FileManager.default.createDirectory(atPath: paths.state, withIntermediateDirectories: true)
         let store = try await RunStore.openSQLite(path: database ?? "\(paths.state)/hangar.db")
+        // Runs a previous server was running when it stopped get one more attempt.
+        let requeued = try await store.recoverInterrupted(maxAttempts: 2)
+        if requeued > 0 { Terminal.note("requeued \(requeued) run(s) interrupted by the last shutdown") }
         var configuration = HangarServer.Configuration(projects: URL(fileURLWithPath: projects).standardizedFileURL.path, paths: paths)
         configuration.host = host
         configuration.port = port
