@@ -9,7 +9,8 @@ extension StoredRun: ResponseEncodable {}
 /// The REST API under `/api/v1` (first slice: trigger, list, get, log) and `/healthz`.
 public enum API {
     /// A router over `store` and `catalog`; `wake` is called after each trigger.
-    public static func router(store: RunStore, catalog: ProjectCatalog, wake: @escaping @Sendable () -> Void) -> Router<BasicRequestContext> {
+    public static func router(store: RunStore, catalog: ProjectCatalog, active: ActiveRuns,
+        wake: @escaping @Sendable () -> Void) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in "ok\n" }
         let api = router.group("api/v1")
@@ -37,6 +38,12 @@ public enum API {
             let id = try context.parameters.require("id", as: Int.self)
             guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
             return run
+        }
+        api.post("runs/:id/cancel") { _, context -> HTTPResponse.Status in
+            let id = try context.parameters.require("id", as: Int.self)
+            if try await store.cancelQueued(id) || active.cancel(id) { return .accepted }
+            guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
+            throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
         }
         api.get("runs/:id/log") { request, context -> String in
             let id = try context.parameters.require("id", as: Int.self)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import HangarCore
 import HangarEngine
 public import HangarStore
@@ -11,10 +12,12 @@ public struct Dispatcher: Service {
     let catalog: ProjectCatalog
     let wakeUp: AsyncStream<Void>
     let tick: AsyncStream<Void>.Continuation
+    let active: ActiveRuns
 
     /// A dispatcher woken through `wakeUp` (signalled on each trigger, so a run starts at once)
     /// and, in case a run was queued elsewhere, by `tick` once a second.
-    public init(store: RunStore, catalog: ProjectCatalog, wakeUp: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation) {
+    public init(store: RunStore, catalog: ProjectCatalog, wakeUp: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation, active: ActiveRuns) {
+        self.active = active
         self.store = store
         self.catalog = catalog
         self.wakeUp = wakeUp
@@ -32,7 +35,13 @@ public struct Dispatcher: Service {
                     }
                 }
                 for await _ in wakeUp {
-                    while !Task.isCancelled, let run = try? await store.claimNext() { await execute(run) }
+                    while !Task.isCancelled, let run = try? await store.claimNext() {
+                        // Its own task, so the API can cancel this run alone.
+                        let task = Task { await execute(run) }
+                        active.started(run.id, task)
+                        await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+                        active.ended(run.id)
+                    }
                 }
                 group.cancelAll()
             }
@@ -45,16 +54,37 @@ public struct Dispatcher: Service {
             return
         }
         let log = LogWriter(store: store, run: run.id)
-        let result: RunResult
+        let (status, reason): (RunStatus, String?)
         do {
-            result = try await workspace.run(job: run.job, offline: false) { event in log.write(event) }
+            let result = try await workspace.run(job: run.job, offline: false) { event in log.write(event) }
+            (status, reason) = (result.status, result.error?.description)
         } catch {
-            await log.flush()
-            try? await store.transition(run.id, to: RunStatus(failure: error).rawValue, reason: error.description)
-            return
+            (status, reason) = (RunStatus(failure: error), error.description)
         }
-        await log.flush()
-        try? await store.transition(run.id, to: result.status.rawValue, reason: result.error?.description)
+        // Recorded outside this (possibly cancelled) task: the store's calls would fail in it.
+        await Task { [store] in
+            await log.flush()
+            try? await store.transition(run.id, to: status.rawValue, reason: reason)
+        }.value
+    }
+}
+
+/// The runs this server is executing, so the API can cancel them.
+public final class ActiveRuns: Sendable {
+    private let tasks = Mutex<[Int: Task<Void, Never>]>([:])
+
+    /// No runs yet.
+    public init() {}
+
+    func started(_ id: Int, _ task: Task<Void, Never>) { tasks.withLock { $0[id] = task } }
+
+    func ended(_ id: Int) { _ = tasks.withLock { $0.removeValue(forKey: id) } }
+
+    /// Cancels run `id` if this server runs it; its finalize steps still run.
+    func cancel(_ id: Int) -> Bool {
+        guard let task = tasks.withLock({ $0[id] }) else { return false }
+        task.cancel()
+        return true
     }
 }
 

@@ -26,11 +26,12 @@ public enum HangarServer {
     public static func application(_ configuration: Configuration, store: RunStore) -> some ApplicationProtocol {
         let catalog = ProjectCatalog(folder: configuration.projects, paths: configuration.paths)
         let (wakeUp, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let router = API.router(store: store, catalog: catalog) { signal.yield() }
+        let active = ActiveRuns()
+        let router = API.router(store: store, catalog: catalog, active: active) { signal.yield() }
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal)]
+            services: [Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal, active: active)]
         )
     }
 }

@@ -111,6 +111,14 @@ public actor RunStore {
         return requeued
     }
 
+    /// Cancels run `id` if it is still queued; false when it is not (running, ended, or unknown).
+    public func cancelQueued(_ id: Int) async throws -> Bool {
+        try await database.raw("""
+            UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', updated_at = \(bind: Date().timeIntervalSince1970)
+            WHERE id = \(bind: id) AND state = 'queued' RETURNING id
+            """).first() != nil
+    }
+
     /// Records a state change (written before it is acted on).
     public func transition(_ id: Int, to state: String, reason: String? = nil) async throws {
         try await database.raw("""

@@ -19,6 +19,7 @@ import Testing
         jobs:
           null: { tasks: [{ host: "true" }] }
           hello: { tasks: [{ host: "echo hello from the host" }, { host: "exit 4" }] }
+          sleepy: { tasks: [{ host: "echo sleeping; sleep 60" }] }
         """.write(toFile: "\(root)/projects/demo/hangar.yml", atomically: true, encoding: .utf8)
         try "machines:\n  default:\n    memroy: 2G\n".write(toFile: "\(root)/projects/broken/hangar.yml", atomically: true, encoding: .utf8)
     }
@@ -72,6 +73,26 @@ import Testing
             #expect(text.contains("==> [1/2] host: echo hello from the host\nhello from the host\n"))
             let tail = try await client.execute(uri: "/api/v1/runs/\(run.id)/log?from=2", method: .get)
             #expect(!String(buffer: tail.body).contains("hello from the host\n=="))
+        }
+    }
+
+    func state(_ client: any TestClientProtocol, _ id: Int) async throws -> String {
+        try decode(StoredRun.self, try await client.execute(uri: "/api/v1/runs/\(id)", method: .get)).state
+    }
+
+    @Test func runningAndQueuedRunsCanBeCancelled() async throws {
+        try await withServer { client in
+            let first = try decode(StoredRun.self, try await client.execute(uri: "/api/v1/projects/demo/jobs/sleepy/runs", method: .post)).id
+            let second = try decode(StoredRun.self, try await client.execute(uri: "/api/v1/projects/demo/jobs/sleepy/runs", method: .post)).id
+            while try await state(client, first) != "running" { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await state(client, second) == "queued")
+            #expect(try await client.execute(uri: "/api/v1/runs/\(second)/cancel", method: .post).status == .accepted)
+            #expect(try await state(client, second) == "cancelled")
+            #expect(try await client.execute(uri: "/api/v1/runs/\(first)/cancel", method: .post).status == .accepted)
+            while try await state(client, first) == "running" { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(try await state(client, first) == "cancelled")
+            #expect(try await client.execute(uri: "/api/v1/runs/\(first)/cancel", method: .post).status == .conflict)
+            #expect(try await client.execute(uri: "/api/v1/runs/999/cancel", method: .post).status == .notFound)
         }
     }
 

@@ -83,11 +83,17 @@ public enum Command {
             }
         }
         let pid = process.processIdentifier
+        let box = ProcessBox(process)
         return await withTaskCancellationHandler {
             var iterator = exit.stream.makeAsyncIterator()
-            return await iterator.next() ?? -1
+            if let status = await iterator.next() { return status }
+            // Cancelled: the group got SIGTERM above; wait for the exit itself, so nothing outlives the call.
+            box.process.waitUntilExit()
+            return box.process.terminationStatus + (box.process.terminationReason == .uncaughtSignal ? 128 : 0)
         } onCancel: {
-            kill(pid, SIGTERM)
+            // The whole process group (Foundation gives each child its own): a shell's children too,
+            // or they would keep the output pipes open.
+            kill(-pid, SIGTERM)
         }
     }
 }
