@@ -31,7 +31,7 @@ public struct JobPlan: Sendable {
     public init(_ job: JobSpec, alwaysBoot: Bool = false) throws(HangarError) {
         self.job = job
         var steps: [Step] = []
-        if !job.tasks.contains(where: { $0.handler == MachineBoot.name }) 
+        if !job.tasks.contains(where: { $0.handler == MachineBoot.name })
             && (alwaysBoot || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) })) {
             let location = job.location
             for name in [ImageFetch.name, MachineBoot.name] {

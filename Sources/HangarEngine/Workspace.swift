@@ -1,6 +1,6 @@
 public import Foundation
 public import HangarCore
-public import HangarHandlers
+import HangarHandlers
 public import HangarMachine
 
 /// One project's view of this host: its hangar.yml, its machines, and the runs it starts.

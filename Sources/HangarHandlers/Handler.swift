@@ -12,7 +12,7 @@ public protocol Handler: Sendable {
     static var summary: String { get }
     /// Its options, for `hangar handlers` and for rejecting unknown keys.
     static var options: [OptionDoc] { get }
-    /// True when it needs the job's machine running; a job of only such-free tasks boots nothing.
+    /// True when it needs the job's machine running; a job with no such task boots nothing.
     static var needsMachine: Bool { get }
 
     /// Reads and checks the task's `with:` options.

@@ -6,7 +6,7 @@ public import Hummingbird
 
 extension StoredRun: ResponseEncodable {}
 
-/// The REST API under `/api/v1` (first slice: trigger, list, get, log) and `/healthz`.
+/// The REST API under `/api/v1` (first slice: trigger, list, get, log, cancel) and `/healthz`.
 public enum API {
     /// A router over `store` and `catalog`; `wake` is called after each trigger.
     public static func router(store: RunStore, catalog: ProjectCatalog, active: ActiveRuns,
@@ -34,20 +34,21 @@ public enum API {
             wake()
             return EditedResponse(status: .created, response: run)
         }
-        api.get("runs/:id") { _, context -> StoredRun in
+        /// The run the path names, or 404.
+        @Sendable func namedRun(_ context: BasicRequestContext) async throws -> StoredRun {
             let id = try context.parameters.require("id", as: Int.self)
             guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
             return run
         }
+        api.get("runs/:id") { _, context -> StoredRun in try await namedRun(context) }
         api.post("runs/:id/cancel") { _, context -> HTTPResponse.Status in
             let id = try context.parameters.require("id", as: Int.self)
             if try await store.cancelQueued(id) || active.cancel(id) { return .accepted }
-            guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
+            let run = try await namedRun(context)
             throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
         }
         api.get("runs/:id/log") { request, context -> String in
-            let id = try context.parameters.require("id", as: Int.self)
-            guard try await store.run(id) != nil else { throw HTTPError(.notFound, message: "no run \(id)") }
+            let id = try await namedRun(context).id
             let lines = try await store.log(run: id, from: request.uri.queryParameters.get("from", as: Int.self) ?? 0)
             return lines.map { $0 + "\n" }.joined()
         }

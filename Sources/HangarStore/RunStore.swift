@@ -1,5 +1,5 @@
 public import Foundation
-public import HangarCore
+import HangarCore
 import SQLKit
 import SQLiteKit
 
@@ -29,6 +29,8 @@ public actor RunStore {
     private let connection: SQLiteConnection
     private let database: any SQLDatabase
     private var closed = false
+    /// The columns `StoredRun` decodes from, for every query that returns runs.
+    private static let columns = "id, project, job, state, priority, attempt, reason"
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
@@ -71,13 +73,13 @@ public actor RunStore {
 
     /// The run `id`, or nil.
     public func run(_ id: Int) async throws -> StoredRun? {
-        try await database.raw("SELECT id, project, job, state, priority, attempt, reason FROM runs WHERE id = \(bind: id)")
+        try await database.raw("SELECT \(unsafeRaw: Self.columns) FROM runs WHERE id = \(bind: id)")
             .first(decoding: StoredRun.self)
     }
 
     /// Runs newest first, `limit` at a time; pass the last id seen as `before` for the next page.
     public func runs(state: String? = nil, before: Int? = nil, limit: Int = 50) async throws -> [StoredRun] {
-        var query = SQLQueryString("SELECT id, project, job, state, priority, attempt, reason FROM runs WHERE 1 = 1")
+        var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns) FROM runs WHERE 1 = 1"
         if let state { query.appendInterpolation(unsafeRaw: " AND state = "); query.appendInterpolation(bind: state) }
         if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
         query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
@@ -91,7 +93,7 @@ public actor RunStore {
         try await database.raw("""
             UPDATE runs SET state = 'running', updated_at = \(bind: Date().timeIntervalSince1970)
             WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
-            RETURNING id, project, job, state, priority, attempt, reason
+            RETURNING \(unsafeRaw: Self.columns)
             """).first(decoding: StoredRun.self)
     }
 

@@ -69,7 +69,7 @@ public enum Command {
 
     private static func runToExit(_ process: Process, input: Data?, stdin: Pipe, name: String) async throws(HangarError) -> Int32 {
         let exit = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exit.continuation.yield($0.terminationStatus + ($0.terminationReason == .uncaughtSignal ? 128 : 0)) }
+        process.terminationHandler = { exit.continuation.yield($0.exitStatus) }
         do {
             try process.runUnblocked()
         } catch {
@@ -89,7 +89,7 @@ public enum Command {
             if let status = await iterator.next() { return status }
             // Cancelled: the group got SIGTERM above; wait for the exit itself, so nothing outlives the call.
             box.process.waitUntilExit()
-            return box.process.terminationStatus + (box.process.terminationReason == .uncaughtSignal ? 128 : 0)
+            return box.process.exitStatus
         } onCancel: {
             // The whole process group (Foundation gives each child its own): a shell's children too,
             // or they would keep the output pipes open.
@@ -131,4 +131,9 @@ final class OutputCollector: @unchecked Sendable {
         done.wait()
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+extension Process {
+    /// The exit status as a shell reports it: 128 + the signal number when a signal ended it.
+    var exitStatus: Int32 { terminationStatus + (terminationReason == .uncaughtSignal ? 128 : 0) }
 }
