@@ -152,7 +152,7 @@ import Testing
             try await Task.sleep(for: .milliseconds(200))
             let logs = (try? FileManager.default.subpathsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")) ?? []
             let log = logs.first { $0.hasSuffix("log.txt") }.flatMap { try? String(contentsOfFile: "\(sandbox.project)/.hangar/runs/\($0)", encoding: .utf8) }
-            if log?.contains("started") == true { hangarPID = try await Command.run(["pgrep", "-f", "debug/hangar run test"]).stdout.split(separator: "\n").first.map(String.init) }
+            if log?.contains("started") == true { hangarPID = sandbox.hangarProcesses().first }
         }
         let pid = try #require(hangarPID)
         _ = try await Command.run(["kill", "-INT", pid])

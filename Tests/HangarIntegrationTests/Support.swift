@@ -53,6 +53,16 @@ struct Sandbox {
         }
     }
 
+    /// `hangar` processes running in this sandbox's project folder (other tests run `hangar` at the same time).
+    func hangarProcesses() -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { pid in
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd")
+            return cmdline.hasPrefix("\(packageRoot)/.build/debug/hangar\u{0}") && cwd == project
+        }
+    }
+
     /// Machine state folders left behind.
     func machineFolders() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/machines")) ?? [] }
 

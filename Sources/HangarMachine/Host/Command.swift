@@ -52,7 +52,10 @@ public enum Command {
             process.standardError = collectors[1].pipe
         }
         let status = try await runToExit(process, input: input, stdin: stdin, name: arguments[0])
-        let texts = collectors.map { $0.finish() }
+        // A cancelled program may leave its pipes to someone else (an ssh ControlMaster holds a killed
+        // client's stdout until the remote command ends): then take what arrived within a second.
+        let grace: DispatchTime = Task.isCancelled ? .now() + 1 : .distantFuture
+        let texts = collectors.map { $0.finish(before: grace) }
         return CommandResult(status: status, stdout: texts.first ?? "", stderr: texts.last ?? "")
     }
 
@@ -102,6 +105,7 @@ public enum Command {
 final class OutputCollector: @unchecked Sendable {
     let pipe = Pipe()
     private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
     private var data = Data()
 
     init(isError: Bool, onLine: (@Sendable (String, Bool) -> Void)?) {
@@ -111,7 +115,7 @@ final class OutputCollector: @unchecked Sendable {
             while true {
                 let chunk = handle.availableData
                 if chunk.isEmpty { break }
-                data.append(chunk)
+                lock.withLock { data.append(chunk) }
                 guard let onLine else { continue }
                 pending.append(chunk)
                 while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
@@ -124,12 +128,12 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    /// Waits for EOF and returns everything read.
-    func finish() -> String {
+    /// Waits for EOF, or until `deadline`, and returns everything read.
+    func finish(before deadline: DispatchTime) -> String {
         // Our copy of the write end must be closed, or EOF never comes.
         try? pipe.fileHandleForWriting.close()
-        done.wait()
-        return String(decoding: data, as: UTF8.self)
+        _ = done.wait(timeout: deadline)
+        return lock.withLock { String(decoding: data, as: UTF8.self) }
     }
 }
 
