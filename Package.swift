@@ -70,6 +70,7 @@ let package = Package(
             name: "HangarStore",
             dependencies: [
                 "HangarCore",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
             ],

@@ -1,7 +1,7 @@
 import Foundation
 import HangarCore
 
-/// Where a run's log and artifacts go: `<project>/.hangar/runs/<job>-<time>/`.
+/// Where a run's log and artifacts go: `<project>/.hangar/runs/<job>-<time>/` (the server picks its own).
 enum RunFolder {
     static func create(project: ProjectFile, job: String) throws(HangarError) -> String {
         let formatter = DateFormatter()
@@ -13,6 +13,11 @@ enum RunFolder {
             suffix += 1
             folder = "\(project.directory)/.hangar/runs/\(job)-\(stamp)-\(suffix)"
         }
+        return try create(at: folder)
+    }
+
+    /// Creates `folder` (and its parents) and returns it.
+    static func create(at folder: String) throws(HangarError) -> String {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {

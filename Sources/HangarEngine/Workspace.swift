@@ -45,24 +45,28 @@ public struct Workspace: Sendable {
         let named = try name.map { name throws(HangarError) in try project.job(named: name) }
         let spec = try machineSpec(named?.machine ?? machine)
         let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
-        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, emit: emit)
+        let parameters = try named?.resolve(parameters: [:]) ?? [:]
+        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, parameters: parameters, emit: emit)
     }
 
-    /// `hangar run`: boots a throwaway machine, runs `job`, destroys the machine whatever happens.
-    public func run(job name: String, offline: Bool, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+    /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.
+    /// The log and artifacts go to `folder`, by default a new folder under the project's `.hangar/runs`.
+    public func run(job name: String, parameters: [String: String] = [:], folder: String? = nil, offline: Bool,
+        emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
+        let values = try job.resolve(parameters: parameters)
         let spec = try project.machine(named: job.machine)
         let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, emit: emit)
+        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, parameters: values, folder: folder, emit: emit)
     }
 
-    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool,
-        emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool, parameters: [String: String],
+        folder: String? = nil, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
         let plan = try JobPlan(job, alwaysBoot: keep)
-        let folder = try RunFolder.create(project: project, job: job.name)
+        let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
         let context = TaskContext(project: project, machineSpec: spec, machines: machines, machineID: id, keepMachine: keep,
-            offline: offline, runFolder: folder) { event in
+            offline: offline, runFolder: folder, parameters: parameters) { event in
             log.write(event)
             emit(event)
         }

@@ -41,13 +41,15 @@ public final class TaskContext: Sendable {
     public let offline: Bool
     /// The run's folder (`log.txt`, `artifacts/`).
     public let runFolder: String
+    /// The run's parameter values, given to commands as environment variables.
+    public let parameters: [String: String]
     /// Reports an event.
     public let emit: @Sendable (RunEvent) -> Void
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
     public init(project: ProjectFile, machineSpec: MachineSpec, machines: Machines, machineID: String, keepMachine: Bool,
-        offline: Bool, runFolder: String, emit: @escaping @Sendable (RunEvent) -> Void) {
+        offline: Bool, runFolder: String, parameters: [String: String] = [:], emit: @escaping @Sendable (RunEvent) -> Void) {
         self.project = project
         self.machineSpec = machineSpec
         self.machines = machines
@@ -55,6 +57,7 @@ public final class TaskContext: Sendable {
         self.keepMachine = keepMachine
         self.offline = offline
         self.runFolder = runFolder
+        self.parameters = parameters
         self.emit = emit
     }
 

@@ -1,57 +1,114 @@
+import HTTPTypes
 import Foundation
 import HangarCore
-import HangarEngine
+import HangarMachine
 public import HangarStore
 public import Hummingbird
 
 extension StoredRun: ResponseEncodable {}
 
-/// The REST API under `/api/v1` (first slice: trigger, list, get, log, cancel) and `/healthz`.
-public enum API {
-    /// A router over `store` and `catalog`; `wake` is called after each trigger.
-    public static func router(store: RunStore, catalog: ProjectCatalog, active: ActiveRuns,
-        wake: @escaping @Sendable () -> Void) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("healthz") { _, _ in "ok\n" }
+/// The REST API under `/api/v1`; `openapi.json` documents every route here.
+struct API {
+    let control: RunControl
+    let catalog: ProjectCatalog
+    let machines: MachineRegistry
+    let runsFolder: String
+
+    var store: RunStore { control.store }
+
+    /// What a trigger's body may hold; an empty body triggers with the defaults.
+    struct TriggerRequest: Decodable {
+        var parameters: [String: String]?
+        var priority: Int?
+    }
+
+    struct TokenRequest: Decodable {
+        var name: String
+        var role: Role
+    }
+
+    struct CreatedToken: ResponseEncodable {
+        var id: Int
+        var token: String
+        var role: Role
+    }
+
+    func add(to router: Router<ServerContext>) {
         let api = router.group("api/v1")
+        api.get("openapi.json") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
         api.get("runs") { request, _ -> [StoredRun] in
             let query = request.uri.queryParameters
-            let limit = min(query.get("limit", as: Int.self) ?? 50, 500)
-            return try await store.runs(state: query.get("state"), before: query.get("before", as: Int.self), limit: limit)
+            return try await store.runs(state: query.get("state"), project: query.get("project"), job: query.get("job"),
+                before: query.get("before", as: Int.self), limit: min(query.get("limit", as: Int.self) ?? 50, 500))
         }
-        api.post("projects/:project/jobs/:job/runs") { _, context -> EditedResponse<StoredRun> in
-            let project = try context.parameters.require("project")
-            let job = try context.parameters.require("job")
-            guard let workspace = catalog.projects[project] else {
-                throw HTTPError(.notFound, message: catalog.broken[project].map { "project '\(project)' is broken: \($0)" } ?? "no project '\(project)'")
-            }
-            do {
-                _ = try workspace.project.job(named: job)
-            } catch {
-                throw HTTPError(.badRequest, message: "\(error)")
-            }
-            let run = try await store.enqueue(project: project, job: job)
-            wake()
+        api.post("projects/:project/jobs/:job/runs") { request, context -> EditedResponse<StoredRun> in
+            let body = try await Self.decodeOptional(TriggerRequest.self, request, context)
+            let run = try await control.trigger(project: try context.parameters.require("project"), job: try context.parameters.require("job"),
+                parameters: body?.parameters ?? [:], priority: body?.priority ?? 0)
             return EditedResponse(status: .created, response: run)
         }
-        /// The run the path names, or 404.
-        @Sendable func namedRun(_ context: BasicRequestContext) async throws -> StoredRun {
-            let id = try context.parameters.require("id", as: Int.self)
-            guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
-            return run
+        api.get("runs/:id") { _, context -> RunDetail in
+            let run = try await control.run(try context.parameters.require("id", as: Int.self))
+            return RunDetail(run: run, tasks: try await store.tasks(run: run.id))
         }
-        api.get("runs/:id") { _, context -> StoredRun in try await namedRun(context) }
         api.post("runs/:id/cancel") { _, context -> HTTPResponse.Status in
-            let id = try context.parameters.require("id", as: Int.self)
-            if try await store.cancelQueued(id) || active.cancel(id) { return .accepted }
-            let run = try await namedRun(context)
-            throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
+            try await control.cancel(try context.parameters.require("id", as: Int.self))
+            return .accepted
+        }
+        api.post("runs/:id/retrigger") { _, context -> EditedResponse<StoredRun> in
+            EditedResponse(status: .created, response: try await control.retrigger(try context.parameters.require("id", as: Int.self)))
         }
         api.get("runs/:id/log") { request, context -> String in
-            let id = try await namedRun(context).id
+            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
             let lines = try await store.log(run: id, from: request.uri.queryParameters.get("from", as: Int.self) ?? 0)
             return lines.map { $0 + "\n" }.joined()
         }
-        return router
+        api.get("runs/:id/log/live") { request, context -> Response in
+            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let resume = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }.map { $0 + 1 }
+            return LiveLog.response(store: store, run: id, from: resume ?? request.uri.queryParameters.get("from", as: Int.self) ?? 0)
+        }
+        api.get("runs/:id/artifacts") { _, context -> [ArtifactView] in
+            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            return Artifacts(runsFolder: runsFolder, run: id).list()
+        }
+        api.get("runs/:id/artifacts/**") { _, context -> Response in
+            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let path = try Artifacts(runsFolder: runsFolder, run: id).file(context.parameters.getCatchAll())
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))))
+        }
+        api.get("projects") { _, _ -> [ProjectView] in catalog.all.map(ProjectView.init) }
+        api.get("projects/:project") { _, context -> ProjectView in
+            let name = try context.parameters.require("project")
+            guard let entry = catalog.entry(name) else { throw HTTPError(.notFound, message: "no project '\(name)'") }
+            return ProjectView(entry)
+        }
+        api.get("machines") { _, _ -> [MachineView] in machines.list().map { MachineView($0.record, state: $0.state) } }
+        api.get("tokens") { _, _ -> [StoredToken] in try await store.tokens() }
+        api.post("tokens") { request, context -> EditedResponse<CreatedToken> in
+            let body = try await request.decode(as: TokenRequest.self, context: context)
+            let (token, secret) = try await store.createToken(name: body.name, role: body.role)
+            return EditedResponse(status: .created, response: CreatedToken(id: token.id, token: secret, role: body.role))
+        }
+    }
+
+    /// The decoded JSON body, or nil when the body is empty; 413 above the upload limit, 400 when malformed.
+    static func decodeOptional<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ServerContext) async throws -> T? {
+        let body = try await request.body.collect(upTo: context.maxUploadSize)
+        guard body.readableBytes > 0 else { return nil }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(String(buffer: body).utf8))
+        } catch {
+            throw HTTPError(.badRequest, message: "the body is not the JSON this route takes: \(error)")
+        }
     }
 }
+
+extension StoredToken: ResponseEncodable {}
+extension ProjectView: ResponseEncodable {}
+extension MachineView: ResponseEncodable {}
+extension ArtifactView: ResponseEncodable {}
+extension RunDetail: ResponseEncodable {}

@@ -31,6 +31,42 @@ enum Migrations {
             )
             """,
         ]),
+        (2, [
+            "ALTER TABLE runs ADD COLUMN max_attempts INTEGER NOT NULL DEFAULT 2",
+            "ALTER TABLE runs ADD COLUMN started_at DOUBLE PRECISION",
+            "ALTER TABLE runs ADD COLUMN finished_at DOUBLE PRECISION",
+            "CREATE INDEX runs_project ON runs (project, job, id)",
+            """
+            CREATE TABLE tokens (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                hash TEXT NOT NULL UNIQUE,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE tasks (
+                run_id INTEGER NOT NULL REFERENCES runs (id),
+                position INTEGER NOT NULL,
+                title TEXT NOT NULL,
+                status TEXT,
+                error TEXT,
+                started_at DOUBLE PRECISION NOT NULL,
+                finished_at DOUBLE PRECISION,
+                PRIMARY KEY (run_id, position)
+            )
+            """,
+            """
+            CREATE TABLE webhook_deliveries (
+                id TEXT PRIMARY KEY,
+                project TEXT NOT NULL,
+                result TEXT NOT NULL,
+                run_id INTEGER,
+                received_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+        ]),
     ]
 
     /// Applies the steps `database` has not seen yet, each in a transaction.

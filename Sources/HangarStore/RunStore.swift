@@ -1,25 +1,7 @@
-public import Foundation
+import Foundation
 import HangarCore
 import SQLKit
 import SQLiteKit
-
-/// One run as the store keeps it.
-public struct StoredRun: Sendable, Codable, Equatable {
-    /// Increasing with creation, so ordering by id is stable.
-    public var id: Int
-    /// The project's name.
-    public var project: String
-    /// The job's name.
-    public var job: String
-    /// `queued`, `running`, or a final status.
-    public var state: String
-    /// Higher runs first.
-    public var priority: Int
-    /// 1 for the first try.
-    public var attempt: Int
-    /// Why it waits or how it ended, for people.
-    public var reason: String?
-}
 
 /// Runs and their logs over SQL: SQLite now, written in portable SQL so PostgreSQL can follow.
 ///
@@ -27,10 +9,10 @@ public struct StoredRun: Sendable, Codable, Equatable {
 /// only lines it does not have, and answers how many it has, so a resend never duplicates.
 public actor RunStore {
     private let connection: SQLiteConnection
-    private let database: any SQLDatabase
+    let database: any SQLDatabase
     private var closed = false
     /// The columns `StoredRun` decodes from, for every query that returns runs.
-    private static let columns = "id, project, job, state, priority, attempt, reason"
+    static let columns = "id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at"
 
     private init(connection: SQLiteConnection) {
         self.connection = connection
@@ -59,55 +41,69 @@ public actor RunStore {
         try await connection.close()
     }
 
-    /// Adds a queued run.
-    public func enqueue(project: String, job: String, priority: Int = 0) async throws -> StoredRun {
+    /// Adds a queued run; `maxAttempts` counts the first try and the retries after a lost worker.
+    public func enqueue(project: String, job: String, parameters: [String: String] = [:], priority: Int = 0,
+        maxAttempts: Int = 2) async throws -> StoredRun {
         let now = Date().timeIntervalSince1970
+        let encoded = String(decoding: try JSONEncoder.sorted.encode(parameters), as: UTF8.self)
         // RETURNING, not lastAutoincrementID: another call on this actor may run in between.
         let row = try await database.raw("""
-            INSERT INTO runs (project, job, state, priority, created_at, updated_at)
-            VALUES (\(bind: project), \(bind: job), 'queued', \(bind: priority), \(bind: now), \(bind: now)) RETURNING id
+            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, created_at, updated_at)
+            VALUES (\(bind: project), \(bind: job), 'queued', \(bind: priority), \(bind: maxAttempts), \(bind: encoded), \(bind: now), \(bind: now))
+            RETURNING \(unsafeRaw: Self.columns)
             """).first()
-        guard let id = try row?.decode(column: "id", as: Int.self) else { throw HangarError("store.insert", "the new run got no id") }
-        return StoredRun(id: id, project: project, job: job, state: "queued", priority: priority, attempt: 1, reason: nil)
+        guard let row else { throw HangarError("store.insert", "the new run got no id") }
+        return try StoredRun(row)
     }
 
     /// The run `id`, or nil.
     public func run(_ id: Int) async throws -> StoredRun? {
-        try await database.raw("SELECT \(unsafeRaw: Self.columns) FROM runs WHERE id = \(bind: id)")
-            .first(decoding: StoredRun.self)
+        try await database.raw("SELECT \(unsafeRaw: Self.columns) FROM runs WHERE id = \(bind: id)").first().map(StoredRun.init)
     }
 
-    /// Runs newest first, `limit` at a time; pass the last id seen as `before` for the next page.
-    public func runs(state: String? = nil, before: Int? = nil, limit: Int = 50) async throws -> [StoredRun] {
+    /// Runs newest first, `limit` at a time, filtered by any of `state`, `project` and `job`; pass the
+    /// last id seen as `before` for the next page (stable while new runs arrive).
+    public func runs(state: String? = nil, project: String? = nil, job: String? = nil, before: Int? = nil,
+        limit: Int = 50) async throws -> [StoredRun] {
         var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns) FROM runs WHERE 1 = 1"
-        if let state { query.appendInterpolation(unsafeRaw: " AND state = "); query.appendInterpolation(bind: state) }
+        for (column, value) in [("state", state), ("project", project), ("job", job)] {
+            guard let value else { continue }
+            query.appendInterpolation(unsafeRaw: " AND \(column) = ")
+            query.appendInterpolation(bind: value)
+        }
         if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
         query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
         query.appendInterpolation(literal: limit)
-        return try await database.raw(query).all(decoding: StoredRun.self)
+        return try await database.raw(query).all().map(StoredRun.init)
+    }
+
+    /// Tells every queued run why it waits.
+    public func explainWaiting(_ reason: String) async throws {
+        try await database.raw("UPDATE runs SET reason = \(bind: reason) WHERE state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))").run()
     }
 
     /// Marks the next queued run (highest priority, then oldest) `running` and returns it; one
     /// statement, so two dispatchers never claim the same run.
     public func claimNext() async throws -> StoredRun? {
         try await database.raw("""
-            UPDATE runs SET state = 'running', updated_at = \(bind: Date().timeIntervalSince1970)
+            UPDATE runs SET state = 'running', started_at = \(bind: Date().timeIntervalSince1970), updated_at = \(bind: Date().timeIntervalSince1970)
             WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
             RETURNING \(unsafeRaw: Self.columns)
-            """).first(decoding: StoredRun.self)
+            """).first().map(StoredRun.init)
     }
 
     /// After a crash or restart: runs left `running` lost their worker. Each is queued again as its
-    /// next attempt while it has attempts left, else ends `error`. Returns how many were requeued.
+    /// next attempt while it has attempts left (the job's `retries:`), else ends `error`.
+    /// Returns how many were requeued.
     @discardableResult
-    public func recoverInterrupted(maxAttempts: Int) async throws -> Int {
+    public func recoverInterrupted() async throws -> Int {
         let now = Date().timeIntervalSince1970
         let requeued = try await database.raw("""
-            UPDATE runs SET state = 'queued', attempt = attempt + 1, reason = 'requeued: its worker was lost', updated_at = \(bind: now)
-            WHERE state = 'running' AND attempt < \(bind: maxAttempts) RETURNING id
+            UPDATE runs SET state = 'queued', attempt = attempt + 1, reason = 'requeued: its worker was lost', started_at = NULL, updated_at = \(bind: now)
+            WHERE state = 'running' AND attempt < max_attempts RETURNING id
             """).all().count
         try await database.raw("""
-            UPDATE runs SET state = 'error', reason = 'its worker was lost and it has no attempts left', updated_at = \(bind: now)
+            UPDATE runs SET state = 'error', reason = 'its worker was lost and it has no attempts left', finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE state = 'running'
             """).run()
         return requeued
@@ -116,52 +112,18 @@ public actor RunStore {
     /// Cancels run `id` if it is still queued; false when it is not (running, ended, or unknown).
     public func cancelQueued(_ id: Int) async throws -> Bool {
         try await database.raw("""
-            UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', updated_at = \(bind: Date().timeIntervalSince1970)
+            UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', finished_at = \(bind: Date().timeIntervalSince1970),
+                updated_at = \(bind: Date().timeIntervalSince1970)
             WHERE id = \(bind: id) AND state = 'queued' RETURNING id
             """).first() != nil
     }
 
-    /// Records a state change (written before it is acted on).
-    public func transition(_ id: Int, to state: String, reason: String? = nil) async throws {
+    /// Records a run's end (written before it is acted on).
+    public func finish(_ id: Int, as state: String, reason: String? = nil) async throws {
+        let now = Date().timeIntervalSince1970
         try await database.raw("""
-            UPDATE runs SET state = \(bind: state), reason = \(bind: reason), updated_at = \(bind: Date().timeIntervalSince1970)
+            UPDATE runs SET state = \(bind: state), reason = \(bind: reason), finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = \(bind: id)
             """).run()
-    }
-
-    /// Stores log lines starting at line `offset`; returns how many lines the run's log now has.
-    ///
-    /// Lines the store already has are skipped (`ON CONFLICT DO NOTHING`, in SQLite and PostgreSQL
-    /// alike); a batch that would leave a gap is refused. Each chunk is one statement, so a crash
-    /// leaves a gap-free prefix and the resend fills in the rest.
-    public func appendLog(run id: Int, offset: Int, lines: [String]) async throws -> Int {
-        let have = try await lineCount(run: id)
-        guard offset <= have else {
-            throw HangarError("log.gap", "log batch for run \(id) starts at line \(offset), but only \(have) lines are stored",
-                hint: "resend from line \(have)")
-        }
-        let new = Array(lines.enumerated().filter { offset + $0.offset >= have })
-        for start in stride(from: 0, to: new.count, by: 1000) {
-            var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text) VALUES ")
-            for (position, (index, text)) in new[start..<min(start + 1000, new.count)].enumerated() {
-                query.appendInterpolation(unsafeRaw: position == 0 ? "(" : ", (")
-                query.appendInterpolation(binds: [id, offset + index, text])
-                query.appendInterpolation(unsafeRaw: ")")
-            }
-            query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, line) DO NOTHING")
-            try await database.raw(query).run()
-        }
-        return try await lineCount(run: id)
-    }
-
-    /// Log lines `from` (inclusive), at most `limit`.
-    public func log(run id: Int, from: Int = 0, limit: Int = 10_000) async throws -> [String] {
-        try await database.raw("""
-            SELECT text FROM log_lines WHERE run_id = \(bind: id) AND line >= \(bind: from) ORDER BY line LIMIT \(bind: limit)
-            """).all().map { try $0.decode(column: "text", as: String.self) }
-    }
-
-    private func lineCount(run id: Int) async throws -> Int {
-        try await database.raw("SELECT COUNT(*) AS n FROM log_lines WHERE run_id = \(bind: id)").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 }

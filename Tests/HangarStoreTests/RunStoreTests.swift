@@ -23,12 +23,12 @@ import Testing
         try await withStore { store in
             let run = try await store.enqueue(project: "demo", job: "test", priority: 5)
             #expect(run.state == "queued")
-            try await store.transition(run.id, to: "running")
+            try await store.finish(run.id, as: "passed")
         }
         try await withStore { store in
             let run = try #require(try await store.run(1))
             #expect(run.project == "demo")
-            #expect(run.state == "running")
+            #expect(run.state == "passed")
             #expect(run.priority == 5)
             #expect(try await store.run(99) == nil)
         }
@@ -43,12 +43,12 @@ import Testing
             #expect(try await store.claimNext()?.job == "urgent")
             #expect(try await store.claimNext()?.job == "old")
             // The server dies here; on restart the two running runs are requeued once, then given up.
-            #expect(try await store.recoverInterrupted(maxAttempts: 2) == 2)
+            #expect(try await store.recoverInterrupted() == 2)
             let requeued = try #require(try await store.run(2))
             #expect(requeued.state == "queued")
             #expect(requeued.attempt == 2)
             #expect(try await store.claimNext()?.job == "urgent")
-            #expect(try await store.recoverInterrupted(maxAttempts: 2) == 0)
+            #expect(try await store.recoverInterrupted() == 0)
             #expect(try await store.run(2)?.state == "error")
             #expect(try await store.claimNext()?.job == "old")
         }
@@ -59,7 +59,7 @@ import Testing
         try await withStore { store in
             for index in 0..<7 {
                 let run = try await store.enqueue(project: "p", job: "j\(index)")
-                if index % 2 == 0 { try await store.transition(run.id, to: "failed", reason: "tests said no") }
+                if index % 2 == 0 { try await store.finish(run.id, as: "failed", reason: "tests said no") }
             }
             let first = try await store.runs(limit: 3)
             #expect(first.map(\.id) == [7, 6, 5])

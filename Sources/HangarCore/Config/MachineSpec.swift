@@ -49,6 +49,10 @@ public struct JobSpec: Sendable {
     public var timeout: Duration
     /// The tasks, in order.
     public var tasks: [TaskSpec]
+    /// How often the server runs it again when its worker is lost (not when it fails); default 1.
+    public var retries = 1
+    /// The values a run can be given, in the order written.
+    public var parameters: [JobParameter] = []
     /// Where the job is defined, for messages.
     public var location: String
 

@@ -130,16 +130,42 @@ extension ImageSource {
 extension JobSpec {
     static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
-        for (key, value) in try value.entries(allowed: ["machine", "timeout", "tasks", "triggers", "description"]) {
+        for (key, value) in try value.entries(allowed: ["machine", "timeout", "tasks", "retries", "parameters", "triggers", "description"]) {
             switch key {
+            case "parameters": for (name, spec) in try value.entries(what: "parameter") { job.parameters.append(try JobParameter.parse(spec, name: name)) }
             case "machine": job.machine = try value.string()
             case "timeout": job.timeout = try value.duration()
+            case "retries":
+                job.retries = try value.int()
+                if job.retries < 0 { throw value.error("retries must be 0 or more") }
             case "tasks": for item in try value.items() { job.tasks.append(try TaskSpec.parse(item)) }
             case "triggers": for item in try value.items() { _ = try item.entries(allowed: ["cron", "when", "timezone"]) }
             default: _ = try value.string()
             }
         }
         return job
+    }
+}
+
+extension JobParameter {
+    /// `NAME: { required: true, default: x, description: ... }`, or `NAME: value` for just a default.
+    static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobParameter {
+        guard isValidName(name) else {
+            throw value.error("parameter name '\(name)' is not a shell variable name", hint: "use letters, digits and '_', such as IMAGE_URL")
+        }
+        var parameter = JobParameter(name: name)
+        guard value.isMapping else {
+            parameter.defaultValue = try value.string()
+            return parameter
+        }
+        for (key, field) in try value.entries(allowed: ["required", "default", "description"]) {
+            switch key {
+            case "required": parameter.required = try field.bool()
+            case "default": parameter.defaultValue = try field.string()
+            default: parameter.description = try field.string()
+            }
+        }
+        return parameter
     }
 }
 

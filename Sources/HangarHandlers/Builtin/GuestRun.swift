@@ -3,6 +3,7 @@ import HangarMachine
 
 /// `run`: a shell command in the guest, output streamed; a non-zero exit fails the task (and the
 /// run ends `failed`, not `error`: the job's own command said no). `run: CMD` is its shorthand.
+/// The run's parameters are exported to the command's shell.
 public struct GuestRun: Handler {
     public static let name = "run"
     public static let summary = "Run a shell command in the guest over SSH; non-zero exit fails the job."
@@ -18,7 +19,8 @@ public struct GuestRun: Handler {
     public func execute(_ context: TaskContext) async throws(HangarError) {
         let guest = GuestSSH(try context.machine())
         let emit = context.emit
-        let result = try await guest.run(command, output: .lines { line, isError in emit(.output(line, isError: isError)) })
+        let exports = context.parameters.sorted { $0.key < $1.key }.map { "export \($0.key)=\(ShellQuote.quote($0.value)); " }.joined()
+        let result = try await guest.run(exports + command, output: .lines { line, isError in emit(.output(line, isError: isError)) })
         try Self.check(result.status, of: command)
     }
 

@@ -2,7 +2,8 @@ public import HangarCore
 import HangarMachine
 
 /// `host`: a shell command on the host, in the project folder, with the machine's SSH details in
-/// its environment (`HANGAR_SSH_PORT`, `HANGAR_SSH_USER`, `HANGAR_SSH_KEY`) when one is running.
+/// its environment (`HANGAR_SSH_PORT`, `HANGAR_SSH_USER`, `HANGAR_SSH_KEY`) when one is running,
+/// and the run's parameters.
 public struct HostRun: Handler {
     public static let name = "host"
     public static let summary = "Run a shell command on the host in the project folder; non-zero exit fails the job."
@@ -17,7 +18,7 @@ public struct HostRun: Handler {
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
-        var environment: [String: String] = ["HANGAR_RUN_DIR": context.runFolder]
+        var environment = context.parameters.merging(["HANGAR_RUN_DIR": context.runFolder]) { $1 }
         if let machine = context[.machine] {
             environment["HANGAR_SSH_PORT"] = "\(machine.sshPort)"
             environment["HANGAR_SSH_USER"] = machine.sshUser

@@ -1,0 +1,37 @@
+import Foundation
+import HangarStore
+import Hummingbird
+
+/// A run's log as Server-Sent Events: each line an event whose `id` is its line number (so a
+/// reconnecting browser resumes with `Last-Event-ID`), then `event: end` with the run's final state.
+/// It reads the store every 100 ms, so it follows runs of any worker that writes there.
+enum LiveLog {
+    static func response(store: RunStore, run id: Int, from start: Int) -> Response {
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var next = start
+            while !Task.isCancelled {
+                var lines = try await store.log(run: id, from: next, limit: 1000)
+                if lines.isEmpty, let run = try await store.run(id), run.isFinished {
+                    // Lines written just before the run ended are read once more after seeing the end.
+                    lines = try await store.log(run: id, from: next, limit: 1000)
+                    if lines.isEmpty {
+                        try await writer.write(ByteBuffer(string: "event: end\ndata: \(run.state)\n\n"))
+                        break
+                    }
+                }
+                if lines.isEmpty {
+                    try await Task.sleep(for: .milliseconds(100))
+                    continue
+                }
+                var chunk = ""
+                for line in lines {
+                    chunk += "id: \(next)\ndata: \(line.replacingOccurrences(of: "\r", with: ""))\n\n"
+                    next += 1
+                }
+                try await writer.write(ByteBuffer(string: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarStore
+import Hummingbird
+
+/// What the API and the web UI both do to runs: trigger, retrigger, cancel; errors as HTTP errors.
+struct RunControl: Sendable {
+    let store: RunStore
+    let catalog: ProjectCatalog
+    let active: ActiveRuns
+    /// Called after a run is queued, so the dispatcher starts it at once.
+    let wake: @Sendable () -> Void
+
+    /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one).
+    func trigger(project: String, job name: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
+        guard let entry = catalog.entry(project) else {
+            throw HTTPError(.notFound, message: "no project '\(project)'\(Suggestion.phrase(for: project, in: catalog.all.map(\.name)))")
+        }
+        guard let workspace = entry.workspace else {
+            throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
+        }
+        let values: [String: String]
+        let job: JobSpec
+        do {
+            job = try workspace.project.job(named: name)
+            values = try job.resolve(parameters: parameters)
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
+        let run = try await store.enqueue(project: project, job: name, parameters: values, priority: priority, maxAttempts: job.retries + 1)
+        wake()
+        return run
+    }
+
+    /// Queues a new run of the same job with the same parameters.
+    func retrigger(_ id: Int) async throws -> StoredRun {
+        let old = try await run(id)
+        return try await trigger(project: old.project, job: old.job, parameters: old.parameters, priority: old.priority)
+    }
+
+    /// Cancels a queued run at once, a running one through its task (it still finalizes); 409 when it has ended.
+    func cancel(_ id: Int) async throws {
+        if try await store.cancelQueued(id) || active.cancel(id) { return }
+        let run = try await run(id)
+        throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
+    }
+
+    /// The run `id`, or 404.
+    func run(_ id: Int) async throws -> StoredRun {
+        guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
+        return run
+    }
+}

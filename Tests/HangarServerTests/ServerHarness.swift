@@ -1,0 +1,119 @@
+import Foundation
+import HangarMachine
+import HangarServer
+import HangarStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// A server over a real SQLite store and a real projects folder, driven through its real router.
+struct ServerHarness {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-server-\(UUID().uuidString.prefix(8))").path
+
+    static let demo = """
+        machines:
+          default: { image: ./none.qcow2 }
+        jobs:
+          null: { tasks: [{ host: "true" }] }
+          hello: { tasks: [{ host: "echo hello from the host" }, { host: "exit 4" }] }
+          sleepy: { tasks: [{ host: "echo sleeping; sleep 60" }] }
+          greet:
+            parameters:
+              WHO: { required: true, description: the one to greet }
+              HOW: { default: Hello }
+            tasks: [{ host: 'echo "$HOW, $WHO"' }]
+          report: { tasks: [{ host: 'mkdir -p "$HANGAR_RUN_DIR/artifacts/logs" && echo all good > "$HANGAR_RUN_DIR/artifacts/logs/report.txt"' }] }
+          count: { tasks: [{ host: 'for i in 1 2 3; do echo line $i; sleep 0.2; done' }] }
+        """
+
+    var projects: String { "\(root)/projects" }
+
+    func makeProjects() throws {
+        try FileManager.default.createDirectory(atPath: "\(projects)/demo", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: "\(projects)/broken", withIntermediateDirectories: true)
+        try Self.demo.write(toFile: "\(projects)/demo/hangar.yml", atomically: true, encoding: .utf8)
+        try "machines:\n  default:\n    memroy: 2G\n".write(toFile: "\(projects)/broken/hangar.yml", atomically: true, encoding: .utf8)
+    }
+
+    var configuration: HangarServer.Configuration {
+        HangarServer.Configuration(projects: projects, paths: HangarPaths(cache: "\(root)/cache", state: "\(root)/state"))
+    }
+
+    /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
+    func run(role: Role? = .operator, configure: (inout HangarServer.Configuration) -> Void = { _ in },
+        _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+        try makeProjects()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try await RunStore.openSQLite(path: "\(root)/hangar.db")
+        var configured = configuration
+        configure(&configured)
+        let settings = configured
+        do {
+            let tokens = Tokens(
+                viewer: try await store.createToken(name: "v", role: .viewer).secret,
+                operator: try await store.createToken(name: "o", role: .operator).secret,
+                admin: try await store.createToken(name: "a", role: .admin).secret)
+            try await HangarServer.application(settings, store: store).test(.router) { client in
+                try await body(Client(client: client, tokens: tokens, token: role.map { tokens[$0] }, runs: "\(settings.paths.state)/runs"))
+            }
+        } catch {
+            try? await store.close()
+            throw error
+        }
+        try await store.close()
+    }
+}
+
+/// One secret per role.
+struct Tokens: Sendable {
+    var viewer: String
+    var `operator`: String
+    var admin: String
+
+    subscript(role: Role) -> String {
+        switch role {
+        case .viewer: viewer
+        case .operator: self.operator
+        case .admin: admin
+        }
+    }
+}
+
+/// The test client with a default token and JSON helpers.
+struct Client: Sendable {
+    let client: any TestClientProtocol
+    let tokens: Tokens
+    let token: String?
+    /// The server's run folders.
+    let runs: String
+
+    @discardableResult
+    func call(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, token: String?? = nil,
+        headers: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        if let secret = token ?? self.token { fields[.authorization] = "Bearer \(secret)" }
+        return try await client.execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) })
+    }
+
+    func json<T: Decodable>(_ type: T.Type, _ uri: String, method: HTTPRequest.Method = .get, body: String? = nil) async throws -> T {
+        let response = try await call(method, uri, body: body)
+        return try JSONDecoder().decode(T.self, from: Data(String(buffer: response.body).utf8))
+    }
+
+    func trigger(_ job: String, body: String? = nil) async throws -> StoredRun {
+        try await json(StoredRun.self, "/api/v1/projects/demo/jobs/\(job)/runs", method: .post, body: body)
+    }
+
+    func state(_ id: Int) async throws -> String { try await json(StoredRun.self, "/api/v1/runs/\(id)").state }
+
+    /// Waits until run `id` has ended.
+    func waitForEnd(_ id: Int) async throws -> StoredRun {
+        while true {
+            let run = try await json(StoredRun.self, "/api/v1/runs/\(id)")
+            if run.isFinished { return run }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func runToEnd(_ job: String, body: String? = nil) async throws -> StoredRun { try await waitForEnd(try await trigger(job, body: body).id) }
+}
