@@ -44,7 +44,9 @@ public enum HangarServer {
             guard (try? await store.runs(limit: 1)) != nil else { return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "database unavailable\n"))) }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
-        API(control: control, catalog: catalog, machines: MachineRegistry(state: configuration.paths.state), runsFolder: runsFolder).add(to: router)
+        let machines = MachineRegistry(state: configuration.paths.state)
+        API(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
+        WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
         let dispatcher = Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal, active: active, runsFolder: runsFolder,
             capacity: configuration.capacity, finishOnShutdown: configuration.finishOnShutdown)
         return (router, dispatcher)

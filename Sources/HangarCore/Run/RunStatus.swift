@@ -1,5 +1,5 @@
 /// How a run or a task ended (DESIGN.md "Run states").
-public enum RunStatus: String, Sendable, Codable {
+public enum RunStatus: String, CaseIterable, Sendable, Codable {
     /// Everything succeeded.
     case passed
     /// The job's own commands said no.

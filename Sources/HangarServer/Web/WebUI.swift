@@ -1,0 +1,136 @@
+import Foundation
+import HangarCore
+import HangarEngine
+import HangarMachine
+import HangarStore
+import Hummingbird
+import Mustache
+
+/// The server-rendered web UI: dashboard, history, run, project, machines and login pages, and
+/// the forms that trigger, cancel and rerun (each answered with a redirect, so no JavaScript is needed).
+struct WebUI {
+    let control: RunControl
+    let catalog: ProjectCatalog
+    let machines: MachineRegistry
+    let runsFolder: String
+
+    var store: RunStore { control.store }
+
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in Templates.all {
+            do {
+                try library.register(text, named: name)
+            } catch {
+                preconditionFailure("template '\(name)' does not parse: \(error)")
+            }
+        }
+        return library
+    }()
+
+    func add(to router: Router<ServerContext>) {
+        router.get("/") { _, context in
+            try await render("dashboard", DashboardPage(chrome: Chrome("Dashboard", context),
+                running: RunList(try await store.runs(state: "running", limit: 100)),
+                queued: RunList(try await store.runs(state: "queued", limit: 100)),
+                recent: RunList(try await store.runs(limit: 20)),
+                projects: catalog.all.map(ProjectView.init)))
+        }
+        router.get("runs") { request, context in
+            let query = request.uri.queryParameters
+            let filter = HistoryPage.Filter(project: query.get("project") ?? "", job: query.get("job") ?? "")
+            let state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
+            let runs = try await store.runs(state: state, project: filter.project.isEmpty ? nil : filter.project,
+                job: filter.job.isEmpty ? nil : filter.job, before: query.get("before", as: Int.self), limit: 50)
+            let older = runs.count == 50 ? Self.query(["project": filter.project, "job": filter.job, "state": state ?? "", "before": "\(runs.last!.id)"]) : nil
+            let states = ["queued", "running"] + RunStatus.allCases.map(\.rawValue)
+            return try await render("runs", HistoryPage(chrome: Chrome("History", context), filter: filter,
+                states: states.map { HistoryPage.StateOption(name: $0, selected: $0 == state) }, list: RunList(runs), older: older))
+        }
+        router.get("runs/:id") { _, context in
+            let run = try await control.run(try context.parameters.require("id", as: Int.self))
+            let lines = try await store.log(run: run.id, limit: 100_000)
+            let tasks = try await store.tasks(run: run.id).map { task in
+                RunPage.Task(number: task.position + 1, title: task.title, state: task.status ?? "running",
+                    took: RunRow.took(from: task.startedAt, to: task.finishedAt), error: task.error ?? "")
+            }
+            let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
+            let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list()
+            return try await render("run", RunPage(chrome: Chrome("Run #\(run.id)", context), run: RunRow(run), active: !run.isFinished,
+                parameters: parameters, hasParameters: !parameters.isEmpty, tasks: tasks, artifacts: artifacts, hasArtifacts: !artifacts.isEmpty,
+                log: lines.map { $0 + "\n" }.joined(), lineCount: lines.count))
+        }
+        router.post("runs/:id/cancel") { _, context in
+            let id = try context.parameters.require("id", as: Int.self)
+            try await control.cancel(id)
+            return Self.redirect("/runs/\(id)")
+        }
+        router.post("runs/:id/retrigger") { _, context in
+            Self.redirect("/runs/\(try await control.retrigger(try context.parameters.require("id", as: Int.self)).id)")
+        }
+        router.get("projects/:project") { _, context in
+            let name = try context.parameters.require("project")
+            guard let entry = catalog.entry(name) else { throw HTTPError(.notFound, message: "no project '\(name)'") }
+            let jobs = (entry.workspace?.project.jobs ?? []).map { job in
+                ProjectPage.Job(name: job.name, machine: job.machine, project: name, parameters: job.parameters.map {
+                    ProjectPage.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue ?? "", description: $0.description ?? "")
+                })
+            }
+            return try await render("project", ProjectPage(chrome: Chrome("Project \(name)", context), name: name,
+                error: entry.error.map { "\($0)" }, jobs: jobs))
+        }
+        router.post("projects/:project/jobs/:job/trigger") { request, context in
+            let form = try await Self.form(request, context)
+            let run = try await control.trigger(project: try context.parameters.require("project"), job: try context.parameters.require("job"),
+                parameters: form.filter { !$0.value.isEmpty })
+            return Self.redirect("/runs/\(run.id)")
+        }
+        router.get("machines") { _, context in
+            try await render("machines", MachinesPage(chrome: Chrome("Machines", context), machines: machines.list().map { MachineView($0.record, state: $0.state) }))
+        }
+        router.get("login") { request, context in
+            try await render("login", LoginPage(chrome: Chrome("Sign in", context), next: request.uri.queryParameters.get("next") ?? "/"))
+        }
+        router.post("login") { request, context in
+            let form = try await Self.form(request, context)
+            let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
+            guard let token = form["token"], try await store.role(ofToken: token) != nil else {
+                var page = try await render("login", LoginPage(chrome: Chrome("Sign in", context), next: next, message: "That token is not valid."))
+                page.status = .unauthorized
+                return page
+            }
+            var response = Self.redirect(next)
+            response.setCookie(Cookie(name: "hangar_token", value: token, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+        router.get("logout") { _, _ in
+            var response = Self.redirect("/")
+            response.setCookie(Cookie(name: "hangar_token", value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
+            return response
+        }
+    }
+
+    private func render(_ template: String, _ view: Any) async throws -> Response {
+        guard let html = Self.library.render(view, withTemplate: template) else { throw HTTPError(.internalServerError, message: "no template '\(template)'") }
+        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private static func redirect(_ location: String) -> Response { Response(status: .seeOther, headers: [.location: location]) }
+
+    /// An `application/x-www-form-urlencoded` body as a dictionary.
+    private static func form(_ request: Request, _ context: ServerContext) async throws -> [String: String] {
+        let body = String(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            if let name = parts.first, !name.isEmpty { fields[name] = parts.count > 1 ? parts[1] : "" }
+        }
+        return fields
+    }
+
+    /// `a=1&b=2` for the non-empty values, in key order.
+    private static func query(_ values: [String: String]) -> String {
+        values.filter { !$0.value.isEmpty }.sorted { $0.key < $1.key }
+            .map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+    }
+}
