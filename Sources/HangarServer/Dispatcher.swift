@@ -2,18 +2,20 @@ import Foundation
 import Synchronization
 import HangarCore
 import HangarEngine
+import HangarHandlers
 public import HangarStore
 public import ServiceLifecycle
 
 /// Runs queued runs on this host (the embedded worker), at most `capacity` at once, highest
 /// priority then oldest first, writing each transition and every log line to the store before it
 /// is acted on. Queued runs that must wait are told why.
-public struct Dispatcher: Service {
+struct Dispatcher: Service {
     let store: RunStore
     let catalog: ProjectCatalog
     let wakeUp: AsyncStream<Void>
     let tick: AsyncStream<Void>.Continuation
     let active: ActiveRuns
+    let events: RunEvents
     /// Where each run's log and artifacts go: `<runs>/<id>/`.
     let runsFolder: String
     let capacity: Int
@@ -21,9 +23,10 @@ public struct Dispatcher: Service {
 
     /// A dispatcher woken through `wakeUp` (signalled on each trigger, so a run starts at once)
     /// and by `tick` once a second, when it also reloads changed projects.
-    public init(store: RunStore, catalog: ProjectCatalog, wakeUp: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation,
-        active: ActiveRuns, runsFolder: String, capacity: Int, finishOnShutdown: Bool) {
+    init(store: RunStore, catalog: ProjectCatalog, wakeUp: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation,
+        active: ActiveRuns, events: RunEvents, runsFolder: String, capacity: Int, finishOnShutdown: Bool) {
         self.active = active
+        self.events = events
         self.store = store
         self.catalog = catalog
         self.wakeUp = wakeUp
@@ -35,7 +38,7 @@ public struct Dispatcher: Service {
 
     /// Runs until cancelled or shut down gracefully; then running runs are cancelled (and
     /// finalized) or, with `finishOnShutdown`, finished, before it returns.
-    public func run() async throws {
+    func run() async throws {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [tick, catalog] in
                 while !Task.isCancelled {
@@ -77,11 +80,17 @@ public struct Dispatcher: Service {
             try? await store.finish(run.id, as: RunStatus.error.rawValue, reason: "project '\(run.project)' is not loaded")
             return
         }
+        events.started(run)
         let log = LogWriter(store: store, run: run.id)
         let (status, reason): (RunStatus, String?)
+        let metrics = events.metrics
         do {
             let result = try await workspace.run(job: run.job, parameters: run.parameters, folder: "\(runsFolder)/\(run.id)", offline: false) {
-                event in log.write(event)
+                event in
+                log.write(event)
+                if case .taskFinished(_, MachineBoot.name, .passed, let duration, _) = event {
+                    metrics.booted(run, seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                }
             }
             (status, reason) = (result.status, result.error?.description)
         } catch {
@@ -92,6 +101,7 @@ public struct Dispatcher: Service {
             await log.flush()
             try? await store.finish(run.id, as: status.rawValue, reason: reason)
         }.value
+        events.finished(run, status: status, duration: Date().timeIntervalSince1970 - (run.startedAt ?? Date().timeIntervalSince1970))
     }
 }
 

@@ -2,8 +2,10 @@ import Foundation
 public import Hummingbird
 public import HangarMachine
 public import HangarStore
+public import Logging
+public import ServiceLifecycle
 
-/// `hangar serve`: the API, the web UI and the embedded worker over one store.
+/// `hangar serve`: the API, the web UI, webhooks, the scheduler and the embedded worker over one store.
 public enum HangarServer {
     /// Settings of the server.
     public struct Configuration: Sendable {
@@ -21,6 +23,11 @@ public enum HangarServer {
         public var capacity = HostCapacity.runs()
         /// On SIGTERM, let running runs finish instead of cancelling them.
         public var finishOnShutdown = false
+        /// The address people reach the server at, for links in commit statuses; default `http://HOST:PORT`.
+        public var publicURL: String?
+        /// Where webhook secrets and forge tokens are read from (the process environment by default).
+        public var environment = ProcessInfo.processInfo.environment
+        public var logger = Logger(label: "hangar.server")
 
         /// Defaults for everything but the projects folder.
         public init(projects: String, paths: HangarPaths) {
@@ -29,13 +36,19 @@ public enum HangarServer {
         }
     }
 
-    /// The router and the dispatcher service, sharing one catalog and one set of active runs.
-    public static func parts(_ configuration: Configuration, store: RunStore) -> (router: Router<ServerContext>, dispatcher: Dispatcher) {
+    /// The router and the background services, sharing one catalog and one set of active runs.
+    public static func parts(_ configuration: Configuration, store: RunStore) -> (router: Router<ServerContext>, services: [any Service]) {
         let catalog = ProjectCatalog(folder: configuration.projects, paths: configuration.paths)
         let (wakeUp, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
+        let metrics = ServerMetrics()
+        let events = RunEvents(catalog: catalog, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+            metrics: metrics, logger: configuration.logger, environment: configuration.environment, statuses: statuses)
         let active = ActiveRuns()
         let runsFolder = "\(configuration.paths.state)/runs"
-        let control = RunControl(store: store, catalog: catalog, active: active) { signal.yield() }
+        let control = RunControl(store: store, catalog: catalog, active: active, events: events) { signal.yield() }
+        let machines = MachineRegistry(state: configuration.paths.state)
+
         let router = Router(context: ServerContext.self)
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead))
         router.get("healthz") { _, _ in "ok\n" }
@@ -44,21 +57,31 @@ public enum HangarServer {
             guard (try? await store.runs(limit: 1)) != nil else { return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "database unavailable\n"))) }
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
-        let machines = MachineRegistry(state: configuration.paths.state)
+        router.get("metrics") { _, _ -> Response in
+            let text = try await metrics.scrape(store: store, machines: machines)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
         API(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
         WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
-        let dispatcher = Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal, active: active, runsFolder: runsFolder,
-            capacity: configuration.capacity, finishOnShutdown: configuration.finishOnShutdown)
-        return (router, dispatcher)
+        Webhooks(control: control, catalog: catalog, metrics: metrics, logger: configuration.logger, environment: configuration.environment).add(to: router)
+
+        let services: [any Service] = [
+            Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal, active: active, events: events, runsFolder: runsFolder,
+                capacity: configuration.capacity, finishOnShutdown: configuration.finishOnShutdown),
+            Scheduler(control: control, catalog: catalog, logger: configuration.logger),
+            StatusReporter(updates: updates),
+        ]
+        return (router, services)
     }
 
-    /// The application: router plus the dispatcher as a service.
+    /// The application: router plus the background services.
     public static func application(_ configuration: Configuration, store: RunStore) -> some ApplicationProtocol {
-        let (router, dispatcher) = parts(configuration, store: store)
+        let (router, services) = parts(configuration, store: store)
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: [dispatcher]
+            services: services,
+            logger: configuration.logger
         )
     }
 }

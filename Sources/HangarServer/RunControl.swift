@@ -9,6 +9,7 @@ struct RunControl: Sendable {
     let store: RunStore
     let catalog: ProjectCatalog
     let active: ActiveRuns
+    let events: RunEvents
     /// Called after a run is queued, so the dispatcher starts it at once.
     let wake: @Sendable () -> Void
 
@@ -29,6 +30,7 @@ struct RunControl: Sendable {
             throw HTTPError(.badRequest, message: "\(error)")
         }
         let run = try await store.enqueue(project: project, job: name, parameters: values, priority: priority, maxAttempts: job.retries + 1)
+        events.queued(run)
         wake()
         return run
     }
@@ -41,7 +43,11 @@ struct RunControl: Sendable {
 
     /// Cancels a queued run at once, a running one through its task (it still finalizes); 409 when it has ended.
     func cancel(_ id: Int) async throws {
-        if try await store.cancelQueued(id) || active.cancel(id) { return }
+        if try await store.cancelQueued(id) {
+            events.finished(try await run(id), status: .cancelled, duration: 0)
+            return
+        }
+        if active.cancel(id) { return }
         let run = try await run(id)
         throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
     }

@@ -66,6 +66,16 @@ enum Migrations {
                 received_at DOUBLE PRECISION NOT NULL
             )
             """,
+            """
+            CREATE TABLE schedules (
+                project TEXT NOT NULL,
+                job TEXT NOT NULL,
+                schedule TEXT NOT NULL,
+                last_fired DOUBLE PRECISION NOT NULL,
+                image_fingerprint TEXT,
+                PRIMARY KEY (project, job, schedule)
+            )
+            """,
         ]),
     ]
 

@@ -127,3 +127,10 @@ public actor RunStore {
             """).run()
     }
 }
+
+extension RunStore {
+    /// How many runs are in `state`.
+    public func count(state: String) async throws -> Int {
+        try await database.raw("SELECT COUNT(*) AS n FROM runs WHERE state = \(bind: state)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+}

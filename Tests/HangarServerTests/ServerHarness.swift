@@ -8,6 +8,8 @@ import Testing
 
 /// A server over a real SQLite store and a real projects folder, driven through its real router.
 struct ServerHarness {
+    /// More projects by name, besides `demo` and `broken`.
+    var extra: [String: String] = [:]
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-server-\(UUID().uuidString.prefix(8))").path
 
     static let demo = """
@@ -33,6 +35,10 @@ struct ServerHarness {
         try FileManager.default.createDirectory(atPath: "\(projects)/broken", withIntermediateDirectories: true)
         try Self.demo.write(toFile: "\(projects)/demo/hangar.yml", atomically: true, encoding: .utf8)
         try "machines:\n  default:\n    memroy: 2G\n".write(toFile: "\(projects)/broken/hangar.yml", atomically: true, encoding: .utf8)
+        for (name, text) in extra {
+            try FileManager.default.createDirectory(atPath: "\(projects)/\(name)", withIntermediateDirectories: true)
+            try text.write(toFile: "\(projects)/\(name)/hangar.yml", atomically: true, encoding: .utf8)
+        }
     }
 
     var configuration: HangarServer.Configuration {

@@ -27,14 +27,16 @@ public struct JobParameter: Sendable, Codable, Equatable {
 
 extension JobSpec {
     /// The values a run gets: `given` checked against the declared parameters, defaults filled in.
-    /// Throws a usage error naming an unknown or a missing required parameter.
+    /// Names starting with `HANGAR_` are Hangar's own (a forge run's `HANGAR_COMMIT`, `HANGAR_REF`,
+    /// `HANGAR_EVENT`) and pass without being declared. Throws a usage error naming an unknown or a
+    /// missing required parameter.
     public func resolve(parameters given: [String: String]) throws(HangarError) -> [String: String] {
         let names = parameters.map(\.name)
-        for name in given.keys.sorted() where !names.contains(name) {
+        for name in given.keys.sorted() where !names.contains(name) && !name.hasPrefix("HANGAR_") {
             throw .usage("job.unknown-parameter", "job '\(self.name)' has no parameter '\(name)'\(Suggestion.phrase(for: name, in: names))",
                 hint: names.isEmpty ? "this job takes no parameters" : "its parameters: \(names.joined(separator: ", "))")
         }
-        var values: [String: String] = [:]
+        var values = given.filter { $0.key.hasPrefix("HANGAR_") }
         for parameter in parameters {
             if let value = given[parameter.name] ?? parameter.defaultValue {
                 values[parameter.name] = value

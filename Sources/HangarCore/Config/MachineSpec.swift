@@ -51,6 +51,8 @@ public struct JobSpec: Sendable {
     public var tasks: [TaskSpec]
     /// How often the server runs it again when its worker is lost (not when it fails); default 1.
     public var retries = 1
+    /// What starts it on the server: pushes, pull requests, schedules.
+    public var triggers: [JobTrigger] = []
     /// The values a run can be given, in the order written.
     public var parameters: [JobParameter] = []
     /// Where the job is defined, for messages.

@@ -16,9 +16,10 @@ extension ProjectFile {
         let root = try YAMLValue.parse(text, file: displayName)
         let directory = (path as NSString).deletingLastPathComponent
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
-        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs"]) where !value.isNull {
+        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
+            case "forge": project.forge = try ForgeSpec.parse(value)
             case "machines":
                 for (name, spec) in try value.entries() {
                     project.machines.append(try MachineSpec.parse(spec, name: name, directory: directory))
@@ -139,7 +140,7 @@ extension JobSpec {
                 job.retries = try value.int()
                 if job.retries < 0 { throw value.error("retries must be 0 or more") }
             case "tasks": for item in try value.items() { job.tasks.append(try TaskSpec.parse(item)) }
-            case "triggers": for item in try value.items() { _ = try item.entries(allowed: ["cron", "when", "timezone"]) }
+            case "triggers": for item in try value.items() { job.triggers.append(try JobTrigger.parse(item)) }
             default: _ = try value.string()
             }
         }

@@ -10,6 +10,8 @@ public struct ProjectFile: Sendable {
     public var machines: [MachineSpec]
     /// Jobs in file order.
     public var jobs: [JobSpec]
+    /// Where the code lives, for webhooks and commit statuses (server mode).
+    public var forge: ForgeSpec?
 
     /// The folder holding the file; relative paths in it are relative to this folder.
     public var directory: String { (path as NSString).deletingLastPathComponent }

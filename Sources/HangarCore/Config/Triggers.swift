@@ -1,0 +1,78 @@
+/// What starts a job on the server besides a click or an API call.
+public enum JobTrigger: Sendable, Equatable {
+    /// A push to one of `branches` (any branch when empty), announced by the project's forge webhook.
+    case push(branches: [String])
+    /// A pull (GitHub, Gitea) or merge (GitLab) request opened or updated.
+    case pullRequest
+    /// A schedule; with `imageChanged`, a due run is skipped when the job's image did not change
+    /// since the last scheduled run (kanku's OBSCheck behaviour).
+    case cron(CronSchedule, imageChanged: Bool)
+}
+
+/// The forge a project's code lives on: where its webhooks come from and where commit statuses go.
+///
+/// Secrets stay out of hangar.yml: the file names the environment variables of the server that hold them.
+public struct ForgeSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable { case github, gitlab, gitea }
+
+    public var kind: Kind
+    /// `owner/name` (GitLab: the project's full path).
+    public var repository: String
+    /// The forge's API base: `https://api.github.com`, or the GitLab/Gitea server's URL.
+    public var apiURL: String
+    /// The variable holding the webhook secret (GitHub and Gitea sign with it, GitLab sends it as a token).
+    public var secretVariable: String
+    /// The variable holding the API token used to report commit statuses; none: statuses are not reported.
+    public var tokenVariable: String?
+
+    public init(kind: Kind, repository: String, apiURL: String, secretVariable: String, tokenVariable: String?) {
+        self.kind = kind
+        self.repository = repository
+        self.apiURL = apiURL
+        self.secretVariable = secretVariable
+        self.tokenVariable = tokenVariable
+    }
+}
+
+extension JobTrigger {
+    static func parse(_ value: YAMLValue) throws(HangarError) -> JobTrigger {
+        if !value.isMapping, try value.string() == "pull-request" { return .pullRequest }
+        let entries = try value.entries(allowed: ["cron", "timezone", "when", "push", "pull-request"])
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        if let push = fields["push"] {
+            return .push(branches: push.isNull ? [] : try push.strings())
+        }
+        if fields["pull-request"] != nil { return .pullRequest }
+        guard let cron = fields["cron"] else { throw value.error("a trigger needs one of 'cron:', 'push:' or 'pull-request'") }
+        let zone = try fields["timezone"]?.string() ?? "UTC"
+        let schedule: CronSchedule
+        do {
+            schedule = try CronSchedule(try cron.string(), timeZone: zone)
+        } catch {
+            throw cron.error(error.message, hint: error.hint)
+        }
+        var imageChanged = false
+        if let when = fields["when"] {
+            guard try when.string() == "image-changed" else { throw when.error("'when:' takes 'image-changed'") }
+            imageChanged = true
+        }
+        return .cron(schedule, imageChanged: imageChanged)
+    }
+}
+
+extension ForgeSpec {
+    static func parse(_ value: YAMLValue) throws(HangarError) -> ForgeSpec {
+        let entries = try value.entries(allowed: ["type", "repository", "url", "secret-env", "token-env"])
+        let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let typeValue = fields["type"] else { throw value.error("'forge:' needs 'type:' (github, gitlab or gitea)") }
+        let name = try typeValue.string()
+        guard let kind = Kind(rawValue: name) else {
+            throw typeValue.error("unknown forge type '\(name)'\(Suggestion.phrase(for: name, in: Kind.allCases.map(\.rawValue)))", hint: "github, gitlab or gitea")
+        }
+        guard let repository = try fields["repository"]?.string() else { throw value.error("'forge:' needs 'repository:' (owner/name)") }
+        let url = try fields["url"]?.string() ?? (kind == .github ? "https://api.github.com" : "")
+        guard !url.isEmpty else { throw value.error("'forge:' needs 'url:' for \(name) (the server's address)") }
+        return ForgeSpec(kind: kind, repository: repository, apiURL: url.hasSuffix("/") ? String(url.dropLast()) : url,
+            secretVariable: try fields["secret-env"]?.string() ?? "HANGAR_WEBHOOK_SECRET", tokenVariable: try fields["token-env"]?.string())
+    }
+}

@@ -1,0 +1,97 @@
+import AsyncHTTPClient
+import Foundation
+import HangarCore
+import HangarEngine
+import NIOCore
+import NIOHTTP1
+import HangarStore
+import Logging
+import ServiceLifecycle
+
+/// Starts jobs on their `cron:` triggers. Each schedule remembers when it last fired; runs missed
+/// while the server was down are not stacked: one run catches up, then the schedule goes on.
+/// A schedule seen for the first time starts counting from now.
+///
+/// With `when: image-changed`, a due run whose machine image (ETag, Last-Modified or size of a
+/// URL; size and time of a file) is what it was at the last scheduled run is recorded `skipped`.
+struct Scheduler: Service {
+    let control: RunControl
+    let catalog: ProjectCatalog
+    let logger: Logger
+
+    public func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await tick(at: Date())
+                try await Task.sleep(for: .seconds(5))
+            }
+        }
+    }
+
+    /// Fires every schedule due at `now`.
+    func tick(at now: Date) async {
+        for entry in catalog.all {
+            guard let project = entry.workspace?.project else { continue }
+            for job in project.jobs {
+                for case .cron(let schedule, let imageChanged) in job.triggers {
+                    do {
+                        try await fire(schedule, imageChanged: imageChanged, job: job, project: project, name: entry.name, now: now)
+                    } catch {
+                        logger.error("schedule failed", metadata: ["project": "\(entry.name)", "job": "\(job.name)", "error": "\(error)"])
+                    }
+                }
+            }
+        }
+    }
+
+    private func fire(_ schedule: CronSchedule, imageChanged: Bool, job: JobSpec, project: ProjectFile, name: String, now: Date) async throws {
+        let key = "\(schedule.description) \(schedule.timeZone.identifier)"
+        let store = control.store
+        guard let state = try await store.scheduleState(project: name, job: job.name, schedule: key) else {
+            try await store.saveScheduleState(ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: nil), project: name, job: job.name, schedule: key)
+            return
+        }
+        guard let due = schedule.next(after: Date(timeIntervalSince1970: state.lastFired)), due <= now else { return }
+        var fingerprint: String?
+        if imageChanged, let machine = project.machines.first(where: { $0.name == job.machine }) {
+            fingerprint = await ImageFingerprint.of(machine)
+        }
+        // Recorded first: a crash here loses one scheduled run rather than starting it twice.
+        try await store.saveScheduleState(ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: fingerprint ?? state.imageFingerprint),
+            project: name, job: job.name, schedule: key)
+        if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
+            let run = try await store.enqueue(project: name, job: job.name)
+            try await store.finish(run.id, as: RunStatus.skipped.rawValue, reason: "scheduled run skipped: the image did not change since the last one")
+            return
+        }
+        _ = try await control.trigger(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])
+    }
+}
+
+/// What identifies a machine's image version without downloading it.
+enum ImageFingerprint {
+    static func of(_ machine: MachineSpec) async -> String? {
+        var parts: [String] = []
+        for source in [machine.image, machine.kernel, machine.initrd].compactMap({ $0 }) {
+            guard let part = await of(source) else { return nil }
+            parts.append(part)
+        }
+        return parts.joined(separator: " ")
+    }
+
+    static func of(_ source: ImageSource) async -> String? {
+        switch source {
+        case .file(let path):
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return nil }
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            return "\((attributes[.size] as? Int) ?? 0)@\(modified)"
+        case .url(let url, let sha256):
+            if let sha256 { return sha256 }
+            var request = HTTPClientRequest(url: url)
+            request.method = .HEAD
+            guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)), response.status.code < 400 else { return nil }
+            let headers = response.headers
+            return headers.first(name: "ETag") ?? headers.first(name: "Last-Modified") ?? headers.first(name: "Content-Length")
+        }
+    }
+}
