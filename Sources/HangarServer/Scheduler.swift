@@ -20,10 +20,10 @@ struct Scheduler: Service {
     let logger: Logger
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await tick(at: Date())
-                try await Task.sleep(for: .seconds(5))
+                try? await Task.sleep(for: .seconds(5))
             }
         }
     }

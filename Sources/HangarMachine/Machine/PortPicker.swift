@@ -1,12 +1,12 @@
 import Foundation
 
 /// Finds free TCP ports on 127.0.0.1.
-enum PortPicker {
+public enum PortPicker {
     /// True when `port` can be bound on 127.0.0.1 right now.
-    static func isFree(_ port: Int) -> Bool { bind(port) != nil }
+    public static func isFree(_ port: Int) -> Bool { bind(port) != nil }
 
     /// A port the kernel says is free.
-    static func freePort() -> Int { bind(0) ?? 0 }
+    public static func freePort() -> Int { bind(0) ?? 0 }
 
     private static func bind(_ port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

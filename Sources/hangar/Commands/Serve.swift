@@ -57,6 +57,7 @@ struct Serve: AsyncParsableCommand {
     var finishOnShutdown = false
 
     func run() async throws {
+        JSONLogHandler.bootstrap()
         let store = try await database.open()
         try await withStore(store) {
             // Runs a previous server was running when it stopped are retried per their job's `retries:`.

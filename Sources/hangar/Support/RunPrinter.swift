@@ -18,8 +18,11 @@ enum RunPrinter {
     }
 
     /// The process exit code for a run: 0 passed, 1 failed, 2 error, 3 timed out, 130 cancelled.
-    static func exitCode(_ result: RunResult) -> ExitCode {
-        switch result.status {
+    static func exitCode(_ result: RunResult) -> ExitCode { exitCode(result.status) }
+
+    /// The process exit code for a run that ended `status`.
+    static func exitCode(_ status: RunStatus) -> ExitCode {
+        switch status {
         case .passed, .skipped: .success
         case .failed: ExitCode(1)
         case .error: ExitCode(2)

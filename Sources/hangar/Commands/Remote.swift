@@ -1,0 +1,119 @@
+import ArgumentParser
+import Foundation
+import HangarCore
+import HangarStore
+import NIOHTTP1
+
+/// `hangar remote …`: a server's runs, from any machine, through its REST API.
+struct Remote: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Trigger, list, follow and cancel runs on a Hangar server.",
+        subcommands: [Trigger.self, Runs.self, Logs.self, Cancel.self]
+    )
+
+    struct Trigger: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue a run of PROJECT/JOB and print its id.")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Argument(help: "The job, as PROJECT/JOB.")
+        var target: String
+
+        @Option(name: .customLong("param"), help: ArgumentHelp("A job parameter.", valueName: "NAME=VALUE"))
+        var parameters: [String] = []
+
+        @Option(help: "Higher runs start first.")
+        var priority = 0
+
+        @Flag(name: .shortAndLong, help: "Follow the log until the run ends; exit like 'hangar run'.")
+        var follow = false
+
+        func run() async throws {
+            let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
+            let body = try JSONSerialization.data(withJSONObject: ["parameters": try ParameterArguments.parse(parameters), "priority": priority])
+            let client = remote.client
+            let run = try await client.decode(StoredRun.self, .POST, "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs", json: body)
+            print(run.id)
+            Terminal.note("queued run \(run.id): \(client.base)/runs/\(run.id)")
+            if follow { throw try await Logs.follow(client, run.id) }
+        }
+    }
+
+    struct Runs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs, newest first.")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Option(help: "Only runs in this state (queued, running, passed, failed, error, timedOut, cancelled, skipped).")
+        var state: String?
+
+        @Option(help: "Only this project's runs.")
+        var project: String?
+
+        @Option(help: "Only this job's runs.")
+        var job: String?
+
+        @Option(help: "How many.")
+        var limit = 20
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            var query = ["limit=\(limit)"]
+            for (name, value) in [("state", state), ("project", project), ("job", job)] {
+                if let value { query.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)") }
+            }
+            let data = try await remote.client.call(.GET, "/api/v1/runs?\(query.joined(separator: "&"))")
+            if json {
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let runs = try JSONDecoder().decode([StoredRun].self, from: data)
+            Terminal.table(["ID", "PROJECT", "JOB", "STATE", "REASON"], runs.map { ["\($0.id)", $0.project, $0.job, $0.state, $0.reason ?? ""] })
+        }
+    }
+
+    struct Logs: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a run's log; -f follows it live until the run ends.")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Argument(help: "The run's id.")
+        var id: Int
+
+        @Flag(name: .shortAndLong, help: "Follow the log until the run ends; exit like 'hangar run'.")
+        var follow = false
+
+        func run() async throws {
+            let client = remote.client
+            if follow { throw try await Self.follow(client, id) }
+            FileHandle.standardOutput.write(try await client.call(.GET, "/api/v1/runs/\(id)/log"))
+        }
+
+        /// Prints the log as it grows; returns the exit code for the run's end (0 passed, 1 failed, 2 error, 3 timed out, 130 cancelled).
+        static func follow(_ client: RemoteClient, _ id: Int) async throws -> ExitCode {
+            var final = "error"
+            try await client.events("/api/v1/runs/\(id)/log/live") { name, data in
+                if name == "end" { final = data } else { print(data) }
+            }
+            Terminal.printError("run \(id) \(final)")
+            return RunPrinter.exitCode(RunStatus(rawValue: final) ?? .error)
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cancel a queued or running run (its machine is still cleaned up).")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Argument(help: "The run's id.")
+        var id: Int
+
+        func run() async throws {
+            _ = try await remote.client.call(.POST, "/api/v1/runs/\(id)/cancel")
+            Terminal.note("cancelling run \(id)")
+        }
+    }
+}

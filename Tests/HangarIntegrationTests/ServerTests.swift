@@ -1,0 +1,140 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// The real `hangar serve` over HTTP: tokens from `hangar token`, runs from `hangar remote`, a real
+/// VM booted by the embedded worker, the web UI fetched as a browser would, and a clean SIGTERM.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServerTests {
+    /// A running `hangar serve` in a sandbox.
+    final class Server {
+        let sandbox: Sandbox
+        let process = Process()
+        let port = PortPicker.freePort()
+        let errors: String
+        var url: String { "http://127.0.0.1:\(port)" }
+
+        init(_ sandbox: Sandbox) throws {
+            self.sandbox = sandbox
+            errors = "\(sandbox.root)/serve.log"
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            process.executableURL = URL(fileURLWithPath: "\(packageRoot)/.build/debug/hangar")
+            process.arguments = ["serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity", "2"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]) { $1 }
+            process.standardError = FileHandle(forWritingAtPath: errors)
+            process.standardOutput = FileHandle.nullDevice
+            try process.runUnblocked()
+        }
+
+        /// Waits until /healthz answers.
+        func waitUntilUp() async throws {
+            for _ in 0..<300 {
+                if (try? await fetch("/healthz"))?.contains("ok") == true { return }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            Issue.record("the server did not come up: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+        }
+
+        /// GETs `path` like a browser, with an optional cookie.
+        func fetch(_ path: String, cookie: String? = nil) async throws -> String {
+            let script = "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
+                + (cookie.map { "r.add_header('Cookie', '\($0)'); " } ?? "") + "print(urllib.request.urlopen(r).read().decode())"
+            let result = try await Command.run(["python3", "-c", script, url + path])
+            guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
+            return result.stdout
+        }
+
+        func remote(_ arguments: [String], token: String?) async throws -> CommandResult {
+            try await sandbox.hangar(["remote"] + arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []))
+        }
+
+        func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    func makeSandbox() throws -> Sandbox {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox("")
+        let project = "\(sandbox.root)/projects/demo"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try guestYAML(guest, jobs: """
+              vm:
+                parameters: { GREETING: { default: hello } }
+                tasks:
+                  - run: echo "$GREETING from $(uname -s) in the guest"
+              slow:
+                tasks: [{ host: "echo waiting; sleep 60" }]
+            """).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        return sandbox
+    }
+
+    @Test func aTeamTriggersFollowsAndCancelsRunsOnARealServer() async throws {
+        let sandbox = try makeSandbox()
+        defer { sandbox.remove() }
+        let created = try await sandbox.hangar(["token", "create", "--role", "operator", "--name", "test"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(token.hasPrefix("hgr_"))
+        let server = try Server(sandbox)
+        defer { server.stop() }
+        try await server.waitUntilUp()
+
+        // A real VM through the embedded worker, followed live.
+        let run = try await server.remote(["trigger", "demo/vm", "--param", "GREETING=hi", "-f"], token: token)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("hi from Linux in the guest"))
+        #expect(run.stderr.contains("passed"))
+        let id = try #require(run.stdout.split(separator: "\n").first.flatMap { Int($0) })
+        let list = try await server.remote(["runs", "--state", "passed"], token: token)
+        #expect(list.stdout.contains("\(id)"))
+        #expect(list.stdout.contains("vm"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+
+        // The web UI, signed in with the token's cookie.
+        let page = try await server.fetch("/runs/\(id)", cookie: "hangar_token=\(token)")
+        #expect(page.contains("hi from Linux in the guest"))
+        #expect(page.contains(#"<span class="state passed" id="state">passed</span>"#))
+        #expect(page.contains("machine.boot"))
+
+        // A bad token is refused, with the way out.
+        let refused = try await server.remote(["runs"], token: "hgr_nope")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("401"))
+
+        // Cancel a running run; its log says so.
+        let slow = try await server.remote(["trigger", "demo/slow"], token: token)
+        let slowID = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        while !(try await server.remote(["logs", "\(slowID)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(try await server.remote(["cancel", "\(slowID)"], token: token).status == 0)
+        let followed = try await server.remote(["logs", "\(slowID)", "-f"], token: token)
+        #expect(followed.status == 130)
+        #expect(followed.stderr.contains("cancelled"))
+
+        // Off a terminal the server logs JSON lines.
+        let log = try String(contentsOfFile: server.errors, encoding: .utf8)
+        #expect(log.split(separator: "\n").contains { $0.hasPrefix("{") && $0.contains(#""label":"hangar.server""#) })
+    }
+
+    @Test func sigtermCancelsRunningRunsAndARestartKeepsEverything() async throws {
+        let sandbox = try makeSandbox()
+        defer { sandbox.remove() }
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var server = try Server(sandbox)
+        try await server.waitUntilUp()
+        let slow = try await server.remote(["trigger", "demo/slow"], token: token)
+        let id = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        while !(try await server.remote(["logs", "\(id)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        server.process.terminate()
+        server.process.waitUntilExit()
+        #expect(server.process.terminationStatus == 0, "\((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "")")
+
+        server = try Server(sandbox)
+        defer { server.stop() }
+        try await server.waitUntilUp()
+        let list = try await server.remote(["runs", "--json"], token: token)
+        #expect(list.stdout.contains(#""state":"cancelled""#), "\(list.stdout)")
+        #expect(try await server.remote(["logs", "\(id)"], token: token).stdout.contains("waiting"))
+    }
+}
