@@ -13,6 +13,7 @@ let package = Package(
     products: [
         .executable(name: "hangar", targets: ["hangar"]),
         .executable(name: "hangar-bench", targets: ["HangarBenchmark"]),
+        .executable(name: "hangar-bench-server", targets: ["ServerBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +46,18 @@ let package = Package(
             name: "HangarBenchmark",
             dependencies: ["HangarMachine"],
             path: "Benchmarks/HangarBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ServerBenchmark",
+            dependencies: [
+                "HangarMachine",
+                "HangarServer",
+                "HangarStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Benchmarks/ServerBenchmark",
             swiftSettings: swiftSettings
         ),
         .target(

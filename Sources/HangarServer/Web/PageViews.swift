@@ -22,7 +22,7 @@ struct RunRow {
     var project: String
     var job: String
     var state: String
-    var reason: String
+    var reason: String?
     var queued: String
     var took: String
     var attempt: Int
@@ -33,7 +33,7 @@ struct RunRow {
         project = run.project
         job = run.job
         state = run.state
-        reason = run.reason ?? ""
+        reason = run.reason
         queued = Self.time(run.createdAt)
         took = Self.took(from: run.startedAt, to: run.finishedAt)
         attempt = run.attempt
