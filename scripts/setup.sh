@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Hangar and its tests need on Debian (run as root, or with sudo available), then builds.
 set -euo pipefail
-packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3
+packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3 git
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
     cpio dosfstools mtools syslinux syslinux-common fdisk)
 missing=()

@@ -43,7 +43,7 @@ struct Dispatcher: Service {
             group.addTask { [tick, catalog] in
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
-                    catalog.reload()
+                    await catalog.reload()
                     tick.yield()
                 }
             }
@@ -76,11 +76,16 @@ struct Dispatcher: Service {
     }
 
     private func execute(_ run: StoredRun) async {
-        guard let workspace = catalog.entry(run.project)?.workspace else {
-            try? await store.finish(run.id, as: RunStatus.error.rawValue, reason: "project '\(run.project)' is not loaded")
+        events.started(run)
+        let workspace: Workspace
+        do {
+            workspace = try await catalog.workspace(for: run.project, commit: run.parameters["HANGAR_COMMIT"], folder: "\(runsFolder)/\(run.id)/source")
+        } catch {
+            try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
+            try? await store.finish(run.id, as: RunStatus.error.rawValue, reason: error.description)
+            events.finished(run, status: .error, duration: 0)
             return
         }
-        events.started(run)
         let log = LogWriter(store: store, run: run.id)
         let (status, reason): (RunStatus, String?)
         let metrics = events.metrics
@@ -97,8 +102,9 @@ struct Dispatcher: Service {
             (status, reason) = (RunStatus(failure: error), error.description)
         }
         // Recorded outside this (possibly cancelled) task: the store's calls would fail in it.
-        await Task { [store] in
+        await Task { [store, runsFolder] in
             await log.flush()
+            try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
             try? await store.finish(run.id, as: status.rawValue, reason: reason)
         }.value
         events.finished(run, status: status, duration: Date().timeIntervalSince1970 - (run.startedAt ?? Date().timeIntervalSince1970))

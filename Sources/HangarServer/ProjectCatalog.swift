@@ -4,10 +4,12 @@ public import HangarEngine
 public import HangarMachine
 import Synchronization
 
-/// The projects a server runs: each subfolder of the projects folder with a `hangar.yml`.
+/// The projects a server runs: each subfolder of the projects folder with a `hangar.yml`, or with a
+/// `source.yml` naming a git repository (`GitSource`).
 ///
-/// `reload()` re-reads the files that changed (the server calls it every second). A file that
-/// breaks is reported with its error while the last good version stays active.
+/// `reload()` re-reads the files that changed and fetches git projects once a minute (the server
+/// calls it every second). A file that breaks is reported with its error while the last good version
+/// stays active.
 public final class ProjectCatalog: Sendable {
     /// One project as the server sees it.
     public struct Entry: Sendable {
@@ -15,21 +17,25 @@ public final class ProjectCatalog: Sendable {
         public var name: String
         /// The last version that loaded, if any.
         public var workspace: Workspace?
-        /// Why the file on disk does not load, if it does not.
+        /// Why the current version does not load, if it does not.
         public var error: HangarError?
-        /// The file's modification time when it was last read.
-        var modified: Date?
+        /// The repository, for a git project.
+        var source: GitSource?
+        /// The branch head the workspace was read at, for a git project.
+        var commit: String?
+        /// The file's modification time when it was last read, or when a git project was last fetched.
+        var checked: Date?
     }
 
     private let folder: String
     private let paths: HangarPaths
     private let entries = Mutex<[String: Entry]>([:])
 
-    /// Loads every project under `folder`.
+    /// Loads every local project under `folder` (git projects load on the first `reload()`).
     public init(folder: String, paths: HangarPaths) {
         self.folder = folder
         self.paths = paths
-        reload()
+        reloadLocal()
     }
 
     /// Every project, by name.
@@ -38,22 +44,58 @@ public final class ProjectCatalog: Sendable {
     /// The project `name`, or nil.
     public func entry(_ name: String) -> Entry? { entries.withLock { $0[name] } }
 
-    /// Reads new and changed hangar.yml files and forgets removed projects.
-    public func reload() {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
-            FileManager.default.fileExists(atPath: "\(folder)/\($0)/hangar.yml")
+    /// Re-reads changed local projects and fetches git projects not fetched within a minute.
+    public func reload() async {
+        reloadLocal()
+        for var entry in all where entry.source != nil && (entry.checked.map { Date().timeIntervalSince($0) > 60 } ?? true) {
+            guard let source = entry.source else { continue }
+            entry.checked = Date()
+            do {
+                let commit = try await source.update()
+                entry.workspace = try Workspace(file: "\(source.clone)/hangar.yml", paths: paths, report: { _ in }, notice: { _ in })
+                (entry.commit, entry.error) = (commit, nil)
+            } catch {
+                entry.error = error
+            }
+            let updated = entry
+            entries.withLock { $0[updated.name] = updated }
+        }
+    }
+
+    /// The workspace run `run` uses: the project's own, or for a git project its hangar.yml at the
+    /// run's commit, checked out into `folder`.
+    func workspace(for project: String, commit: String?, folder: String) async throws(HangarError) -> Workspace {
+        guard let entry = entry(project), let workspace = entry.workspace else {
+            throw HangarError("project.not-loaded", "project '\(project)' is not loaded" + (entry(project)?.error.map { ": \($0)" } ?? ""))
+        }
+        guard let source = entry.source, let commit = commit ?? entry.commit else { return workspace }
+        try await source.checkout(commit, at: folder)
+        return try Workspace(file: "\(folder)/hangar.yml", paths: paths, report: { _ in }, notice: { _ in })
+    }
+
+    private func reloadLocal() {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { name in
+            ["hangar.yml", "source.yml"].contains { FileManager.default.fileExists(atPath: "\(folder)/\(name)/\($0)") }
         }
         let known = entries.withLock { $0 }
         var updated: [String: Entry] = [:]
         for name in names {
-            let file = "\(folder)/\(name)/hangar.yml"
-            let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
             var entry = known[name] ?? Entry(name: name)
-            if entry.modified != modified || modified == nil {
-                entry.modified = modified
+            let local = "\(folder)/\(name)/hangar.yml"
+            let file = FileManager.default.fileExists(atPath: local) ? local : "\(folder)/\(name)/source.yml"
+            let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
+            if file == local, entry.checked != modified || modified == nil {
+                entry.checked = modified
                 do {
                     entry.workspace = try Workspace(file: file, paths: paths, report: { _ in }, notice: { _ in })
                     entry.error = nil
+                } catch {
+                    entry.error = error
+                }
+            } else if file != local {
+                do {
+                    let source = try GitSource.load(file, clone: "\(paths.state)/sources/\(name)")
+                    if source != entry.source { (entry.source, entry.checked) = (source, nil) }
                 } catch {
                     entry.error = error
                 }

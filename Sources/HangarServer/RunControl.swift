@@ -21,7 +21,7 @@ struct RunControl: Sendable {
         guard let workspace = entry.workspace else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
         }
-        let values: [String: String]
+        var values: [String: String]
         let job: JobSpec
         do {
             job = try workspace.project.job(named: name)
@@ -29,6 +29,8 @@ struct RunControl: Sendable {
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
         }
+        // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
+        if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
         let run = try await store.enqueue(project: project, job: name, parameters: values, priority: priority, maxAttempts: job.retries + 1)
         events.queued(run)
         wake()

@@ -106,8 +106,8 @@ struct Client: Sendable {
         return try JSONDecoder().decode(T.self, from: Data(String(buffer: response.body).utf8))
     }
 
-    func trigger(_ job: String, body: String? = nil) async throws -> StoredRun {
-        try await json(StoredRun.self, "/api/v1/projects/demo/jobs/\(job)/runs", method: .post, body: body)
+    func trigger(_ job: String, project: String = "demo", body: String? = nil) async throws -> StoredRun {
+        try await json(StoredRun.self, "/api/v1/projects/\(project)/jobs/\(job)/runs", method: .post, body: body)
     }
 
     func state(_ id: Int) async throws -> String { try await json(StoredRun.self, "/api/v1/runs/\(id)").state }

@@ -1,0 +1,59 @@
+import Foundation
+import HangarCore
+import HangarMachine
+
+/// A project whose hangar.yml lives in a git repository: `<projects>/NAME/source.yml` says
+/// `git: URL` and `branch: BRANCH` (default `main`).
+///
+/// The server keeps a clone in `<state>/sources/NAME`, fetched at most once a minute, whose branch
+/// head is what the project page shows and what a manual trigger pins (`HANGAR_COMMIT`). Each run
+/// gets its own checkout of its commit in its run folder, and its hangar.yml is read from there:
+/// the file at the commit being tested.
+struct GitSource: Sendable, Equatable {
+    var url: String
+    var branch: String
+    /// The server's clone.
+    var clone: String
+
+    /// Reads `source.yml`.
+    static func load(_ file: String, clone: String) throws(HangarError) -> GitSource {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw HangarError("source.read", "cannot read \(file)") }
+        let root = try YAMLValue.parse(text, file: (file as NSString).lastPathComponent)
+        let fields = Dictionary(try root.entries(allowed: ["git", "branch"]).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        guard let url = try fields["git"]?.string() else { throw root.error("source.yml needs 'git:' (the repository's URL)") }
+        return GitSource(url: url, branch: try fields["branch"]?.string() ?? "main", clone: clone)
+    }
+
+    /// Clones or fetches, then checks out the branch head; returns its commit.
+    func update() async throws(HangarError) -> String {
+        if FileManager.default.fileExists(atPath: "\(clone)/.git") {
+            try await git(["-C", clone, "fetch", "--quiet", "origin"])
+        } else {
+            try? FileManager.default.removeItem(atPath: clone)
+            try await git(["clone", "--quiet", "--no-checkout", url, clone])
+        }
+        try await git(["-C", clone, "checkout", "--quiet", "--detach", "origin/\(branch)"])
+        return try await git(["-C", clone, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is new.
+    func checkout(_ commit: String, at folder: String) async throws(HangarError) {
+        if (try? await git(["-C", clone, "cat-file", "-e", "\(commit)^{commit}"])) == nil {
+            try await git(["-C", clone, "fetch", "--quiet", "origin"])
+        }
+        try await git(["clone", "--quiet", "--shared", "--no-checkout", clone, folder])
+        try await git(["-C", folder, "checkout", "--quiet", "--detach", commit])
+    }
+
+    @discardableResult
+    private func git(_ arguments: [String]) async throws(HangarError) -> String {
+        let result = try await Command.run(["git"] + arguments, environment: ["GIT_TERMINAL_PROMPT": "0"])
+        guard result.status == 0 else {
+            // The subcommand: the first word that is neither an option nor -C's folder.
+            let words = arguments.enumerated().filter { !$0.element.hasPrefix("-") && ($0.offset == 0 || arguments[$0.offset - 1] != "-C") }
+            throw HangarError("source.git", "git \(words.first?.element ?? "") failed for \(url): "
+                + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines), hint: "check source.yml's 'git:' and 'branch:', and the commit")
+        }
+        return result.stdout
+    }
+}
