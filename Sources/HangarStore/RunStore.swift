@@ -89,7 +89,7 @@ public actor RunStore {
     /// statement, so two dispatchers never claim the same run.
     public func claimNext() async throws -> StoredRun? {
         try await database.raw("""
-            UPDATE runs SET state = 'running', started_at = \(bind: Date().timeIntervalSince1970), updated_at = \(bind: Date().timeIntervalSince1970)
+            UPDATE runs SET state = 'running', reason = NULL, started_at = \(bind: Date().timeIntervalSince1970), updated_at = \(bind: Date().timeIntervalSince1970)
             WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
             RETURNING \(unsafeRaw: Self.columns)
             """).first().map(StoredRun.init)

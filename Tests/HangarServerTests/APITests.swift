@@ -49,6 +49,7 @@ import Testing
             #expect(waiting.reason == "waiting for a free slot: all 1 are busy")
             #expect(try await client.call(.post, "/api/v1/runs/\(second)/cancel").status == .accepted)
             #expect(try await client.state(second) == "cancelled")
+            #expect(try await client.json(StoredRun.self, "/api/v1/runs/\(first)").reason == nil, "a running run does not wait")
             #expect(try await client.call(.post, "/api/v1/runs/\(first)/cancel").status == .accepted)
             #expect(try await client.waitForEnd(first).state == "cancelled")
             #expect(try await client.call(.post, "/api/v1/runs/\(first)/cancel").status == .conflict)
