@@ -136,5 +136,22 @@ import Testing
         let list = try await server.remote(["runs", "--json"], token: token)
         #expect(list.stdout.contains(#""state":"cancelled""#), "\(list.stdout)")
         #expect(try await server.remote(["logs", "\(id)"], token: token).stdout.contains("waiting"))
+
+        // A crash (SIGKILL) mid-run: the restarted server runs it again as attempt 2 (the job's default `retries: 1`).
+        let again = try await server.remote(["trigger", "demo/slow"], token: token)
+        let crashed = try #require(Int(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        while !(try await server.remote(["logs", "\(crashed)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        kill(server.process.processIdentifier, SIGKILL)
+        server.process.waitUntilExit()
+        server = try Server(sandbox)
+        try await server.waitUntilUp()
+        #expect(try String(contentsOfFile: server.errors, encoding: .utf8).contains("requeued 1 run(s)"))
+        var attempt = try await server.remote(["runs", "--json", "--state", "running"], token: token).stdout
+        while !attempt.contains(#""attempt":2"#) {
+            try await Task.sleep(for: .milliseconds(100))
+            attempt = try await server.remote(["runs", "--json", "--state", "running"], token: token).stdout
+        }
+        #expect(attempt.contains(#""id":\#(crashed)"#))
+        #expect(try await server.remote(["cancel", "\(crashed)"], token: token).status == 0)
     }
 }
