@@ -46,7 +46,7 @@ public struct Workspace: Sendable {
         let spec = try machineSpec(named?.machine ?? machine)
         let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
         let parameters = try named?.resolve(parameters: [:]) ?? [:]
-        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, parameters: parameters, emit: emit)
+        return try await execute(job, spec: try spec.expanding(parameters, directory: project.directory), id: machineID(spec.name), keep: true, offline: offline, parameters: parameters, emit: emit)
     }
 
     /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.
@@ -55,7 +55,7 @@ public struct Workspace: Sendable {
         emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
         let values = try job.resolve(parameters: parameters)
-        let spec = try project.machine(named: job.machine)
+        let spec = try project.machine(named: job.machine).expanding(values, directory: project.directory)
         let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         return try await execute(job, spec: spec, id: id, keep: false, offline: offline, parameters: values, folder: folder, emit: emit)
     }

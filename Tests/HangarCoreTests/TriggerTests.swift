@@ -57,3 +57,27 @@ import Testing
         }
     }
 }
+
+@Suite struct ParameterExpansionTests {
+    let project = """
+        machines:
+          default:
+            image: ${DISK}
+            kernel: https://example.org/${FLAVOR}/vmlinuz
+        """
+
+    @Test func imagesAreFilledInFromTheRunsParameters() throws {
+        let machine = try ProjectFile.parse(project, path: "/p/hangar.yml", displayName: "hangar.yml").machines[0]
+        let local = try machine.expanding(["DISK": "images/a.qcow2", "FLAVOR": "cloud"], directory: "/p")
+        #expect(local.image == .file("/p/images/a.qcow2"))
+        #expect(local.kernel == .url("https://example.org/cloud/vmlinuz", sha256: nil))
+        let remote = try machine.expanding(["DISK": "https://example.org/b.qcow2", "FLAVOR": "x"], directory: "/p")
+        #expect(remote.image == .url("https://example.org/b.qcow2", sha256: nil))
+        do {
+            _ = try machine.expanding(["FLAVOR": "x"], directory: "/p")
+            Issue.record("a missing parameter expanded")
+        } catch {
+            #expect(error.message == "'${DISK}' needs parameter 'DISK', which this run does not have")
+        }
+    }
+}

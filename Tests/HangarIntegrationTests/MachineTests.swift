@@ -162,6 +162,21 @@ import Testing
         #expect(sandbox.machineFolders().isEmpty)
     }
 
+    @Test func aParameterChoosesTheImage() async throws {
+        let guest = try TestGuest.require()
+        let yaml = "machines:\n  default:\n    image: ${DISK}\n    memory: 512M\n    accel: tcg\n"
+            + "jobs:\n  test:\n    parameters: { DISK: { required: true } }\n    tasks: [{ run: 'echo booted from the disk' }]\n"
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let missing = try await sandbox.hangar(["run", "test"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("needs parameter 'DISK'"))
+        let result = try await sandbox.hangar(["run", "test", "--param", "DISK=\(guest)/disk.qcow2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("booted from the disk"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
+
     @Test func aTakenPortIsReplacedAndReported() async throws {
         let guest = try TestGuest.require()
         // Hold a port for the duration of the test with a real listening socket.

@@ -105,11 +105,12 @@ extension SSHSpec {
 }
 
 extension ImageSource {
-    /// `https://…`, `./file`, `{url: …, sha256: …}` or `{file: …}`.
+    /// `https://…`, `./file`, `{url: …, sha256: …}` or `{file: …}`. A text with `${NAME}` in it is
+    /// kept as written and filled in from the run's parameters (`expanding`).
     static func parse(_ value: YAMLValue, directory: String) throws(HangarError) -> ImageSource {
         if !value.isMapping {
             let text = try value.string()
-            return text.contains("://") ? .url(text, sha256: nil) : .file(resolve(text, in: directory))
+            return text.contains("://") || text.contains("${") ? .url(text, sha256: nil) : .file(resolve(text, in: directory))
         }
         let entries = try value.entries(allowed: ["url", "sha256", "file"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
