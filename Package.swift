@@ -131,6 +131,7 @@ let package = Package(
         .testTarget(
             name: "HangarServerTests",
             dependencies: [
+                "HangarCore",
                 "HangarMachine",
                 "HangarServer",
                 "HangarStore",

@@ -29,7 +29,7 @@ extension RunStore {
     /// Creates a token and returns it with its secret, which is shown once: only its SHA-256 is
     /// stored. Tokens carry 256 random bits, so a plain hash is enough (no password stretching needed).
     public func createToken(name: String, role: Role) async throws -> (token: StoredToken, secret: String) {
-        let secret = "hgr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let secret = "hgr_" + (0..<32).map { _ in UInt8.random(in: 0...255) }.hexString
         let now = Date().timeIntervalSince1970
         let row = try await database.raw("""
             INSERT INTO tokens (name, role, hash, created_at)
@@ -60,6 +60,6 @@ extension RunStore {
     }
 
     private static func hash(_ secret: String) -> String {
-        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(secret.utf8)).hexString
     }
 }

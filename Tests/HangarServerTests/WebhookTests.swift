@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
@@ -51,7 +52,7 @@ import Testing
     struct Answer: Decodable { var result: String; var runs: [Int] }
 
     func hmac(_ body: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(Self.secret.utf8))).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(Self.secret.utf8))).hexString
     }
 
     func push(_ kind: String, branch: String = "main") -> (body: String, headers: HTTPFields) {

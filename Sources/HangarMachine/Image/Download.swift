@@ -55,7 +55,7 @@ struct Download {
         if resuming { hashExisting(into: &hasher) } else { FileManager.default.createFile(atPath: partial, contents: nil) }
         let size = try await receive(response, resuming: resuming, offset: resuming ? existing : 0, hasher: &hasher)
         try? FileManager.default.removeItem(atPath: validatorPath)
-        let sha = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let sha = hasher.finalize().hexString
         return .downloaded(sha256: sha, etag: response.headers.first(name: "ETag"),
             lastModified: response.headers.first(name: "Last-Modified"), size: size)
     }

@@ -132,7 +132,7 @@ public struct ImageCache: Sendable {
 
     /// Hex sha256 of `data`.
     static func hash(_ data: Data) -> String {
-        SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: data).hexString
     }
 }
 

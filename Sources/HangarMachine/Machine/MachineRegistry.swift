@@ -12,7 +12,7 @@ public struct MachineRegistry: Sendable {
 
     /// The state folder name for machine `name` of the project in `project`: short, so socket paths fit.
     public func id(project: String, name: String) -> String {
-        let digest = SHA256.hash(data: Data(project.utf8)).prefix(4).map { String(format: "%02x", $0) }.joined()
+        let digest = SHA256.hash(data: Data(project.utf8)).prefix(4).hexString
         return "\(digest)-\(name)"
     }
 

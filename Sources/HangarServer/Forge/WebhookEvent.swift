@@ -46,8 +46,7 @@ struct WebhookEvent: Equatable {
                 given.removeFirst("sha256=".count)
             }
             let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            let hex = expected.map { String(format: "%02x", $0) }.joined()
-            guard constantTimeEqual(hex, given.lowercased()) else { throw .unauthenticated("\(name) does not match the body") }
+            guard constantTimeEqual(expected.hexString, given.lowercased()) else { throw .unauthenticated("\(name) does not match the body") }
         case .gitlab:
             guard let given = header("X-Gitlab-Token"), constantTimeEqual(given, secret) else {
                 throw .unauthenticated("X-Gitlab-Token is missing or wrong")
