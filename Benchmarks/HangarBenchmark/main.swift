@@ -4,6 +4,7 @@
 //    arguments and polls ssh every 100 ms; rounds alternate in one session; medians and the ratio.
 // 2. Creating a machine's disk (the overlay) on a 1 GB and a 20 GB image: must not grow with size.
 import Foundation
+import HangarCore
 import HangarMachine
 
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
@@ -28,8 +29,7 @@ machines:
 func seconds(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return (ContinuousClock.now - start).seconds
 }
 
 func hangarCommand(_ arguments: [String]) async throws -> CommandResult {

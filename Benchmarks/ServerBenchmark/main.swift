@@ -8,6 +8,7 @@
 // 3. GET /api/v1/runs (a page of 50) p99 with 100,000 runs stored, against GET /healthz p99.
 import AsyncHTTPClient
 import Foundation
+import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
@@ -33,8 +34,6 @@ let server = Task { try await HangarServer.application(configuration, store: sto
 
 /// Prints at once (stdout to a pipe is otherwise buffered until exit).
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-
-func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18 }
 
 func percentile(_ values: [Double], _ fraction: Double) -> Double {
     let sorted = values.sorted()
@@ -63,7 +62,7 @@ func waitForIdle() async throws {
 func timed(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
-    return seconds(ContinuousClock.now - start)
+    return (ContinuousClock.now - start).seconds
 }
 
 do {

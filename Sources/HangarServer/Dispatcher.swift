@@ -94,7 +94,7 @@ struct Dispatcher: Service {
                 event in
                 log.write(event)
                 if case .taskFinished(_, MachineBoot.name, .passed, let duration, _) = event {
-                    metrics.booted(run, seconds: Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18)
+                    metrics.booted(run, seconds: duration.seconds)
                 }
             }
             (status, reason) = (result.status, result.error?.description)

@@ -31,3 +31,8 @@ public enum DurationText {
         return parts.filter { $0.0 > 0 }.map { "\($0.0)\($0.1)" }.joined()
     }
 }
+
+extension Duration {
+    /// The duration in seconds, with its fraction.
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
