@@ -23,8 +23,10 @@ public final class ProjectCatalog: Sendable {
         var source: GitSource?
         /// The branch head the workspace was read at, for a git project.
         var commit: String?
-        /// The file's modification time when it was last read, or when a git project was last fetched.
-        var checked: Date?
+        /// The modification time of hangar.yml (or source.yml) when it was last read.
+        var modified: Date?
+        /// When a git project was last fetched.
+        var fetched: Date?
     }
 
     private let folder: String
@@ -47,12 +49,12 @@ public final class ProjectCatalog: Sendable {
     /// Re-reads changed local projects and fetches git projects not fetched within a minute.
     public func reload() async {
         reloadLocal()
-        for var entry in all where entry.source != nil && (entry.checked.map { Date().timeIntervalSince($0) > 60 } ?? true) {
+        for var entry in all where entry.fetched.map({ Date().timeIntervalSince($0) > 60 }) ?? true {
             guard let source = entry.source else { continue }
-            entry.checked = Date()
+            entry.fetched = Date()
             do {
                 let commit = try await source.update()
-                entry.workspace = try Workspace(file: "\(source.clone)/hangar.yml", paths: paths, report: { _ in }, notice: { _ in })
+                entry.workspace = try load("\(source.clone)/hangar.yml")
                 (entry.commit, entry.error) = (commit, nil)
             } catch {
                 entry.error = error
@@ -70,7 +72,11 @@ public final class ProjectCatalog: Sendable {
         }
         guard let source = entry.source, let commit = commit ?? entry.commit else { return workspace }
         try await source.checkout(commit, at: folder)
-        return try Workspace(file: "\(folder)/hangar.yml", paths: paths, report: { _ in }, notice: { _ in })
+        return try load("\(folder)/hangar.yml")
+    }
+
+    private func load(_ file: String) throws(HangarError) -> Workspace {
+        try Workspace(file: file, paths: paths, report: { _ in }, notice: { _ in })
     }
 
     private func reloadLocal() {
@@ -84,18 +90,17 @@ public final class ProjectCatalog: Sendable {
             let local = "\(folder)/\(name)/hangar.yml"
             let file = FileManager.default.fileExists(atPath: local) ? local : "\(folder)/\(name)/source.yml"
             let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
-            if file == local, entry.checked != modified || modified == nil {
-                entry.checked = modified
+            if entry.modified != modified || modified == nil {
+                entry.modified = modified
                 do {
-                    entry.workspace = try Workspace(file: file, paths: paths, report: { _ in }, notice: { _ in })
-                    entry.error = nil
-                } catch {
-                    entry.error = error
-                }
-            } else if file != local {
-                do {
-                    let source = try GitSource.load(file, clone: "\(paths.state)/sources/\(name)")
-                    if source != entry.source { (entry.source, entry.checked) = (source, nil) }
+                    if file == local {
+                        entry.workspace = try load(file)
+                        entry.error = nil
+                    } else {
+                        // A changed source.yml is fetched on the next reload.
+                        entry.source = try GitSource.load(file, clone: "\(paths.state)/sources/\(name)")
+                        entry.fetched = nil
+                    }
                 } catch {
                     entry.error = error
                 }
