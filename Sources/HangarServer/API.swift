@@ -50,7 +50,7 @@ struct API {
             return EditedResponse(status: .created, response: run)
         }
         api.get("runs/:id") { _, context -> RunDetail in
-            let run = try await control.run(try context.parameters.require("id", as: Int.self))
+            let run = try await control.run(in: context)
             return RunDetail(run: run, tasks: try await store.tasks(run: run.id))
         }
         api.post("runs/:id/cancel") { _, context -> HTTPResponse.Status in
@@ -61,31 +61,27 @@ struct API {
             EditedResponse(status: .created, response: try await control.retrigger(try context.parameters.require("id", as: Int.self)))
         }
         api.get("runs/:id/log") { request, context -> String in
-            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let id = try await control.run(in: context).id
             let lines = try await store.log(run: id, from: request.uri.queryParameters.get("from", as: Int.self) ?? 0)
             return lines.map { $0 + "\n" }.joined()
         }
         api.get("runs/:id/log/live") { request, context -> Response in
-            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let id = try await control.run(in: context).id
             let resume = request.headers[HTTPField.Name("Last-Event-ID")!].flatMap { Int($0) }.map { $0 + 1 }
             return LiveLog.response(store: store, run: id, from: resume ?? request.uri.queryParameters.get("from", as: Int.self) ?? 0)
         }
         api.get("runs/:id/artifacts") { _, context -> [ArtifactView] in
-            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let id = try await control.run(in: context).id
             return Artifacts(runsFolder: runsFolder, run: id).list()
         }
         api.get("runs/:id/artifacts/**") { _, context -> Response in
-            let id = try await control.run(try context.parameters.require("id", as: Int.self)).id
+            let id = try await control.run(in: context).id
             let path = try Artifacts(runsFolder: runsFolder, run: id).file(context.parameters.getCatchAll())
             return Response(status: .ok, headers: [.contentType: "application/octet-stream"],
                 body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path)))))
         }
         api.get("projects") { _, _ -> [ProjectView] in catalog.all.map(ProjectView.init) }
-        api.get("projects/:project") { _, context -> ProjectView in
-            let name = try context.parameters.require("project")
-            guard let entry = catalog.entry(name) else { throw HTTPError(.notFound, message: "no project '\(name)'") }
-            return ProjectView(entry)
-        }
+        api.get("projects/:project") { _, context -> ProjectView in ProjectView(try control.project(try context.parameters.require("project"))) }
         api.get("machines") { _, _ -> [MachineView] in machines.list().map { MachineView($0.record, state: $0.state) } }
         api.get("tokens") { _, _ -> [StoredToken] in try await store.tokens() }
         api.post("tokens") { request, context -> EditedResponse<CreatedToken> in

@@ -15,9 +15,7 @@ struct RunControl: Sendable {
 
     /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one).
     func trigger(project: String, job name: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
-        guard let entry = catalog.entry(project) else {
-            throw HTTPError(.notFound, message: "no project '\(project)'\(Suggestion.phrase(for: project, in: catalog.all.map(\.name)))")
-        }
+        let entry = try self.project(project)
         guard let workspace = entry.workspace else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
         }
@@ -58,5 +56,18 @@ struct RunControl: Sendable {
     func run(_ id: Int) async throws -> StoredRun {
         guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }
         return run
+    }
+
+    /// The run a route's `:id` names, or 404.
+    func run(in context: ServerContext) async throws -> StoredRun {
+        try await run(try context.parameters.require("id", as: Int.self))
+    }
+
+    /// The project `name`, or 404 suggesting a close name.
+    func project(_ name: String) throws -> ProjectCatalog.Entry {
+        guard let entry = catalog.entry(name) else {
+            throw HTTPError(.notFound, message: "no project '\(name)'\(Suggestion.phrase(for: name, in: catalog.all.map(\.name)))")
+        }
+        return entry
     }
 }

@@ -48,7 +48,7 @@ struct WebUI {
                 states: states.map { HistoryPage.StateOption(name: $0, selected: $0 == state) }, list: RunList(runs), older: older))
         }
         router.get("runs/:id") { _, context in
-            let run = try await control.run(try context.parameters.require("id", as: Int.self))
+            let run = try await control.run(in: context)
             let lines = try await store.log(run: run.id, limit: 100_000)
             let tasks = try await store.tasks(run: run.id).map { task in
                 RunPage.Task(number: task.position + 1, title: task.title, state: task.status ?? "running",
@@ -70,7 +70,7 @@ struct WebUI {
         }
         router.get("projects/:project") { _, context in
             let name = try context.parameters.require("project")
-            guard let entry = catalog.entry(name) else { throw HTTPError(.notFound, message: "no project '\(name)'") }
+            let entry = try control.project(name)
             let jobs = (entry.workspace?.project.jobs ?? []).map { job in
                 ProjectPage.Job(name: job.name, machine: job.machine, project: name, parameters: job.parameters.map {
                     ProjectPage.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue ?? "", description: $0.description ?? "")
