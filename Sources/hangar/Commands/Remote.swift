@@ -19,8 +19,7 @@ struct Remote: AsyncParsableCommand {
         @Argument(help: "The job, as PROJECT/JOB.")
         var target: String
 
-        @Option(name: .customLong("param"), help: ArgumentHelp("A job parameter.", valueName: "NAME=VALUE"))
-        var parameters: [String] = []
+        @OptionGroup var parameters: ParameterOptions
 
         @Option(help: "Higher runs start first.")
         var priority = 0
@@ -31,7 +30,7 @@ struct Remote: AsyncParsableCommand {
         func run() async throws {
             let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
-            let body = try JSONSerialization.data(withJSONObject: ["parameters": try ParameterArguments.parse(parameters), "priority": priority])
+            let body = try JSONSerialization.data(withJSONObject: ["parameters": try parameters.values(), "priority": priority])
             let client = remote.client
             let run = try await client.decode(StoredRun.self, .POST, "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs", json: body)
             print(run.id)

@@ -14,8 +14,7 @@ struct Run: AsyncParsableCommand {
     @Argument(help: "The job to run.")
     var job: String
 
-    @Option(name: .customLong("param"), help: ArgumentHelp("A job parameter, given to its tasks as an environment variable.", valueName: "NAME=VALUE"))
-    var parameters: [String] = []
+    @OptionGroup var parameters: ParameterOptions
 
     @Flag(help: "Use cached images only; fail clearly when one is not cached.")
     var offline = false
@@ -24,7 +23,7 @@ struct Run: AsyncParsableCommand {
         let workspace = try project.workspace()
         let job = job
         let offline = offline
-        let values = try ParameterArguments.parse(parameters)
+        let values = try parameters.values()
         let result = try await RunPrinter.cancellable { try await workspace.run(job: job, parameters: values, offline: offline, emit: RunPrinter.print) }
         if let error = result.error { Terminal.printError("hangar: \(error)") }
         Terminal.printError("run \(result.status.rawValue) in \(DurationText.format(result.duration))")
