@@ -45,8 +45,7 @@ public struct Workspace: Sendable {
         let named = try name.map { name throws(HangarError) in try project.job(named: name) }
         let spec = try machineSpec(named?.machine ?? machine)
         let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
-        let parameters = try named?.resolve(parameters: [:]) ?? [:]
-        return try await execute(job, spec: try spec.expanding(parameters, directory: project.directory), id: machineID(spec.name), keep: true, offline: offline, parameters: parameters, emit: emit)
+        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, given: [:], emit: emit)
     }
 
     /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.
@@ -54,14 +53,17 @@ public struct Workspace: Sendable {
     public func run(job name: String, parameters: [String: String] = [:], folder: String? = nil, offline: Bool,
         emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
-        let values = try job.resolve(parameters: parameters)
-        let spec = try project.machine(named: job.machine).expanding(values, directory: project.directory)
+        let spec = try project.machine(named: job.machine)
         let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, parameters: values, folder: folder, emit: emit)
+        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, given: parameters, folder: folder, emit: emit)
     }
 
-    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool, parameters: [String: String],
+    /// Runs `job` in machine `spec` with the parameters `given` (checked against the job's, which
+    /// also fill in `${NAME}` in the machine's image).
+    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool, given: [String: String],
         folder: String? = nil, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+        let parameters = try job.resolve(parameters: given)
+        let spec = try spec.expanding(parameters, directory: project.directory)
         let plan = try JobPlan(job, alwaysBoot: keep)
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
