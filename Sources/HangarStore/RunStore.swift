@@ -80,6 +80,11 @@ public actor RunStore {
         return try await database.raw(query).all().map(StoredRun.init)
     }
 
+    /// How many runs are in `state`.
+    public func count(state: String) async throws -> Int {
+        try await database.raw("SELECT COUNT(*) AS n FROM runs WHERE state = \(bind: state)").first()?.decode(column: "n", as: Int.self) ?? 0
+    }
+
     /// Tells every queued run why it waits.
     public func explainWaiting(_ reason: String) async throws {
         try await database.raw("UPDATE runs SET reason = \(bind: reason) WHERE state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))").run()
@@ -88,8 +93,9 @@ public actor RunStore {
     /// Marks the next queued run (highest priority, then oldest) `running` and returns it; one
     /// statement, so two dispatchers never claim the same run.
     public func claimNext() async throws -> StoredRun? {
-        try await database.raw("""
-            UPDATE runs SET state = 'running', reason = NULL, started_at = \(bind: Date().timeIntervalSince1970), updated_at = \(bind: Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        return try await database.raw("""
+            UPDATE runs SET state = 'running', reason = NULL, started_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
             RETURNING \(unsafeRaw: Self.columns)
             """).first().map(StoredRun.init)
@@ -114,9 +120,9 @@ public actor RunStore {
 
     /// Cancels run `id` if it is still queued; false when it is not (running, ended, or unknown).
     public func cancelQueued(_ id: Int) async throws -> Bool {
-        try await database.raw("""
-            UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', finished_at = \(bind: Date().timeIntervalSince1970),
-                updated_at = \(bind: Date().timeIntervalSince1970)
+        let now = Date().timeIntervalSince1970
+        return try await database.raw("""
+            UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = \(bind: id) AND state = 'queued' RETURNING id
             """).first() != nil
     }
@@ -128,12 +134,5 @@ public actor RunStore {
             UPDATE runs SET state = \(bind: state), reason = \(bind: reason), finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = \(bind: id)
             """).run()
-    }
-}
-
-extension RunStore {
-    /// How many runs are in `state`.
-    public func count(state: String) async throws -> Int {
-        try await database.raw("SELECT COUNT(*) AS n FROM runs WHERE state = \(bind: state)").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 }
