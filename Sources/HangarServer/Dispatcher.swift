@@ -77,19 +77,11 @@ struct Dispatcher: Service {
 
     private func execute(_ run: StoredRun) async {
         events.started(run)
-        let workspace: Workspace
-        do {
-            workspace = try await catalog.workspace(for: run.project, commit: run.parameters["HANGAR_COMMIT"], folder: "\(runsFolder)/\(run.id)/source")
-        } catch {
-            try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
-            try? await store.finish(run.id, as: RunStatus.error.rawValue, reason: error.description)
-            events.finished(run, status: .error, duration: 0)
-            return
-        }
         let log = LogWriter(store: store, run: run.id)
         let (status, reason): (RunStatus, String?)
         let metrics = events.metrics
         do {
+            let workspace = try await catalog.workspace(for: run.project, commit: run.parameters["HANGAR_COMMIT"], folder: "\(runsFolder)/\(run.id)/source")
             let result = try await workspace.run(job: run.job, parameters: run.parameters, folder: "\(runsFolder)/\(run.id)", offline: false) {
                 event in
                 log.write(event)
