@@ -33,7 +33,7 @@ struct Webhooks {
             guard let kind = ForgeSpec.Kind(rawValue: forgeName) else {
                 throw HTTPError(.notFound, message: "no webhook for '\(forgeName)': use /hooks/github, /hooks/gitlab or /hooks/gitea")
             }
-            guard let forge = catalog.entry(project)?.workspace?.project.forge, forge.kind == kind else {
+            guard let file = catalog.entry(project)?.workspace?.project, let forge = file.forge, forge.kind == kind else {
                 throw HTTPError(.notFound, message: "project '\(project)' has no \(forgeName) forge in its hangar.yml")
             }
             guard let secret = environment[forge.secretVariable], !secret.isEmpty else {
@@ -67,7 +67,7 @@ struct Webhooks {
                 metrics.webhook(forge: forgeName, result: "malformed")
                 throw HTTPError(.badRequest, message: "\(error)")
             }
-            let jobs = (catalog.entry(project)?.workspace?.project.jobs ?? []).filter { $0.triggers.contains(where: event.matches) }
+            let jobs = file.jobs.filter { $0.triggers.contains(where: event.matches) }
             var runs: [Int] = []
             for job in jobs {
                 runs.append(try await control.trigger(project: project, job: job.name, parameters: event.parameters).id)
