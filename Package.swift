@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
     ],
@@ -32,6 +34,7 @@ let package = Package(
         .executableTarget(
             name: "hangar",
             dependencies: [
+                "HangarAPI",
                 "HangarEngine",
                 "HangarHandlers",
                 "HangarServer",
@@ -51,6 +54,7 @@ let package = Package(
         .executableTarget(
             name: "ServerBenchmark",
             dependencies: [
+                "HangarAPI",
                 "HangarMachine",
                 "HangarServer",
                 "HangarStore",
@@ -58,6 +62,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/ServerBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarAPI",
+            dependencies: ["HangarCore"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -73,6 +82,7 @@ let package = Package(
         .target(
             name: "HangarServer",
             dependencies: [
+                "HangarAPI",
                 "HangarCore",
                 "HangarEngine",
                 "HangarHandlers",
@@ -110,6 +120,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -131,6 +143,7 @@ let package = Package(
         .testTarget(
             name: "HangarServerTests",
             dependencies: [
+                "HangarAPI",
                 "HangarCore",
                 "HangarMachine",
                 "HangarServer",

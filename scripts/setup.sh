@@ -2,6 +2,8 @@
 # Installs what Hangar and its tests need on Debian (run as root, or with sudo available), then builds.
 set -euo pipefail
 packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3 git
+    # for the API fuzzing (schemathesis, from PyPI, in a virtual environment)
+    python3-venv curl
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
     cpio dosfstools mtools syslinux syslinux-common fdisk)
 missing=()

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# The README's test command (and CI's): install, build, build the test guest, run every test.
+# The README's test command (and CI's): install, check the format, build, build the test guest,
+# run every test, then fuzz the API from its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+swift format lint --strict -r Sources Tests Benchmarks Package.swift
 bash scripts/build-test-guest.sh .build/test-guest
 swift build --build-tests
 HANGAR_TEST_GUEST="$(pwd)/.build/test-guest" swift test --skip-build --disable-xctest
+bash scripts/fuzz-api.sh 60

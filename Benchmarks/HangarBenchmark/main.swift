@@ -40,8 +40,15 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// QEMU's arguments from the machine Hangar runs, to replay them in the baseline.
 func qemuArguments() throws -> [String] {
-    let record = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
-        "\(work)/state/machines/\(try FileManager.default.contentsOfDirectory(atPath: "\(work)/state/machines")[0])/machine.json"))) as! [String: Any]
+    let record =
+        try JSONSerialization.jsonObject(
+            with: Data(
+                contentsOf: URL(
+                    fileURLWithPath:
+                        "\(work)/state/machines/\(try FileManager.default.contentsOfDirectory(atPath: "\(work)/state/machines")[0])/machine.json"
+                )
+            )
+        ) as! [String: Any]
     let cmdline = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(record["pid"] as! Int)/cmdline"))
     return cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
 }
@@ -75,8 +82,14 @@ for round in 0..<rounds {
     print(String(format: "round %d: hangar %.2fs, shell loop %.2fs", round + 1, hangarTime, baselineTime))
 }
 let ratio = median(hangarTimes) / median(baselineTimes)
-print(String(format: "up to first SSH command: hangar median %.2fs, shell loop median %.2fs, ratio %.3f (goal <= 1.10)",
-    median(hangarTimes), median(baselineTimes), ratio))
+print(
+    String(
+        format: "up to first SSH command: hangar median %.2fs, shell loop median %.2fs, ratio %.3f (goal <= 1.10)",
+        median(hangarTimes),
+        median(baselineTimes),
+        ratio
+    )
+)
 
 for size in ["1G", "20G"] {
     let base = "\(work)/base-\(size).qcow2"

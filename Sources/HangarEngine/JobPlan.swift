@@ -32,7 +32,8 @@ public struct JobPlan: Sendable {
         self.job = job
         var steps: [Step] = []
         if !job.tasks.contains(where: { $0.handler == MachineBoot.name })
-            && (alwaysBoot || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) })) {
+            && (alwaysBoot || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) }))
+        {
             let location = job.location
             for name in [ImageFetch.name, MachineBoot.name] {
                 let task = TaskSpec(handler: name, options: nil, location: location, title: name)

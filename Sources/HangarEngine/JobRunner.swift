@@ -1,5 +1,6 @@
 public import HangarCore
 public import HangarHandlers
+import Synchronization
 
 /// The outcome of a run.
 public struct RunResult: Sendable {
@@ -31,7 +32,9 @@ public enum JobRunner {
             }
             return (.passed, nil)
         }
-        var (status, error): (RunStatus, HangarError?) = (.timedOut, HangarError("run.timeout", "the job ran past its timeout of \(DurationText.format(plan.job.timeout))"))
+        var (status, error): (RunStatus, HangarError?) = (
+            .timedOut, HangarError("run.timeout", "the job ran past its timeout of \(DurationText.format(plan.job.timeout))")
+        )
         if case .finished(let finished) = outcome { (status, error) = finished }
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
         await Task {
@@ -96,5 +99,3 @@ final class StartedSteps: Sendable {
     func append(_ step: JobPlan.Step) { steps.withLock { $0.append(step) } }
     var all: [JobPlan.Step] { steps.withLock { $0 } }
 }
-
-import Synchronization

@@ -12,8 +12,12 @@ public struct Workspace: Sendable {
     public let machines: Machines
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
-    public init(file: String, paths: HangarPaths, report: @escaping @Sendable (ImageCache.ProgressEvent) -> Void,
-        notice: @escaping @Sendable (String) -> Void) throws(HangarError) {
+    public init(
+        file: String,
+        paths: HangarPaths,
+        report: @escaping @Sendable (ImageCache.ProgressEvent) -> Void,
+        notice: @escaping @Sendable (String) -> Void
+    ) throws(HangarError) {
         project = try ProjectFile.load(path: file)
         try JobPlan.validate(project)
         machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", report: report), notice: notice)
@@ -41,7 +45,12 @@ public struct Workspace: Sendable {
     }
 
     /// `hangar up`: boots the machine and runs `job`'s tasks in it (or just boots when `job` is nil), leaving it up.
-    public func up(job name: String?, machine: String?, offline: Bool, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+    public func up(
+        job name: String?,
+        machine: String?,
+        offline: Bool,
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) async throws(HangarError) -> RunResult {
         let named = try name.map { name throws(HangarError) in try project.job(named: name) }
         let spec = try machineSpec(named?.machine ?? machine)
         let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
@@ -50,8 +59,13 @@ public struct Workspace: Sendable {
 
     /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.
     /// The log and artifacts go to `folder`, by default a new folder under the project's `.hangar/runs`.
-    public func run(job name: String, parameters: [String: String] = [:], folder: String? = nil, offline: Bool,
-        emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+    public func run(
+        job name: String,
+        parameters: [String: String] = [:],
+        folder: String? = nil,
+        offline: Bool,
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
         let spec = try project.machine(named: job.machine)
         let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
@@ -60,15 +74,31 @@ public struct Workspace: Sendable {
 
     /// Runs `job` in machine `spec` with the parameters `given` (checked against the job's, which
     /// also fill in `${NAME}` in the machine's image).
-    private func execute(_ job: JobSpec, spec: MachineSpec, id: String, keep: Bool, offline: Bool, given: [String: String],
-        folder: String? = nil, emit: @escaping @Sendable (RunEvent) -> Void) async throws(HangarError) -> RunResult {
+    private func execute(
+        _ job: JobSpec,
+        spec: MachineSpec,
+        id: String,
+        keep: Bool,
+        offline: Bool,
+        given: [String: String],
+        folder: String? = nil,
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) async throws(HangarError) -> RunResult {
         let parameters = try job.resolve(parameters: given)
         let spec = try spec.expanding(parameters, directory: project.directory)
         let plan = try JobPlan(job, alwaysBoot: keep)
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
-        let context = TaskContext(project: project, machineSpec: spec, machines: machines, machineID: id, keepMachine: keep,
-            offline: offline, runFolder: folder, parameters: parameters) { event in
+        let context = TaskContext(
+            project: project,
+            machineSpec: spec,
+            machines: machines,
+            machineID: id,
+            keepMachine: keep,
+            offline: offline,
+            runFolder: folder,
+            parameters: parameters
+        ) { event in
             log.write(event)
             emit(event)
         }

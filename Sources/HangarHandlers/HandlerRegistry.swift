@@ -14,8 +14,12 @@ public enum HandlerRegistry {
     public static func make(_ task: TaskSpec) throws(HangarError) -> any Handler {
         // Closures, not `\.name`: a key path on `any Handler.Type` crashes Swift 6.3's SILGen.
         guard let type = all.first(where: { $0.name == task.handler }) else {
-            throw .usage("config.unknown-handler", "unknown handler '\(task.handler)'\(Suggestion.phrase(for: task.handler, in: all.map { $0.name }))",
-                hint: "'hangar handlers' lists them", at: task.location)
+            throw .usage(
+                "config.unknown-handler",
+                "unknown handler '\(task.handler)'\(Suggestion.phrase(for: task.handler, in: all.map { $0.name }))",
+                hint: "'hangar handlers' lists them",
+                at: task.location
+            )
         }
         let reader = try OptionReader(task.options, docs: type.options, handler: type.name, location: task.location)
         return try type.make(reader)

@@ -1,6 +1,7 @@
 public import Foundation
 public import HangarCore
 public import HangarMachine
+import Synchronization
 
 /// A typed key into the job context.
 public struct ContextKey<Value: Sendable>: Sendable {
@@ -48,8 +49,17 @@ public final class TaskContext: Sendable {
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
-    public init(project: ProjectFile, machineSpec: MachineSpec, machines: Machines, machineID: String, keepMachine: Bool,
-        offline: Bool, runFolder: String, parameters: [String: String] = [:], emit: @escaping @Sendable (RunEvent) -> Void) {
+    public init(
+        project: ProjectFile,
+        machineSpec: MachineSpec,
+        machines: Machines,
+        machineID: String,
+        keepMachine: Bool,
+        offline: Bool,
+        runFolder: String,
+        parameters: [String: String] = [:],
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) {
         self.project = project
         self.machineSpec = machineSpec
         self.machines = machines
@@ -75,5 +85,3 @@ public final class TaskContext: Sendable {
         return machine
     }
 }
-
-import Synchronization

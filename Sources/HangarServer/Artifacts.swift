@@ -1,4 +1,5 @@
 import Foundation
+import HangarAPI
 import Hummingbird
 
 /// The files a run collected, under `<runs>/<id>/artifacts/`.
@@ -8,25 +9,31 @@ struct Artifacts {
     init(runsFolder: String, run id: Int) { folder = "\(runsFolder)/\(id)/artifacts" }
 
     /// Every regular file, by path under the folder, sorted.
-    func list() -> [ArtifactView] {
+    func list() -> [API.Artifact] {
         let names = (try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []
         return names.sorted().compactMap { name in
             let attributes = try? FileManager.default.attributesOfItem(atPath: "\(folder)/\(name)")
             guard attributes?[.type] as? FileAttributeType == .typeRegular else { return nil }
-            return ArtifactView(name: name, size: (attributes?[.size] as? Int) ?? 0)
+            return API.Artifact(name: name, size: (attributes?[.size] as? Int) ?? 0)
         }
     }
 
-    /// The file `components` names: 400 for a name that leaves the folder (`..`, or a symbolic
-    /// link pointing out), 404 for one that is not there.
-    func file(_ components: [Substring]) throws -> String {
-        let names = components.map { $0.removingPercentEncoding ?? String($0) }
-        guard !names.isEmpty, !names.contains(where: { $0 == ".." || $0 == "." || $0.contains("/") }) else {
-            throw HTTPError(.badRequest, message: "artifact names are paths inside the run's artifacts folder; '..' is not allowed")
+    /// The file `path` names (folders separated by `/`): 400 for a name that leaves the folder
+    /// (`..`, or a symbolic link pointing out), 404 for one that is not there.
+    func file(_ path: String) throws -> String {
+        let names = path.split(separator: "/", omittingEmptySubsequences: false).map { $0.removingPercentEncoding ?? String($0) }
+        if let bad = names.first(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0.contains("/") || $0.contains("\0") }) {
+            let why = bad.contains("/") ? "an encoded slash (%2F) inside a name" : bad.isEmpty ? "an empty folder name" : "'\(bad)'"
+            throw HTTPError(
+                .badRequest,
+                message: "an artifact's path is its folders and name under the run's artifacts folder, separated by '/'; it may not contain \(why)"
+            )
         }
         let path = URL(fileURLWithPath: "\(folder)/\(names.joined(separator: "/"))").resolvingSymlinksInPath().path
         let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
-        guard path.hasPrefix(root + "/") else { throw HTTPError(.badRequest, message: "artifact '\(names.joined(separator: "/"))' points outside its folder") }
+        guard path.hasPrefix(root + "/") else {
+            throw HTTPError(.badRequest, message: "artifact '\(names.joined(separator: "/"))' points outside its folder")
+        }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else {
             throw HTTPError(.notFound, message: "no artifact '\(names.joined(separator: "/"))'")

@@ -1,10 +1,10 @@
 import Foundation
-import Synchronization
 import HangarCore
 import HangarEngine
 import HangarHandlers
 public import HangarStore
 public import ServiceLifecycle
+import Synchronization
 
 /// Runs queued runs on this host (the embedded worker), at most `capacity` at once, highest
 /// priority then oldest first, writing each transition and every log line to the store before it
@@ -23,8 +23,17 @@ struct Dispatcher: Service {
 
     /// A dispatcher woken through `wakeUp` (signalled on each trigger, so a run starts at once)
     /// and by `tick` once a second, when it also reloads changed projects.
-    init(store: RunStore, catalog: ProjectCatalog, wakeUp: AsyncStream<Void>, tick: AsyncStream<Void>.Continuation,
-        active: ActiveRuns, events: RunEvents, runsFolder: String, capacity: Int, finishOnShutdown: Bool) {
+    init(
+        store: RunStore,
+        catalog: ProjectCatalog,
+        wakeUp: AsyncStream<Void>,
+        tick: AsyncStream<Void>.Continuation,
+        active: ActiveRuns,
+        events: RunEvents,
+        runsFolder: String,
+        capacity: Int,
+        finishOnShutdown: Bool
+    ) {
         self.active = active
         self.events = events
         self.store = store
@@ -81,7 +90,11 @@ struct Dispatcher: Service {
         let (status, reason): (RunStatus, String?)
         let metrics = events.metrics
         do {
-            let workspace = try await catalog.workspace(for: run.project, commit: run.parameters["HANGAR_COMMIT"], folder: "\(runsFolder)/\(run.id)/source")
+            let workspace = try await catalog.workspace(
+                for: run.project,
+                commit: run.parameters["HANGAR_COMMIT"],
+                folder: "\(runsFolder)/\(run.id)/source"
+            )
             let result = try await workspace.run(job: run.job, parameters: run.parameters, folder: "\(runsFolder)/\(run.id)", offline: false) {
                 event in
                 log.write(event)
@@ -97,7 +110,7 @@ struct Dispatcher: Service {
         await Task { [store, runsFolder] in
             await log.flush()
             try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
-            try? await store.finish(run.id, as: status.rawValue, reason: reason)
+            try? await store.finish(run.id, as: status, reason: reason)
         }.value
         events.finished(run, status: status, duration: Date().timeIntervalSince1970 - (run.startedAt ?? Date().timeIntervalSince1970))
     }
@@ -124,7 +137,9 @@ public final class ActiveRuns: Sendable {
         return true
     }
 
-    func cancelAll() { tasks.withLock { $0.values.forEach { $0.cancel() } } }
+    func cancelAll() {
+        for task in tasks.withLock({ Array($0.values) }) { task.cancel() }
+    }
 
     func waitForAll() async {
         while let task = tasks.withLock({ $0.values.first }) { await task.value }
@@ -154,7 +169,10 @@ final class LogWriter: Sendable {
         done = Task { [pending] in
             var count = 0
             for await _ in stream {
-                let batch = pending.state.withLock { state in defer { state.records = [] }; return state.records }
+                let batch = pending.state.withLock { state in
+                    defer { state.records = [] }
+                    return state.records
+                }
                 var lines: [String] = []
                 for record in batch {
                     switch record {
@@ -177,7 +195,10 @@ final class LogWriter: Sendable {
         case .output(let line, _): append([.line(line)])
         case .notice(let text): append([.line("note: \(text)")])
         case .taskFinished(let index, let title, let status, _, let error):
-            append([.taskFinished(index, status.rawValue, error?.message), .line("<== \(title): \(status.rawValue)" + (error.map { ": \($0.message)" } ?? ""))])
+            append([
+                .taskFinished(index, status.rawValue, error?.message),
+                .line("<== \(title): \(status.rawValue)" + (error.map { ": \($0.message)" } ?? "")),
+            ])
         }
     }
 

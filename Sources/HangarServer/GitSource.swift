@@ -51,8 +51,12 @@ struct GitSource: Sendable, Equatable {
         guard result.status == 0 else {
             // The subcommand: the first word that is neither an option nor -C's folder.
             let words = arguments.enumerated().filter { !$0.element.hasPrefix("-") && ($0.offset == 0 || arguments[$0.offset - 1] != "-C") }
-            throw HangarError("source.git", "git \(words.first?.element ?? "") failed for \(url): "
-                + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines), hint: "check source.yml's 'git:' and 'branch:', and the commit")
+            throw HangarError(
+                "source.git",
+                "git \(words.first?.element ?? "") failed for \(url): "
+                    + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
+                hint: "check source.yml's 'git:' and 'branch:', and the commit"
+            )
         }
         return result.stdout
     }

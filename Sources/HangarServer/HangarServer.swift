@@ -1,7 +1,7 @@
 import Foundation
-public import Hummingbird
 public import HangarMachine
 public import HangarStore
+public import Hummingbird
 public import Logging
 public import ServiceLifecycle
 
@@ -42,32 +42,46 @@ public enum HangarServer {
         let (wakeUp, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
         let metrics = ServerMetrics()
-        let events = RunEvents(catalog: catalog, publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
-            metrics: metrics, logger: configuration.logger, environment: configuration.environment, statuses: statuses)
+        let events = RunEvents(
+            catalog: catalog,
+            publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+            metrics: metrics,
+            logger: configuration.logger,
+            environment: configuration.environment,
+            statuses: statuses
+        )
         let active = ActiveRuns()
         let runsFolder = "\(configuration.paths.state)/runs"
         let control = RunControl(store: store, catalog: catalog, active: active, events: events) { signal.yield() }
         let machines = MachineRegistry(state: configuration.paths.state)
 
         let router = Router(context: ServerContext.self)
-        router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead))
-        router.get("healthz") { _, _ in "ok\n" }
-        router.get("readyz") { _, _ -> Response in
-            // Ready when the database answers.
-            guard (try? await store.runs(limit: 1)) != nil else { return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "database unavailable\n"))) }
-            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-        }
-        router.get("metrics") { _, _ -> Response in
-            let text = try await metrics.scrape(store: store, machines: machines)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
-        API(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
-        WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder).add(to: router)
-        Webhooks(control: control, catalog: catalog, metrics: metrics, logger: configuration.logger, environment: configuration.environment).add(to: router)
+        let table = RouteTable()
+        router.add(middleware: RouteMiddleware(table: table))
+        router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
+        APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table).add(to: router)
+        WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table).add(to: router)
+        Webhooks(
+            control: control,
+            catalog: catalog,
+            metrics: metrics,
+            logger: configuration.logger,
+            environment: configuration.environment,
+            table: table
+        ).add(to: router)
 
         let services: [any Service] = [
-            Dispatcher(store: store, catalog: catalog, wakeUp: wakeUp, tick: signal, active: active, events: events, runsFolder: runsFolder,
-                capacity: configuration.capacity, finishOnShutdown: configuration.finishOnShutdown),
+            Dispatcher(
+                store: store,
+                catalog: catalog,
+                wakeUp: wakeUp,
+                tick: signal,
+                active: active,
+                events: events,
+                runsFolder: runsFolder,
+                capacity: configuration.capacity,
+                finishOnShutdown: configuration.finishOnShutdown
+            ),
             Scheduler(control: control, catalog: catalog, logger: configuration.logger),
             StatusReporter(updates: updates),
         ]

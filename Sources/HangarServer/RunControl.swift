@@ -1,4 +1,5 @@
 import Foundation
+import HangarAPI
 import HangarCore
 import HangarEngine
 import HangarStore
@@ -23,6 +24,13 @@ struct RunControl: Sendable {
         let job: JobSpec
         do {
             job = try workspace.project.job(named: name)
+        } catch {
+            throw HTTPError(
+                .notFound,
+                message: "project '\(project)' has no job '\(name)'\(Suggestion.phrase(for: name, in: workspace.project.jobs.map(\.name)))"
+            )
+        }
+        do {
             values = try job.resolve(parameters: parameters)
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
@@ -41,15 +49,18 @@ struct RunControl: Sendable {
         return try await trigger(project: old.project, job: old.job, parameters: old.parameters, priority: old.priority)
     }
 
-    /// Cancels a queued run at once, a running one through its task (it still finalizes); 409 when it has ended.
-    func cancel(_ id: Int) async throws {
+    /// Cancels a queued run at once, a running one through its task (it still finalizes); 409 when
+    /// it has ended. Returns the run as it is now.
+    @discardableResult
+    func cancel(_ id: Int) async throws -> StoredRun {
         if try await store.cancelQueued(id) {
-            events.finished(try await run(id), status: .cancelled, duration: 0)
-            return
+            let run = try await run(id)
+            events.finished(run, status: .cancelled, duration: 0)
+            return run
         }
-        if active.cancel(id) { return }
+        if active.cancel(id) { return try await run(id) }
         let run = try await run(id)
-        throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state))")
+        throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state.rawValue))")
     }
 
     /// The run `id`, or 404.
@@ -58,9 +69,10 @@ struct RunControl: Sendable {
         return run
     }
 
-    /// The run a route's `:id` names, or 404.
-    func run(in context: ServerContext) async throws -> StoredRun {
-        try await run(try context.parameters.require("id", as: Int.self))
+    /// The run a route's checked `id` names, or 404.
+    func run(_ inputs: Inputs) async throws -> StoredRun {
+        guard let id = inputs.integer(Contract.runID.name) else { throw HTTPError(.badRequest, message: "no run id") }
+        return try await run(id)
     }
 
     /// The project `name`, or 404 suggesting a close name.

@@ -28,12 +28,13 @@ struct RunEvents: Sendable {
 
     func finished(_ run: StoredRun, status: RunStatus, duration: Double) {
         metrics.finished(run, status: status, duration: duration)
-        let state: ForgeClient.State = switch status {
-        case .passed, .skipped: .success
-        case .failed: .failure
-        case .cancelled: .cancelled
-        case .error, .timedOut: .error
-        }
+        let state: ForgeClient.State =
+            switch status {
+            case .passed, .skipped: .success
+            case .failed: .failure
+            case .cancelled: .cancelled
+            case .error, .timedOut: .error
+            }
         report(run, state, "\(status.rawValue) after \(Int(duration.rounded()))s")
     }
 
@@ -46,8 +47,16 @@ struct RunEvents: Sendable {
             logger.warning("no forge token: commit statuses are not reported", metadata: ["project": "\(run.project)", "variable": "\(variable)"])
             return
         }
-        statuses.yield(StatusUpdate(client: ForgeClient(forge: forge, token: token, logger: logger), state: state, commit: commit,
-            job: run.job, link: "\(publicURL)/runs/\(run.id)", description: description))
+        statuses.yield(
+            StatusUpdate(
+                client: ForgeClient(forge: forge, token: token, logger: logger),
+                state: state,
+                commit: commit,
+                job: run.job,
+                link: "\(publicURL)/runs/\(run.id)",
+                description: description
+            )
+        )
     }
 }
 

@@ -2,10 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import HangarCore
 import HangarEngine
-import NIOCore
-import NIOHTTP1
 import HangarStore
 import Logging
+import NIOCore
+import NIOHTTP1
 import ServiceLifecycle
 
 /// Starts jobs on their `cron:` triggers. Each schedule remembers when it last fired; runs missed
@@ -48,7 +48,12 @@ struct Scheduler: Service {
         let key = "\(schedule.description) \(schedule.timeZone.identifier)"
         let store = control.store
         guard let state = try await store.scheduleState(project: name, job: job.name, schedule: key) else {
-            try await store.saveScheduleState(ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: nil), project: name, job: job.name, schedule: key)
+            try await store.saveScheduleState(
+                ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: nil),
+                project: name,
+                job: job.name,
+                schedule: key
+            )
             return
         }
         guard let due = schedule.next(after: Date(timeIntervalSince1970: state.lastFired)), due <= now else { return }
@@ -57,11 +62,15 @@ struct Scheduler: Service {
             fingerprint = await ImageFingerprint.of(machine)
         }
         // Recorded first: a crash here loses one scheduled run rather than starting it twice.
-        try await store.saveScheduleState(ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: fingerprint ?? state.imageFingerprint),
-            project: name, job: job.name, schedule: key)
+        try await store.saveScheduleState(
+            ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: fingerprint ?? state.imageFingerprint),
+            project: name,
+            job: job.name,
+            schedule: key
+        )
         if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
             let run = try await store.enqueue(project: name, job: job.name)
-            try await store.finish(run.id, as: RunStatus.skipped.rawValue, reason: "scheduled run skipped: the image did not change since the last one")
+            try await store.finish(run.id, as: .skipped, reason: "scheduled run skipped: the image did not change since the last one")
             return
         }
         _ = try await control.trigger(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])

@@ -16,29 +16,40 @@ final class ServerMetrics: Sendable {
 
     func started(_ run: StoredRun) {
         let wait = (run.startedAt ?? Date().timeIntervalSince1970) - run.createdAt
-        registry.makeValueHistogram(descriptor: name("run_wait", "seconds", "Time from queued to started."),
-            labels: [("project", run.project), ("job", run.job)], buckets: Self.secondsBuckets).record(max(0, wait))
+        registry.makeValueHistogram(
+            descriptor: name("run_wait", "seconds", "Time from queued to started."),
+            labels: [("project", run.project), ("job", run.job)],
+            buckets: Self.secondsBuckets
+        ).record(max(0, wait))
     }
 
     func finished(_ run: StoredRun, status: RunStatus, duration: Double) {
-        registry.makeValueHistogram(descriptor: name("run_duration", "seconds", "Time from started to ended."),
-            labels: [("project", run.project), ("job", run.job), ("status", status.rawValue)], buckets: Self.secondsBuckets).record(duration)
+        registry.makeValueHistogram(
+            descriptor: name("run_duration", "seconds", "Time from started to ended."),
+            labels: [("project", run.project), ("job", run.job), ("status", status.rawValue)],
+            buckets: Self.secondsBuckets
+        ).record(duration)
     }
 
     func booted(_ run: StoredRun, seconds: Double) {
-        registry.makeValueHistogram(descriptor: name("boot", "seconds", "Time a machine took to boot to SSH."),
-            labels: [("project", run.project)], buckets: Self.secondsBuckets).record(seconds)
+        registry.makeValueHistogram(
+            descriptor: name("boot", "seconds", "Time a machine took to boot to SSH."),
+            labels: [("project", run.project)],
+            buckets: Self.secondsBuckets
+        ).record(seconds)
     }
 
     func webhook(forge: String, result: String) {
-        registry.makeCounter(descriptor: name("webhook_deliveries", "total", "Webhook deliveries by result."),
-            labels: [("forge", forge), ("result", result)]).increment()
+        registry.makeCounter(
+            descriptor: name("webhook_deliveries", "total", "Webhook deliveries by result."),
+            labels: [("forge", forge), ("result", result)]
+        ).increment()
     }
 
     /// The text exposition, with the gauges read now.
     func scrape(store: RunStore, machines: MachineRegistry) async throws -> String {
-        registry.makeGauge(descriptor: name("queue_depth", "", "Runs waiting to start.")).set(Double(try await store.count(state: "queued")))
-        registry.makeGauge(descriptor: name("runs_running", "", "Runs being run.")).set(Double(try await store.count(state: "running")))
+        registry.makeGauge(descriptor: name("queue_depth", "", "Runs waiting to start.")).set(Double(try await store.count(state: .queued)))
+        registry.makeGauge(descriptor: name("runs_running", "", "Runs being run.")).set(Double(try await store.count(state: .running)))
         registry.makeGauge(descriptor: name("machines_running", "", "Machines whose QEMU runs on this host."))
             .set(Double(machines.list().filter { $0.state == .running }.count))
         return registry.emitToString()

@@ -10,8 +10,11 @@ extension RunStore {
     public func appendLog(run id: Int, offset: Int, lines: [String]) async throws -> Int {
         let have = try await lineCount(run: id)
         guard offset <= have else {
-            throw HangarError("log.gap", "log batch for run \(id) starts at line \(offset), but only \(have) lines are stored",
-                hint: "resend from line \(have)")
+            throw HangarError(
+                "log.gap",
+                "log batch for run \(id) starts at line \(offset), but only \(have) lines are stored",
+                hint: "resend from line \(have)"
+            )
         }
         let new = Array(lines.enumerated().filter { offset + $0.offset >= have })
         for start in stride(from: 0, to: new.count, by: 1000) {
@@ -29,9 +32,11 @@ extension RunStore {
 
     /// Log lines `from` (inclusive), at most `limit`.
     public func log(run id: Int, from: Int = 0, limit: Int = 10_000) async throws -> [String] {
-        try await database.raw("""
+        try await database.raw(
+            """
             SELECT text FROM log_lines WHERE run_id = \(bind: id) AND line >= \(bind: from) ORDER BY line LIMIT \(bind: limit)
-            """).all().map { try $0.decode(column: "text", as: String.self) }
+            """
+        ).all().map { try $0.decode(column: "text", as: String.self) }
     }
 
     private func lineCount(run id: Int) async throws -> Int {

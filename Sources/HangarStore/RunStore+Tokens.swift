@@ -1,21 +1,7 @@
 import Crypto
 import Foundation
-import HangarCore
+public import HangarCore
 import SQLKit
-
-/// What a token may do; each role may do what the ones before it may.
-public enum Role: String, Sendable, Codable, Comparable, CaseIterable {
-    /// Read runs, logs, projects and machines.
-    case viewer
-    /// Also trigger, cancel and retrigger runs.
-    case `operator`
-    /// Everything, including the server's own settings.
-    case admin
-
-    public static func < (left: Role, right: Role) -> Bool {
-        allCases.firstIndex(of: left)! < allCases.firstIndex(of: right)!
-    }
-}
 
 /// A token as listed (the secret itself is never stored).
 public struct StoredToken: Sendable, Codable, Equatable {
@@ -31,10 +17,12 @@ extension RunStore {
     public func createToken(name: String, role: Role) async throws -> (token: StoredToken, secret: String) {
         let secret = "hgr_" + (0..<32).map { _ in UInt8.random(in: 0...255) }.hexString
         let now = Date().timeIntervalSince1970
-        let row = try await database.raw("""
+        let row = try await database.raw(
+            """
             INSERT INTO tokens (name, role, hash, created_at)
             VALUES (\(bind: name), \(bind: role.rawValue), \(bind: Self.hash(secret)), \(bind: now)) RETURNING id
-            """).first()
+            """
+        ).first()
         let id = try row?.decode(column: "id", as: Int.self) ?? 0
         return (StoredToken(id: id, name: name, role: role, createdAt: now), secret)
     }
@@ -48,9 +36,12 @@ extension RunStore {
     /// Every token, oldest first.
     public func tokens() async throws -> [StoredToken] {
         try await database.raw("SELECT id, name, role, created_at FROM tokens ORDER BY id").all().map { row in
-            StoredToken(id: try row.decode(column: "id", as: Int.self), name: try row.decode(column: "name", as: String.self),
+            StoredToken(
+                id: try row.decode(column: "id", as: Int.self),
+                name: try row.decode(column: "name", as: String.self),
                 role: Role(rawValue: try row.decode(column: "role", as: String.self)) ?? .viewer,
-                createdAt: try row.decode(column: "created_at", as: Double.self))
+                createdAt: try row.decode(column: "created_at", as: Double.self)
+            )
         }
     }
 

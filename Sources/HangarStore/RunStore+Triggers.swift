@@ -15,11 +15,13 @@ public struct ScheduleState: Sendable, Equatable {
 extension RunStore {
     /// Records webhook delivery `id` (forge-prefixed); false when it was recorded before (a replay).
     public func recordDelivery(_ id: String, project: String) async throws -> Bool {
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO webhook_deliveries (id, project, result, received_at)
             VALUES (\(bind: id), \(bind: project), 'received', \(bind: Date().timeIntervalSince1970))
             ON CONFLICT (id) DO NOTHING RETURNING id
-            """).first() != nil
+            """
+        ).first() != nil
     }
 
     /// Notes what came of delivery `id`: `ignored`, `triggered` (with the first run), `error`.
@@ -29,21 +31,27 @@ extension RunStore {
 
     /// What schedule `schedule` of `project`/`job` remembers, if it ran before.
     public func scheduleState(project: String, job: String, schedule: String) async throws -> ScheduleState? {
-        try await database.raw("""
+        try await database.raw(
+            """
             SELECT last_fired, image_fingerprint FROM schedules
             WHERE project = \(bind: project) AND job = \(bind: job) AND schedule = \(bind: schedule)
-            """).first().map { row in
-            ScheduleState(lastFired: try row.decode(column: "last_fired", as: Double.self),
-                imageFingerprint: try row.decode(column: "image_fingerprint", as: String?.self))
+            """
+        ).first().map { row in
+            ScheduleState(
+                lastFired: try row.decode(column: "last_fired", as: Double.self),
+                imageFingerprint: try row.decode(column: "image_fingerprint", as: String?.self)
+            )
         }
     }
 
     /// Remembers `state` for the schedule.
     public func saveScheduleState(_ state: ScheduleState, project: String, job: String, schedule: String) async throws {
-        try await database.raw("""
+        try await database.raw(
+            """
             INSERT INTO schedules (project, job, schedule, last_fired, image_fingerprint)
             VALUES (\(bind: project), \(bind: job), \(bind: schedule), \(bind: state.lastFired), \(bind: state.imageFingerprint))
             ON CONFLICT (project, job, schedule) DO UPDATE SET last_fired = excluded.last_fired, image_fingerprint = excluded.image_fingerprint
-            """).run()
+            """
+        ).run()
     }
 }

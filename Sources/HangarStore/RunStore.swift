@@ -1,5 +1,5 @@
 import Foundation
-import HangarCore
+public import HangarCore
 import SQLKit
 import SQLiteKit
 
@@ -45,16 +45,23 @@ public actor RunStore {
     }
 
     /// Adds a queued run; `maxAttempts` counts the first try and the retries after a lost worker.
-    public func enqueue(project: String, job: String, parameters: [String: String] = [:], priority: Int = 0,
-        maxAttempts: Int = 2) async throws -> StoredRun {
+    public func enqueue(
+        project: String,
+        job: String,
+        parameters: [String: String] = [:],
+        priority: Int = 0,
+        maxAttempts: Int = 2
+    ) async throws -> StoredRun {
         let now = Date().timeIntervalSince1970
         let encoded = String(decoding: try JSONEncoder.sorted.encode(parameters), as: UTF8.self)
         // RETURNING, not lastAutoincrementID: another call on this actor may run in between.
-        let row = try await database.raw("""
+        let row = try await database.raw(
+            """
             INSERT INTO runs (project, job, state, priority, max_attempts, parameters, created_at, updated_at)
             VALUES (\(bind: project), \(bind: job), 'queued', \(bind: priority), \(bind: maxAttempts), \(bind: encoded), \(bind: now), \(bind: now))
             RETURNING \(unsafeRaw: Self.columns)
-            """).first()
+            """
+        ).first()
         guard let row else { throw HangarError("store.insert", "the new run got no id") }
         return try StoredRun(row)
     }
@@ -66,39 +73,50 @@ public actor RunStore {
 
     /// Runs newest first, `limit` at a time, filtered by any of `state`, `project` and `job`; pass the
     /// last id seen as `before` for the next page (stable while new runs arrive).
-    public func runs(state: String? = nil, project: String? = nil, job: String? = nil, before: Int? = nil,
-        limit: Int = 50) async throws -> [StoredRun] {
+    public func runs(
+        state: RunState? = nil,
+        project: String? = nil,
+        job: String? = nil,
+        before: Int? = nil,
+        limit: Int = 50
+    ) async throws -> [StoredRun] {
         var query: SQLQueryString = "SELECT \(unsafeRaw: Self.columns) FROM runs WHERE 1 = 1"
-        for (column, value) in [("state", state), ("project", project), ("job", job)] {
+        for (column, value) in [("state", state?.rawValue), ("project", project), ("job", job)] {
             guard let value else { continue }
             query.appendInterpolation(unsafeRaw: " AND \(column) = ")
             query.appendInterpolation(bind: value)
         }
-        if let before { query.appendInterpolation(unsafeRaw: " AND id < "); query.appendInterpolation(bind: before) }
+        if let before {
+            query.appendInterpolation(unsafeRaw: " AND id < ")
+            query.appendInterpolation(bind: before)
+        }
         query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
         query.appendInterpolation(literal: limit)
         return try await database.raw(query).all().map(StoredRun.init)
     }
 
     /// How many runs are in `state`.
-    public func count(state: String) async throws -> Int {
-        try await database.raw("SELECT COUNT(*) AS n FROM runs WHERE state = \(bind: state)").first()?.decode(column: "n", as: Int.self) ?? 0
+    public func count(state: RunState) async throws -> Int {
+        try await database.raw("SELECT COUNT(*) AS n FROM runs WHERE state = \(bind: state.rawValue)").first()?.decode(column: "n", as: Int.self) ?? 0
     }
 
     /// Tells every queued run why it waits.
     public func explainWaiting(_ reason: String) async throws {
-        try await database.raw("UPDATE runs SET reason = \(bind: reason) WHERE state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))").run()
+        try await database.raw("UPDATE runs SET reason = \(bind: reason) WHERE state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))")
+            .run()
     }
 
     /// Marks the next queued run (highest priority, then oldest) `running` and returns it; one
     /// statement, so two dispatchers never claim the same run.
     public func claimNext() async throws -> StoredRun? {
         let now = Date().timeIntervalSince1970
-        return try await database.raw("""
+        return try await database.raw(
+            """
             UPDATE runs SET state = 'running', reason = NULL, started_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = (SELECT id FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1)
             RETURNING \(unsafeRaw: Self.columns)
-            """).first().map(StoredRun.init)
+            """
+        ).first().map(StoredRun.init)
     }
 
     /// After a crash or restart: runs left `running` lost their worker. Each is queued again as its
@@ -107,32 +125,40 @@ public actor RunStore {
     @discardableResult
     public func recoverInterrupted() async throws -> Int {
         let now = Date().timeIntervalSince1970
-        let requeued = try await database.raw("""
+        let requeued = try await database.raw(
+            """
             UPDATE runs SET state = 'queued', attempt = attempt + 1, reason = 'requeued: its worker was lost', started_at = NULL, updated_at = \(bind: now)
             WHERE state = 'running' AND attempt < max_attempts RETURNING id
-            """).all().count
-        try await database.raw("""
+            """
+        ).all().count
+        try await database.raw(
+            """
             UPDATE runs SET state = 'error', reason = 'its worker was lost and it has no attempts left', finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE state = 'running'
-            """).run()
+            """
+        ).run()
         return requeued
     }
 
     /// Cancels run `id` if it is still queued; false when it is not (running, ended, or unknown).
     public func cancelQueued(_ id: Int) async throws -> Bool {
         let now = Date().timeIntervalSince1970
-        return try await database.raw("""
+        return try await database.raw(
+            """
             UPDATE runs SET state = 'cancelled', reason = 'cancelled before it started', finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = \(bind: id) AND state = 'queued' RETURNING id
-            """).first() != nil
+            """
+        ).first() != nil
     }
 
     /// Records a run's end (written before it is acted on).
-    public func finish(_ id: Int, as state: String, reason: String? = nil) async throws {
+    public func finish(_ id: Int, as status: RunStatus, reason: String? = nil) async throws {
         let now = Date().timeIntervalSince1970
-        try await database.raw("""
-            UPDATE runs SET state = \(bind: state), reason = \(bind: reason), finished_at = \(bind: now), updated_at = \(bind: now)
+        try await database.raw(
+            """
+            UPDATE runs SET state = \(bind: status.rawValue), reason = \(bind: reason), finished_at = \(bind: now), updated_at = \(bind: now)
             WHERE id = \(bind: id)
-            """).run()
+            """
+        ).run()
     }
 }

@@ -1,16 +1,17 @@
 public import Foundation
+public import HangarCore
 import SQLKit
 
 /// One run as the store keeps it.
-public struct StoredRun: Sendable, Codable, Equatable {
+public struct StoredRun: Sendable, Equatable {
     /// Increasing with creation, so ordering by id is stable.
     public var id: Int
     /// The project's name.
     public var project: String
     /// The job's name.
     public var job: String
-    /// `queued`, `running`, or a final status.
-    public var state: String
+    /// Where it is in its life.
+    public var state: RunState
     /// Higher runs first.
     public var priority: Int
     /// 1 for the first try.
@@ -27,13 +28,15 @@ public struct StoredRun: Sendable, Codable, Equatable {
     public var finishedAt: Double?
 
     /// True once the run has ended.
-    public var isFinished: Bool { state != "queued" && state != "running" }
+    public var isFinished: Bool { state.isFinished }
 
     init(_ row: any SQLRow) throws {
         id = try row.decode(column: "id", as: Int.self)
         project = try row.decode(column: "project", as: String.self)
         job = try row.decode(column: "job", as: String.self)
-        state = try row.decode(column: "state", as: String.self)
+        let state = try row.decode(column: "state", as: String.self)
+        guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
+        self.state = known
         priority = try row.decode(column: "priority", as: Int.self)
         attempt = try row.decode(column: "attempt", as: Int.self)
         maxAttempts = try row.decode(column: "max_attempts", as: Int.self)

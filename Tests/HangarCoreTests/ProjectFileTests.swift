@@ -45,7 +45,8 @@ import Testing
                 machine: tiny
                 triggers: [{ cron: "0 3 * * *" }]
                 tasks: [{ host: "true" }]
-            """)
+            """
+        )
         let machine = try project.machine(named: "default")
         #expect(machine.image == .url("https://example.org/leap.qcow2", sha256: String(repeating: "ab", count: 32)))
         #expect(machine.memory.bytes == 2 << 30)
@@ -81,7 +82,10 @@ import Testing
         ("machines:\n  default:\n    image: ./a.qcow2\n    memory: lots\n", "hangar.yml:4:13: 'lots' is not a size"),
         ("machines:\n  default:\n    image: ./a.qcow2\n    ports: [\"80:x\"]\n", "hangar.yml:4:13: '80:x' is not a port forward"),
         ("machines:\n  default:\n    memory: 1G\n", "hangar.yml:3:5: machine 'default' has no 'image:'"),
-        ("machines:\n  default:\n    image: ./a\njobs:\n  t:\n    tasks:\n      - run: a\n        use: b\n", "hangar.yml:7:9: a task needs exactly one"),
+        (
+            "machines:\n  default:\n    image: ./a\njobs:\n  t:\n    tasks:\n      - run: a\n        use: b\n",
+            "hangar.yml:7:9: a task needs exactly one"
+        ),
         ("machines:\n  default:\n    image: ./a\njobs:\n  t:\n    machine: other\n    tasks: []\n", "hangar.yml:6:5: job 't' uses machine 'other'"),
         ("machines:\n  default:\n    image: { url: http://x, sha256: abc }\n", "hangar.yml:3:37: sha256 must be 64"),
         ("jobs: {}\n", "hangar.yml:1:1: no machines defined"),

@@ -30,7 +30,8 @@ import Testing
     }
 
     @Test func triggersAndTheForgeParseFromHangarYml() throws {
-        let project = try ProjectFile.parse("""
+        let project = try ProjectFile.parse(
+            """
             machines:
               default: { image: ./a.qcow2 }
             forge: { type: gitea, repository: team/app, url: "http://127.0.0.1:3000/", token-env: GITEA_TOKEN }
@@ -41,16 +42,31 @@ import Testing
                   - pull-request
                   - { cron: "0 3 * * *", timezone: Europe/Berlin, when: image-changed }
                 tasks: [{ run: "true" }]
-            """, path: "/p/hangar.yml", displayName: "hangar.yml")
-        #expect(project.forge == ForgeSpec(kind: .gitea, repository: "team/app", apiURL: "http://127.0.0.1:3000", secretVariable: "HANGAR_WEBHOOK_SECRET", tokenVariable: "GITEA_TOKEN"))
+            """,
+            path: "/p/hangar.yml",
+            displayName: "hangar.yml"
+        )
+        #expect(
+            project.forge
+                == ForgeSpec(
+                    kind: .gitea,
+                    repository: "team/app",
+                    apiURL: "http://127.0.0.1:3000",
+                    secretVariable: "HANGAR_WEBHOOK_SECRET",
+                    tokenVariable: "GITEA_TOKEN"
+                )
+        )
         let triggers = project.jobs[0].triggers
         #expect(triggers.count == 3)
         #expect(triggers[0] == .push(branches: ["main"]))
         #expect(triggers[1] == .pullRequest)
         #expect(triggers[2] == .cron(try CronSchedule("0 3 * * *", timeZone: "Europe/Berlin"), imageChanged: true))
         do {
-            _ = try ProjectFile.parse("machines:\n  default: { image: ./a }\njobs:\n  t:\n    triggers: [{ cron: \"0 3 * *\" }]\n    tasks: []\n",
-                path: "/p/hangar.yml", displayName: "hangar.yml")
+            _ = try ProjectFile.parse(
+                "machines:\n  default: { image: ./a }\njobs:\n  t:\n    triggers: [{ cron: \"0 3 * *\" }]\n    tasks: []\n",
+                path: "/p/hangar.yml",
+                displayName: "hangar.yml"
+            )
             Issue.record("a bad schedule parsed")
         } catch {
             #expect(error.description.hasPrefix("hangar.yml:5:24: cron schedule '0 3 * *' has 4 fields"), "\(error.description)")

@@ -11,7 +11,11 @@ struct Probe: Handler {
     static let name = "probe"
     static let summary = "test"
     static let options: [OptionDoc] = []
-    enum Behaviour: Sendable { case pass, fail(HangarError.Kind), hang }
+    enum Behaviour: Sendable {
+        case pass
+        case fail(HangarError.Kind)
+        case hang
+    }
 
     let label: String
     let behaviour: Behaviour
@@ -47,12 +51,23 @@ final class Journal: Sendable {
     let journal = Journal()
 
     func run(_ probes: [Probe], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
-        let project = try ProjectFile.parse("machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks: []\n", path: "/tmp/p/hangar.yml", displayName: "hangar.yml")
+        let project = try ProjectFile.parse(
+            "machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks: []\n",
+            path: "/tmp/p/hangar.yml",
+            displayName: "hangar.yml"
+        )
         var plan = try JobPlan(JobSpec(name: "j", machine: "default", timeout: jobTimeout, tasks: [], location: "x"))
         plan.steps = probes.map { JobPlan.Step(title: $0.label, handler: $0, timeout: stepTimeout) }
         let paths = HangarPaths(cache: "/nonexistent/cache", state: "/nonexistent/state")
-        let context = TaskContext(project: project, machineSpec: project.machines[0], machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
-            machineID: "t", keepMachine: false, offline: true, runFolder: "/nonexistent/run") { _ in }
+        let context = TaskContext(
+            project: project,
+            machineSpec: project.machines[0],
+            machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
+            machineID: "t",
+            keepMachine: false,
+            offline: true,
+            runFolder: "/nonexistent/run"
+        ) { _ in }
         return await JobRunner.run(plan, context: context)
     }
 
@@ -99,7 +114,11 @@ final class Journal: Sendable {
 
 @Suite struct JobPlanTests {
     func plan(_ tasks: String) throws(HangarError) -> JobPlan {
-        let project = try ProjectFile.parse("machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks:\n\(tasks)", path: "/p/hangar.yml", displayName: "hangar.yml")
+        let project = try ProjectFile.parse(
+            "machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks:\n\(tasks)",
+            path: "/p/hangar.yml",
+            displayName: "hangar.yml"
+        )
         return try JobPlan(project.jobs[0])
     }
 

@@ -23,8 +23,10 @@ import Testing
 
     @Test(arguments: [
         ("machines:\n  default:\n    image: [oops\n", ["run", "t"], ["hangar.yml:", "invalid YAML"]),
-        ("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n", ["status"],
-            ["hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"]),
+        (
+            "machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n", ["status"],
+            ["hangar.yml:4:5: unknown key 'memroy' (did you mean 'memory'?)"]
+        ),
         ("machines:\n  default:\n    image: ./a.qcow2\n", ["ssh"], ["machine 'default' is not running", "hangar up"]),
         ("machines:\n  default:\n    image: ./a.qcow2\n", ["run", "tset"], ["no job 'tset'"]),
     ])

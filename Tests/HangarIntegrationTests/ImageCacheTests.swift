@@ -6,55 +6,42 @@ import Testing
 /// A real HTTP server (Tests/Fixtures/image_server.py) serving a folder on 127.0.0.1.
 final class ImageServer {
     let folder: String
-    let process = Process()
+    let process: BackgroundProcess
     let port: Int
 
-    init() throws {
+    init() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-served-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "\(packageRoot)/Tests/Fixtures/image_server.py", folder]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.runUnblocked()
-        var text = ""
-        while !text.contains("\n") { text += String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self) }
-        port = try #require(Int(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+        process = try await Command.start(["python3", "\(packageRoot)/Tests/Fixtures/image_server.py", folder], log: "\(folder).log")
+        port = try #require(Int(await process.firstLine() ?? ""), "the image server did not start: \(process.output())")
     }
 
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        process.signal(SIGTERM)
         try? FileManager.default.removeItem(atPath: folder)
+        try? FileManager.default.removeItem(atPath: "\(folder).log")
     }
 
     func url(_ name: String) -> String { "http://127.0.0.1:\(port)/\(name)" }
 
     /// Writes `data` as `name`; returns its sha256.
     @discardableResult
-    func serve(_ name: String, _ data: Data) throws -> String {
+    func serve(_ name: String, _ data: Data) async throws -> String {
         try data.write(to: URL(fileURLWithPath: "\(folder)/\(name)"))
-        return try sha256(data)
+        return try await sha256(data)
     }
 
     /// "STATUS" of each request so far, in order.
     var requests: [String] {
-        ((try? String(contentsOfFile: "\(folder)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n").map { String($0.split(separator: " ").last!) }
+        ((try? String(contentsOfFile: "\(folder)/requests.log", encoding: .utf8)) ?? "").split(separator: "\n").map {
+            String($0.split(separator: " ").last!)
+        }
     }
 }
 
-func sha256(_ data: Data) throws -> String {
-    let file = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString).path
-    try data.write(to: URL(fileURLWithPath: file))
-    defer { try? FileManager.default.removeItem(atPath: file) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-    process.arguments = [file]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
+/// The sha256 of `data`, as `sha256sum` computes it (an independent check of the cache's own digests).
+func sha256(_ data: Data) async throws -> String {
+    String(try await Command.check(["sha256sum"], input: data).prefix(64))
 }
 
 func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random(in: 0...255) }) }
@@ -65,9 +52,9 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
     func cached(_ cache: ImageCache) -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: "\(cache.root)/images")) ?? [] }
 
     @Test func downloadsOnceThenRevalidatesWithETag() async throws {
-        let server = try ImageServer()
+        let server = try await ImageServer()
         let data = randomData(300_000)
-        let sha = try server.serve("a.qcow2", data)
+        let sha = try await server.serve("a.qcow2", data)
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil))
@@ -77,7 +64,7 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
         #expect(second.path == first.path)
         #expect(server.requests == ["200", "304"])
         // A newer build at the same URL is fetched.
-        let newer = try server.serve("a.qcow2", randomData(1000))
+        let newer = try await server.serve("a.qcow2", randomData(1000))
         #expect(try await cache.fetch(.url(server.url("a.qcow2"), sha256: nil)).sha256 == newer)
         // With a known sha256 already cached, no request is made at all; offline works too.
         _ = try await cache.fetch(.url(server.url("a.qcow2"), sha256: sha))
@@ -93,8 +80,8 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
     }
 
     @Test func aChecksumMismatchCachesNothing() async throws {
-        let server = try ImageServer()
-        try server.serve("a.qcow2", randomData(10_000))
+        let server = try await ImageServer()
+        try await server.serve("a.qcow2", randomData(10_000))
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
         await #expect { try await cache.fetch(.url(server.url("a.qcow2"), sha256: String(repeating: "0", count: 64))) } throws: { error in
@@ -110,16 +97,16 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
         await #expect { try await cache.fetch(.url("http://127.0.0.1:9/none.qcow2", sha256: nil)) } throws: { error in
             (error as? HangarError)?.code == "image.unreachable"
         }
-        let server = try ImageServer()
+        let server = try await ImageServer()
         await #expect { try await cache.fetch(.url(server.url("missing.qcow2"), sha256: nil)) } throws: { error in
             "\(error)".contains("404")
         }
     }
 
     @Test func anInterruptedDownloadResumesWithRange() async throws {
-        let server = try ImageServer()
+        let server = try await ImageServer()
         let data = randomData(400_000)
-        let sha = try server.serve("a.qcow2", data)
+        let sha = try await server.serve("a.qcow2", data)
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
         await #expect(throws: HangarError.self) { try await cache.fetch(.url(server.url("cut/a.qcow2"), sha256: sha)) }
@@ -129,9 +116,9 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
     }
 
     @Test func compressedImagesAreUnpacked() async throws {
-        let server = try ImageServer()
+        let server = try await ImageServer()
         let data = randomData(50_000)
-        try server.serve("a.qcow2", data)
+        try await server.serve("a.qcow2", data)
         _ = try await Command.check(["gzip", "-k", "\(server.folder)/a.qcow2"])
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -140,8 +127,8 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
     }
 
     @Test func concurrentFetchesDownloadOnce() async throws {
-        let server = try ImageServer()
-        try server.serve("a.qcow2", randomData(2_000_000))
+        let server = try await ImageServer()
+        try await server.serve("a.qcow2", randomData(2_000_000))
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
         let url = server.url("a.qcow2")
@@ -153,13 +140,13 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
     }
 
     @Test func aFullDiskRemovesThePartialFile() async throws {
-        let server = try ImageServer()
-        try server.serve("big.qcow2", randomData(4_000_000))
+        let server = try await ImageServer()
+        try await server.serve("big.qcow2", randomData(4_000_000))
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         // A 1 MiB tmpfs as the cache: the download cannot fit (tests run as root in CI).
         try await Command.check(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", root])
         defer {
-            _ = try? Process.run(URL(fileURLWithPath: "/bin/umount"), arguments: [root]).waitUntilExit()
+            umount2(root, Int32(MNT_DETACH))
             try? FileManager.default.removeItem(atPath: root)
         }
         let cache = ImageCache(root: root)

@@ -7,13 +7,19 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(5))) struct MachineTests {
     @Test func runBootsRunsCollectsAndLeavesNothingBehind() async throws {
         let guest = try TestGuest.require()
-        let sandbox = try Sandbox(guestYAML(guest, extra: "    share: .\n", jobs: """
-              test:
-                tasks:
-                  - run: echo "hello from $(uname -r)"; cat /hangar/note.txt
-                  - use: collect
-                    with: { paths: ["/etc/host*"] }
-            """))
+        let sandbox = try Sandbox(
+            guestYAML(
+                guest,
+                extra: "    share: .\n",
+                jobs: """
+                      test:
+                        tasks:
+                          - run: echo "hello from $(uname -r)"; cat /hangar/note.txt
+                          - use: collect
+                            with: { paths: ["/etc/host*"] }
+                    """
+            )
+        )
         defer { sandbox.remove() }
         try "shared note".write(toFile: "\(sandbox.project)/note.txt", atomically: true, encoding: .utf8)
         let result = try await sandbox.hangar(["run", "test"])
@@ -31,11 +37,18 @@ import Testing
 
     @Test func theShareIsMountedOver9pBothWays() async throws {
         let guest = try TestGuest.require()
-        let sandbox = try Sandbox(guestYAML(guest, machine: "generic", extra: "    share: .\n", jobs: """
-              test:
-                tasks:
-                  - run: mount | grep ' /hangar type 9p' && cat /hangar/in.txt && echo from-guest > /hangar/out.txt
-            """))
+        let sandbox = try Sandbox(
+            guestYAML(
+                guest,
+                machine: "generic",
+                extra: "    share: .\n",
+                jobs: """
+                      test:
+                        tasks:
+                          - run: mount | grep ' /hangar type 9p' && cat /hangar/in.txt && echo from-guest > /hangar/out.txt
+                    """
+            )
+        )
         defer { sandbox.remove() }
         try "from-host".write(toFile: "\(sandbox.project)/in.txt", atomically: true, encoding: .utf8)
         let result = try await sandbox.hangar(["run", "test"])
@@ -71,7 +84,9 @@ import Testing
 
     @Test func upExecStatusDestroy() async throws {
         let guest = try TestGuest.require()
-        let sandbox = try Sandbox(guestYAML(guest, extra: "    ports: [\"0:80\"]\n", jobs: "  default:\n    tasks:\n      - run: touch /tmp/provisioned\n"))
+        let sandbox = try Sandbox(
+            guestYAML(guest, extra: "    ports: [\"0:80\"]\n", jobs: "  default:\n    tasks:\n      - run: touch /tmp/provisioned\n")
+        )
         defer { sandbox.remove() }
         let none = try await sandbox.hangar(["exec", "--", "true"])
         #expect(none.status != 0)
@@ -128,7 +143,8 @@ import Testing
     @Test func aGuestThatNeverAnswersSSHTimesOutWithTheSerialTail() async throws {
         let guest = try TestGuest.require()
         // rdinit=/bin/sh: the kernel boots to a shell with no network and no sshd.
-        let yaml = "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: console=ttyS0 rdinit=/bin/sh\n"
+        let yaml =
+            "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: console=ttyS0 rdinit=/bin/sh\n"
             + "    memory: 512M\n    accel: tcg\n    boot-timeout: 8s\n    ssh: { identity: \(guest)/id_ed25519 }\njobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
         let sandbox = try Sandbox(yaml)
         defer { sandbox.remove() }
@@ -151,7 +167,9 @@ import Testing
         while hangarPID == nil, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(200))
             let logs = (try? FileManager.default.subpathsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")) ?? []
-            let log = logs.first { $0.hasSuffix("log.txt") }.flatMap { try? String(contentsOfFile: "\(sandbox.project)/.hangar/runs/\($0)", encoding: .utf8) }
+            let log = logs.first { $0.hasSuffix("log.txt") }.flatMap {
+                try? String(contentsOfFile: "\(sandbox.project)/.hangar/runs/\($0)", encoding: .utf8)
+            }
             if log?.contains("started") == true { hangarPID = sandbox.hangarProcesses().first }
         }
         let pid = try #require(hangarPID)
@@ -164,7 +182,8 @@ import Testing
 
     @Test func aParameterChoosesTheImage() async throws {
         let guest = try TestGuest.require()
-        let yaml = "machines:\n  default:\n    image: ${DISK}\n    memory: 512M\n    accel: tcg\n"
+        let yaml =
+            "machines:\n  default:\n    image: ${DISK}\n    memory: 512M\n    accel: tcg\n"
             + "jobs:\n  test:\n    parameters: { DISK: { required: true } }\n    tasks: [{ run: 'echo booted from the disk' }]\n"
         let sandbox = try Sandbox(yaml)
         defer { sandbox.remove() }
@@ -180,14 +199,15 @@ import Testing
     @Test func aTakenPortIsReplacedAndReported() async throws {
         let guest = try TestGuest.require()
         // Hold a port for the duration of the test with a real listening socket.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        holder.arguments = ["python3", "-c", "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)"]
-        let pipe = Pipe()
-        holder.standardOutput = pipe
-        try holder.runUnblocked()
-        defer { holder.terminate() }
-        let port = try #require(String(data: pipe.fileHandleForReading.availableData, encoding: .utf8)?.trimmingCharacters(in: .whitespacesAndNewlines))
+        let script =
+            "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)"
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-holder-\(UUID().uuidString.prefix(8))").path
+        let holder = try await Command.start(["python3", "-c", script], log: log)
+        defer {
+            holder.signal(SIGTERM)
+            try? FileManager.default.removeItem(atPath: log)
+        }
+        let port = try #require(await holder.firstLine())
         let sandbox = try Sandbox(guestYAML(guest, extra: "    ports: [\"\(port):80\"]\n", jobs: "  test:\n    tasks: [{ run: 'true' }]\n"))
         defer { sandbox.remove() }
         let result = try await sandbox.hangar(["run", "test"])

@@ -9,21 +9,18 @@ import Testing
     /// A running `hangar serve` in a sandbox.
     final class Server {
         let sandbox: Sandbox
-        let process = Process()
+        let process: BackgroundProcess
         let port = PortPicker.freePort()
-        let errors: String
+        var errors: String { process.log }
         var url: String { "http://127.0.0.1:\(port)" }
 
-        init(_ sandbox: Sandbox) throws {
+        init(_ sandbox: Sandbox) async throws {
             self.sandbox = sandbox
-            errors = "\(sandbox.root)/serve.log"
-            _ = FileManager.default.createFile(atPath: errors, contents: nil)
-            process.executableURL = URL(fileURLWithPath: "\(packageRoot)/.build/debug/hangar")
-            process.arguments = ["serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity", "2"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]) { $1 }
-            process.standardError = FileHandle(forWritingAtPath: errors)
-            process.standardOutput = FileHandle.nullDevice
-            try process.runUnblocked()
+            process = try await Command.start(
+                ["\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity", "2"],
+                log: "\(sandbox.root)/serve-\(port).log",
+                environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]
+            )
         }
 
         /// Waits until /healthz answers.
@@ -37,7 +34,8 @@ import Testing
 
         /// GETs `path` like a browser, with an optional cookie.
         func fetch(_ path: String, cookie: String? = nil) async throws -> String {
-            let script = "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
+            let script =
+                "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
                 + (cookie.map { "r.add_header('Cookie', '\($0)'); " } ?? "") + "print(urllib.request.urlopen(r).read().decode())"
             let result = try await Command.run(["python3", "-c", script, url + path])
             guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
@@ -47,11 +45,6 @@ import Testing
         func remote(_ arguments: [String], token: String?) async throws -> CommandResult {
             try await sandbox.hangar(["remote"] + arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []))
         }
-
-        func stop() {
-            if process.isRunning { process.terminate() }
-            process.waitUntilExit()
-        }
     }
 
     func makeSandbox() throws -> Sandbox {
@@ -59,14 +52,17 @@ import Testing
         let sandbox = try Sandbox("")
         let project = "\(sandbox.root)/projects/demo"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
-        try guestYAML(guest, jobs: """
-              vm:
-                parameters: { GREETING: { default: hello } }
-                tasks:
-                  - run: echo "$GREETING from $(uname -s) in the guest"
-              slow:
-                tasks: [{ host: "echo waiting; sleep 60" }]
-            """).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        try guestYAML(
+            guest,
+            jobs: """
+                  vm:
+                    parameters: { GREETING: { default: hello } }
+                    tasks:
+                      - run: echo "$GREETING from $(uname -s) in the guest"
+                  slow:
+                    tasks: [{ host: "echo waiting; sleep 60" }]
+                """
+        ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         return sandbox
     }
 
@@ -77,8 +73,8 @@ import Testing
         #expect(created.status == 0, "\(created.stderr)")
         let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("hgr_"))
-        let server = try Server(sandbox)
-        defer { server.stop() }
+        let server = try await Server(sandbox)
+        defer { server.process.signal(SIGTERM) }
         try await server.waitUntilUp()
 
         // A real VM through the embedded worker, followed live.
@@ -106,7 +102,9 @@ import Testing
         // Cancel a running run; its log says so.
         let slow = try await server.remote(["trigger", "demo/slow"], token: token)
         let slowID = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        while !(try await server.remote(["logs", "\(slowID)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        while !(try await server.remote(["logs", "\(slowID)"], token: token)).stdout.contains("waiting") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
         #expect(try await server.remote(["cancel", "\(slowID)"], token: token).status == 0)
         let followed = try await server.remote(["logs", "\(slowID)", "-f"], token: token)
         #expect(followed.status == 130)
@@ -121,17 +119,16 @@ import Testing
         let sandbox = try makeSandbox()
         defer { sandbox.remove() }
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        var server = try Server(sandbox)
+        var server = try await Server(sandbox)
         try await server.waitUntilUp()
         let slow = try await server.remote(["trigger", "demo/slow"], token: token)
         let id = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         while !(try await server.remote(["logs", "\(id)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
-        server.process.terminate()
-        server.process.waitUntilExit()
-        #expect(server.process.terminationStatus == 0, "\((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "")")
+        server.process.signal(SIGTERM)
+        #expect(await server.process.wait() == 0, "\((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "")")
 
-        server = try Server(sandbox)
-        defer { server.stop() }
+        server = try await Server(sandbox)
+        defer { server.process.signal(SIGTERM) }
         try await server.waitUntilUp()
         let list = try await server.remote(["runs", "--json"], token: token)
         #expect(list.stdout.contains(#""state":"cancelled""#), "\(list.stdout)")
@@ -140,10 +137,12 @@ import Testing
         // A crash (SIGKILL) mid-run: the restarted server runs it again as attempt 2 (the job's default `retries: 1`).
         let again = try await server.remote(["trigger", "demo/slow"], token: token)
         let crashed = try #require(Int(again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        while !(try await server.remote(["logs", "\(crashed)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
-        kill(server.process.processIdentifier, SIGKILL)
-        server.process.waitUntilExit()
-        server = try Server(sandbox)
+        while !(try await server.remote(["logs", "\(crashed)"], token: token)).stdout.contains("waiting") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        server.process.signal(SIGKILL)
+        await server.process.wait()
+        server = try await Server(sandbox)
         try await server.waitUntilUp()
         #expect(try String(contentsOfFile: server.errors, encoding: .utf8).contains("requeued 1 run(s)"))
         var attempt = try await server.remote(["runs", "--json", "--state", "running"], token: token).stdout

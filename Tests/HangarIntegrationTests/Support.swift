@@ -13,7 +13,10 @@ enum TestGuest {
     /// Fails the test, rather than skipping it, when the guest has not been built.
     static func require() throws -> String {
         for file in ["vmlinuz", "initrd.img", "vmlinuz-generic", "initrd-generic.img", "disk.qcow2", "id_ed25519"] {
-            try #require(FileManager.default.fileExists(atPath: "\(folder)/\(file)"), "run scripts/build-test-guest.sh first (missing \(folder)/\(file))")
+            try #require(
+                FileManager.default.fileExists(atPath: "\(folder)/\(file)"),
+                "run scripts/build-test-guest.sh first (missing \(folder)/\(file))"
+            )
         }
         return folder
     }
@@ -73,7 +76,8 @@ struct Sandbox {
 /// Debian's generic kernel, which has 9p) or `disk` (BIOS boot, cloud-init seed).
 func guestYAML(_ guest: String, machine: String = "kernel", extra: String = "", jobs: String) -> String {
     let suffix = machine == "generic" ? "-generic" : ""
-    let spec = machine == "disk"
+    let spec =
+        machine == "disk"
         ? "image: \(guest)/disk.qcow2"
         : "kernel: \(guest)/vmlinuz\(suffix)\n    initrd: \(guest)/initrd\(suffix).img\n    append: console=ttyS0 quiet\n    ssh: { identity: \(guest)/id_ed25519 }"
     return "machines:\n  default:\n    \(spec)\n    memory: 512M\n    accel: tcg\n\(extra)jobs:\n\(jobs)"

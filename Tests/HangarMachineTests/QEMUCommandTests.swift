@@ -6,8 +6,18 @@ import Testing
     func plan(_ configure: (inout MachineSpec) -> Void = { _ in }) -> MachinePlan {
         var spec = MachineSpec(name: "default")
         configure(&spec)
-        return MachinePlan(spec: spec, folder: "/s/m", overlay: "/s/m/disk.qcow2", seed: "/s/m/seed.iso", kernel: nil, initrd: nil,
-            accel: "tcg", sshPort: 40022, ports: [PortForward(host: 8080, guest: 80)], backingImage: nil)
+        return MachinePlan(
+            spec: spec,
+            folder: "/s/m",
+            overlay: "/s/m/disk.qcow2",
+            seed: "/s/m/seed.iso",
+            kernel: nil,
+            initrd: nil,
+            accel: "tcg",
+            sshPort: 40022,
+            ports: [PortForward(host: 8080, guest: 80)],
+            backingImage: nil
+        )
     }
 
     func value(after flag: String, in arguments: [String]) -> [String] {
@@ -15,16 +25,23 @@ import Testing
     }
 
     @Test func disksSeedNetworkAndControl() {
-        let arguments = QEMUCommand.arguments(for: plan { $0.memory = ByteSize(parsing: "2G")!; $0.cpus = 4 })
+        let arguments = QEMUCommand.arguments(
+            for: plan {
+                $0.memory = ByteSize(parsing: "2G")!
+                $0.cpus = 4
+            }
+        )
         #expect(arguments.first == "qemu-system-x86_64")
         #expect(value(after: "-m", in: arguments) == ["2048"])
         #expect(value(after: "-smp", in: arguments) == ["4"])
         #expect(value(after: "-machine", in: arguments) == ["q35,accel=tcg"])
         #expect(value(after: "-cpu", in: arguments) == ["max"])
         // The seed is a virtio disk: Debian's cloud kernel cannot see an AHCI cdrom.
-        #expect(value(after: "-drive", in: arguments) == [
-            "file=/s/m/disk.qcow2,if=virtio,format=qcow2,discard=unmap", "file=/s/m/seed.iso,if=virtio,format=raw,readonly=on",
-        ])
+        #expect(
+            value(after: "-drive", in: arguments) == [
+                "file=/s/m/disk.qcow2,if=virtio,format=qcow2,discard=unmap", "file=/s/m/seed.iso,if=virtio,format=raw,readonly=on",
+            ]
+        )
         #expect(value(after: "-netdev", in: arguments) == ["user,id=net0,hostfwd=tcp:127.0.0.1:40022-:22,hostfwd=tcp:127.0.0.1:8080-:80"])
         #expect(value(after: "-qmp", in: arguments) == ["unix:/s/m/qmp.sock,server=on,wait=off"])
         #expect(value(after: "-serial", in: arguments) == ["file:/s/m/serial.log"])
@@ -39,7 +56,10 @@ import Testing
     }
 
     @Test func directKernelBootAndShare() {
-        var plan = plan { $0.share = "/work/project"; $0.append = "console=ttyS0 quiet" }
+        var plan = plan {
+            $0.share = "/work/project"
+            $0.append = "console=ttyS0 quiet"
+        }
         plan.kernel = "/c/vmlinuz"
         plan.initrd = "/c/initrd"
         let arguments = QEMUCommand.arguments(for: plan)

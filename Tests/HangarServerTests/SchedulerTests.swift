@@ -1,7 +1,10 @@
 import Foundation
-@testable import HangarServer
+import HangarAPI
+import HangarCore
 import HangarStore
 import Testing
+
+@testable import HangarServer
 
 /// Cron triggers over a real store, driven with chosen times instead of waiting for the clock.
 @Suite struct SchedulerTests {
@@ -9,14 +12,16 @@ import Testing
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-image-\(UUID().uuidString.prefix(8)).qcow2").path
         try "version 1".write(toFile: image, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: image) }
-        let harness = ServerHarness(extra: ["nightly": """
+        let harness = ServerHarness(extra: [
+            "nightly": """
             machines:
               default: { image: \(image) }
             jobs:
               build:
                 triggers: [{ cron: "0 3 * * *", timezone: Europe/Berlin, when: image-changed }]
                 tasks: [{ run: "true" }]
-            """])
+            """
+        ])
         try harness.makeProjects()
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
         let store = try await RunStore.openSQLite(path: "\(harness.root)/hangar.db")
@@ -30,16 +35,16 @@ import Testing
             await scheduler.tick(at: formatter.date(from: "2026-11-22T01:59:00Z")!)
             #expect(try await runs().isEmpty, "03:00 Berlin is 02:00 UTC")
             await scheduler.tick(at: formatter.date(from: "2026-11-22T02:00:30Z")!)
-            #expect(try await runs().map(\.state) == ["queued"])
+            #expect(try await runs().map(\.state) == [.queued])
             #expect(try await runs().first?.parameters["HANGAR_EVENT"] == "schedule")
             // Down for three days: one run catches up, the missed ones are not stacked; the image is unchanged.
             await scheduler.tick(at: formatter.date(from: "2026-11-25T12:00:00Z")!)
             await scheduler.tick(at: formatter.date(from: "2026-11-25T12:00:05Z")!)
-            #expect(try await runs().map(\.state) == ["queued", "skipped"])
+            #expect(try await runs().map(\.state) == [.queued, .skipped])
             #expect(try await runs().last?.reason?.contains("the image did not change") == true)
             try "version 2, longer".write(toFile: image, atomically: true, encoding: .utf8)
             await scheduler.tick(at: formatter.date(from: "2026-11-26T02:00:00Z")!)
-            #expect(try await runs().map(\.state) == ["queued", "skipped", "queued"])
+            #expect(try await runs().map(\.state) == [.queued, .skipped, .queued])
         } catch {
             try? await store.close()
             throw error

@@ -1,4 +1,6 @@
 import Foundation
+import HangarAPI
+import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
@@ -45,20 +47,35 @@ struct ServerHarness {
         HangarServer.Configuration(projects: projects, paths: HangarPaths(cache: "\(root)/cache", state: "\(root)/state"))
     }
 
+    /// Settings a test changes from the defaults.
+    struct Options {
+        var capacity: Int?
+        var anonymousRead = false
+        var environment: [String: String] = [:]
+        var publicURL: String?
+    }
+
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
-    func run(role: Role? = .operator, configure: (inout HangarServer.Configuration) -> Void = { _ in },
-        _ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+    func run(
+        role: Role? = .operator,
+        options: Options = Options(),
+        _ body: @escaping @Sendable (Client) async throws -> Void
+    ) async throws {
         try makeProjects()
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try await RunStore.openSQLite(path: "\(root)/hangar.db")
         var configured = configuration
-        configure(&configured)
+        configured.capacity = options.capacity ?? configured.capacity
+        configured.anonymousRead = options.anonymousRead
+        configured.environment = options.environment
+        configured.publicURL = options.publicURL
         let settings = configured
         do {
             let tokens = Tokens(
                 viewer: try await store.createToken(name: "v", role: .viewer).secret,
                 operator: try await store.createToken(name: "o", role: .operator).secret,
-                admin: try await store.createToken(name: "a", role: .admin).secret)
+                admin: try await store.createToken(name: "a", role: .admin).secret
+            )
             try await HangarServer.application(settings, store: store).test(.router) { client in
                 try await body(Client(client: client, tokens: tokens, token: role.map { tokens[$0] }, runs: "\(settings.paths.state)/runs"))
             }
@@ -94,8 +111,13 @@ struct Client: Sendable {
     let runs: String
 
     @discardableResult
-    func call(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, token: String?? = nil,
-        headers: HTTPFields = [:]) async throws -> TestResponse {
+    func call(
+        _ method: HTTPRequest.Method,
+        _ uri: String,
+        body: String? = nil,
+        token: String?? = nil,
+        headers: HTTPFields = [:]
+    ) async throws -> TestResponse {
         var fields = headers
         if let secret = token ?? self.token { fields[.authorization] = "Bearer \(secret)" }
         return try await client.execute(uri: uri, method: method, headers: fields, body: body.map { ByteBuffer(string: $0) })
@@ -106,20 +128,20 @@ struct Client: Sendable {
         return try JSONDecoder().decode(T.self, from: Data(String(buffer: response.body).utf8))
     }
 
-    func trigger(_ job: String, project: String = "demo", body: String? = nil) async throws -> StoredRun {
-        try await json(StoredRun.self, "/api/v1/projects/\(project)/jobs/\(job)/runs", method: .post, body: body)
+    func trigger(_ job: String, project: String = "demo", body: String? = nil) async throws -> API.Run {
+        try await json(API.Run.self, "/api/v1/projects/\(project)/jobs/\(job)/runs", method: .post, body: body)
     }
 
-    func state(_ id: Int) async throws -> String { try await json(StoredRun.self, "/api/v1/runs/\(id)").state }
+    func state(_ id: Int) async throws -> RunState { try await json(API.Run.self, "/api/v1/runs/\(id)").state }
 
     /// Waits until run `id` has ended.
-    func waitForEnd(_ id: Int) async throws -> StoredRun {
+    func waitForEnd(_ id: Int) async throws -> API.Run {
         while true {
-            let run = try await json(StoredRun.self, "/api/v1/runs/\(id)")
-            if run.isFinished { return run }
+            let run = try await json(API.Run.self, "/api/v1/runs/\(id)")
+            if run.state.isFinished { return run }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
 
-    func runToEnd(_ job: String, body: String? = nil) async throws -> StoredRun { try await waitForEnd(try await trigger(job, body: body).id) }
+    func runToEnd(_ job: String, body: String? = nil) async throws -> API.Run { try await waitForEnd(try await trigger(job, body: body).id) }
 }

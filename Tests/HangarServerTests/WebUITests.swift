@@ -1,4 +1,6 @@
 import Foundation
+import HangarAPI
+import HangarCore
 import HangarServer
 import HangarStore
 import Hummingbird
@@ -11,8 +13,13 @@ import Testing
 
     /// Signs in through the login form and returns the cookie header it set.
     func signIn(_ client: Client, as token: String) async throws -> HTTPFields {
-        let response = try await client.call(.post, "/login", body: "token=\(token)&next=%2Fruns", token: .some(nil),
-            headers: [.contentType: "application/x-www-form-urlencoded"])
+        let response = try await client.call(
+            .post,
+            "/login",
+            body: "token=\(token)&next=%2Fruns",
+            token: .some(nil),
+            headers: [.contentType: "application/x-www-form-urlencoded"]
+        )
         #expect(response.status == .seeOther)
         #expect(response.headers[.location] == "/runs")
         let cookie = try #require(response.headers[.setCookie])
@@ -37,13 +44,18 @@ import Testing
             #expect(project.contains("the one to greet"))
             var headers = cookie
             headers[.contentType] = "application/x-www-form-urlencoded"
-            let trigger = try await client.call(.post, "/projects/demo/jobs/greet/trigger", body: "WHO=web+user&HOW=", token: .some(nil),
-                headers: headers)
+            let trigger = try await client.call(
+                .post,
+                "/projects/demo/jobs/greet/trigger",
+                body: "WHO=web+user&HOW=",
+                token: .some(nil),
+                headers: headers
+            )
             #expect(trigger.status == .seeOther)
             let location = try #require(trigger.headers[.location])
             let id = try #require(Int(location.dropFirst("/runs/".count)))
             let run = try await client.waitForEnd(id)
-            #expect(run.state == "passed")
+            #expect(run.state == .passed)
             let html = try await page(client, location, cookie)
             #expect(html.contains(#"<span class="state passed" id="state">passed</span>"#))
             #expect(html.contains("Hello, web user"))
@@ -62,7 +74,7 @@ import Testing
             let cookie = try await signIn(client, as: client.tokens.viewer)
             let failed = try await client.runToEnd("hello")
             let running = try await client.trigger("sleepy")
-            while try await client.state(running.id) != "running" { try await Task.sleep(for: .milliseconds(20)) }
+            while try await client.state(running.id) != .running { try await Task.sleep(for: .milliseconds(20)) }
 
             let dashboard = try await page(client, "/", cookie)
             #expect(dashboard.contains("<h1>Dashboard</h1>"))

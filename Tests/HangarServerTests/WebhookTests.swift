@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HangarAPI
 import HangarCore
 import HangarMachine
 import HangarServer
@@ -17,15 +18,10 @@ import Testing
     let log = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-forge-\(UUID().uuidString.prefix(8)).jsonl").path
 
     /// Starts the stand-in forge and returns its process and URL.
-    func startForge() throws -> (Process, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    func startForge() async throws -> (BackgroundProcess, String) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
-        process.arguments = ["python3", "\(root)/Fixtures/fake_forge.py", log]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.runUnblocked()
-        let port = String(decoding: pipe.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let process = try await Command.start(["python3", "-u", "\(root)/Fixtures/fake_forge.py", log], log: log + ".out")
+        let port = try #require(await process.firstLine(), "the stand-in forge did not start: \(process.output())")
         return (process, "http://127.0.0.1:\(port)")
     }
 
@@ -41,7 +37,11 @@ import Testing
         """
     }
 
-    struct Recorded: Decodable { var path: String; var authorization: String; var body: String }
+    struct Recorded: Decodable {
+        var path: String
+        var authorization: String
+        var body: String
+    }
 
     /// The requests the forge has seen.
     func recorded() throws -> [Recorded] {
@@ -49,7 +49,10 @@ import Testing
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Recorded.self, from: Data($0.utf8)) }
     }
 
-    struct Answer: Decodable { var result: String; var runs: [Int] }
+    struct Answer: Decodable {
+        var result: String
+        var runs: [Int]
+    }
 
     func hmac(_ body: String) -> String {
         HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(Self.secret.utf8))).hexString
@@ -59,34 +62,45 @@ import Testing
         switch kind {
         case "github":
             let body = #"{"ref": "refs/heads/\#(branch)", "after": "\#(Self.commit)", "repository": {"full_name": "team/app"}}"#
-            return (body, [.init("X-GitHub-Event")!: "push", .init("X-GitHub-Delivery")!: UUID().uuidString, .init("X-Hub-Signature-256")!: "sha256=\(hmac(body))"])
+            return (
+                body,
+                [
+                    .init("X-GitHub-Event")!: "push", .init("X-GitHub-Delivery")!: UUID().uuidString,
+                    .init("X-Hub-Signature-256")!: "sha256=\(hmac(body))",
+                ]
+            )
         case "gitea":
             let body = #"{"ref": "refs/heads/\#(branch)", "after": "\#(Self.commit)", "repository": {"full_name": "team/app"}}"#
             return (body, [.init("X-Gitea-Event")!: "push", .init("X-Gitea-Delivery")!: UUID().uuidString, .init("X-Gitea-Signature")!: hmac(body)])
         default:
             let body = #"{"ref": "refs/heads/\#(branch)", "after": "\#(Self.commit)", "project": {"path_with_namespace": "team/app"}}"#
-            return (body, [.init("X-Gitlab-Event")!: "Push Hook", .init("X-Gitlab-Event-UUID")!: UUID().uuidString, .init("X-Gitlab-Token")!: Self.secret])
+            return (
+                body,
+                [.init("X-Gitlab-Event")!: "Push Hook", .init("X-Gitlab-Event-UUID")!: UUID().uuidString, .init("X-Gitlab-Token")!: Self.secret]
+            )
         }
     }
 
     @Test(arguments: ["github", "gitlab", "gitea"])
     func aSignedPushRunsTheJobAndReportsItsStatus(kind: String) async throws {
-        let (forgeProcess, forge) = try startForge()
+        let (forgeProcess, forge) = try await startForge()
         defer {
-            forgeProcess.terminate()
+            forgeProcess.signal(SIGTERM)
             try? FileManager.default.removeItem(atPath: log)
+            try? FileManager.default.removeItem(atPath: log + ".out")
         }
         let server = ServerHarness(extra: ["app": project(kind, forge: forge)])
-        try await server.run(configure: { settings in
-            settings.environment = ["HANGAR_WEBHOOK_SECRET": Self.secret, "FORGE_TOKEN": "tok"]
-            settings.publicURL = "http://ci.example"
-        }) { client in
+        let options = ServerHarness.Options(
+            environment: ["HANGAR_WEBHOOK_SECRET": Self.secret, "FORGE_TOKEN": "tok"],
+            publicURL: "http://ci.example"
+        )
+        try await server.run(options: options) { client in
             let (body, headers) = push(kind)
             let response = try await client.call(.post, "/hooks/\(kind)/app", body: body, token: .some(nil), headers: headers)
             #expect(response.status == .created, "\(String(buffer: response.body))")
             let answer = try JSONDecoder().decode(Answer.self, from: Data(String(buffer: response.body).utf8))
             let run = try await client.waitForEnd(try #require(answer.runs.first))
-            #expect(run.state == "passed")
+            #expect(run.state == .passed)
             #expect(String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body).contains("testing \(Self.commit) on main (push)"))
 
             // The same delivery again starts nothing.
@@ -95,12 +109,14 @@ import Testing
             #expect(String(buffer: replay.body).contains("duplicate"))
             // A wrong proof is refused; a push to another branch is ignored.
             var forged = push(kind).headers
-            for name in ["X-Hub-Signature-256", "X-Gitea-Signature", "X-Gitlab-Token"] where forged[.init(name)!] != nil { forged[.init(name)!] = "sha256=00" }
+            for name in ["X-Hub-Signature-256", "X-Gitea-Signature", "X-Gitlab-Token"] where forged[.init(name)!] != nil {
+                forged[.init(name)!] = "sha256=00"
+            }
             #expect(try await client.call(.post, "/hooks/\(kind)/app", body: body, token: .some(nil), headers: forged).status == .unauthorized)
             let other = push(kind, branch: "feature")
             let ignored = try await client.call(.post, "/hooks/\(kind)/app", body: other.body, token: .some(nil), headers: other.headers)
             #expect(String(buffer: ignored.body).contains("ignored"))
-            #expect(try await client.json([StoredRun].self, "/api/v1/runs?project=app").count == 1)
+            #expect(try await client.json([API.Run].self, "/api/v1/runs?project=app").count == 1)
 
             // pending → running → success, in order, each linking to the run.
             var statuses = try recorded()
@@ -110,17 +126,21 @@ import Testing
                 statuses = try recorded()
             }
             try #require(statuses.count == 3, "statuses received: \(statuses)")
-            let expectedPath = switch kind {
-            case "github": "/repos/team/app/statuses/\(Self.commit)"
-            case "gitea": "/api/v1/repos/team/app/statuses/\(Self.commit)"
-            default: "/api/v4/projects/team%2Fapp/statuses/\(Self.commit)?"
-            }
+            let expectedPath =
+                switch kind {
+                case "github": "/repos/team/app/statuses/\(Self.commit)"
+                case "gitea": "/api/v1/repos/team/app/statuses/\(Self.commit)"
+                default: "/api/v4/projects/team%2Fapp/statuses/\(Self.commit)?"
+                }
             #expect(statuses.allSatisfy { $0.path.hasPrefix(expectedPath) }, "\(statuses.map(\.path))")
             #expect(statuses[0].authorization == (kind == "github" ? "Bearer tok" : kind == "gitea" ? "token tok" : "tok"))
             let text = statuses.map { ($0.body + $0.path).replacingOccurrences(of: "\\/", with: "/") }
             #expect(text[0].contains("pending"))
             #expect(text[2].contains("success"))
-            #expect(text[2].contains("http://ci.example/runs/\(run.id)") || text[2].contains("http%3A%2F%2Fci.example%2Fruns%2F\(run.id)"), "\(text[2])")
+            #expect(
+                text[2].contains("http://ci.example/runs/\(run.id)") || text[2].contains("http%3A%2F%2Fci.example%2Fruns%2F\(run.id)"),
+                "\(text[2])"
+            )
             let metrics = String(buffer: try await client.call(.get, "/metrics", token: .some(nil)).body)
             #expect(metrics.contains(#"hangar_webhook_deliveries_total{forge="\#(kind)",result="triggered"} 1"#))
             #expect(metrics.contains(#"hangar_webhook_deliveries_total{forge="\#(kind)",result="duplicate"} 1"#))

@@ -22,13 +22,13 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await withStore { store in
             let run = try await store.enqueue(project: "demo", job: "test", priority: 5)
-            #expect(run.state == "queued")
-            try await store.finish(run.id, as: "passed")
+            #expect(run.state == .queued)
+            try await store.finish(run.id, as: .passed)
         }
         try await withStore { store in
             let run = try #require(try await store.run(1))
             #expect(run.project == "demo")
-            #expect(run.state == "passed")
+            #expect(run.state == .passed)
             #expect(run.priority == 5)
             #expect(try await store.run(99) == nil)
         }
@@ -45,11 +45,11 @@ import Testing
             // The server dies here; on restart the two running runs are requeued once, then given up.
             #expect(try await store.recoverInterrupted() == 2)
             let requeued = try #require(try await store.run(2))
-            #expect(requeued.state == "queued")
+            #expect(requeued.state == .queued)
             #expect(requeued.attempt == 2)
             #expect(try await store.claimNext()?.job == "urgent")
             #expect(try await store.recoverInterrupted() == 0)
-            #expect(try await store.run(2)?.state == "error")
+            #expect(try await store.run(2)?.state == .error)
             #expect(try await store.claimNext()?.job == "old")
         }
     }
@@ -59,13 +59,13 @@ import Testing
         try await withStore { store in
             for index in 0..<7 {
                 let run = try await store.enqueue(project: "p", job: "j\(index)")
-                if index % 2 == 0 { try await store.finish(run.id, as: "failed", reason: "tests said no") }
+                if index % 2 == 0 { try await store.finish(run.id, as: .failed, reason: "tests said no") }
             }
             let first = try await store.runs(limit: 3)
             #expect(first.map(\.id) == [7, 6, 5])
             let second = try await store.runs(before: first.last?.id, limit: 3)
             #expect(second.map(\.id) == [4, 3, 2])
-            let failed = try await store.runs(state: "failed")
+            let failed = try await store.runs(state: .failed)
             #expect(failed.map(\.id) == [7, 5, 3, 1])
             #expect(failed.first?.reason == "tests said no")
         }

@@ -22,8 +22,11 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         }
         let fields = expression.split(separator: " ").map(String.init)
         guard fields.count == 5 else {
-            throw .usage("cron.fields", "cron schedule '\(expression)' has \(fields.count) fields, not 5",
-                hint: "minute hour day-of-month month day-of-week, such as '0 3 * * *' for 03:00 every day")
+            throw .usage(
+                "cron.fields",
+                "cron schedule '\(expression)' has \(fields.count) fields, not 5",
+                hint: "minute hour day-of-month month day-of-week, such as '0 3 * * *' for 03:00 every day"
+            )
         }
         description = expression
         self.timeZone = timeZone
@@ -44,11 +47,17 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         let end = date.addingTimeInterval(5 * 366 * 86400)
         while time < end {
             let parts = calendar.dateComponents([.month, .day, .weekday, .hour, .minute], from: time)
-            guard let month = parts.month, let day = parts.day, let weekday = parts.weekday, let hour = parts.hour, let minute = parts.minute else { return nil }
-            let dayMatches = anyDay && anyWeekday ? true
-                : anyDay ? weekdays.contains(weekday - 1)
-                : anyWeekday ? days.contains(day)
-                : days.contains(day) || weekdays.contains(weekday - 1)
+            guard let month = parts.month, let day = parts.day, let weekday = parts.weekday, let hour = parts.hour, let minute = parts.minute else {
+                return nil
+            }
+            let dayMatches =
+                anyDay && anyWeekday
+                ? true
+                : anyDay
+                    ? weekdays.contains(weekday - 1)
+                    : anyWeekday
+                        ? days.contains(day)
+                        : days.contains(day) || weekdays.contains(weekday - 1)
             if !months.contains(month) || !dayMatches {
                 time = calendar.startOfDay(for: time).addingTimeInterval(86400 + 3600)
                 time = calendar.startOfDay(for: time)
@@ -71,14 +80,19 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
             var bounds: ClosedRange<Int>?
             if pieces[0] == "*" {
                 bounds = range
-            } else if let dash = pieces[0].firstIndex(of: "-"), let low = Int(pieces[0][..<dash]), let high = Int(pieces[0][pieces[0].index(after: dash)...]), low <= high {
+            } else if let dash = pieces[0].firstIndex(of: "-"), let low = Int(pieces[0][..<dash]),
+                let high = Int(pieces[0][pieces[0].index(after: dash)...]), low <= high
+            {
                 bounds = low...high
             } else if let single = Int(pieces[0]) {
                 bounds = single...(pieces.count == 2 ? range.upperBound : single)
             }
             guard let bounds, let step, step > 0, range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else {
-                throw .usage("cron.field", "cron \(name) field '\(text)' is not valid here (\(range.lowerBound)-\(range.upperBound))",
-                    hint: "use *, a number, a list (1,15), a range (1-5) or a step (*/10)")
+                throw .usage(
+                    "cron.field",
+                    "cron \(name) field '\(text)' is not valid here (\(range.lowerBound)-\(range.upperBound))",
+                    hint: "use *, a number, a list (1,15), a range (1-5) or a step (*/10)"
+                )
             }
             values.formUnion(stride(from: bounds.lowerBound, through: bounds.upperBound, by: step))
         }

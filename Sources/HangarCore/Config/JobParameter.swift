@@ -33,16 +33,22 @@ extension JobSpec {
     public func resolve(parameters given: [String: String]) throws(HangarError) -> [String: String] {
         let names = parameters.map(\.name)
         for name in given.keys.sorted() where !names.contains(name) && !name.hasPrefix("HANGAR_") {
-            throw .usage("job.unknown-parameter", "job '\(self.name)' has no parameter '\(name)'\(Suggestion.phrase(for: name, in: names))",
-                hint: names.isEmpty ? "this job takes no parameters" : "its parameters: \(names.joined(separator: ", "))")
+            throw .usage(
+                "job.unknown-parameter",
+                "job '\(self.name)' has no parameter '\(name)'\(Suggestion.phrase(for: name, in: names))",
+                hint: names.isEmpty ? "this job takes no parameters" : "its parameters: \(names.joined(separator: ", "))"
+            )
         }
         var values = given.filter { $0.key.hasPrefix("HANGAR_") }
         for parameter in parameters {
             if let value = given[parameter.name] ?? parameter.defaultValue {
                 values[parameter.name] = value
             } else if parameter.required {
-                throw .usage("job.missing-parameter", "job '\(self.name)' needs parameter '\(parameter.name)'",
-                    hint: parameter.description.map { "\(parameter.name): \($0)" })
+                throw .usage(
+                    "job.missing-parameter",
+                    "job '\(self.name)' needs parameter '\(parameter.name)'",
+                    hint: parameter.description.map { "\(parameter.name): \($0)" }
+                )
             }
         }
         return values

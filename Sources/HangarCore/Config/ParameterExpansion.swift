@@ -14,8 +14,11 @@ extension ImageSource {
             }
             let name = String(rest[start.upperBound..<end])
             guard let value = values[name] else {
-                throw .usage("config.expansion", "'\(text)' needs parameter '\(name)', which this run does not have",
-                    hint: "declare it under the job's 'parameters:' (with a default, or give it with --param \(name)=...)")
+                throw .usage(
+                    "config.expansion",
+                    "'\(text)' needs parameter '\(name)', which this run does not have",
+                    hint: "declare it under the job's 'parameters:' (with a default, or give it with --param \(name)=...)"
+                )
             }
             result += value
             rest = rest[rest.index(after: end)...]

@@ -134,7 +134,8 @@ extension JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
         for (key, value) in try value.entries(allowed: ["machine", "timeout", "tasks", "retries", "parameters", "triggers", "description"]) {
             switch key {
-            case "parameters": for (name, spec) in try value.entries(what: "parameter") { job.parameters.append(try JobParameter.parse(spec, name: name)) }
+            case "parameters":
+                for (name, spec) in try value.entries(what: "parameter") { job.parameters.append(try JobParameter.parse(spec, name: name)) }
             case "machine": job.machine = try value.string()
             case "timeout": job.timeout = try value.duration()
             case "retries":

@@ -67,12 +67,20 @@ extension ForgeSpec {
         guard let typeValue = fields["type"] else { throw value.error("'forge:' needs 'type:' (github, gitlab or gitea)") }
         let name = try typeValue.string()
         guard let kind = Kind(rawValue: name) else {
-            throw typeValue.error("unknown forge type '\(name)'\(Suggestion.phrase(for: name, in: Kind.allCases.map(\.rawValue)))", hint: "github, gitlab or gitea")
+            throw typeValue.error(
+                "unknown forge type '\(name)'\(Suggestion.phrase(for: name, in: Kind.allCases.map(\.rawValue)))",
+                hint: "github, gitlab or gitea"
+            )
         }
         guard let repository = try fields["repository"]?.string() else { throw value.error("'forge:' needs 'repository:' (owner/name)") }
         let url = try fields["url"]?.string() ?? (kind == .github ? "https://api.github.com" : "")
         guard !url.isEmpty else { throw value.error("'forge:' needs 'url:' for \(name) (the server's address)") }
-        return ForgeSpec(kind: kind, repository: repository, apiURL: url.hasSuffix("/") ? String(url.dropLast()) : url,
-            secretVariable: try fields["secret-env"]?.string() ?? "HANGAR_WEBHOOK_SECRET", tokenVariable: try fields["token-env"]?.string())
+        return ForgeSpec(
+            kind: kind,
+            repository: repository,
+            apiURL: url.hasSuffix("/") ? String(url.dropLast()) : url,
+            secretVariable: try fields["secret-env"]?.string() ?? "HANGAR_WEBHOOK_SECRET",
+            tokenVariable: try fields["token-env"]?.string()
+        )
     }
 }

@@ -32,7 +32,12 @@ public struct Collect: Handler {
             let list = try await guest.run("for f in \(glob); do [ -e \"$f\" ] && echo \"$f\"; done; true")
             let files = list.stdout.split(separator: "\n").map(String.init)
             if files.isEmpty && !optional {
-                throw HangarError("collect.nothing", "'\(glob)' matched no file in the guest", hint: "set 'optional: true' if that is fine", kind: .test)
+                throw HangarError(
+                    "collect.nothing",
+                    "'\(glob)' matched no file in the guest",
+                    hint: "set 'optional: true' if that is fine",
+                    kind: .test
+                )
             }
             for file in files {
                 try await guest.copyOut(file, to: artifacts)

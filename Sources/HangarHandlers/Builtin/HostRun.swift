@@ -25,8 +25,12 @@ public struct HostRun: Handler {
             environment["HANGAR_SSH_KEY"] = machine.identity
         }
         let emit = context.emit
-        let result = try await Command.run(["sh", "-c", command], output: .lines { line, isError in emit(.output(line, isError: isError)) },
-            environment: environment, directory: context.project.directory)
+        let result = try await Command.run(
+            ["sh", "-c", command],
+            output: .lines { line, isError in emit(.output(line, isError: isError)) },
+            environment: environment,
+            directory: context.project.directory
+        )
         try GuestRun.check(result.status, of: command)
     }
 }

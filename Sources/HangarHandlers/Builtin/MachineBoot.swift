@@ -20,8 +20,14 @@ public struct MachineBoot: Handler {
         for (source, key) in [(spec.image, ContextKey<CachedImage>.image), (spec.kernel, .kernel), (spec.initrd, .initrd)] {
             if let source, let image = context[key] { cached[source.displayName] = image }
         }
-        let record = try await context.machines.boot(spec, project: context.project.directory, id: context.machineID,
-            ephemeral: !context.keepMachine, offline: context.offline, cached: cached)
+        let record = try await context.machines.boot(
+            spec,
+            project: context.project.directory,
+            id: context.machineID,
+            ephemeral: !context.keepMachine,
+            offline: context.offline,
+            cached: cached
+        )
         context[.machine] = record
         if let share = spec.share { try await Share.attach(share, to: GuestSSH(record), emit: context.emit) }
     }

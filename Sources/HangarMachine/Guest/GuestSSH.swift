@@ -23,7 +23,9 @@ public struct GuestSSH: Sendable {
     }
 
     /// The ssh command line a person can paste.
-    public var commandLine: String { ShellQuote.join(Array(baseArguments().prefix(7)) + ["-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "\(record.sshUser)@127.0.0.1"]) }
+    public var commandLine: String {
+        ShellQuote.join(Array(baseArguments().prefix(7)) + ["-o", "UserKnownHostsFile=\(record.folder)/known_hosts", "\(record.sshUser)@127.0.0.1"])
+    }
 
     /// Runs a shell command in the guest.
     public func run(_ command: String, output: Command.Output = .capture, input: Data? = nil) async throws(HangarError) -> CommandResult {
@@ -43,13 +45,19 @@ public struct GuestSSH: Sendable {
             if attempt?.status == 0 { return }
             guard qemuRunning() else {
                 let log = (try? String(contentsOfFile: record.qemuLog, encoding: .utf8)) ?? ""
-                throw HangarError("machine.exited", "QEMU exited while the machine was booting: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
-                    + SerialLog.tail(record.serialLog))
+                throw HangarError(
+                    "machine.exited",
+                    "QEMU exited while the machine was booting: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
+                        + SerialLog.tail(record.serialLog)
+                )
             }
             guard ContinuousClock.now < deadline else {
-                throw HangarError("machine.ssh-timeout",
-                    "the guest did not answer SSH on port \(record.sshPort) within \(DurationText.format(timeout))" + SerialLog.tail(record.serialLog),
-                    hint: "raise 'boot-timeout:' if the image is slow to boot; check that it runs sshd and accepts user '\(record.sshUser)'")
+                throw HangarError(
+                    "machine.ssh-timeout",
+                    "the guest did not answer SSH on port \(record.sshPort) within \(DurationText.format(timeout))"
+                        + SerialLog.tail(record.serialLog),
+                    hint: "raise 'boot-timeout:' if the image is slow to boot; check that it runs sshd and accepts user '\(record.sshUser)'"
+                )
             }
             try? await Task.sleep(for: delay)
             if Task.isCancelled { throw HangarError("run.cancelled", "cancelled while waiting for SSH") }

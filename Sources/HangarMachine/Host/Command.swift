@@ -1,5 +1,12 @@
 public import Foundation
 public import HangarCore
+import Subprocess
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 
 /// The result of a finished command.
 public struct CommandResult: Sendable {
@@ -11,7 +18,14 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs host programs. Cancelling the calling task terminates the program.
+/// Runs host programs: the one place Hangar starts a child process (through swift-subprocess;
+/// Foundation's `Process` crashes intermittently on Linux with this toolchain).
+///
+/// Each program runs in its own process group with no signals blocked or ignored. Cancelling the
+/// calling task sends SIGTERM to the whole group (a shell's children too), then SIGKILL after
+/// `Command.stopGrace`, and waits for the exit, so nothing outlives the call. Output is read until
+/// the program exits, never until EOF: an ssh ControlMaster keeps a killed client's pipes open, and
+/// a daemon a shell started may keep them for ever.
 public enum Command {
     /// Where a child's output goes.
     public enum Output: Sendable {
@@ -19,9 +33,12 @@ public enum Command {
         case capture
         /// Passed through to this process's own stdout/stderr.
         case inherit
-        /// Each line handed to the closure as it arrives (`true` for stderr).
+        /// Each line handed to the closure as it arrives (`true` for stderr), and collected too.
         case lines(@Sendable (String, _ isError: Bool) -> Void)
     }
+
+    /// How long a cancelled program has between SIGTERM and SIGKILL.
+    public static let stopGrace: Duration = .seconds(5)
 
     /// Runs `arguments[0]` (looked up in PATH) to completion.
     public static func run(
@@ -31,32 +48,17 @@ public enum Command {
         environment: [String: String]? = nil,
         directory: String? = nil
     ) async throws(HangarError) -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try Tools.path(of: arguments[0]))
-        process.arguments = Array(arguments.dropFirst())
-        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
-        let collectors: [OutputCollector]
-        switch output {
-        case .inherit:
-            process.standardOutput = FileHandle.standardOutput
-            process.standardError = FileHandle.standardError
-            collectors = []
-        case .capture, .lines:
-            var lineHandler: (@Sendable (String, Bool) -> Void)?
-            if case .lines(let handler) = output { lineHandler = handler }
-            collectors = [OutputCollector(isError: false, onLine: lineHandler), OutputCollector(isError: true, onLine: lineHandler)]
-            process.standardOutput = collectors[0].pipe
-            process.standardError = collectors[1].pipe
+        let configuration = try configuration(arguments, environment: environment, directory: directory)
+        do {
+            if let input {
+                return try await execute(configuration, input: .data(input), output: output)
+            }
+            return try await execute(configuration, input: .none, output: output)
+        } catch let error as HangarError {
+            throw error
+        } catch {
+            throw HangarError("host.spawn", "cannot run '\(arguments[0])': \(error)")
         }
-        let status = try await runToExit(process, input: input, stdin: stdin, name: arguments[0])
-        // A cancelled program may leave its pipes to someone else (an ssh ControlMaster holds a killed
-        // client's stdout until the remote command ends): then take what arrived within a second.
-        let grace: DispatchTime = Task.isCancelled ? .now() + 1 : .distantFuture
-        let texts = collectors.map { $0.finish(before: grace) }
-        return CommandResult(status: status, stdout: texts.first ?? "", stderr: texts.last ?? "")
     }
 
     /// Runs a command that must succeed; a failure carries its stderr.
@@ -70,74 +72,85 @@ public enum Command {
         return result.stdout
     }
 
-    private static func runToExit(_ process: Process, input: Data?, stdin: Pipe, name: String) async throws(HangarError) -> Int32 {
-        let exit = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { exit.continuation.yield($0.exitStatus) }
-        do {
-            try process.runUnblocked()
-        } catch {
-            throw HangarError("host.spawn", "cannot start '\(name)': \(error.localizedDescription)")
+    /// The program, arguments, environment (this process's, with `environment` on top), folder and
+    /// process options of a child.
+    static func configuration(_ arguments: [String], environment: [String: String]?, directory: String?) throws(HangarError) -> Configuration {
+        ignoreBrokenPipes
+        var options = PlatformOptions()
+        options.processGroupID = 0
+        options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: stopGrace)]
+        var overrides: [Environment.Key: String?] = [:]
+        for (name, value) in environment ?? [:] { overrides[Environment.Key(stringLiteral: name)] = value }
+        return Configuration(
+            executable: .path(FilePath(try Tools.path(of: arguments[0]))),
+            arguments: Arguments(Array(arguments.dropFirst())),
+            environment: Environment.inherit.updating(overrides),
+            workingDirectory: directory.map { FilePath($0) },
+            platformOptions: options
+        )
+    }
+
+    /// A child that exits while input is still being written must not kill this process with SIGPIPE:
+    /// the write fails instead. Children get default signal dispositions back (swift-subprocess resets them).
+    private static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
+
+    private static func execute<Input: InputProtocol>(_ configuration: Configuration, input: Input, output: Output) async throws -> CommandResult {
+        if case .inherit = output {
+            let result = try await Subprocess.run(configuration, input: input, output: .currentStandardOutput, error: .currentStandardError)
+            return CommandResult(status: result.terminationStatus.shellStatus, stdout: "", stderr: "")
         }
-        if let input {
-            let handle = stdin.fileHandleForWriting
-            Thread.detachNewThread {
-                try? handle.write(contentsOf: input)
-                try? handle.close()
-            }
+        let onLine: (@Sendable (String, Bool) -> Void)?
+        if case .lines(let handler) = output { onLine = handler } else { onLine = nil }
+        let result = try await Subprocess.run(configuration, input: input, output: .sequence, error: .sequence) { execution in
+            // Read in a task of its own, which the caller's cancellation does not stop: the output
+            // keeps arriving until the program exits after its SIGTERM.
+            try await Task {
+                async let stdout = OutputReader.read(execution.standardOutput, isError: false, onLine: onLine)
+                async let stderr = OutputReader.read(execution.standardError, isError: true, onLine: onLine)
+                return try await (stdout, stderr)
+            }.value
         }
-        let pid = process.processIdentifier
-        let box = ProcessBox(process)
-        return await withTaskCancellationHandler {
-            var iterator = exit.stream.makeAsyncIterator()
-            if let status = await iterator.next() { return status }
-            // Cancelled: the group got SIGTERM above; wait for the exit itself, so nothing outlives the call.
-            box.process.waitUntilExit()
-            return box.process.exitStatus
-        } onCancel: {
-            // The whole process group (Foundation gives each child its own): a shell's children too,
-            // or they would keep the output pipes open.
-            kill(-pid, SIGTERM)
-        }
+        let (stdout, stderr) = result.closureResult
+        return CommandResult(status: result.terminationStatus.shellStatus, stdout: stdout, stderr: stderr)
     }
 }
 
-/// Reads one pipe on its own thread until EOF, keeping the text and handing out whole lines.
-final class OutputCollector: @unchecked Sendable {
-    let pipe = Pipe()
-    private let done = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var data = Data()
-
-    init(isError: Bool, onLine: (@Sendable (String, Bool) -> Void)?) {
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            var pending = Data()
-            while true {
-                let chunk = handle.availableData
-                if chunk.isEmpty { break }
-                lock.withLock { data.append(chunk) }
+/// Collects one output stream and hands out whole lines as they arrive.
+enum OutputReader {
+    static func read(
+        _ stream: SubprocessOutputSequence,
+        isError: Bool,
+        onLine: (@Sendable (String, Bool) -> Void)?
+    ) async throws(HangarError) -> String {
+        var data: [UInt8] = []
+        var lineStart = 0
+        do {
+            for try await buffer in stream {
+                let chunkStart = data.count
+                buffer.withUnsafeBytes { data.append(contentsOf: $0) }
                 guard let onLine else { continue }
-                pending.append(chunk)
-                while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                    onLine(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self), isError)
-                    pending.removeSubrange(pending.startIndex...newline)
+                var position = chunkStart
+                while let newline = data[position...].firstIndex(of: UInt8(ascii: "\n")) {
+                    onLine(String(decoding: data[lineStart..<newline], as: UTF8.self), isError)
+                    lineStart = newline + 1
+                    position = lineStart
                 }
             }
-            if !pending.isEmpty { onLine?(String(decoding: pending, as: UTF8.self), isError) }
-            done.signal()
+        } catch {
+            // EINTR is retried below us; anything else fails this command, never the process.
+            throw HangarError("host.read", "reading a program's \(isError ? "standard error" : "output") failed: \(error)")
         }
-    }
-
-    /// Waits for EOF, or until `deadline`, and returns everything read.
-    func finish(before deadline: DispatchTime) -> String {
-        // Our copy of the write end must be closed, or EOF never comes.
-        try? pipe.fileHandleForWriting.close()
-        _ = done.wait(timeout: deadline)
-        return lock.withLock { String(decoding: data, as: UTF8.self) }
+        if lineStart < data.count { onLine?(String(decoding: data[lineStart...], as: UTF8.self), isError) }
+        return String(decoding: data, as: UTF8.self)
     }
 }
 
-extension Process {
-    /// The exit status as a shell reports it: 128 + the signal number when a signal ended it.
-    var exitStatus: Int32 { terminationStatus + (terminationReason == .uncaughtSignal ? 128 : 0) }
+extension TerminationStatus {
+    /// The status as a shell reports it: 128 + the signal number when a signal ended the program.
+    var shellStatus: Int32 {
+        switch self {
+        case .exited(let code): return Int32(code)
+        case .signaled(let signal): return 128 + Int32(signal)
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Quoting for POSIX shells, so arguments survive the guest shell that ssh hands a command to.
 public enum ShellQuote {
     /// `it's` → `'it'\''s'`; plain words stay as they are.
@@ -9,5 +11,3 @@ public enum ShellQuote {
     /// Each argument quoted, joined by spaces.
     public static func join(_ words: [String]) -> String { words.map(quote).joined(separator: " ") }
 }
-
-import Foundation

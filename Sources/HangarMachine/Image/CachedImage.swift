@@ -1,5 +1,7 @@
 public import HangarCore
 
+import struct Foundation.Date
+
 /// An image ready to boot: a local file and what is known about it.
 public struct CachedImage: Sendable, Codable, Hashable {
     /// Absolute path of the (decompressed) file.
@@ -19,5 +21,3 @@ struct SourceRecord: Codable {
     var size: Int64
     var fetched: Date
 }
-
-import struct Foundation.Date

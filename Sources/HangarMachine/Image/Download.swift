@@ -44,8 +44,11 @@ struct Download {
         case 304 where cached != nil: return .unchanged
         case 200, 206: break
         default:
-            throw HangarError("image.unreachable", "cannot download \(url): the server answered \(response.status)",
-                hint: "check the URL in hangar.yml")
+            throw HangarError(
+                "image.unreachable",
+                "cannot download \(url): the server answered \(response.status)",
+                hint: "check the URL in hangar.yml"
+            )
         }
         let resuming = response.status == .partialContent
         if let etag = response.headers.first(name: "ETag") ?? response.headers.first(name: "Last-Modified") {
@@ -56,8 +59,12 @@ struct Download {
         let size = try await receive(response, resuming: resuming, offset: resuming ? existing : 0, hasher: &hasher)
         try? FileManager.default.removeItem(atPath: validatorPath)
         let sha = hasher.finalize().hexString
-        return .downloaded(sha256: sha, etag: response.headers.first(name: "ETag"),
-            lastModified: response.headers.first(name: "Last-Modified"), size: size)
+        return .downloaded(
+            sha256: sha,
+            etag: response.headers.first(name: "ETag"),
+            lastModified: response.headers.first(name: "Last-Modified"),
+            size: size
+        )
     }
 
     private func receive(_ response: HTTPClientResponse, resuming: Bool, offset: Int64, hasher: inout SHA256) async throws(HangarError) -> Int64 {
@@ -86,15 +93,21 @@ struct Download {
             }
         } catch let error as CocoaError where error.underlying.map({ ($0 as NSError).code == Int(ENOSPC) }) ?? false {
             discard()
-            throw HangarError("image.disk-full", "no space left on the device while downloading \(url); the partial file was removed",
-                hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk; 'hangar images prune' removes unused images")
+            throw HangarError(
+                "image.disk-full",
+                "no space left on the device while downloading \(url); the partial file was removed",
+                hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk; 'hangar images prune' removes unused images"
+            )
         } catch is CancellationError {
             throw HangarError("run.cancelled", "download of \(url) cancelled; it resumes next time")
         } catch {
             if (error as NSError).code == Int(ENOSPC) || "\(error)".contains("No space left") {
                 discard()
-                throw HangarError("image.disk-full", "no space left on the device while downloading \(url); the partial file was removed",
-                    hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk")
+                throw HangarError(
+                    "image.disk-full",
+                    "no space left on the device while downloading \(url); the partial file was removed",
+                    hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk"
+                )
             }
             throw HangarError("image.unreachable", "download of \(url) failed after \(received) bytes: \(error); it resumes next time")
         }

@@ -65,8 +65,11 @@ public struct ImageCache: Sendable {
         }
         if offline {
             guard let cached, expected == nil || cached.sha256 == expected else {
-                throw HangarError("image.not-cached", "\(url) is not in the image cache and --offline forbids downloading it",
-                    hint: "run once without --offline to cache it")
+                throw HangarError(
+                    "image.not-cached",
+                    "\(url) is not in the image cache and --offline forbids downloading it",
+                    hint: "run once without --offline to cache it"
+                )
             }
             return image(cached)
         }
@@ -81,8 +84,11 @@ public struct ImageCache: Sendable {
         guard case .downloaded(let sha, let etag, let lastModified, let size) = outcome else { return image(cached!) }
         if let expected, sha != expected {
             try? FileManager.default.removeItem(atPath: download.partial)
-            throw HangarError("image.checksum", "\(url) has sha256 \(sha), but hangar.yml expects \(expected); nothing was cached",
-                hint: "if the image was updated on purpose, update 'sha256:' in hangar.yml")
+            throw HangarError(
+                "image.checksum",
+                "\(url) has sha256 \(sha), but hangar.yml expects \(expected); nothing was cached",
+                hint: "if the image was updated on purpose, update 'sha256:' in hangar.yml"
+            )
         }
         try await store(download.partial, as: sha, url: url)
         writeRecord(key, SourceRecord(url: url, sha256: sha, etag: etag, lastModified: lastModified, size: size, fetched: Date()))
@@ -100,14 +106,15 @@ public struct ImageCache: Sendable {
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         let magic = (FileHandle(forReadingAtPath: partial).flatMap { try? $0.read(upToCount: 6) }) ?? Data()
         let decompressor: String? =
-            if magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { "xz" }
-            else if magic.starts(with: [0x1F, 0x8B]) { "gzip" }
-            else { nil }
+            if magic.starts(with: [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]) { "xz" } else if magic.starts(with: [0x1F, 0x8B]) { "gzip" } else { nil }
         if let decompressor {
             let result = try await Command.run(["sh", "-c", "\(decompressor) -dc < \"$1\" > \"$2\"", "sh", partial, temporary])
             guard result.status == 0 else {
-                throw HangarError("image.decompress", "cannot decompress \(url) with \(decompressor): \(result.stderr)",
-                    hint: "check free space in \(root)")
+                throw HangarError(
+                    "image.decompress",
+                    "cannot decompress \(url) with \(decompressor): \(result.stderr)",
+                    hint: "check free space in \(root)"
+                )
             }
             try? FileManager.default.removeItem(atPath: partial)
         } else {

@@ -13,8 +13,11 @@ public enum Accelerator {
         case .tcg: return ("tcg", nil)
         case .kvm:
             guard await kvmWorks(state: state) else {
-                throw HangarError("machine.kvm", "accel: kvm was asked for, but KVM does not work on this host",
-                    hint: "use 'accel: auto' or 'accel: tcg'")
+                throw HangarError(
+                    "machine.kvm",
+                    "accel: kvm was asked for, but KVM does not work on this host",
+                    hint: "use 'accel: auto' or 'accel: tcg'"
+                )
             }
             return ("kvm", nil)
         case .auto:
@@ -26,7 +29,8 @@ public enum Accelerator {
 
     static func kvmWorks(state: String) async -> Bool {
         guard FileManager.default.isReadableFile(atPath: "/dev/kvm") else { return false }
-        let bootID = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+        let bootID =
+            (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
         let cache = "\(state)/accel-\(bootID)"
         if let cached = try? String(contentsOfFile: cache, encoding: .utf8) { return cached == "kvm" }
@@ -37,8 +41,10 @@ public enum Accelerator {
     }
 
     private static func probe() async -> Bool {
-        let arguments = ["qemu-system-x86_64", "-accel", "kvm", "-nodefaults", "-display", "none",
-            "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0x402"]
+        let arguments = [
+            "qemu-system-x86_64", "-accel", "kvm", "-nodefaults", "-display", "none",
+            "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0x402",
+        ]
         let found = Flag()
         let probe = Task {
             try await Command.run(arguments, output: .lines { line, _ in if line.contains("No bootable device") { found.set() } })

@@ -26,13 +26,22 @@ public struct Machines: Sendable {
     /// Boots `spec` in state folder `id` and waits until its guest answers SSH.
     ///
     /// `cached` holds images already fetched (by `image.fetch`), by URL or path, so they are not fetched again.
-    public func boot(_ spec: MachineSpec, project: String, id: String, ephemeral: Bool, offline: Bool,
-        cached: [String: CachedImage] = [:]) async throws(HangarError) -> MachineRecord {
+    public func boot(
+        _ spec: MachineSpec,
+        project: String,
+        id: String,
+        ephemeral: Bool,
+        offline: Bool,
+        cached: [String: CachedImage] = [:]
+    ) async throws(HangarError) -> MachineRecord {
         let folder = "\(registry.root)/\(id)"
         if let existing = registry.record(id: id) {
             if MachineRegistry.isAlive(existing) {
-                throw .usage("machine.running", "machine '\(spec.name)' is already running (pid \(existing.pid))",
-                    hint: "use 'hangar ssh' to log in, or 'hangar destroy' first")
+                throw .usage(
+                    "machine.running",
+                    "machine '\(spec.name)' is already running (pid \(existing.pid))",
+                    hint: "use 'hangar ssh' to log in, or 'hangar destroy' first"
+                )
             }
             notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)")
         }
@@ -48,19 +57,30 @@ public struct Machines: Sendable {
         var launched: LaunchedQEMU?
         do {
             let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached)
-            let qemu = try LaunchedQEMU.start(plan)
+            let qemu = try await LaunchedQEMU.start(plan)
             launched = qemu
             let record = MachineRecord(
-                id: id, name: spec.name, project: project, folder: folder, pid: qemu.pid,
-                pidStartTime: ProcessStat(pid: qemu.pid)?.startTime ?? 0, sshPort: plan.sshPort, ports: plan.ports,
-                sshUser: spec.ssh.user, identity: "\(folder)/id_ed25519", image: (spec.image ?? spec.kernel)?.displayName ?? "",
-                accel: plan.accel, ephemeral: ephemeral, created: Date(), backingImage: plan.backingImage
+                id: id,
+                name: spec.name,
+                project: project,
+                folder: folder,
+                pid: qemu.pid,
+                pidStartTime: ProcessStat(pid: qemu.pid)?.startTime ?? 0,
+                sshPort: plan.sshPort,
+                ports: plan.ports,
+                sshUser: spec.ssh.user,
+                identity: "\(folder)/id_ed25519",
+                image: (spec.image ?? spec.kernel)?.displayName ?? "",
+                accel: plan.accel,
+                ephemeral: ephemeral,
+                created: Date(),
+                backingImage: plan.backingImage
             )
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout) { qemu.isRunning }
             return record
         } catch {
-            launched?.kill()
+            await launched?.kill()
             try? FileManager.default.removeItem(atPath: folder)
             throw error
         }
@@ -83,7 +103,8 @@ public struct Machines: Sendable {
     /// Fetches images, creates the overlay, the key and seed, and picks ports.
     private func prepare(_ spec: MachineSpec, folder: String, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> MachinePlan {
         for tool in ["qemu-system-x86_64", "ssh", "ssh-keygen"] + (spec.image == nil ? [] : ["qemu-img"])
-            + (spec.ssh.identity == nil ? ["genisoimage"] : []) {
+            + (spec.ssh.identity == nil ? ["genisoimage"] : [])
+        {
             _ = try Tools.path(of: tool)
         }
         let fetch = { (source: ImageSource) async throws(HangarError) -> CachedImage in
@@ -108,15 +129,23 @@ public struct Machines: Sendable {
                 try FileManager.default.copyItem(atPath: given, toPath: identity)
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: identity)
             } catch {
-                throw .usage("machine.identity", "cannot read the SSH identity \(given): \(error.localizedDescription)",
-                    hint: "check 'ssh: identity:' in hangar.yml")
+                throw .usage(
+                    "machine.identity",
+                    "cannot read the SSH identity \(given): \(error.localizedDescription)",
+                    hint: "check 'ssh: identity:' in hangar.yml"
+                )
             }
         } else {
             try await Command.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hangar", "-f", identity], code: "machine.key")
             let publicKey = try readText("\(identity).pub").trimmingCharacters(in: .whitespacesAndNewlines)
             seed = "\(folder)/seed.iso"
-            try await CloudInitSeed.write(to: seed!, user: spec.ssh.user, publicKey: publicKey, hostname: spec.name,
-                instanceID: (folder as NSString).lastPathComponent + "-\(Int(Date().timeIntervalSince1970))")
+            try await CloudInitSeed.write(
+                to: seed!,
+                user: spec.ssh.user,
+                publicKey: publicKey,
+                hostname: spec.name,
+                instanceID: (folder as NSString).lastPathComponent + "-\(Int(Date().timeIntervalSince1970))"
+            )
         }
         let ports = spec.ports.map { forward in
             guard forward.host == 0 || !PortPicker.isFree(forward.host) else { return forward }
@@ -124,8 +153,18 @@ public struct Machines: Sendable {
             if forward.host != 0 { notice("host port \(forward.host) is taken; forwarding \(picked.host) to guest port \(forward.guest) instead") }
             return picked
         }
-        return MachinePlan(spec: spec, folder: folder, overlay: overlay, seed: seed, kernel: kernel?.path, initrd: initrd?.path,
-            accel: accel, sshPort: PortPicker.freePort(), ports: ports, backingImage: image?.path ?? kernel?.path)
+        return MachinePlan(
+            spec: spec,
+            folder: folder,
+            overlay: overlay,
+            seed: seed,
+            kernel: kernel?.path,
+            initrd: initrd?.path,
+            accel: accel,
+            sshPort: PortPicker.freePort(),
+            ports: ports,
+            backingImage: image?.path ?? kernel?.path
+        )
     }
 }
 

@@ -24,8 +24,18 @@ public struct MachinePlan: Sendable {
     public var backingImage: String?
 
     /// A plan with every field given.
-    public init(spec: MachineSpec, folder: String, overlay: String?, seed: String?, kernel: String?, initrd: String?, accel: String,
-        sshPort: Int, ports: [PortForward], backingImage: String?) {
+    public init(
+        spec: MachineSpec,
+        folder: String,
+        overlay: String?,
+        seed: String?,
+        kernel: String?,
+        initrd: String?,
+        accel: String,
+        sshPort: Int,
+        ports: [PortForward],
+        backingImage: String?
+    ) {
         self.spec = spec
         self.folder = folder
         self.overlay = overlay

@@ -25,24 +25,28 @@ struct ForgeClient: Sendable {
         case .github, .gitea:
             let base = forge.kind == .gitea ? "\(forge.apiURL)/api/v1" : forge.apiURL
             request = HTTPClientRequest(url: "\(base)/repos/\(forge.repository)/statuses/\(commit)")
-            let githubState = switch state {
-            case .running: "pending"
-            case .cancelled: "error"
-            default: state.rawValue
-            }
+            let githubState =
+                switch state {
+                case .running: "pending"
+                case .cancelled: "error"
+                default: state.rawValue
+                }
             let body = ["state": githubState, "target_url": link, "description": description, "context": context]
             request.body = .bytes(ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: body, options: .sortedKeys)) ?? Data()))
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "Authorization", value: forge.kind == .github ? "Bearer \(token)" : "token \(token)")
         case .gitlab:
-            let gitlabState = switch state {
-            case .failure, .error: "failed"
-            case .cancelled: "canceled"
-            default: state.rawValue
-            }
+            let gitlabState =
+                switch state {
+                case .failure, .error: "failed"
+                case .cancelled: "canceled"
+                default: state.rawValue
+                }
             var query = URLComponents()
-            query.queryItems = [URLQueryItem(name: "state", value: gitlabState), URLQueryItem(name: "name", value: context),
-                URLQueryItem(name: "target_url", value: link), URLQueryItem(name: "description", value: description)]
+            query.queryItems = [
+                URLQueryItem(name: "state", value: gitlabState), URLQueryItem(name: "name", value: context),
+                URLQueryItem(name: "target_url", value: link), URLQueryItem(name: "description", value: description),
+            ]
             let project = forge.repository.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? forge.repository
             request = HTTPClientRequest(url: "\(forge.apiURL)/api/v4/projects/\(project)/statuses/\(commit)?\(query.percentEncodedQuery ?? "")")
             request.headers.add(name: "PRIVATE-TOKEN", value: token)
@@ -52,7 +56,10 @@ struct ForgeClient: Sendable {
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
             if !(200..<300).contains(response.status.code) {
-                logger.warning("commit status not accepted", metadata: ["forge": "\(forge.kind.rawValue)", "status": "\(response.status.code)", "commit": "\(commit)"])
+                logger.warning(
+                    "commit status not accepted",
+                    metadata: ["forge": "\(forge.kind.rawValue)", "status": "\(response.status.code)", "commit": "\(commit)"]
+                )
             }
         } catch {
             logger.warning("commit status not sent", metadata: ["forge": "\(forge.kind.rawValue)", "error": "\(error)", "commit": "\(commit)"])

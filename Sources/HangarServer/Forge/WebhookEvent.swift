@@ -4,7 +4,10 @@ import HangarCore
 
 /// A forge's webhook request, checked and read: which delivery, and what happened to which commit.
 struct WebhookEvent: Equatable {
-    enum Kind: String { case push, pullRequest = "pull-request" }
+    enum Kind: String {
+        case push
+        case pullRequest = "pull-request"
+    }
 
     var kind: Kind
     /// The branch pushed to, or the request's source branch.
@@ -26,11 +29,12 @@ struct WebhookEvent: Equatable {
 
     /// The delivery's id header, forge-prefixed (`github:…`), or nil when the forge sent none.
     static func deliveryID(_ kind: ForgeSpec.Kind, header: (String) -> String?) -> String? {
-        let name = switch kind {
-        case .github: "X-GitHub-Delivery"
-        case .gitea: "X-Gitea-Delivery"
-        case .gitlab: "X-Gitlab-Event-UUID"
-        }
+        let name =
+            switch kind {
+            case .github: "X-GitHub-Delivery"
+            case .gitea: "X-Gitea-Delivery"
+            case .gitlab: "X-Gitlab-Event-UUID"
+            }
         return header(name).map { "\(kind.rawValue):\($0)" }
     }
 
@@ -56,17 +60,28 @@ struct WebhookEvent: Equatable {
 
     /// Reads the event from a verified body.
     static func parse(_ kind: ForgeSpec.Kind, body: [UInt8], header: (String) -> String?) throws(Problem) -> WebhookEvent {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { throw .malformed("the body is not a JSON object") }
+        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw .malformed("the body is not a JSON object")
+        }
         let event = kind == .gitlab ? header("X-Gitlab-Event") : header(kind == .github ? "X-GitHub-Event" : "X-Gitea-Event")
         switch (kind, event) {
         case (.github, "push"), (.gitea, "push"), (.gitlab, "Push Hook"):
-            guard let ref = json["ref"] as? String, let commit = json["after"] as? String else { throw .malformed("a push without 'ref' and 'after'") }
+            guard let ref = json["ref"] as? String, let commit = json["after"] as? String else {
+                throw .malformed("a push without 'ref' and 'after'")
+            }
             guard ref.hasPrefix("refs/heads/") else { throw .ignored("a push to \(ref), not to a branch") }
             guard commit.contains(where: { $0 != "0" }) else { throw .ignored("branch \(ref) was deleted") }
-            let repository = kind == .gitlab
+            let repository =
+                kind == .gitlab
                 ? (json["project"] as? [String: Any])?["path_with_namespace"] as? String
                 : (json["repository"] as? [String: Any])?["full_name"] as? String
-            return WebhookEvent(kind: .push, branch: String(ref.dropFirst("refs/heads/".count)), ref: ref, commit: commit, repository: repository ?? "")
+            return WebhookEvent(
+                kind: .push,
+                branch: String(ref.dropFirst("refs/heads/".count)),
+                ref: ref,
+                commit: commit,
+                repository: repository ?? ""
+            )
         case (.github, "pull_request"), (.gitea, "pull_request"):
             guard let action = json["action"] as? String, let request = json["pull_request"] as? [String: Any],
                 let head = request["head"] as? [String: Any], let commit = head["sha"] as? String, let branch = head["ref"] as? String
@@ -82,7 +97,13 @@ struct WebhookEvent: Equatable {
             guard ["open", "update", "reopen"].contains(action) else { throw .ignored("merge request \(action)") }
             let number = (attributes["iid"] as? Int).map(String.init) ?? "?"
             let repository = (json["project"] as? [String: Any])?["path_with_namespace"] as? String
-            return WebhookEvent(kind: .pullRequest, branch: branch, ref: "refs/merge-requests/\(number)/head", commit: commit, repository: repository ?? "")
+            return WebhookEvent(
+                kind: .pullRequest,
+                branch: branch,
+                ref: "refs/merge-requests/\(number)/head",
+                commit: commit,
+                repository: repository ?? ""
+            )
         default:
             throw .ignored("event '\(event ?? "none")' starts no runs")
         }

@@ -1,7 +1,8 @@
 import Foundation
+import HTTPTypes
+import HangarAPI
 import HangarCore
 import HangarEngine
-import HTTPTypes
 import HangarStore
 import Hummingbird
 import Logging
@@ -20,16 +21,13 @@ struct Webhooks {
     let logger: Logger
     let environment: [String: String]
 
-    struct Answer: ResponseEncodable {
-        var result: String
-        var runs: [Int]
-        var detail: String?
-    }
+    typealias Answer = API.WebhookAnswer
+    let table: RouteTable
 
     func add(to router: Router<ServerContext>) {
-        router.post("hooks/:forge/:project") { request, context -> EditedResponse<Answer> in
-            let forgeName = try context.parameters.require("forge")
-            let project = try context.parameters.require("project")
+        router.on(Contract.webhook, table: table) { request, context, inputs -> EditedResponse<Answer> in
+            let forgeName = try inputs.required("forge")
+            let project = try inputs.required("project")
             guard let kind = ForgeSpec.Kind(rawValue: forgeName) else {
                 throw HTTPError(.notFound, message: "no webhook for '\(forgeName)': use /hooks/github, /hooks/gitlab or /hooks/gitea")
             }
@@ -39,7 +37,7 @@ struct Webhooks {
             guard let secret = environment[forge.secretVariable], !secret.isEmpty else {
                 throw HTTPError(.serviceUnavailable, message: "the server has no webhook secret: set \(forge.secretVariable) in its environment")
             }
-            let body = Array(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+            let body = [UInt8](inputs.rawBody ?? Data())
             let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
             do {
                 try WebhookEvent.verify(kind, body: body, secret: secret, header: header)
@@ -74,8 +72,14 @@ struct Webhooks {
             }
             try await control.store.finishDelivery(delivery, result: runs.isEmpty ? "ignored" : "triggered", run: runs.first)
             metrics.webhook(forge: forgeName, result: runs.isEmpty ? "ignored" : "triggered")
-            return EditedResponse(status: runs.isEmpty ? .ok : .created,
-                response: Answer(result: runs.isEmpty ? "ignored" : "triggered", runs: runs, detail: runs.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil))
+            return EditedResponse(
+                status: runs.isEmpty ? .ok : .created,
+                response: Answer(
+                    result: runs.isEmpty ? "ignored" : "triggered",
+                    runs: runs,
+                    detail: runs.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil
+                )
+            )
         }
     }
 }

@@ -1,4 +1,6 @@
 import Foundation
+import HangarAPI
+import HangarCore
 import HangarStore
 
 /// What every page's layout shows about the caller.
@@ -32,7 +34,7 @@ struct RunRow {
         id = run.id
         project = run.project
         job = run.job
-        state = run.state
+        state = run.state.rawValue
         reason = run.reason
         queued = Self.time(run.createdAt)
         took = Self.took(from: run.startedAt, to: run.finishedAt)
@@ -68,12 +70,18 @@ struct DashboardPage {
     var running: RunList
     var queued: RunList
     var recent: RunList
-    var projects: [ProjectView]
+    var projects: [API.Project]
 }
 
 struct HistoryPage {
-    struct Filter { var project: String; var job: String }
-    struct StateOption { var name: String; var selected: Bool }
+    struct Filter {
+        var project: String
+        var job: String
+    }
+    struct StateOption {
+        var name: String
+        var selected: Bool
+    }
     var chrome: Chrome
     var filter: Filter
     var states: [StateOption]
@@ -83,23 +91,42 @@ struct HistoryPage {
 }
 
 struct RunPage {
-    struct Parameter { var name: String; var value: String }
-    struct Task { var number: Int; var title: String; var state: String; var took: String; var error: String }
+    struct Parameter {
+        var name: String
+        var value: String
+    }
+    struct Task {
+        var number: Int
+        var title: String
+        var state: String
+        var took: String
+        var error: String
+    }
     var chrome: Chrome
     var run: RunRow
     var active: Bool
     var parameters: [Parameter]
     var hasParameters: Bool
     var tasks: [Task]
-    var artifacts: [ArtifactView]
+    var artifacts: [API.Artifact]
     var hasArtifacts: Bool
     var log: String
     var lineCount: Int
 }
 
 struct ProjectPage {
-    struct Job { var name: String; var machine: String; var project: String; var parameters: [Parameter] }
-    struct Parameter { var name: String; var required: Bool; var defaultValue: String; var description: String }
+    struct Job {
+        var name: String
+        var machine: String
+        var project: String
+        var parameters: [Parameter]
+    }
+    struct Parameter {
+        var name: String
+        var required: Bool
+        var defaultValue: String
+        var description: String
+    }
     var chrome: Chrome
     var name: String
     var error: String?
@@ -108,7 +135,7 @@ struct ProjectPage {
 
 struct MachinesPage {
     var chrome: Chrome
-    var machines: [MachineView]
+    var machines: [API.Machine]
 }
 
 struct LoginPage {

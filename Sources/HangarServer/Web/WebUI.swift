@@ -1,4 +1,5 @@
 import Foundation
+import HangarAPI
 import HangarCore
 import HangarEngine
 import HangarMachine
@@ -13,6 +14,7 @@ struct WebUI {
     let catalog: ProjectCatalog
     let machines: MachineRegistry
     let runsFolder: String
+    let table: RouteTable
 
     var store: RunStore { control.store }
 
@@ -29,69 +31,130 @@ struct WebUI {
     }()
 
     func add(to router: Router<ServerContext>) {
-        router.get("/") { _, context in
-            try await render("dashboard", DashboardPage(chrome: Chrome("Dashboard", context),
-                running: RunList(try await store.runs(state: "running", limit: 100)),
-                queued: RunList(try await store.runs(state: "queued", limit: 100)),
-                recent: RunList(try await store.runs(limit: 20)),
-                projects: catalog.all.map(ProjectView.init)))
+        router.page(.get, "/", table: table) { _, context in
+            try await render(
+                "dashboard",
+                DashboardPage(
+                    chrome: Chrome("Dashboard", context),
+                    running: RunList(try await store.runs(state: .running, limit: 100)),
+                    queued: RunList(try await store.runs(state: .queued, limit: 100)),
+                    recent: RunList(try await store.runs(limit: 20)),
+                    projects: catalog.all.map(API.Project.init)
+                )
+            )
         }
-        router.get("runs") { request, context in
-            let query = request.uri.queryParameters
-            let filter = HistoryPage.Filter(project: query.get("project") ?? "", job: query.get("job") ?? "")
-            let state = query.get("state").flatMap { $0.isEmpty ? nil : $0 }
-            let runs = try await store.runs(state: state, project: filter.project.isEmpty ? nil : filter.project,
-                job: filter.job.isEmpty ? nil : filter.job, before: query.get("before", as: Int.self), limit: 50)
-            let older = runs.count == 50 ? Self.query(["project": filter.project, "job": filter.job, "state": state ?? "", "before": "\(runs.last!.id)"]) : nil
-            let states = ["queued", "running"] + RunStatus.allCases.map(\.rawValue)
-            return try await render("runs", HistoryPage(chrome: Chrome("History", context), filter: filter,
-                states: states.map { HistoryPage.StateOption(name: $0, selected: $0 == state) }, list: RunList(runs), older: older))
+        router.page(.get, "runs", table: table) { request, context in
+            // The filter form sends an empty field for "any".
+            let inputs = try Inputs(Contract.listRuns.parameters, request, context, emptyMeansAbsent: true)
+            let filter = HistoryPage.Filter(project: inputs.text("project") ?? "", job: inputs.text("job") ?? "")
+            let state = inputs.text("state").flatMap(RunState.init(rawValue:))
+            let runs = try await store.runs(
+                state: state,
+                project: inputs.text("project"),
+                job: inputs.text("job"),
+                before: inputs.integer("before"),
+                limit: 50
+            )
+            let older =
+                runs.count == 50
+                ? Self.query(["project": filter.project, "job": filter.job, "state": state?.rawValue ?? "", "before": "\(runs.last!.id)"]) : nil
+            return try await render(
+                "runs",
+                HistoryPage(
+                    chrome: Chrome("History", context),
+                    filter: filter,
+                    states: RunState.allCases.map { HistoryPage.StateOption(name: $0.rawValue, selected: $0 == state) },
+                    list: RunList(runs),
+                    older: older
+                )
+            )
         }
-        router.get("runs/:id") { _, context in
-            let run = try await control.run(in: context)
+        router.page(.get, "runs/:id", table: table) { request, context in
+            let run = try await control.run(try Inputs([Contract.runID], request, context))
             let lines = try await store.log(run: run.id, limit: 100_000)
             let tasks = try await store.tasks(run: run.id).map { task in
-                RunPage.Task(number: task.position + 1, title: task.title, state: task.status ?? "running",
-                    took: RunRow.took(from: task.startedAt, to: task.finishedAt), error: task.error ?? "")
+                RunPage.Task(
+                    number: task.position + 1,
+                    title: task.title,
+                    state: task.status ?? "running",
+                    took: RunRow.took(from: task.startedAt, to: task.finishedAt),
+                    error: task.error ?? ""
+                )
             }
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
             let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list()
-            return try await render("run", RunPage(chrome: Chrome("Run #\(run.id)", context), run: RunRow(run), active: !run.isFinished,
-                parameters: parameters, hasParameters: !parameters.isEmpty, tasks: tasks, artifacts: artifacts, hasArtifacts: !artifacts.isEmpty,
-                log: lines.map { $0 + "\n" }.joined(), lineCount: lines.count))
+            return try await render(
+                "run",
+                RunPage(
+                    chrome: Chrome("Run #\(run.id)", context),
+                    run: RunRow(run),
+                    active: !run.isFinished,
+                    parameters: parameters,
+                    hasParameters: !parameters.isEmpty,
+                    tasks: tasks,
+                    artifacts: artifacts,
+                    hasArtifacts: !artifacts.isEmpty,
+                    log: lines.map { $0 + "\n" }.joined(),
+                    lineCount: lines.count
+                )
+            )
         }
-        router.post("runs/:id/cancel") { _, context in
-            let id = try context.parameters.require("id", as: Int.self)
-            try await control.cancel(id)
-            return Self.redirect("/runs/\(id)")
+        router.page(.post, "runs/:id/cancel", table: table) { request, context in
+            let run = try await control.run(try Inputs([Contract.runID], request, context))
+            try await control.cancel(run.id)
+            return Self.redirect("/runs/\(run.id)")
         }
-        router.post("runs/:id/retrigger") { _, context in
-            Self.redirect("/runs/\(try await control.retrigger(try context.parameters.require("id", as: Int.self)).id)")
+        router.page(.post, "runs/:id/retrigger", table: table) { request, context in
+            let run = try await control.run(try Inputs([Contract.runID], request, context))
+            return Self.redirect("/runs/\(try await control.retrigger(run.id).id)")
         }
-        router.get("projects/:project") { _, context in
+        router.page(.get, "projects/:project", table: table) { _, context in
             let name = try context.parameters.require("project")
             let entry = try control.project(name)
             let jobs = (entry.workspace?.project.jobs ?? []).map { job in
-                ProjectPage.Job(name: job.name, machine: job.machine, project: name, parameters: job.parameters.map {
-                    ProjectPage.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue ?? "", description: $0.description ?? "")
-                })
+                ProjectPage.Job(
+                    name: job.name,
+                    machine: job.machine,
+                    project: name,
+                    parameters: job.parameters.map {
+                        ProjectPage.Parameter(
+                            name: $0.name,
+                            required: $0.required,
+                            defaultValue: $0.defaultValue ?? "",
+                            description: $0.description ?? ""
+                        )
+                    }
+                )
             }
-            return try await render("project", ProjectPage(chrome: Chrome("Project \(name)", context), name: name,
-                error: entry.error.map { "\($0)" }, jobs: jobs))
+            return try await render(
+                "project",
+                ProjectPage(
+                    chrome: Chrome("Project \(name)", context),
+                    name: name,
+                    error: entry.error.map { "\($0)" },
+                    jobs: jobs
+                )
+            )
         }
-        router.post("projects/:project/jobs/:job/trigger") { request, context in
+        router.page(.post, "projects/:project/jobs/:job/trigger", table: table) { request, context in
             let form = try await Self.form(request, context)
-            let run = try await control.trigger(project: try context.parameters.require("project"), job: try context.parameters.require("job"),
-                parameters: form.filter { !$0.value.isEmpty })
+            let run = try await control.trigger(
+                project: try context.parameters.require("project"),
+                job: try context.parameters.require("job"),
+                parameters: form.filter { !$0.value.isEmpty }
+            )
             return Self.redirect("/runs/\(run.id)")
         }
-        router.get("machines") { _, context in
-            try await render("machines", MachinesPage(chrome: Chrome("Machines", context), machines: machines.list().map { MachineView($0.record, state: $0.state) }))
+        router.page(.get, "machines", table: table) { _, context in
+            try await render(
+                "machines",
+                MachinesPage(chrome: Chrome("Machines", context), machines: machines.list().map { API.Machine($0.record, state: $0.state) })
+            )
         }
-        router.get("login") { request, context in
+        router.page(.get, "login", table: table, access: .open) { request, context in
             try await render("login", LoginPage(chrome: Chrome("Sign in", context), next: request.uri.queryParameters.get("next") ?? "/"))
         }
-        router.post("login") { request, context in
+        router.page(.post, "login", table: table, access: .open) { request, context in
             let form = try await Self.form(request, context)
             let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
             guard let token = form["token"], try await store.role(ofToken: token) != nil else {
@@ -103,7 +166,7 @@ struct WebUI {
             response.setCookie(Cookie(name: "hangar_token", value: token, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
-        router.get("logout") { _, _ in
+        router.page(.get, "logout", table: table, access: .open) { _, _ in
             var response = Self.redirect("/")
             response.setCookie(Cookie(name: "hangar_token", value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
             return response
@@ -111,7 +174,9 @@ struct WebUI {
     }
 
     private func render(_ template: String, _ view: Any) async throws -> Response {
-        guard let html = Self.library.render(view, withTemplate: template) else { throw HTTPError(.internalServerError, message: "no template '\(template)'") }
+        guard let html = Self.library.render(view, withTemplate: template) else {
+            throw HTTPError(.internalServerError, message: "no template '\(template)'")
+        }
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 

@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Console: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the machine's serial console log.")
 

@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Destroy: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop a machine and remove its overlay and state.")
 

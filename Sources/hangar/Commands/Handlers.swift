@@ -4,6 +4,7 @@ import HangarCore
 import HangarEngine
 import HangarHandlers
 import HangarMachine
+
 struct Handlers: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List every handler with its options.")
 

@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Images: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List or prune the image cache.",
@@ -20,9 +21,12 @@ struct Images: AsyncParsableCommand {
             let entries = ImageCache(root: HangarPaths.fromEnvironment().cache).entries()
             if json { return try Terminal.json(entries) }
             if entries.isEmpty { return print("the image cache is empty") }
-            Terminal.table(["SHA256", "SIZE", "SOURCE"], entries.map {
-                [String($0.sha256.prefix(12)), "\($0.size / 1_048_576) MiB", $0.urls.joined(separator: " ")]
-            })
+            Terminal.table(
+                ["SHA256", "SIZE", "SOURCE"],
+                entries.map {
+                    [String($0.sha256.prefix(12)), "\($0.size / 1_048_576) MiB", $0.urls.joined(separator: " ")]
+                }
+            )
         }
     }
 

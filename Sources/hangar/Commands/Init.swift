@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Write a commented hangar.yml for an image.")
 

@@ -1,7 +1,7 @@
-import ArgumentParser
+public import ArgumentParser
 import Foundation
-import HangarCore
-import HangarStore
+import HangarAPI
+public import HangarCore
 import NIOHTTP1
 
 /// `hangar remote …`: a server's runs, from any machine, through its REST API.
@@ -32,7 +32,7 @@ struct Remote: AsyncParsableCommand {
             guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
             let body = try JSONSerialization.data(withJSONObject: ["parameters": try parameters.values(), "priority": priority])
             let client = remote.client
-            let run = try await client.decode(StoredRun.self, .POST, "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs", json: body)
+            let run = try await client.decode(API.Run.self, .POST, "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs", json: body)
             print(run.id)
             Terminal.note("queued run \(run.id): \(client.base)/runs/\(run.id)")
             if follow { throw try await Logs.follow(client, run.id) }
@@ -44,8 +44,8 @@ struct Remote: AsyncParsableCommand {
 
         @OptionGroup var remote: RemoteOptions
 
-        @Option(help: "Only runs in this state (queued, running, passed, failed, error, timedOut, cancelled, skipped).")
-        var state: String?
+        @Option(help: "Only runs in this state (\(RunState.spellings)).")
+        var state: RunState?
 
         @Option(help: "Only this project's runs.")
         var project: String?
@@ -61,7 +61,7 @@ struct Remote: AsyncParsableCommand {
 
         func run() async throws {
             var query = ["limit=\(limit)"]
-            for (name, value) in [("state", state), ("project", project), ("job", job)] {
+            for (name, value) in [("state", state?.rawValue), ("project", project), ("job", job)] {
                 if let value { query.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)") }
             }
             let data = try await remote.client.call(.GET, "/api/v1/runs?\(query.joined(separator: "&"))")
@@ -69,8 +69,11 @@ struct Remote: AsyncParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            let runs = try JSONDecoder().decode([StoredRun].self, from: data)
-            Terminal.table(["ID", "PROJECT", "JOB", "STATE", "REASON"], runs.map { ["\($0.id)", $0.project, $0.job, $0.state, $0.reason ?? ""] })
+            let runs = try JSONDecoder().decode([API.Run].self, from: data)
+            Terminal.table(
+                ["ID", "PROJECT", "JOB", "STATE", "REASON"],
+                runs.map { ["\($0.id)", $0.project, $0.job, $0.state.rawValue, $0.reason ?? ""] }
+            )
         }
     }
 
@@ -116,3 +119,5 @@ struct Remote: AsyncParsableCommand {
         }
     }
 }
+
+extension RunState: ExpressibleByArgument {}

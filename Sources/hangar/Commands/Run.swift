@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot a throwaway machine, run a job, destroy the machine.",
@@ -24,7 +25,9 @@ struct Run: AsyncParsableCommand {
         let job = job
         let offline = offline
         let values = try parameters.values()
-        let result = try await RunPrinter.cancellable { try await workspace.run(job: job, parameters: values, offline: offline, emit: RunPrinter.print) }
+        let result = try await RunPrinter.cancellable {
+            try await workspace.run(job: job, parameters: values, offline: offline, emit: RunPrinter.print)
+        }
         if let error = result.error { Terminal.printError("hangar: \(error)") }
         Terminal.printError("run \(result.status.rawValue) in \(DurationText.format(result.duration))")
         throw RunPrinter.exitCode(result)

@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct SSH: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Open an interactive shell in the machine (replaces this process with ssh).")
 

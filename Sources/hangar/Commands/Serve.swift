@@ -33,7 +33,8 @@ func withStore<T>(_ store: RunStore, _ body: () async throws -> T) async throws 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the CI server: web UI, REST API (/api/v1, described at /api/v1/openapi.json) and an embedded worker.",
-        discussion: "Every route but /healthz, /readyz, /metrics and webhooks needs a token ('hangar token create') unless --anonymous-read opens reading."
+        discussion:
+            "Every route but /healthz, /readyz, /metrics and webhooks needs a token ('hangar token create') unless --anonymous-read opens reading."
     )
 
     @Option(help: "The projects folder: one subfolder with a hangar.yml per project.")
@@ -63,7 +64,10 @@ struct Serve: AsyncParsableCommand {
             // Runs a previous server was running when it stopped are retried per their job's `retries:`.
             let requeued = try await store.recoverInterrupted()
             if requeued > 0 { Terminal.note("requeued \(requeued) run(s) interrupted by the last shutdown") }
-            var configuration = HangarServer.Configuration(projects: URL(fileURLWithPath: projects).standardizedFileURL.path, paths: .fromEnvironment())
+            var configuration = HangarServer.Configuration(
+                projects: URL(fileURLWithPath: projects).standardizedFileURL.path,
+                paths: .fromEnvironment()
+            )
             configuration.host = host
             configuration.port = port
             configuration.anonymousRead = anonymousRead

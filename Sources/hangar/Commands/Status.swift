@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List this project's machines: state, image, ports, ssh line.")
 
@@ -24,14 +25,25 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let rows = try project.workspace().list().map { record, state in
-            Row(name: record.ephemeral ? "\(record.name) (run)" : record.name, state: state.rawValue, image: record.image,
-                accel: record.accel, sshPort: record.sshPort, ports: record.ports, ssh: GuestSSH(record).commandLine, folder: record.folder)
+            Row(
+                name: record.ephemeral ? "\(record.name) (run)" : record.name,
+                state: state.rawValue,
+                image: record.image,
+                accel: record.accel,
+                sshPort: record.sshPort,
+                ports: record.ports,
+                ssh: GuestSSH(record).commandLine,
+                folder: record.folder
+            )
         }
         if json { return try Terminal.json(rows) }
         if rows.isEmpty { return print("no machines; 'hangar up' starts one") }
-        Terminal.table(["NAME", "STATE", "IMAGE", "PORTS", "SSH"], rows.map {
-            [$0.name, $0.state, $0.image, ($0.ports.map(\.description) + ["\($0.sshPort):22"]).joined(separator: ","), $0.ssh]
-        })
+        Terminal.table(
+            ["NAME", "STATE", "IMAGE", "PORTS", "SSH"],
+            rows.map {
+                [$0.name, $0.state, $0.image, ($0.ports.map(\.description) + ["\($0.sshPort):22"]).joined(separator: ","), $0.ssh]
+            }
+        )
     }
 }
 

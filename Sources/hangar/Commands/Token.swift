@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
-public import HangarStore
+public import HangarCore
+import HangarStore
 
 /// `hangar token create|list|revoke`: the server's API tokens, in its database.
 struct Token: AsyncParsableCommand {

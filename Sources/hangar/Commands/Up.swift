@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot the machine (image cached), wait for SSH, run a job's tasks, leave it running.",

@@ -13,8 +13,18 @@ struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-        var object: [String: String] = ["time": ISO8601DateFormatter().string(from: Date()), "level": level.rawValue, "label": label, "message": "\(message)"]
+    func log(
+        level: Logger.Level,
+        message: Logger.Message,
+        metadata extra: Logger.Metadata?,
+        source: String,
+        file: String,
+        function: String,
+        line: UInt
+    ) {
+        var object: [String: String] = [
+            "time": ISO8601DateFormatter().string(from: Date()), "level": level.rawValue, "label": label, "message": "\(message)",
+        ]
         for (key, value) in metadata.merging(extra ?? [:], uniquingKeysWith: { $1 }) { object[key] = "\(value)" }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: .sortedKeys) else { return }
         FileHandle.standardError.write(data + Data("\n".utf8))

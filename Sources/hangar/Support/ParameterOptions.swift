@@ -2,7 +2,10 @@ import ArgumentParser
 
 /// `--param NAME=VALUE`, for `run` and `remote trigger`.
 struct ParameterOptions: ParsableArguments {
-    @Option(name: .customLong("param"), help: ArgumentHelp("A job parameter, given to its tasks as an environment variable.", valueName: "NAME=VALUE"))
+    @Option(
+        name: .customLong("param"),
+        help: ArgumentHelp("A job parameter, given to its tasks as an environment variable.", valueName: "NAME=VALUE")
+    )
     var parameters: [String] = []
 
     /// The options as a dictionary.

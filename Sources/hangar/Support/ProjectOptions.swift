@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 /// Options every project command takes.
 struct ProjectOptions: ParsableArguments {
     @Option(name: [.short, .long], help: "The project file.")
@@ -39,7 +40,8 @@ enum Terminal {
         case .notice(let text): note(text)
         case .downloading(let name, let bytes, let total) where isTTY:
             let mib = Double(bytes) / 1_048_576
-            let line = total.map { "\(name): \(Int(Double(bytes) * 100 / Double(max($0, 1))))% of \(String(format: "%.1f", Double($0) / 1_048_576)) MiB" }
+            let line =
+                total.map { "\(name): \(Int(Double(bytes) * 100 / Double(max($0, 1))))% of \(String(format: "%.1f", Double($0) / 1_048_576)) MiB" }
                 ?? "\(name): \(String(format: "%.1f", mib)) MiB"
             FileHandle.standardError.write(Data("\r\u{1B}[K  downloading \(line)".utf8))
         case .done where isTTY: FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
@@ -52,8 +54,10 @@ enum Terminal {
         let all = [header] + rows
         let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
         for row in all {
-            print(row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                .trimmingCharacters(in: .whitespaces))
+            print(
+                row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                    .trimmingCharacters(in: .whitespaces)
+            )
         }
     }
 

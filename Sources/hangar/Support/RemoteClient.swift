@@ -2,7 +2,6 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import HangarCore
-import HangarStore
 import NIOCore
 import NIOHTTP1
 
@@ -76,20 +75,27 @@ struct RemoteClient {
         do {
             return try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
-            throw HangarError("remote.unreachable", "cannot reach the server at \(base): \(error)",
-                hint: "is 'hangar serve' running there? pass --server or set HANGAR_SERVER")
+            throw HangarError(
+                "remote.unreachable",
+                "cannot reach the server at \(base): \(error)",
+                hint: "is 'hangar serve' running there? pass --server or set HANGAR_SERVER"
+            )
         }
     }
 
     private func check(_ response: HTTPClientResponse, body: String) throws {
         guard !(200..<300).contains(response.status.code) else { return }
-        struct Failure: Decodable { struct Detail: Decodable { var message: String }; var error: Detail }
-        let message = (try? JSONDecoder().decode(Failure.self, from: Data(body.utf8)))?.error.message ?? body
-        let hint: String? = switch response.status.code {
-        case 401: "pass a token with --token or HANGAR_TOKEN ('hangar token create' on the server makes one)"
-        case 403: "ask for a token with a higher role"
-        default: nil
+        struct Failure: Decodable {
+            struct Detail: Decodable { var message: String }
+            var error: Detail
         }
+        let message = (try? JSONDecoder().decode(Failure.self, from: Data(body.utf8)))?.error.message ?? body
+        let hint: String? =
+            switch response.status.code {
+            case 401: "pass a token with --token or HANGAR_TOKEN ('hangar token create' on the server makes one)"
+            case 403: "ask for a token with a higher role"
+            default: nil
+            }
         throw HangarError("remote.\(response.status.code)", "the server said \(response.status.code): \(message)", hint: hint, kind: .usage)
     }
 }

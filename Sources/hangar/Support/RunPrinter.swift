@@ -3,6 +3,7 @@ import Foundation
 import HangarCore
 import HangarEngine
 import HangarMachine
+
 /// Prints a run's events: progress to stderr, the commands' output to stdout.
 enum RunPrinter {
     @Sendable static func print(_ event: RunEvent) {
@@ -45,7 +46,7 @@ enum RunPrinter {
             source.resume()
             return source
         }
-        defer { sources.forEach { $0.cancel() } }
+        defer { for source in sources { source.cancel() } }
         return try await task.value
     }
 }

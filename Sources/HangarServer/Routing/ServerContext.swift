@@ -1,18 +1,23 @@
+public import HangarAPI
+public import HangarCore
 public import Hummingbird
-public import HangarStore
+public import NIOCore
 
-/// The request context of every route: who is asking (set by `AuthMiddleware`).
+/// The request context of every route: who is asking (set by `AuthMiddleware`) and the connection.
 public struct ServerContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's role: from its token, or `viewer` for anonymous reads when the server allows them.
     public var role: Role?
     /// True when the caller showed a valid token (anonymous readers did not).
     public var signedIn = false
+    /// The client's connection, closed when it stops reading a stream (`StalledWriteGuard`).
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
     }
 
     /// Request bodies above this get 413 (webhook payloads are the largest expected).
-    public var maxUploadSize: Int { 5 * 1024 * 1024 }
+    public var maxUploadSize: Int { Limits.bodyBytes }
 }

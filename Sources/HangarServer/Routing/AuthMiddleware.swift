@@ -1,25 +1,26 @@
 import Foundation
+import HangarAPI
+import HangarCore
 import HangarStore
 import Hummingbird
 
 /// Checks every request's token (`Authorization: Bearer T`, or the web UI's `hangar_token` cookie)
-/// against the route's need:
-///
-/// - open: `/healthz`, `/readyz`, `/metrics`, `/login`, and `/hooks/…` (webhooks prove themselves
-///   with their forge's signature instead);
-/// - reading (GET, HEAD): `viewer`, or nobody when the server allows anonymous reads;
-/// - changing anything: `operator`; managing tokens (`/api/v1/tokens`): `admin`.
+/// against the access its route declares (`RouteTable`): open (probes, the document, sign-in),
+/// webhook (the forge's signature is checked instead), or a role: `viewer` reads (or anyone, when
+/// the server allows anonymous reads), `operator` changes runs, `admin` manages tokens. A path no
+/// route matches needs `viewer`, so strangers learn nothing from a 404.
 ///
 /// A token that is not known gets 401 everywhere; a known one short of the role gets 403. A web
 /// page asked for without a token redirects to the login page.
 struct AuthMiddleware: RouterMiddleware {
     let store: RunStore
     let anonymousRead: Bool
+    let table: RouteTable
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
         var context = context
         let path = request.uri.path
-        guard let needed = Self.requiredRole(method: request.method, path: path) else { return try await next(request, context) }
+        guard let needed = requiredRole(method: request.method, path: path) else { return try await next(request, context) }
         if let secret = Self.token(in: request) {
             guard let role = try await store.role(ofToken: secret) else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "the token is not valid (revoked, or mistyped)")
@@ -32,9 +33,16 @@ struct AuthMiddleware: RouterMiddleware {
         guard let role = context.role else {
             if !path.hasPrefix("/api/"), request.method == .get {
                 let next = path + (request.uri.query.map { "?\($0)" } ?? "")
-                return Response(status: .seeOther, headers: [.location: "/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")"])
+                return Response(
+                    status: .seeOther,
+                    headers: [.location: "/login?next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "/")"]
+                )
             }
-            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "this needs a token: send 'Authorization: Bearer TOKEN' (create one with 'hangar token create')")
+            throw HTTPError(
+                .unauthorized,
+                headers: [.wwwAuthenticate: "Bearer"],
+                message: "this needs a token: send 'Authorization: Bearer TOKEN' (create one with 'hangar token create')"
+            )
         }
         guard role >= needed else {
             throw HTTPError(.forbidden, message: "this needs the \(needed.rawValue) role; your token has \(role.rawValue)")
@@ -43,10 +51,11 @@ struct AuthMiddleware: RouterMiddleware {
     }
 
     /// The role a route needs, or nil for an open route.
-    static func requiredRole(method: HTTPRequest.Method, path: String) -> Role? {
-        if ["/healthz", "/readyz", "/metrics", "/login", "/logout"].contains(path) || path.hasPrefix("/hooks/") { return nil }
-        if path.hasPrefix("/api/v1/tokens") { return .admin }
-        return method == .get || method == .head ? .viewer : .operator
+    func requiredRole(method: HTTPRequest.Method, path: String) -> Role? {
+        switch table.access(method, path) ?? .role(.viewer) {
+        case .open, .webhook: nil
+        case .role(let role): role
+        }
     }
 
     /// The bearer token, else the UI's cookie.

@@ -1,0 +1,211 @@
+public import HangarCore
+
+/// Every operation of the server but its web pages: the REST API, the probes and the webhooks.
+public enum Contract {
+    // The parameters, shared by the operations (and the web pages) that take them.
+    public static let runID = Endpoint.Parameter("id", in: .path, .integer(Limits.ids), "The run's id.")
+    public static let project = Endpoint.Parameter("project", in: .path, .string(maxLength: Limits.nameLength), "The project's name.")
+    public static let job = Endpoint.Parameter("job", in: .path, .string(maxLength: Limits.nameLength), "The job's name.")
+    public static let from = Endpoint.Parameter("from", in: .query, .integer(Limits.lines), "The first line to send (0-based); default 0.")
+    public static let lastEventID = Endpoint.Parameter(
+        "Last-Event-ID",
+        in: .header,
+        .integer(Limits.lines),
+        "The last line a reconnecting client received; it resumes after it."
+    )
+
+    public static let health = Endpoint(
+        "health",
+        .get,
+        "/healthz",
+        "Liveness: the process answers.",
+        access: .open,
+        responses: [.init(200, "`ok`", .text)]
+    )
+    public static let ready = Endpoint(
+        "ready",
+        .get,
+        "/readyz",
+        "Readiness: the database answers.",
+        access: .open,
+        responses: [.init(200, "`ready`", .text), .init(503, "The database does not answer.", .text)]
+    )
+    public static let metrics = Endpoint(
+        "metrics",
+        .get,
+        "/metrics",
+        "Prometheus metrics (text exposition format).",
+        access: .open,
+        responses: [.init(200, "The metrics.", .text)]
+    )
+    public static let document = Endpoint(
+        "openapi",
+        .get,
+        "/api/v1/openapi.json",
+        "This document.",
+        access: .open,
+        responses: [.init(200, "The OpenAPI document.", .json(.anyObject))]
+    )
+
+    public static let listRuns = Endpoint(
+        "listRuns",
+        .get,
+        "/api/v1/runs",
+        "Runs, newest first; page with `before` (the last id seen).",
+        access: .role(.viewer),
+        parameters: [
+            .init("state", in: .query, .string(choices: RunState.allCases.map(\.rawValue)), "Only runs in this state."),
+            .init("project", in: .query, .string(maxLength: Limits.nameLength), "Only this project's runs."),
+            .init("job", in: .query, .string(maxLength: Limits.nameLength), "Only this job's runs."),
+            .init("before", in: .query, .integer(Limits.ids), "Only runs with a smaller id (the last id of the previous page)."),
+            .init("limit", in: .query, .integer(Limits.pageSize), "How many; default 50."),
+        ],
+        responses: [.init(200, "The runs.", .json(.array(API.Run.reference)))]
+    )
+    public static let trigger = Endpoint(
+        "triggerRun",
+        .post,
+        "/api/v1/projects/{project}/jobs/{job}/runs",
+        "Queue a run. 400 names an unknown or a missing parameter; 404 an unknown project or job.",
+        access: .role(.operator),
+        parameters: [project, job],
+        body: (API.TriggerRequest.reference, false),
+        responses: [.init(201, "The queued run.", .json(API.Run.reference))]
+    )
+    public static let getRun = Endpoint(
+        "getRun",
+        .get,
+        "/api/v1/runs/{id}",
+        "A run with its tasks.",
+        access: .role(.viewer),
+        parameters: [runID],
+        responses: [.init(200, "The run.", .json(API.RunDetail.reference))]
+    )
+    public static let cancel = Endpoint(
+        "cancelRun",
+        .post,
+        "/api/v1/runs/{id}/cancel",
+        "Cancel a queued or running run; a running one still destroys its machines.",
+        access: .role(.operator),
+        parameters: [runID],
+        responses: [
+            .init(202, "Cancelling.", .json(API.Run.reference)),
+            .init(409, "The run has already ended.", .json(API.ErrorBody.reference)),
+        ]
+    )
+    public static let retrigger = Endpoint(
+        "retriggerRun",
+        .post,
+        "/api/v1/runs/{id}/retrigger",
+        "Queue the same job with the same parameters.",
+        access: .role(.operator),
+        parameters: [runID],
+        responses: [.init(201, "The new run.", .json(API.Run.reference))]
+    )
+    public static let log = Endpoint(
+        "getLog",
+        .get,
+        "/api/v1/runs/{id}/log",
+        "The log as text, from line `from`.",
+        access: .role(.viewer),
+        parameters: [runID, from],
+        responses: [.init(200, "The lines, each ending in a newline.", .text)]
+    )
+    public static let liveLog = Endpoint(
+        "followLog",
+        .get,
+        "/api/v1/runs/{id}/log/live",
+        "The log as Server-Sent Events: each line an event whose id is its line number, then `event: end` with the run's state once it has ended and every line was sent.",
+        access: .role(.viewer),
+        parameters: [runID, from, lastEventID],
+        responses: [.init(200, "The event stream.", .events)]
+    )
+    public static let artifacts = Endpoint(
+        "listArtifacts",
+        .get,
+        "/api/v1/runs/{id}/artifacts",
+        "The files the run collected.",
+        access: .role(.viewer),
+        parameters: [runID],
+        responses: [.init(200, "The files.", .json(.array(API.Artifact.reference)))]
+    )
+    public static let artifact = Endpoint(
+        "getArtifact",
+        .get,
+        "/api/v1/runs/{id}/artifacts/{path}",
+        "One collected file. `path` is its path under the artifacts folder (`/` between folders, never `..`).",
+        access: .role(.viewer),
+        parameters: [runID, .init("path", in: .path, .string(maxLength: Limits.artifactPathLength), "The file's path.")],
+        responses: [.init(200, "The file's bytes.", .bytes)]
+    )
+    public static let projects = Endpoint(
+        "listProjects",
+        .get,
+        "/api/v1/projects",
+        "Projects with their jobs, parameters and configuration errors.",
+        access: .role(.viewer),
+        responses: [.init(200, "The projects.", .json(.array(API.Project.reference)))]
+    )
+    public static let getProject = Endpoint(
+        "getProject",
+        .get,
+        "/api/v1/projects/{project}",
+        "One project.",
+        access: .role(.viewer),
+        parameters: [project],
+        responses: [.init(200, "The project.", .json(API.Project.reference))]
+    )
+    public static let machines = Endpoint(
+        "listMachines",
+        .get,
+        "/api/v1/machines",
+        "Machines on the server's host, with forwarded ports and the ssh command.",
+        access: .role(.viewer),
+        responses: [.init(200, "The machines.", .json(.array(API.Machine.reference)))]
+    )
+    public static let tokens = Endpoint(
+        "listTokens",
+        .get,
+        "/api/v1/tokens",
+        "Tokens (never their secrets).",
+        access: .role(.admin),
+        responses: [.init(200, "The tokens.", .json(.array(API.Token.reference)))]
+    )
+    public static let createToken = Endpoint(
+        "createToken",
+        .post,
+        "/api/v1/tokens",
+        "Create a token; its secret is in this answer only.",
+        access: .role(.admin),
+        body: (API.TokenRequest.reference, true),
+        responses: [.init(201, "The token with its secret.", .json(API.NewToken.reference))]
+    )
+    public static let webhook = Endpoint(
+        "webhook",
+        .post,
+        "/hooks/{forge}/{project}",
+        "A forge's push or pull/merge request, verified with the project's webhook secret (GitHub and Gitea: HMAC signature; GitLab: token).",
+        access: .webhook,
+        parameters: [.init("forge", in: .path, .string(choices: ["github", "gitlab", "gitea"]), "The forge."), project],
+        body: (.anyObject, true),
+        responses: [
+            .init(200, "Nothing to run, or a delivery seen before.", .json(API.WebhookAnswer.reference)),
+            .init(201, "Runs were queued.", .json(API.WebhookAnswer.reference)),
+            .init(401, "The delivery is not signed with the project's secret.", .json(API.ErrorBody.reference)),
+            .init(503, "The server has no webhook secret for the project.", .json(API.ErrorBody.reference)),
+        ]
+    )
+
+    /// All of them, in the document's order.
+    public static let endpoints: [Endpoint] = [
+        health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, projects,
+        getProject, machines, tokens, createToken, webhook,
+    ]
+
+    /// The schemas the operations refer to, by name.
+    public static let schemas: [any Documented.Type] = [
+        API.Run.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
+        API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
+        API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self,
+    ]
+}

@@ -1,0 +1,55 @@
+extension API {
+    /// `POST …/runs`: what a trigger may give; an empty body triggers with the defaults.
+    public struct TriggerRequest: Documented, Equatable {
+        /// Values of the job's parameters, by name.
+        public var parameters: [String: String]?
+        /// Higher runs start first; default 0.
+        public var priority: Int?
+
+        public init(parameters: [String: String]? = nil, priority: Int? = nil) {
+            self.parameters = parameters
+            self.priority = priority
+        }
+
+        public static let schema = Schema.object(
+            [
+                "parameters": .map(.string(maxLength: Limits.parameterValueLength), maxProperties: Limits.parameterCount),
+                "priority": .integer(Limits.priority),
+            ],
+            required: []
+        )
+    }
+
+    /// What every error answer holds: one sentence saying what was wrong and what to do.
+    public struct ErrorBody: Documented, Equatable {
+        public struct Detail: Codable, Sendable, Equatable {
+            public var message: String
+        }
+
+        public var error: Detail
+
+        public init(message: String) { error = Detail(message: message) }
+
+        public static let schemaName = "Error"
+        public static let schema = Schema.object(["error": .object(["message": .string()], required: ["message"])], required: ["error"])
+    }
+
+    /// What a webhook delivery started.
+    public struct WebhookAnswer: Documented, Equatable {
+        /// `triggered`, `ignored` or `duplicate`.
+        public var result: String
+        public var runs: [Int]
+        public var detail: String?
+
+        public init(result: String, runs: [Int], detail: String?) {
+            self.result = result
+            self.runs = runs
+            self.detail = detail
+        }
+
+        public static let schema = Schema.object(
+            ["result": .string(choices: ["triggered", "ignored", "duplicate"]), "runs": .array(.integer(Limits.ids)), "detail": .string()],
+            required: ["result", "runs"]
+        )
+    }
+}

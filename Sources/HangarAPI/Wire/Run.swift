@@ -1,0 +1,121 @@
+public import HangarCore
+
+extension API {
+    /// One run, as the API lists it.
+    public struct Run: Documented, Equatable {
+        /// Increasing with creation, so ordering by id is stable.
+        public var id: Int
+        public var project: String
+        public var job: String
+        public var state: RunState
+        /// Higher runs first.
+        public var priority: Int
+        /// 1 for the first try.
+        public var attempt: Int
+        /// Tries allowed when a worker is lost (the job's `retries:` + 1).
+        public var maxAttempts: Int
+        /// Why it waits or how it ended, for people.
+        public var reason: String?
+        /// The values given for the job's parameters.
+        public var parameters: [String: String]
+        /// When it was queued, started and ended (seconds since 1970).
+        public var createdAt: Double
+        public var startedAt: Double?
+        public var finishedAt: Double?
+
+        /// A run with every field given.
+        public init(
+            id: Int,
+            project: String,
+            job: String,
+            state: RunState,
+            priority: Int,
+            attempt: Int,
+            maxAttempts: Int,
+            reason: String?,
+            parameters: [String: String],
+            createdAt: Double,
+            startedAt: Double?,
+            finishedAt: Double?
+        ) {
+            self.id = id
+            self.project = project
+            self.job = job
+            self.state = state
+            self.priority = priority
+            self.attempt = attempt
+            self.maxAttempts = maxAttempts
+            self.reason = reason
+            self.parameters = parameters
+            self.createdAt = createdAt
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+
+        static let properties: [String: Schema] = [
+            "id": .integer(Limits.ids), "project": .string(), "job": .string(), "state": .string(choices: RunState.allCases.map(\.rawValue)),
+            "priority": .integer(Limits.priority), "attempt": .integer(1...Limits.largestNumber), "maxAttempts": .integer(1...Limits.largestNumber),
+            "reason": .string(), "parameters": .map(.string()), "createdAt": .number, "startedAt": .number, "finishedAt": .number,
+        ]
+        static let required: Set<String> = ["id", "project", "job", "state", "priority", "attempt", "maxAttempts", "parameters", "createdAt"]
+        public static let schema = Schema.object(properties, required: required)
+    }
+
+    /// A run with its tasks: the run's fields plus `tasks`.
+    public struct RunDetail: Documented, Equatable {
+        public var run: Run
+        public var tasks: [TaskRecord]
+
+        public init(run: Run, tasks: [TaskRecord]) {
+            self.run = run
+            self.tasks = tasks
+        }
+
+        private enum Keys: String, CodingKey { case tasks }
+
+        public init(from decoder: any Decoder) throws {
+            run = try Run(from: decoder)
+            tasks = try decoder.container(keyedBy: Keys.self).decode([TaskRecord].self, forKey: .tasks)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try run.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(tasks, forKey: .tasks)
+        }
+
+        public static let schema = Schema.object(
+            Run.properties.merging(["tasks": .array(TaskRecord.reference)]) { $1 },
+            required: Run.required.union(["tasks"])
+        )
+    }
+
+    /// One task of a run, as the run page's timeline shows it.
+    public struct TaskRecord: Documented, Equatable {
+        /// 0-based position in the job's plan (implicit image and boot tasks included).
+        public var position: Int
+        public var title: String
+        /// nil while it runs.
+        public var status: RunStatus?
+        public var error: String?
+        public var startedAt: Double
+        public var finishedAt: Double?
+
+        public init(position: Int, title: String, status: RunStatus?, error: String?, startedAt: Double, finishedAt: Double?) {
+            self.position = position
+            self.title = title
+            self.status = status
+            self.error = error
+            self.startedAt = startedAt
+            self.finishedAt = finishedAt
+        }
+
+        public static let schema = Schema.object(
+            [
+                "position": .integer(0...Limits.largestNumber), "title": .string(), "status": .string(choices: RunStatus.allCases.map(\.rawValue)),
+                "error": .string(), "startedAt": .number, "finishedAt": .number,
+            ],
+            required: ["position", "title", "startedAt"]
+        )
+    }
+}

@@ -1,0 +1,120 @@
+public import Foundation
+public import HangarCore
+import Subprocess
+import Synchronization
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// A program started to keep running beside this one (a machine's QEMU, a test's server): its own
+/// process group, no input, its output appended to a log file. It is not stopped when the task
+/// that started it ends; `hangar up` exits and leaves its QEMU running.
+public final class BackgroundProcess: Sendable {
+    /// Its process id, which is also its process group's.
+    public let pid: Int32
+    /// The file its stdout and stderr go to.
+    public let log: String
+    private let exit: Task<Int32, Never>
+    private let ended: Flag
+
+    /// Set once the program has exited.
+    final class Flag: Sendable {
+        private let value = Atomic(false)
+        func set() { value.store(true, ordering: .releasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
+    }
+
+    fileprivate init(pid: Int32, log: String, exit: Task<Int32, Never>, ended: Flag) {
+        self.pid = pid
+        self.log = log
+        self.exit = exit
+        self.ended = ended
+    }
+
+    /// False once it has exited (and been reaped).
+    public var isRunning: Bool { !ended.isSet }
+
+    /// What it has written so far.
+    public func output() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Waits until its output has a first whole line and returns that line (a helper server's port,
+    /// say); nil when it exits or `timeout` passes first.
+    public func firstLine(timeout: Duration = .seconds(30)) async -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            let text = output()
+            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
+            guard isRunning else { return nil }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return nil
+    }
+
+    /// Waits for it to exit and returns its status (128 + the signal number when a signal ended it).
+    @discardableResult
+    public func wait() async -> Int32 { await exit.value }
+
+    /// Sends `signal` to its whole process group, if it still runs.
+    public func signal(_ signal: Int32) {
+        if isRunning { kill(-pid, signal) }
+    }
+
+    /// SIGTERM to its group, SIGKILL after `Command.stopGrace`; returns once it has exited.
+    @discardableResult
+    public func stop() async -> Int32 {
+        signal(SIGTERM)
+        let deadline = ContinuousClock.now + Command.stopGrace
+        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        signal(SIGKILL)
+        return await wait()
+    }
+}
+
+extension Command {
+    /// Starts `arguments[0]` (looked up in PATH) in the background, its stdout and stderr written to
+    /// `log` (created, or truncated), and returns once it runs.
+    public static func start(
+        _ arguments: [String],
+        log: String,
+        environment: [String: String]? = nil,
+        directory: String? = nil
+    ) async throws(HangarError) -> BackgroundProcess {
+        let configuration = try configuration(arguments, environment: environment, directory: directory)
+        let output: FileDescriptor
+        do {
+            output = try FileDescriptor.open(
+                FilePath(log),
+                .writeOnly,
+                options: [.create, .truncate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead]
+            )
+        } catch {
+            throw HangarError("host.spawn", "cannot write \(log): \(error)")
+        }
+        let (started, report) = AsyncStream<Result<Int32, HangarError>>.makeStream()
+        let ended = BackgroundProcess.Flag()
+        let exit = Task<Int32, Never> {
+            defer { ended.set() }
+            do {
+                let result = try await Subprocess.run(
+                    configuration,
+                    input: .none,
+                    output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                    error: .combinedWithOutput
+                ) { execution in
+                    report.yield(.success(execution.processIdentifier.value))
+                }
+                return result.terminationStatus.shellStatus
+            } catch {
+                report.yield(.failure(HangarError("host.spawn", "cannot start '\(arguments[0])': \(error)")))
+                return -1
+            }
+        }
+        var iterator = started.makeAsyncIterator()
+        guard let first = await iterator.next() else { throw HangarError("host.spawn", "cannot start '\(arguments[0])'") }
+        return BackgroundProcess(pid: try first.get(), log: log, exit: exit, ended: ended)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import HangarMachine
+import HangarStore
+import Hummingbird
+
+/// The REST API under `/api/v1` and the probes, each route registered from its operation in
+/// `Contract` (which the document at `/api/v1/openapi.json` is made from).
+struct APIRoutes {
+    let control: RunControl
+    let catalog: ProjectCatalog
+    let machines: MachineRegistry
+    let runsFolder: String
+    let metrics: ServerMetrics
+    let table: RouteTable
+
+    var store: RunStore { control.store }
+
+    func add(to router: Router<ServerContext>) {
+        router.on(Contract.health, table: table) { _, _, _ in "ok\n" }
+        router.on(Contract.ready, table: table) { _, _, _ -> Response in
+            guard (try? await store.runs(limit: 1)) != nil else { return Self.text("database unavailable\n", status: .serviceUnavailable) }
+            return Self.text("ready\n")
+        }
+        router.on(Contract.metrics, table: table) { _, _, _ -> Response in
+            Self.text(try await metrics.scrape(store: store, machines: machines), type: "text/plain; version=0.0.4; charset=utf-8")
+        }
+        router.on(Contract.document, table: table) { _, _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: OpenAPI.json)))
+        }
+        router.on(Contract.listRuns, table: table) { _, _, inputs -> [API.Run] in
+            try await store.runs(
+                state: inputs.text("state").flatMap(RunState.init(rawValue:)),
+                project: inputs.text("project"),
+                job: inputs.text("job"),
+                before: inputs.integer("before"),
+                limit: inputs.integer("limit") ?? 50
+            ).map(API.Run.init)
+        }
+        router.on(Contract.trigger, table: table) { _, _, inputs -> EditedResponse<API.Run> in
+            let body = try inputs.body(as: API.TriggerRequest.self)
+            let run = try await control.trigger(
+                project: try inputs.required("project"),
+                job: try inputs.required("job"),
+                parameters: body?.parameters ?? [:],
+                priority: body?.priority ?? 0
+            )
+            return EditedResponse(status: .created, response: API.Run(run))
+        }
+        router.on(Contract.getRun, table: table) { _, _, inputs -> API.RunDetail in
+            let run = try await control.run(inputs)
+            return API.RunDetail(run: API.Run(run), tasks: try await store.tasks(run: run.id).map(API.TaskRecord.init))
+        }
+        router.on(Contract.cancel, table: table) { _, _, inputs -> EditedResponse<API.Run> in
+            EditedResponse(status: .accepted, response: API.Run(try await control.cancel(try control.run(inputs).id)))
+        }
+        router.on(Contract.retrigger, table: table) { _, _, inputs -> EditedResponse<API.Run> in
+            EditedResponse(status: .created, response: API.Run(try await control.retrigger(try control.run(inputs).id)))
+        }
+        router.on(Contract.log, table: table) { _, _, inputs -> Response in
+            let id = try await control.run(inputs).id
+            let lines = try await store.log(run: id, from: inputs.integer("from") ?? 0)
+            return Self.text(lines.map { $0 + "\n" }.joined())
+        }
+        router.on(Contract.liveLog, table: table) { _, context, inputs -> Response in
+            let id = try await control.run(inputs).id
+            // Both are at most 2^53 - 1 (the contract's range), so the next line's number cannot overflow.
+            let start = inputs.integer("Last-Event-ID").map { $0 + 1 } ?? inputs.integer("from") ?? 0
+            return LiveLog.response(store: store, run: id, from: start, channel: context.channel)
+        }
+        router.on(Contract.artifacts, table: table) { _, _, inputs -> [API.Artifact] in
+            Artifacts(runsFolder: runsFolder, run: try await control.run(inputs).id).list()
+        }
+        router.on(Contract.artifact, table: table) { _, _, inputs -> Response in
+            let id = try await control.run(inputs).id
+            let path = try Artifacts(runsFolder: runsFolder, run: id).file(try inputs.required("path"))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/octet-stream"],
+                body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path))))
+            )
+        }
+        router.on(Contract.projects, table: table) { _, _, _ -> [API.Project] in catalog.all.map(API.Project.init) }
+        router.on(Contract.getProject, table: table) { _, _, inputs -> API.Project in
+            API.Project(try control.project(try inputs.required("project")))
+        }
+        router.on(Contract.machines, table: table) { _, _, _ -> [API.Machine] in machines.list().map { API.Machine($0.record, state: $0.state) } }
+        router.on(Contract.tokens, table: table) { _, _, _ -> [API.Token] in try await store.tokens().map(API.Token.init) }
+        router.on(Contract.createToken, table: table) { _, _, inputs -> EditedResponse<API.NewToken> in
+            guard let body = try inputs.body(as: API.TokenRequest.self) else { throw HTTPError(.badRequest, message: "this needs a JSON body") }
+            let (token, secret) = try await store.createToken(name: body.name, role: body.role)
+            return EditedResponse(status: .created, response: API.NewToken(id: token.id, token: secret, role: body.role))
+        }
+    }
+
+    /// A plain-text answer.
+    static func text(_ text: String, status: HTTPResponse.Status = .ok, type: String = "text/plain; charset=utf-8") -> Response {
+        Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+}

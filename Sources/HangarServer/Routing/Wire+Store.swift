@@ -1,0 +1,80 @@
+public import HangarAPI
+import HangarCore
+import HangarEngine
+import HangarMachine
+import HangarStore
+public import Hummingbird
+
+// The API's types made from what the store, the catalog and the machine registry keep.
+
+extension API.Run: ResponseEncodable {
+    init(_ run: StoredRun) {
+        self.init(
+            id: run.id,
+            project: run.project,
+            job: run.job,
+            state: run.state,
+            priority: run.priority,
+            attempt: run.attempt,
+            maxAttempts: run.maxAttempts,
+            reason: run.reason,
+            parameters: run.parameters,
+            createdAt: run.createdAt,
+            startedAt: run.startedAt,
+            finishedAt: run.finishedAt
+        )
+    }
+}
+
+extension API.TaskRecord {
+    init(_ task: StoredTask) {
+        self.init(
+            position: task.position,
+            title: task.title,
+            status: task.status.flatMap(RunStatus.init(rawValue:)),
+            error: task.error,
+            startedAt: task.startedAt,
+            finishedAt: task.finishedAt
+        )
+    }
+}
+
+extension API.Project: ResponseEncodable {
+    init(_ entry: ProjectCatalog.Entry) {
+        let jobs = (entry.workspace?.project.jobs ?? []).map { job in
+            API.Project.Job(
+                name: job.name,
+                machine: job.machine,
+                parameters: job.parameters.map {
+                    API.Project.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, description: $0.description)
+                }
+            )
+        }
+        self.init(name: entry.name, error: entry.error.map { "\($0)" }, jobs: jobs)
+    }
+}
+
+extension API.Machine: ResponseEncodable {
+    init(_ record: MachineRecord, state: MachineState) {
+        self.init(
+            id: record.id,
+            name: record.name,
+            project: record.project,
+            state: state.rawValue,
+            image: record.image,
+            ephemeral: record.ephemeral,
+            sshPort: record.sshPort,
+            ports: record.ports.map { API.Machine.Port(host: $0.host, guest: $0.guest) },
+            ssh: GuestSSH(record).commandLine
+        )
+    }
+}
+
+extension API.Token: ResponseEncodable {
+    init(_ token: StoredToken) { self.init(id: token.id, name: token.name, role: token.role, createdAt: token.createdAt) }
+}
+
+extension API.RunDetail: ResponseEncodable {}
+extension API.Artifact: ResponseEncodable {}
+extension API.NewToken: ResponseEncodable {}
+extension API.WebhookAnswer: ResponseEncodable {}
