@@ -14,10 +14,13 @@ import Testing
         var errors: String { process.log }
         var url: String { "http://127.0.0.1:\(port)" }
 
-        init(_ sandbox: Sandbox) async throws {
+        init(_ sandbox: Sandbox, capacity: Int = 2) async throws {
             self.sandbox = sandbox
             process = try await Command.start(
-                ["\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity", "2"],
+                [
+                    "\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity",
+                    "\(capacity)",
+                ],
                 log: "\(sandbox.root)/serve-\(port).log",
                 environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]
             )
@@ -61,6 +64,8 @@ import Testing
                       - run: echo "$GREETING from $(uname -s) in the guest"
                   slow:
                     tasks: [{ host: "echo waiting; sleep 60" }]
+                  null:
+                    tasks: [{ host: "true" }]
                 """
         ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         return sandbox
@@ -152,5 +157,28 @@ import Testing
         }
         #expect(attempt.contains(#""id":\#(crashed)"#))
         #expect(try await server.remote(["cancel", "\(crashed)"], token: token).status == 0)
+    }
+
+    /// Thousands of null runs (each starts a shell) through a real server at a capacity of 4: every
+    /// one passes and the server is still up. Foundation's Process crashed such a server about once
+    /// in four bursts.
+    @Test func aBurstOfNullRunsAllPassAndTheServerStaysUp() async throws {
+        let sandbox = try makeSandbox()
+        defer { sandbox.remove() }
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox, capacity: 4)
+        defer { server.process.signal(SIGTERM) }
+        try await server.waitUntilUp()
+        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/burst.py", server.url, token, "demo/null", "2000"])
+        #expect(result.status == 0, "\(result.stderr)")
+        struct Outcome: Decodable {
+            var queued: Int
+            var states: [String: Int]
+        }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        #expect(outcome.queued == 2000)
+        #expect(outcome.states == ["passed": 2000])
+        #expect(server.process.isRunning)
+        #expect(try await server.fetch("/healthz") == "ok\n\n")
     }
 }
