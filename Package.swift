@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .executableTarget(
@@ -56,6 +59,7 @@ let package = Package(
             dependencies: [
                 "HangarAPI",
                 "HangarMachine",
+                "HangarTestSupport",
                 "HangarServer",
                 "HangarStore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -95,6 +99,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -105,6 +110,10 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,6 +132,12 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarTestSupport",
+            dependencies: ["HangarCore", "HangarMachine"],
+            path: "Tests/HangarTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -155,12 +170,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarStoreTests",
-            dependencies: ["HangarCore", "HangarStore"],
+            dependencies: ["HangarCore", "HangarMachine", "HangarStore", "HangarTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "HangarIntegrationTests",
-            dependencies: ["HangarCore", "HangarMachine"],
+            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport"],
             exclude: ["../Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -1,13 +1,13 @@
-// Server benchmark. Run: swift run -c release hangar-bench-server [runs] [bursts]
+// Server benchmark. Run: swift run -c release hangar-bench-server [--runs N] [--bursts N] [--database postgres://…]
 //
-// The real server (HTTP on 127.0.0.1) with its embedded worker and a SQLite store, and null jobs
-// (one task, `host: "true"`, no VM):
+// The real server (HTTP on 127.0.0.1) with its embedded worker, and null jobs (one task,
+// `host: "true"`, no VM), printed side by side for SQLite, PostgreSQL with one replica and
+// PostgreSQL with two replicas (a throwaway cluster from Debian's postgresql unless --database):
 // 1. trigger-to-task-start latency, one run at a time on an idle server (p50/p99);
-// 2. null runs per second with a burst of runs queued at once (`bursts` times in a row, default
-//    10: Foundation's Process crashed the server about once in four such bursts), against the same
-//    host spawning `sh -c true` back to back (the floor: each null run starts one shell);
-// 3. spawns per second of Hangar's runner (swift-subprocess) against Foundation's Process, from
-//    four tasks at once, the same program, alternated rounds;
+// 2. null runs per second with a burst of runs queued at once (on SQLite `bursts` times in a row,
+//    default 10: Foundation's Process crashed the server about once in four such bursts), against
+//    the same host spawning `sh -c true` back to back (the floor: each null run starts one shell);
+// 3. spawns per second of Hangar's runner (swift-subprocess) against Foundation's, from four tasks;
 // 4. GET /api/v1/runs (a page of 50) p99 with 100,000 runs stored, against GET /healthz p99.
 import AsyncHTTPClient
 import Foundation
@@ -16,26 +16,24 @@ import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
+import HangarTestSupport
 import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
 
-let runs = CommandLine.arguments.dropFirst().first.flatMap(Int.init) ?? 1000
-let bursts = CommandLine.arguments.dropFirst(2).first.flatMap(Int.init) ?? 10
+func option(_ name: String) -> String? {
+    let arguments = CommandLine.arguments
+    return arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+
+let runs = option("--runs").flatMap(Int.init) ?? 1000
+let bursts = option("--bursts").flatMap(Int.init) ?? 10
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-server-\(getpid())").path
 try FileManager.default.createDirectory(atPath: "\(work)/projects/bench", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 try "machines:\n  default: { image: ./none.qcow2 }\njobs:\n  null: { tasks: [{ host: \"true\" }] }\n"
     .write(toFile: "\(work)/projects/bench/hangar.yml", atomically: true, encoding: .utf8)
-
-let store = try await RunStore.openSQLite(path: "\(work)/hangar.db")
-let token = try await store.createToken(name: "bench", role: .operator).secret
-var configuration = HangarServer.Configuration(projects: "\(work)/projects", paths: HangarPaths(cache: "\(work)/cache", state: "\(work)/state"))
-configuration.port = PortPicker.freePort()
-configuration.logger.logLevel = .critical
-let base = "http://127.0.0.1:\(configuration.port)"
-let server = Task { try await HangarServer.application(configuration, store: store).runService(gracefulShutdownSignals: []) }
 
 /// Prints at once (stdout to a pipe is otherwise buffered until exit).
 func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
@@ -45,23 +43,10 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
 }
 
-func request(_ method: HTTPMethod, _ path: String) async throws -> String {
-    var request = HTTPClientRequest(url: base + path)
-    request.method = method
-    request.headers.add(name: "Authorization", value: "Bearer \(token)")
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-    let body = String(buffer: try await response.body.collect(upTo: 16 << 20))
-    guard response.status.code < 300 else { throw HTTPError(.init(code: Int(response.status.code)), message: body) }
-    return body
-}
-
-func trigger() async throws -> Int {
-    let run = try JSONDecoder().decode(API.Run.self, from: Data(try await request(.POST, "/api/v1/projects/bench/jobs/null/runs").utf8))
-    return run.id
-}
-
-func waitForIdle() async throws {
-    while try await store.count(state: .queued) + store.count(state: .running) > 0 { try await Task.sleep(for: .milliseconds(2)) }
+func timed(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    return (ContinuousClock.now - start).seconds
 }
 
 /// Programs started per second by `tasks` tasks starting `each` one after another.
@@ -75,60 +60,112 @@ func spawnRate(tasks: Int, each: Int, _ spawn: @escaping @Sendable () async thro
     return Double(tasks * each) / seconds
 }
 
-func timed(_ body: () async throws -> Void) async rethrows -> Double {
-    let start = ContinuousClock.now
-    try await body()
-    return (ContinuousClock.now - start).seconds
-}
+/// Servers (replicas) on one database, each with its own store, started in this process.
+struct Replicas {
+    let stores: [RunStore]
+    let bases: [String]
+    let token: String
+    let tasks: [Task<Void, any Error>]
 
-do {
-    while (try? await request(.GET, "/healthz")) == nil { try await Task.sleep(for: .milliseconds(50)) }
-
-    // 1. Latency on an idle server.
-    var latencies: [Double] = []
-    for _ in 0..<200 {
-        let id = try await trigger()
-        try await waitForIdle()
-        let run = try await store.run(id)!
-        let task = try await store.tasks(run: id).first!
-        latencies.append((task.startedAt - run.createdAt) * 1000)
+    init(_ location: DatabaseLocation, count: Int) async throws {
+        var stores: [RunStore] = []
+        var bases: [String] = []
+        var tasks: [Task<Void, any Error>] = []
+        for index in 0..<count {
+            let store = try await RunStore.open(location)
+            var configuration = HangarServer.Configuration(
+                projects: "\(work)/projects",
+                paths: HangarPaths(cache: "\(work)/cache", state: "\(work)/state-\(index)")
+            )
+            configuration.port = PortPicker.freePort()
+            configuration.identity = "bench-\(index)"
+            configuration.logger.logLevel = .critical
+            let application = HangarServer.application(configuration, store: store)
+            tasks.append(Task { try await application.runService(gracefulShutdownSignals: []) })
+            stores.append(store)
+            bases.append("http://127.0.0.1:\(configuration.port)")
+        }
+        (self.stores, self.bases, self.tasks) = (stores, bases, tasks)
+        token = try await stores[0].createToken(name: "bench-\(UUID().uuidString.prefix(6))", role: .operator).secret
+        for base in bases {
+            while (try? await request(base, .GET, "/healthz")) == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
     }
-    say(
-        String(
-            format: "trigger-to-task-start latency: p50 %.1f ms, p99 %.1f ms (goal: p99 < 100 ms)",
-            percentile(latencies, 0.5),
-            percentile(latencies, 0.99)
-        )
-    )
 
-    // 2. Throughput: bursts of runs, against spawning the same shell back to back.
-    var rates: [Double] = []
-    for _ in 0..<bursts {
-        let burst = try await timed {
+    func request(_ base: String, _ method: HTTPMethod, _ path: String) async throws -> String {
+        var request = HTTPClientRequest(url: base + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = String(buffer: try await response.body.collect(upTo: 16 << 20))
+        guard response.status.code < 300 else { throw HTTPError(.init(code: Int(response.status.code)), message: body) }
+        return body
+    }
+
+    /// Queues a null run through replica `index` (round robin).
+    func trigger(_ index: Int) async throws -> Int {
+        let body = try await request(bases[index % bases.count], .POST, "/api/v1/projects/bench/jobs/null/runs")
+        return try JSONDecoder().decode(API.Run.self, from: Data(body.utf8)).id
+    }
+
+    func waitForIdle() async throws {
+        while try await stores[0].count(state: .queued) + stores[0].count(state: .running) > 0 { try await Task.sleep(for: .milliseconds(2)) }
+    }
+
+    /// Trigger-to-task-start latencies (ms) of `count` runs one at a time.
+    func latencies(_ count: Int) async throws -> [Double] {
+        var latencies: [Double] = []
+        for index in 0..<count {
+            let id = try await trigger(index)
+            try await waitForIdle()
+            let run = try await stores[0].run(id)!
+            let task = try await stores[0].tasks(run: id).first!
+            latencies.append((task.startedAt - run.createdAt) * 1000)
+        }
+        return latencies
+    }
+
+    /// Null runs per second for a burst of `count` queued by 8 tasks at once.
+    func burst(_ count: Int) async throws -> Double {
+        let seconds = try await timed {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<8 { group.addTask { for _ in 0..<(runs / 8) { _ = try await trigger() } } }
+                for worker in 0..<8 { group.addTask { for index in 0..<(count / 8) { _ = try await trigger(worker + index) } } }
                 try await group.waitForAll()
             }
             try await waitForIdle()
         }
-        rates.append(Double(runs / 8 * 8) / burst)
+        return Double(count / 8 * 8) / seconds
     }
-    let spawns = try await timed { for _ in 0..<200 { _ = try await Command.run(["sh", "-c", "true"]) } }
-    let shellRate = 200 / spawns
-    let passed = try await store.count(state: .passed)
-    say(
-        String(
-            format:
-                "null runs: %.0f runs/s median of %d bursts (%d runs passed, capacity %d) vs sh -c true: %.0f spawns/s; ratio %.2f (goal: >= 100 runs/s)",
-            percentile(rates, 0.5),
-            bursts,
-            passed,
-            configuration.capacity,
-            shellRate,
-            percentile(rates, 0.5) / shellRate
-        )
-    )
 
+    func stop() async throws {
+        for task in tasks { task.cancel() }
+        for task in tasks { _ = await task.result }
+        for store in stores { try await store.close() }
+    }
+}
+
+/// One line of the side-by-side table.
+func row(_ label: String, _ replicas: Replicas, bursts: Int) async throws -> (rate: Double, line: String) {
+    let latencies = try await replicas.latencies(200)
+    var rates: [Double] = []
+    for _ in 0..<bursts { rates.append(try await replicas.burst(runs)) }
+    let passed = try await replicas.stores[0].count(state: .passed)
+    let rate = percentile(rates, 0.5)
+    let line =
+        label.padding(toLength: 24, withPad: " ", startingAt: 0)
+        + String(
+            format: " %8.0f runs/s  start p50 %6.1f ms  p99 %6.1f ms  (%d bursts, %d runs passed)",
+            rate,
+            percentile(latencies, 0.5),
+            percentile(latencies, 0.99),
+            bursts,
+            passed
+        )
+    return (rate, line)
+}
+
+var postgres: TestPostgres?
+do {
     // 3. The process runner against Foundation's.
     var ours: [Double] = []
     var foundation: [Double] = []
@@ -144,17 +181,52 @@ do {
             percentile(ours, 0.5) / percentile(foundation, 0.5)
         )
     )
+    let shell = 200 / (try await timed { for _ in 0..<200 { _ = try await Command.run(["sh", "-c", "true"]) } })
+
+    // 1 and 2, side by side.
+    let postgresURL: String
+    if let given = option("--database") {
+        postgresURL = given
+    } else {
+        let cluster = TestPostgres()
+        postgres = cluster
+        postgresURL = try await cluster.newDatabase()
+    }
+    let sqlite = try await Replicas(.sqlite(path: "\(work)/hangar.db"), count: 1)
+    let sqliteRow = try await row("SQLite", sqlite, bursts: bursts)
+    say(sqliteRow.line)
+    let pgLocation = try DatabaseLocation(parsing: postgresURL)
+    let one = try await Replicas(pgLocation, count: 1)
+    let oneRow = try await row("PostgreSQL, 1 replica", one, bursts: 3)
+    say(oneRow.line)
+    try await one.stop()
+    let two = try await Replicas(pgLocation, count: 2)
+    let twoRow = try await row("PostgreSQL, 2 replicas", two, bursts: 3)
+    say(twoRow.line)
+    try await two.stop()
+    say(
+        String(
+            format: "sh -c true back to back: %.0f spawns/s; SQLite %.2f, PostgreSQL %.2f and %.2f of it; 2 replicas / 1: %.2f "
+                + "(goals: >= 100 runs/s SQLite, >= 200 runs/s and p99 < 50 ms PostgreSQL, 2 replicas >= 1)",
+            shell,
+            sqliteRow.rate / shell,
+            oneRow.rate / shell,
+            twoRow.rate / shell,
+            twoRow.rate / oneRow.rate
+        )
+    )
 
     // 4. Listing with 100,000 runs stored.
+    let store = sqlite.stores[0]
     let existing = try await store.runs(limit: 1).first?.id ?? 0
-    for _ in existing..<100_000 { _ = try await store.enqueue(project: "old", job: "null") }
+    for _ in existing..<100_000 { _ = try await store.enqueue(project: "old", job: "null", skipped: "filler") }
     var lists: [Double] = []
     var health: [Double] = []
     for index in 0..<1000 {
         let before = Int.random(in: 100...100_000)
-        let path = index % 2 == 0 ? "/api/v1/runs?limit=50&before=\(before)" : "/api/v1/runs?limit=50&state=queued&before=\(before)"
-        lists.append(try await timed { _ = try await request(.GET, path) } * 1000)
-        health.append(try await timed { _ = try await request(.GET, "/healthz") } * 1000)
+        let path = index % 2 == 0 ? "/api/v1/runs?limit=50&before=\(before)" : "/api/v1/runs?limit=50&state=skipped&before=\(before)"
+        lists.append(try await timed { _ = try await sqlite.request(sqlite.bases[0], .GET, path) } * 1000)
+        health.append(try await timed { _ = try await sqlite.request(sqlite.bases[0], .GET, "/healthz") } * 1000)
     }
     say(
         String(
@@ -165,9 +237,8 @@ do {
             percentile(lists, 0.99) / percentile(health, 0.99)
         )
     )
+    try await sqlite.stop()
 } catch {
     say("benchmark failed: \(error)")
 }
-server.cancel()
-_ = await server.result
-try await store.close()
+try? await postgres?.destroy()

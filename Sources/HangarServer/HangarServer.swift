@@ -4,6 +4,7 @@ public import HangarStore
 public import Hummingbird
 public import Logging
 public import ServiceLifecycle
+import UnixSignals
 
 /// `hangar serve`: the API, the web UI, webhooks, the scheduler and the embedded worker over one store.
 public enum HangarServer {
@@ -25,6 +26,12 @@ public enum HangarServer {
         public var finishOnShutdown = false
         /// The address people reach the server at, for links in commit statuses; default `http://HOST:PORT`.
         public var publicURL: String?
+        /// This replica's name as the holder of runs: unique among the replicas on one database, and the
+        /// same after a restart (so it requeues at once the runs it held). Default `HOST:PORT`.
+        public var identity: String?
+        /// How long a replica holds a run without renewing its lease; a run whose replica died is
+        /// queued again after it. Default 30 s.
+        public var lease: Duration = .seconds(30)
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
         public var environment = ProcessInfo.processInfo.environment
         public var logger = Logger(label: "hangar.server")
@@ -55,11 +62,13 @@ public enum HangarServer {
         let control = RunControl(store: store, catalog: catalog, active: active, events: events) { signal.yield() }
         let machines = MachineRegistry(state: configuration.paths.state)
 
+        let shutdown = ShutdownSignal()
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
         router.add(middleware: RouteMiddleware(table: table))
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
-        APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table).add(to: router)
+        APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table, shutdown: shutdown)
+            .add(to: router)
         WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table).add(to: router)
         Webhooks(
             control: control,
@@ -70,7 +79,12 @@ public enum HangarServer {
             table: table
         ).add(to: router)
 
+        let identity = configuration.identity ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
         let services: [any Service] = [
+            LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { signal.yield() }, logger: configuration.logger),
+            Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity),
+            StatusReporter(updates: updates),
+            // Last, so it hears a shutdown first: it stops taking runs at once.
             Dispatcher(
                 store: store,
                 catalog: catalog,
@@ -78,17 +92,40 @@ public enum HangarServer {
                 tick: signal,
                 active: active,
                 events: events,
-                runsFolder: runsFolder,
-                capacity: configuration.capacity,
-                finishOnShutdown: configuration.finishOnShutdown
+                shutdown: shutdown,
+                settings: Dispatcher.Settings(
+                    identity: identity,
+                    lease: configuration.lease,
+                    capacity: configuration.capacity,
+                    finishOnShutdown: configuration.finishOnShutdown,
+                    runsFolder: runsFolder
+                ),
+                logger: configuration.logger
             ),
-            Scheduler(control: control, catalog: catalog, logger: configuration.logger),
-            StatusReporter(updates: updates),
         ]
         return (router, services)
     }
 
-    /// The application: router plus the background services.
+    /// Serves until SIGTERM or SIGINT. On the signal the dispatcher hears it first (it stops taking
+    /// runs, and live logs end), then the other services, then the HTTP server.
+    public static func serve(_ configuration: Configuration, store: RunStore) async throws {
+        let (router, services) = parts(configuration, store: store)
+        let server = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
+            logger: configuration.logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [server] + services,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: configuration.logger
+            )
+        )
+        try await group.run()
+    }
+
+    /// The application: router plus the background services (for tests, which run it in-process).
     public static func application(_ configuration: Configuration, store: RunStore) -> some ApplicationProtocol {
         let (router, services) = parts(configuration, store: store)
         return Application(

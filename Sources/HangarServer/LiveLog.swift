@@ -3,17 +3,19 @@ import HangarCore
 import HangarStore
 import Hummingbird
 import NIOCore
+import ServiceLifecycle
 
 /// A run's log as Server-Sent Events: each line an event whose `id` is its line number (so a
 /// reconnecting browser resumes with `Last-Event-ID`), then `event: end` with the run's final state
 /// once the run has ended and every line was sent; then the stream ends. It reads the store every
-/// 100 ms, so it follows runs of any worker that writes there. A client that stops reading for
-/// `LiveLog.stallLimit` is disconnected.
+/// 100 ms, so it follows runs of any replica or worker that writes there. A client that stops
+/// reading for `LiveLog.stallLimit` is disconnected; when the server shuts down the stream ends
+/// without `end`, and the client resumes elsewhere with `Last-Event-ID`.
 enum LiveLog {
     /// How long a write may wait for a client that does not read.
     static let stallLimit: Duration = .seconds(30)
 
-    static func response(store: RunStore, run id: Int, from start: Int, channel: any Channel) -> Response {
+    static func response(store: RunStore, run id: Int, from start: Int, channel: any Channel, shutdown: ShutdownSignal) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(
             status: .ok,

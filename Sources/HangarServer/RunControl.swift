@@ -5,7 +5,8 @@ import HangarEngine
 import HangarStore
 import Hummingbird
 
-/// What the API and the web UI both do to runs: trigger, retrigger, cancel; errors as HTTP errors.
+/// What the API, the web UI, webhooks and schedules do to runs: trigger, retrigger, cancel;
+/// errors as HTTP errors.
 struct RunControl: Sendable {
     let store: RunStore
     let catalog: ProjectCatalog
@@ -15,21 +16,28 @@ struct RunControl: Sendable {
     let wake: @Sendable () -> Void
 
     /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one).
-    func trigger(project: String, job name: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
+    func trigger(project: String, job: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
+        let new = try prepare(project: project, job: job, parameters: parameters)
+        let run = try await store.enqueue(project: project, job: job, parameters: new.parameters, priority: priority, maxAttempts: new.maxAttempts)
+        queued([run])
+        return run
+    }
+
+    /// The run `job` of `project` would be, with `parameters` checked against the job's and its
+    /// defaults filled in: 404 for an unknown project or job, 400 naming a wrong parameter.
+    func prepare(project: String, job name: String, parameters: [String: String]) throws -> NewRun {
         let entry = try self.project(project)
         guard let workspace = entry.workspace else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
         }
-        var values: [String: String]
         let job: JobSpec
         do {
             job = try workspace.project.job(named: name)
         } catch {
-            throw HTTPError(
-                .notFound,
-                message: "project '\(project)' has no job '\(name)'\(Suggestion.phrase(for: name, in: workspace.project.jobs.map(\.name)))"
-            )
+            let suggestion = Suggestion.phrase(for: name, in: workspace.project.jobs.map(\.name))
+            throw HTTPError(.notFound, message: "project '\(project)' has no job '\(name)'\(suggestion)")
         }
+        var values: [String: String]
         do {
             values = try job.resolve(parameters: parameters)
         } catch {
@@ -37,10 +45,13 @@ struct RunControl: Sendable {
         }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
-        let run = try await store.enqueue(project: project, job: name, parameters: values, priority: priority, maxAttempts: job.retries + 1)
-        events.queued(run)
-        wake()
-        return run
+        return NewRun(project: project, job: name, parameters: values, maxAttempts: job.retries + 1)
+    }
+
+    /// Announces runs just queued and wakes the dispatcher.
+    func queued(_ runs: [StoredRun]) {
+        for run in runs { events.queued(run) }
+        if !runs.isEmpty { wake() }
     }
 
     /// Queues a new run of the same job with the same parameters.
@@ -49,18 +60,23 @@ struct RunControl: Sendable {
         return try await trigger(project: old.project, job: old.job, parameters: old.parameters, priority: old.priority)
     }
 
-    /// Cancels a queued run at once, a running one through its task (it still finalizes); 409 when
-    /// it has ended. Returns the run as it is now.
+    /// Cancels a queued run at once; a running one is asked to stop, wherever it runs (it still
+    /// finalizes). 409 when it has ended. Returns the run as it is now.
     @discardableResult
-    func cancel(_ id: Int) async throws -> StoredRun {
-        if try await store.cancelQueued(id) {
-            let run = try await run(id)
-            events.finished(run, status: .cancelled, duration: 0)
-            return run
+    func cancel(_ id: Int, by who: String) async throws -> StoredRun {
+        guard let transition = try await store.requestCancel(id, by: who) else { throw HTTPError(.notFound, message: "no run \(id)") }
+        switch transition.action {
+        case .refuse(let why):
+            throw HTTPError(.conflict, message: "run \(id) cannot be cancelled: \(why)")
+        case .write:
+            events.finished(transition.run, status: .cancelled, duration: 0)
+        case .writeAndStop:
+            // Held here: stopped now; held elsewhere: its holder sees the request within a second.
+            active.cancel(id)
+        case .none:
+            break
         }
-        if active.cancel(id) { return try await run(id) }
-        let run = try await run(id)
-        throw HTTPError(.conflict, message: "run \(id) has already ended (\(run.state.rawValue))")
+        return transition.run
     }
 
     /// The run `id`, or 404.

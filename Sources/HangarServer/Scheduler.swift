@@ -14,15 +14,26 @@ import ServiceLifecycle
 ///
 /// With `when: image-changed`, a due run whose machine image (ETag, Last-Modified or size of a
 /// URL; size and time of a file) is what it was at the last scheduled run is recorded `skipped`.
+///
+/// One replica fires schedules at a time: each tick it takes or keeps the lead (`RunStore.lead`,
+/// a lease in the database); when it stops, another takes over within `leadLease`.
 struct Scheduler: Service {
     let control: RunControl
     let catalog: ProjectCatalog
     let logger: Logger
+    /// This replica's name.
+    let identity: String
+    /// How long a lead lasts without renewal.
+    static let leadLease = 30.0
 
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                await tick(at: Date())
+                do {
+                    if try await control.store.lead("scheduler", holder: identity, for: Self.leadLease) { await tick(at: Date()) }
+                } catch {
+                    logger.warning("cannot take the scheduler's lead; retrying", metadata: ["error": "\(error)"])
+                }
                 try? await Task.sleep(for: .seconds(5))
             }
         }
@@ -69,8 +80,7 @@ struct Scheduler: Service {
             schedule: key
         )
         if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
-            let run = try await store.enqueue(project: name, job: job.name)
-            try await store.finish(run.id, as: .skipped, reason: "scheduled run skipped: the image did not change since the last one")
+            _ = try await store.enqueue(project: name, job: job.name, skipped: "scheduled run skipped: the image did not change since the last one")
             return
         }
         _ = try await control.trigger(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])

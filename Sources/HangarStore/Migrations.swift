@@ -1,9 +1,13 @@
+import Foundation
+import HangarCore
 import SQLKit
 
 /// The schema, as an append-only list of versioned steps. A database records the versions it has
-/// applied in `schema_migrations`; opening it applies the rest, each in order, exactly once.
+/// applied in `schema_migrations`; opening it applies the rest, each in order, exactly once, one
+/// replica at a time (the steps run in one transaction that first takes a lock: PostgreSQL's
+/// advisory lock, SQLite's write lock). A database from a newer Hangar is refused.
 ///
-/// The SQL is plain and portable (SQLite and PostgreSQL) so the next store can share it.
+/// The SQL is plain and portable; `{id}` stands for the dialect's self-numbering id column.
 enum Migrations {
     static let steps: [(version: Int, statements: [String])] = [
         (
@@ -11,7 +15,7 @@ enum Migrations {
             [
                 """
                 CREATE TABLE runs (
-                    id INTEGER PRIMARY KEY,
+                    id {id},
                     project TEXT NOT NULL,
                     job TEXT NOT NULL,
                     state TEXT NOT NULL,
@@ -26,7 +30,7 @@ enum Migrations {
                 "CREATE INDEX runs_state ON runs (state, priority, id)",
                 """
                 CREATE TABLE log_lines (
-                    run_id INTEGER NOT NULL REFERENCES runs (id),
+                    run_id BIGINT NOT NULL REFERENCES runs (id),
                     line INTEGER NOT NULL,
                     text TEXT NOT NULL,
                     PRIMARY KEY (run_id, line)
@@ -43,7 +47,7 @@ enum Migrations {
                 "CREATE INDEX runs_project ON runs (project, job, id)",
                 """
                 CREATE TABLE tokens (
-                    id INTEGER PRIMARY KEY,
+                    id {id},
                     name TEXT NOT NULL,
                     role TEXT NOT NULL,
                     hash TEXT NOT NULL UNIQUE,
@@ -52,7 +56,7 @@ enum Migrations {
                 """,
                 """
                 CREATE TABLE tasks (
-                    run_id INTEGER NOT NULL REFERENCES runs (id),
+                    run_id BIGINT NOT NULL REFERENCES runs (id),
                     position INTEGER NOT NULL,
                     title TEXT NOT NULL,
                     status TEXT,
@@ -67,7 +71,7 @@ enum Migrations {
                     id TEXT PRIMARY KEY,
                     project TEXT NOT NULL,
                     result TEXT NOT NULL,
-                    run_id INTEGER,
+                    run_id BIGINT,
                     received_at DOUBLE PRECISION NOT NULL
                 )
                 """,
@@ -83,24 +87,56 @@ enum Migrations {
                 """,
             ]
         ),
+        (
+            3,
+            [
+                // The run lifecycle (RunLifecycle): who holds a run, until when, and whether to stop it;
+                // `version` makes every transition a compare-and-set.
+                "ALTER TABLE runs ADD COLUMN owner TEXT",
+                "ALTER TABLE runs ADD COLUMN lease_expires_at DOUBLE PRECISION",
+                "ALTER TABLE runs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+                "ALTER TABLE runs ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+                "CREATE INDEX runs_lease ON runs (state, lease_expires_at)",
+                // Leases on jobs only one replica may do at a time (the scheduler).
+                """
+                CREATE TABLE leaders (
+                    name TEXT PRIMARY KEY,
+                    holder TEXT NOT NULL,
+                    expires_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
-    /// Applies the steps `database` has not seen yet, each in a transaction.
-    /// Call it before the database is shared: the transaction is plain BEGIN/COMMIT on one connection.
-    static func apply(to database: any SQLDatabase) async throws {
-        try await database.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)").run()
-        let applied = Set(
-            try await database.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
-        )
-        for step in steps where !applied.contains(step.version) {
-            try await database.raw("BEGIN").run()
-            do {
-                for statement in step.statements { try await database.raw(SQLQueryString(statement)).run() }
+    /// The newest schema this Hangar knows.
+    static var latest: Int { steps.map(\.version).max() ?? 0 }
+
+    /// Applies the steps the database has not seen yet, in one transaction under a lock.
+    static func apply(to connections: Connections) async throws {
+        try await connections.transaction { database in
+            if connections.dialect == .postgres {
+                // Any constant will do, as long as every replica uses the same one.
+                try await database.raw("SELECT pg_advisory_xact_lock(7262) AS locked").run()
+            }
+            try await database.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)").run()
+            let applied = Set(
+                try await database.raw("SELECT version FROM schema_migrations").all().map { try $0.decode(column: "version", as: Int.self) }
+            )
+            if let newest = applied.max(), newest > latest {
+                throw HangarError(
+                    "database.newer",
+                    "\(connections.location) was written by a newer Hangar (schema \(newest); this one knows up to \(latest))",
+                    hint: "run the newer hangar, or point --database elsewhere",
+                    kind: .usage
+                )
+            }
+            for step in steps where !applied.contains(step.version) {
+                for statement in step.statements {
+                    let text = statement.replacingOccurrences(of: "{id}", with: connections.dialect.idColumn)
+                    try await database.raw(SQLQueryString(text)).run()
+                }
                 try await database.raw("INSERT INTO schema_migrations (version) VALUES (\(bind: step.version))").run()
-                try await database.raw("COMMIT").run()
-            } catch {
-                try? await database.raw("ROLLBACK").run()
-                throw error
             }
         }
     }

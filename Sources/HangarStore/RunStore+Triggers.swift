@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import SQLKit
 
 /// A schedule's memory: when it last fired and what the job's image was then.
@@ -12,46 +12,101 @@ public struct ScheduleState: Sendable, Equatable {
     }
 }
 
-extension RunStore {
-    /// Records webhook delivery `id` (forge-prefixed); false when it was recorded before (a replay).
-    public func recordDelivery(_ id: String, project: String) async throws -> Bool {
-        try await database.raw(
-            """
-            INSERT INTO webhook_deliveries (id, project, result, received_at)
-            VALUES (\(bind: id), \(bind: project), 'received', \(bind: Date().timeIntervalSince1970))
-            ON CONFLICT (id) DO NOTHING RETURNING id
-            """
-        ).first() != nil
-    }
+/// A run to queue, as a webhook delivery asks for it.
+public struct NewRun: Sendable, Equatable {
+    public var project: String
+    public var job: String
+    public var parameters: [String: String]
+    public var maxAttempts: Int
 
-    /// Notes what came of delivery `id`: `ignored`, `triggered` (with the first run), `error`.
-    public func finishDelivery(_ id: String, result: String, run: Int?) async throws {
-        try await database.raw("UPDATE webhook_deliveries SET result = \(bind: result), run_id = \(bind: run) WHERE id = \(bind: id)").run()
+    public init(project: String, job: String, parameters: [String: String], maxAttempts: Int) {
+        self.project = project
+        self.job = job
+        self.parameters = parameters
+        self.maxAttempts = maxAttempts
+    }
+}
+
+extension RunStore {
+    /// Records webhook delivery `id` (forge-prefixed) with what it came to, and queues `runs`, in one
+    /// transaction: either both are stored or neither (a forge's resend then tries again). Nil when
+    /// the delivery was recorded before (a replay, on this replica or another): nothing is queued.
+    public func recordDelivery(_ id: String, project: String, result: String, runs: [NewRun]) async throws -> [StoredRun]? {
+        let now = now()
+        return try await connections.transaction { database in
+            let recorded = try await database.raw(
+                """
+                INSERT INTO webhook_deliveries (id, project, result, received_at)
+                VALUES (\(bind: id), \(bind: project), \(bind: result), \(bind: now))
+                ON CONFLICT (id) DO NOTHING RETURNING id
+                """
+            ).first()
+            guard recorded != nil else { return nil }
+            var queued: [StoredRun] = []
+            for run in runs {
+                queued.append(
+                    try await insert(
+                        into: database,
+                        project: run.project,
+                        job: run.job,
+                        parameters: run.parameters,
+                        priority: 0,
+                        maxAttempts: run.maxAttempts,
+                        skipped: nil
+                    )
+                )
+            }
+            if let first = queued.first {
+                try await database.raw("UPDATE webhook_deliveries SET run_id = \(bind: first.id) WHERE id = \(bind: id)").run()
+            }
+            return queued
+        }
     }
 
     /// What schedule `schedule` of `project`/`job` remembers, if it ran before.
     public func scheduleState(project: String, job: String, schedule: String) async throws -> ScheduleState? {
-        try await database.raw(
-            """
-            SELECT last_fired, image_fingerprint FROM schedules
-            WHERE project = \(bind: project) AND job = \(bind: job) AND schedule = \(bind: schedule)
-            """
-        ).first().map { row in
-            ScheduleState(
-                lastFired: try row.decode(column: "last_fired", as: Double.self),
-                imageFingerprint: try row.decode(column: "image_fingerprint", as: String?.self)
-            )
+        try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT last_fired, image_fingerprint FROM schedules
+                WHERE project = \(bind: project) AND job = \(bind: job) AND schedule = \(bind: schedule)
+                """
+            ).first().map { row in
+                ScheduleState(
+                    lastFired: try row.decode(column: "last_fired", as: Double.self),
+                    imageFingerprint: try row.decode(column: "image_fingerprint", as: String?.self)
+                )
+            }
         }
     }
 
     /// Remembers `state` for the schedule.
     public func saveScheduleState(_ state: ScheduleState, project: String, job: String, schedule: String) async throws {
-        try await database.raw(
-            """
-            INSERT INTO schedules (project, job, schedule, last_fired, image_fingerprint)
-            VALUES (\(bind: project), \(bind: job), \(bind: schedule), \(bind: state.lastFired), \(bind: state.imageFingerprint))
-            ON CONFLICT (project, job, schedule) DO UPDATE SET last_fired = excluded.last_fired, image_fingerprint = excluded.image_fingerprint
-            """
-        ).run()
+        try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                INSERT INTO schedules (project, job, schedule, last_fired, image_fingerprint)
+                VALUES (\(bind: project), \(bind: job), \(bind: schedule), \(bind: state.lastFired), \(bind: state.imageFingerprint))
+                ON CONFLICT (project, job, schedule) DO UPDATE SET last_fired = excluded.last_fired, image_fingerprint = excluded.image_fingerprint
+                """
+            ).run()
+        }
+    }
+
+    /// Takes or keeps the lead of `name` (say, the scheduler) for `holder`, for `seconds`; true when
+    /// `holder` leads. One replica leads at a time; when it stops renewing, another takes over after
+    /// the lease (the same as a lock, and the same SQL on both databases).
+    public func lead(_ name: String, holder: String, for seconds: Double) async throws -> Bool {
+        let now = now()
+        return try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                INSERT INTO leaders (name, holder, expires_at) VALUES (\(bind: name), \(bind: holder), \(bind: now + seconds))
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                WHERE leaders.holder = excluded.holder OR leaders.expires_at < \(bind: now)
+                RETURNING holder
+                """
+            ).first() != nil
+        }
     }
 }

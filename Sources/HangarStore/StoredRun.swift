@@ -10,41 +10,53 @@ public struct StoredRun: Sendable, Equatable {
     public var project: String
     /// The job's name.
     public var job: String
-    /// Where it is in its life.
-    public var state: RunState
     /// Higher runs first.
     public var priority: Int
-    /// 1 for the first try.
-    public var attempt: Int
-    /// Tries allowed when a worker is lost (the job's `retries:` + 1).
-    public var maxAttempts: Int
-    /// Why it waits or how it ended, for people.
-    public var reason: String?
     /// The values given for the job's parameters.
     public var parameters: [String: String]
-    /// When it was queued, started and ended (seconds since 1970).
+    /// When it was queued (seconds since 1970).
     public var createdAt: Double
-    public var startedAt: Double?
-    public var finishedAt: Double?
+    /// Its lifecycle: state, attempt, holder, lease, times, reason.
+    public var record: RunRecord
+    /// Bumped by every transition, for compare-and-set writes.
+    public var version: Int
 
+    public var state: RunState { record.state }
+    public var attempt: Int { record.attempt }
+    public var maxAttempts: Int { record.maxAttempts }
+    public var reason: String? { record.reason }
+    public var startedAt: Double? { record.startedAt }
+    public var finishedAt: Double? { record.finishedAt }
     /// True once the run has ended.
     public var isFinished: Bool { state.isFinished }
+
+    /// The columns this decodes from, for every query that returns runs.
+    static let columns = """
+        id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
+        owner, lease_expires_at, cancel_requested, version
+        """
 
     init(_ row: any SQLRow) throws {
         id = try row.decode(column: "id", as: Int.self)
         project = try row.decode(column: "project", as: String.self)
         job = try row.decode(column: "job", as: String.self)
-        let state = try row.decode(column: "state", as: String.self)
-        guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
-        self.state = known
         priority = try row.decode(column: "priority", as: Int.self)
-        attempt = try row.decode(column: "attempt", as: Int.self)
-        maxAttempts = try row.decode(column: "max_attempts", as: Int.self)
-        reason = try row.decode(column: "reason", as: String?.self)
         parameters = try JSONDecoder().decode([String: String].self, from: Data(try row.decode(column: "parameters", as: String.self).utf8))
         createdAt = try row.decode(column: "created_at", as: Double.self)
-        startedAt = try row.decode(column: "started_at", as: Double?.self)
-        finishedAt = try row.decode(column: "finished_at", as: Double?.self)
+        version = try row.decode(column: "version", as: Int.self)
+        let state = try row.decode(column: "state", as: String.self)
+        guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
+        record = RunRecord(
+            state: known,
+            attempt: try row.decode(column: "attempt", as: Int.self),
+            maxAttempts: try row.decode(column: "max_attempts", as: Int.self),
+            owner: try row.decode(column: "owner", as: String?.self),
+            leaseExpiresAt: try row.decode(column: "lease_expires_at", as: Double?.self),
+            cancelRequested: try row.decode(column: "cancel_requested", as: Int.self) != 0,
+            reason: try row.decode(column: "reason", as: String?.self),
+            startedAt: try row.decode(column: "started_at", as: Double?.self),
+            finishedAt: try row.decode(column: "finished_at", as: Double?.self)
+        )
     }
 }
 

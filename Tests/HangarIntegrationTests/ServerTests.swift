@@ -6,50 +6,6 @@ import Testing
 /// The real `hangar serve` over HTTP: tokens from `hangar token`, runs from `hangar remote`, a real
 /// VM booted by the embedded worker, the web UI fetched as a browser would, and a clean SIGTERM.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct ServerTests {
-    /// A running `hangar serve` in a sandbox.
-    final class Server {
-        let sandbox: Sandbox
-        let process: BackgroundProcess
-        let port = PortPicker.freePort()
-        var errors: String { process.log }
-        var url: String { "http://127.0.0.1:\(port)" }
-
-        init(_ sandbox: Sandbox, capacity: Int = 2) async throws {
-            self.sandbox = sandbox
-            process = try await Command.start(
-                [
-                    "\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity",
-                    "\(capacity)",
-                ],
-                log: "\(sandbox.root)/serve-\(port).log",
-                environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]
-            )
-        }
-
-        /// Waits until /healthz answers.
-        func waitUntilUp() async throws {
-            for _ in 0..<300 {
-                if (try? await fetch("/healthz"))?.contains("ok") == true { return }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-            Issue.record("the server did not come up: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
-        }
-
-        /// GETs `path` like a browser, with an optional cookie.
-        func fetch(_ path: String, cookie: String? = nil) async throws -> String {
-            let script =
-                "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
-                + (cookie.map { "r.add_header('Cookie', '\($0)'); " } ?? "") + "print(urllib.request.urlopen(r).read().decode())"
-            let result = try await Command.run(["python3", "-c", script, url + path])
-            guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
-            return result.stdout
-        }
-
-        func remote(_ arguments: [String], token: String?) async throws -> CommandResult {
-            try await sandbox.hangar(["remote"] + arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []))
-        }
-    }
-
     func makeSandbox() throws -> Sandbox {
         let guest = try TestGuest.require()
         let sandbox = try Sandbox("")

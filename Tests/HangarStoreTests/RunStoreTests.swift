@@ -1,16 +1,44 @@
 import Foundation
 import HangarCore
 import HangarStore
+import HangarTestSupport
+import Synchronization
 import Testing
 
-/// The store against a real SQLite file.
-@Suite struct RunStoreTests {
-    let path = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-store-\(UUID().uuidString.prefix(8)).db").path
+/// The databases every store test runs against.
+enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
 
-    func withStore(_ body: (RunStore) async throws -> Void) async throws {
-        let store = try await RunStore.openSQLite(path: path)
+    var testDescription: String { rawValue }
+
+    /// A new, empty database of this kind.
+    func location() async throws -> DatabaseLocation {
+        switch self {
+        case .sqlite:
+            .sqlite(path: FileManager.default.temporaryDirectory.appendingPathComponent("hangar-store-\(UUID().uuidString.prefix(8)).db").path)
+        case .postgres:
+            try DatabaseLocation(parsing: try await TestPostgres.shared.newDatabase())
+        }
+    }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let time = Mutex(1_000.0)
+    var now: Double { time.withLock { $0 } }
+    func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+}
+
+/// The store against a real SQLite file and a real PostgreSQL, the same tests for both.
+@Suite(.timeLimit(.minutes(2))) struct RunStoreTests {
+    let clock = TestClock()
+
+    func withStore(_ database: Database, _ body: (RunStore, DatabaseLocation) async throws -> Void) async throws {
+        let location = try await database.location()
+        defer { if case .sqlite(let path) = location { try? FileManager.default.removeItem(atPath: path) } }
+        let store = try await RunStore.open(location, now: { [clock] in clock.now })
         do {
-            try await body(store)
+            try await body(store, location)
             try await store.close()
         } catch {
             try? await store.close()
@@ -18,75 +46,215 @@ import Testing
         }
     }
 
-    @Test func runsPersistAcrossReopeningAndMigrationsRunOnce() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await withStore { store in
-            let run = try await store.enqueue(project: "demo", job: "test", priority: 5)
-            #expect(run.state == .queued)
-            try await store.finish(run.id, as: .passed)
-        }
-        try await withStore { store in
-            let run = try #require(try await store.run(1))
-            #expect(run.project == "demo")
-            #expect(run.state == .passed)
-            #expect(run.priority == 5)
-            #expect(try await store.run(99) == nil)
+    @Test(arguments: Database.allCases)
+    func runsPersistAcrossReopeningAndMigrationsRunOnce(database: Database) async throws {
+        let location = try await database.location()
+        defer { if case .sqlite(let path) = location { try? FileManager.default.removeItem(atPath: path) } }
+        for round in 0..<2 {
+            let store = try await RunStore.open(location)
+            if round == 0 {
+                let run = try await store.enqueue(project: "demo", job: "test", priority: 5)
+                #expect(run.state == .queued)
+                #expect(run.id == 1)
+            } else {
+                let run = try #require(try await store.run(1))
+                #expect(run.project == "demo")
+                #expect(run.priority == 5)
+                #expect(try await store.run(99) == nil)
+            }
+            try await store.close()
         }
     }
 
-    @Test func claimsTakeThePriorityThenTheOldestAndRecoveryRequeues() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await withStore { store in
+    @Test(arguments: Database.allCases)
+    func claimsTakeThePriorityThenTheOldestAndNeverTwice(database: Database) async throws {
+        try await withStore(database) { store, _ in
             _ = try await store.enqueue(project: "p", job: "old")
             _ = try await store.enqueue(project: "p", job: "urgent", priority: 9)
             _ = try await store.enqueue(project: "p", job: "new")
-            #expect(try await store.claimNext()?.job == "urgent")
-            #expect(try await store.claimNext()?.job == "old")
-            // The server dies here; on restart the two running runs are requeued once, then given up.
-            #expect(try await store.recoverInterrupted() == 2)
-            let requeued = try #require(try await store.run(2))
-            #expect(requeued.state == .queued)
-            #expect(requeued.attempt == 2)
-            #expect(try await store.claimNext()?.job == "urgent")
-            #expect(try await store.recoverInterrupted() == 0)
-            #expect(try await store.run(2)?.state == .error)
-            #expect(try await store.claimNext()?.job == "old")
+            let first = try #require(try await store.claimNext(owner: "a", lease: 30))
+            #expect(first.job == "urgent")
+            #expect(first.record.owner == "a")
+            #expect(first.record.leaseExpiresAt == clock.now + 30)
+            #expect(try await store.claimNext(owner: "b", lease: 30)?.job == "old")
+            #expect(try await store.claimNext(owner: "b", lease: 30)?.job == "new")
+            #expect(try await store.claimNext(owner: "b", lease: 30) == nil)
         }
     }
 
-    @Test func listsArePagedNewestFirstAndFiltered() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await withStore { store in
+    /// Many claimers at once (replicas, on PostgreSQL): every run is claimed exactly once.
+    @Test(arguments: Database.allCases)
+    func concurrentClaimsTakeEachRunOnce(database: Database) async throws {
+        try await withStore(database) { store, location in
+            for index in 0..<60 { _ = try await store.enqueue(project: "p", job: "j\(index)") }
+            let other = try await RunStore.open(location)
+            let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
+                for claimer in 0..<6 {
+                    group.addTask {
+                        var mine: [Int] = []
+                        while let run = try await (claimer % 2 == 0 ? store : other).claimNext(owner: "c\(claimer)", lease: 30) {
+                            mine.append(run.id)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: []) { $0 += $1 }
+            }
+            try await other.close()
+            #expect(claimed.count == 60)
+            #expect(Set(claimed).count == 60)
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func aLostHolderIsReapedAfterItsLeaseAndItsLateWritesAreRefused(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let queued = try await store.enqueue(project: "p", job: "j", maxAttempts: 2)
+            let run = try #require(try await store.claimNext(owner: "a", lease: 30))
+            #expect(run.id == queued.id)
+            let holder = RunHolder(owner: "a", attempt: 1)
+            #expect(try await store.appendLog(run: run.id, by: holder, offset: 0, lines: ["one"]) == 1)
+            clock.advance(20)
+            #expect(try await store.renewLeases(owner: "a", runs: [(run.id, 1)], lease: 30)[run.id]?.action == .write)
+            clock.advance(20)
+            #expect(try await store.reapExpiredLeases().isEmpty, "renewed: not expired")
+            clock.advance(11)
+            let reaped = try await store.reapExpiredLeases()
+            #expect(reaped.map(\.run.id) == [run.id])
+            #expect(reaped.first?.run.state == .queued)
+            #expect(reaped.first?.run.attempt == 2)
+            // The old holder is refused, whatever it sends.
+            await #expect { try await store.appendLog(run: run.id, by: holder, offset: 1, lines: ["late"]) } throws: { error in
+                (error as? HangarError)?.code == "run.stale"
+            }
+            #expect(try await store.finish(run.id, owner: "a", attempt: 1, as: .passed)?.refusal != nil)
+            #expect(try await store.renewLeases(owner: "a", runs: [(run.id, 1)], lease: 30)[run.id]?.refusal != nil)
+            // The next attempt runs elsewhere and ends once; then nothing moves it.
+            let again = try #require(try await store.claimNext(owner: "b", lease: 30))
+            #expect(again.attempt == 2)
+            #expect(try await store.appendLog(run: run.id, by: RunHolder(owner: "b", attempt: 2), offset: 1, lines: ["two"]) == 2)
+            #expect(try await store.finish(run.id, owner: "b", attempt: 2, as: .passed)?.action == .write)
+            #expect(try await store.finish(run.id, owner: "b", attempt: 2, as: .passed)?.action == RunLifecycle.Action.none)
+            clock.advance(100)
+            #expect(try await store.reapExpiredLeases().isEmpty)
+            #expect(try await store.run(run.id)?.state == .passed)
+            #expect(try await store.log(run: run.id) == ["one", "two"])
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func aRestartedHolderReleasesOnlyItsOwnRuns(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            for _ in 0..<3 { _ = try await store.enqueue(project: "p", job: "j", maxAttempts: 1) }
+            let mine = try #require(try await store.claimNext(owner: "a", lease: 30))
+            let theirs = try #require(try await store.claimNext(owner: "b", lease: 30))
+            let released = try await store.releaseRuns(of: "a")
+            #expect(released.map(\.run.id) == [mine.id])
+            // It had no attempts left: it ends, and says why.
+            #expect(released.first?.run.state == .error)
+            #expect(try await store.run(theirs.id)?.state == .running)
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func cancelReachesTheHolderThroughItsHeartbeat(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let queued = try await store.enqueue(project: "p", job: "queued")
+            let cancelledAtOnce = try #require(try await store.requestCancel(queued.id, by: "ann"))
+            #expect(cancelledAtOnce.action == .write)
+            #expect(cancelledAtOnce.run.state == .cancelled)
+            _ = try await store.enqueue(project: "p", job: "running")
+            let run = try #require(try await store.claimNext(owner: "a", lease: 30))
+            #expect(try await store.requestCancel(run.id, by: "ann")?.action == .writeAndStop)
+            #expect(try await store.renewLeases(owner: "a", runs: [(run.id, 1)], lease: 30)[run.id]?.action == .writeAndStop)
+            #expect(try await store.finish(run.id, owner: "a", attempt: 1, as: .failed, reason: "terminated")?.run.state == .cancelled)
+            #expect(try await store.requestCancel(run.id, by: "ann")?.refusal == "run has already ended (cancelled)")
+            #expect(try await store.requestCancel(999, by: "ann") == nil)
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func listsArePagedNewestFirstAndFiltered(database: Database) async throws {
+        try await withStore(database) { store, _ in
             for index in 0..<7 {
-                let run = try await store.enqueue(project: "p", job: "j\(index)")
-                if index % 2 == 0 { try await store.finish(run.id, as: .failed, reason: "tests said no") }
+                _ = try await store.enqueue(project: "p", job: "j\(index)", skipped: index % 2 == 0 ? "image unchanged" : nil)
             }
             let first = try await store.runs(limit: 3)
             #expect(first.map(\.id) == [7, 6, 5])
             let second = try await store.runs(before: first.last?.id, limit: 3)
             #expect(second.map(\.id) == [4, 3, 2])
-            let failed = try await store.runs(state: .failed)
-            #expect(failed.map(\.id) == [7, 5, 3, 1])
-            #expect(failed.first?.reason == "tests said no")
+            let skipped = try await store.runs(state: .skipped)
+            #expect(skipped.map(\.id) == [7, 5, 3, 1])
+            #expect(skipped.first?.reason == "image unchanged")
+            #expect(skipped.first?.finishedAt == clock.now)
+            #expect(try await store.count(state: .queued) == 3)
         }
     }
 
-    @Test func logUploadsAreIdempotentAndRefuseGaps() async throws {
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        try await withStore { store in
-            let run = try await store.enqueue(project: "p", job: "j")
-            #expect(try await store.appendLog(run: run.id, offset: 0, lines: ["a", "b", "c"]) == 3)
+    @Test(arguments: Database.allCases)
+    func logUploadsAreIdempotentAndRefuseGaps(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            _ = try await store.enqueue(project: "p", job: "j")
+            let run = try #require(try await store.claimNext(owner: "w", lease: 30))
+            let holder = RunHolder(owner: "w", attempt: 1)
+            #expect(try await store.appendLog(run: run.id, by: holder, offset: 0, lines: ["a", "b", "c"]) == 3)
             // A resend of an overlapping batch keeps one copy of each line.
-            #expect(try await store.appendLog(run: run.id, offset: 1, lines: ["b", "c", "d"]) == 4)
-            #expect(try await store.appendLog(run: run.id, offset: 0, lines: ["a"]) == 4)
-            await #expect { try await store.appendLog(run: run.id, offset: 6, lines: ["g"]) } throws: { error in
+            #expect(try await store.appendLog(run: run.id, by: holder, offset: 1, lines: ["b", "c", "d"]) == 4)
+            #expect(try await store.appendLog(run: run.id, by: holder, offset: 0, lines: ["a"]) == 4)
+            await #expect { try await store.appendLog(run: run.id, by: holder, offset: 6, lines: ["g"]) } throws: { error in
                 (error as? HangarError)?.code == "log.gap"
             }
             #expect(try await store.log(run: run.id) == ["a", "b", "c", "d"])
             #expect(try await store.log(run: run.id, from: 2, limit: 1) == ["c"])
             let many = (0..<2500).map { "line \($0)" }
-            #expect(try await store.appendLog(run: run.id, offset: 4, lines: many) == 2504)
+            #expect(try await store.appendLog(run: run.id, by: holder, offset: 4, lines: many) == 2504)
             #expect(try await store.log(run: run.id, from: 2503) == ["line 2499"])
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func aWebhookDeliveryIsRecordedWithItsRunsOnce(database: Database) async throws {
+        try await withStore(database) { store, location in
+            let runs = [
+                NewRun(project: "p", job: "a", parameters: ["HANGAR_COMMIT": "abc"], maxAttempts: 2),
+                NewRun(project: "p", job: "b", parameters: [:], maxAttempts: 1),
+            ]
+            let other = try await RunStore.open(location)
+            async let one = store.recordDelivery("github:1", project: "p", result: "triggered", runs: runs)
+            async let two = other.recordDelivery("github:1", project: "p", result: "triggered", runs: runs)
+            let outcomes = try await [one, two]
+            try await other.close()
+            #expect(outcomes.compactMap { $0 }.count == 1, "one replica records it; the other sees a replay")
+            #expect(try await store.runs().count == 2)
+            #expect(try await store.runs(job: "a").first?.parameters == ["HANGAR_COMMIT": "abc"])
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func oneReplicaLeadsUntilItsLeaseRunsOut(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            var leads: [Bool] = []
+            leads.append(try await store.lead("scheduler", holder: "a", for: 30))
+            leads.append(try await store.lead("scheduler", holder: "b", for: 30))
+            clock.advance(20)
+            leads.append(try await store.lead("scheduler", holder: "a", for: 30))
+            clock.advance(31)
+            leads.append(try await store.lead("scheduler", holder: "b", for: 30))
+            leads.append(try await store.lead("scheduler", holder: "a", for: 30))
+            #expect(leads == [true, false, true, true, false])
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func tokensAreStoredHashed(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let (token, secret) = try await store.createToken(name: "ci", role: .operator)
+            #expect(try await store.token(secret: secret)?.id == token.id)
+            #expect(try await store.token(secret: secret + "x") == nil)
+            #expect(try await store.tokens().map(\.name) == ["ci"])
+            let revoked = try await store.revokeToken(token.id)
+            #expect(revoked)
+            #expect(try await store.token(secret: secret) == nil)
         }
     }
 }

@@ -107,17 +107,3 @@ public enum SerialLog {
         return "\nlast serial console lines:\n" + last.map { "  | \($0)" }.joined(separator: "\n")
     }
 }
-
-/// Runs `body`, cancelling it after `limit`.
-public func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw CancellationError() }
-        return value
-    }
-}

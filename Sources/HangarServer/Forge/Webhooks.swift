@@ -49,36 +49,37 @@ struct Webhooks {
             guard let delivery = WebhookEvent.deliveryID(kind, header: header) else {
                 throw HTTPError(.badRequest, message: "no delivery id header: is this really a \(forgeName) webhook?")
             }
-            guard try await control.store.recordDelivery(delivery, project: project) else {
-                metrics.webhook(forge: forgeName, result: "duplicate")
-                return EditedResponse(status: .ok, response: Answer(result: "duplicate", runs: [], detail: "delivery \(delivery) was handled before"))
-            }
-            let event: WebhookEvent
+            // What the delivery comes to is decided first, then recorded with the runs it queues in one
+            // transaction: a failure stores neither, so the forge's resend is not taken for a replay.
+            var parsed: WebhookEvent?
+            var result = "ignored"
+            var detail: String?
             do throws(WebhookEvent.Problem) {
-                event = try WebhookEvent.parse(kind, body: body, header: header)
+                parsed = try WebhookEvent.parse(kind, body: body, header: header)
             } catch .ignored(let why) {
-                try await control.store.finishDelivery(delivery, result: "ignored", run: nil)
-                metrics.webhook(forge: forgeName, result: "ignored")
-                return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
+                detail = why
             } catch {
-                try await control.store.finishDelivery(delivery, result: "malformed", run: nil)
+                _ = try await control.store.recordDelivery(delivery, project: project, result: "malformed", runs: [])
                 metrics.webhook(forge: forgeName, result: "malformed")
                 throw HTTPError(.badRequest, message: "\(error)")
             }
-            let jobs = file.jobs.filter { $0.triggers.contains(where: event.matches) }
-            var runs: [Int] = []
-            for job in jobs {
-                runs.append(try await control.trigger(project: project, job: job.name, parameters: event.parameters).id)
+            var planned: [NewRun] = []
+            if let event = parsed {
+                let jobs = file.jobs.filter { $0.triggers.contains(where: event.matches) }
+                planned = try jobs.map { try control.prepare(project: project, job: $0.name, parameters: event.parameters) }
+                result = planned.isEmpty ? "ignored" : "triggered"
+                detail = planned.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil
             }
-            try await control.store.finishDelivery(delivery, result: runs.isEmpty ? "ignored" : "triggered", run: runs.first)
-            metrics.webhook(forge: forgeName, result: runs.isEmpty ? "ignored" : "triggered")
+            guard let queued = try await control.store.recordDelivery(delivery, project: project, result: result, runs: planned) else {
+                metrics.webhook(forge: forgeName, result: "duplicate")
+                return EditedResponse(status: .ok, response: Answer(result: "duplicate", runs: [], detail: "delivery \(delivery) was handled before"))
+            }
+            control.queued(queued)
+            metrics.webhook(forge: forgeName, result: result)
+            let runs = queued.map(\.id)
             return EditedResponse(
                 status: runs.isEmpty ? .ok : .created,
-                response: Answer(
-                    result: runs.isEmpty ? "ignored" : "triggered",
-                    runs: runs,
-                    detail: runs.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil
-                )
+                response: Answer(result: result, runs: runs, detail: detail)
             )
         }
     }

@@ -14,6 +14,7 @@ struct APIRoutes {
     let runsFolder: String
     let metrics: ServerMetrics
     let table: RouteTable
+    let shutdown: ShutdownSignal
 
     var store: RunStore { control.store }
 
@@ -52,8 +53,11 @@ struct APIRoutes {
             let run = try await control.run(inputs)
             return API.RunDetail(run: API.Run(run), tasks: try await store.tasks(run: run.id).map(API.TaskRecord.init))
         }
-        router.on(Contract.cancel, table: table) { _, _, inputs -> EditedResponse<API.Run> in
-            EditedResponse(status: .accepted, response: API.Run(try await control.cancel(try control.run(inputs).id)))
+        router.on(Contract.cancel, table: table) { _, context, inputs -> EditedResponse<API.Run> in
+            EditedResponse(
+                status: .accepted,
+                response: API.Run(try await control.cancel(try control.run(inputs).id, by: context.caller ?? "the API"))
+            )
         }
         router.on(Contract.retrigger, table: table) { _, _, inputs -> EditedResponse<API.Run> in
             EditedResponse(status: .created, response: API.Run(try await control.retrigger(try control.run(inputs).id)))
@@ -67,7 +71,7 @@ struct APIRoutes {
             let id = try await control.run(inputs).id
             // Both are at most 2^53 - 1 (the contract's range), so the next line's number cannot overflow.
             let start = inputs.integer("Last-Event-ID").map { $0 + 1 } ?? inputs.integer("from") ?? 0
-            return LiveLog.response(store: store, run: id, from: start, channel: context.channel)
+            return LiveLog.response(store: store, run: id, from: start, channel: context.channel, shutdown: shutdown)
         }
         router.on(Contract.artifacts, table: table) { _, _, inputs -> [API.Artifact] in
             Artifacts(runsFolder: runsFolder, run: try await control.run(inputs).id).list()

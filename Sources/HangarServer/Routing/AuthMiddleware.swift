@@ -22,10 +22,11 @@ struct AuthMiddleware: RouterMiddleware {
         let path = request.uri.path
         guard let needed = requiredRole(method: request.method, path: path) else { return try await next(request, context) }
         if let secret = Self.token(in: request) {
-            guard let role = try await store.role(ofToken: secret) else {
+            guard let token = try await store.token(secret: secret) else {
                 throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "the token is not valid (revoked, or mistyped)")
             }
-            context.role = role
+            context.role = token.role
+            context.caller = token.name
             context.signedIn = true
         } else if anonymousRead, needed == .viewer {
             context.role = .viewer

@@ -8,6 +8,8 @@ public struct ServerContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's role: from its token, or `viewer` for anonymous reads when the server allows them.
     public var role: Role?
+    /// The name of the caller's token (nil for anonymous readers).
+    public var caller: String?
     /// True when the caller showed a valid token (anonymous readers did not).
     public var signedIn = false
     /// The client's connection, closed when it stops reading a stream (`StalledWriteGuard`).

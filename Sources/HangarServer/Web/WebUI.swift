@@ -101,7 +101,7 @@ struct WebUI {
         }
         router.page(.post, "runs/:id/cancel", table: table) { request, context in
             let run = try await control.run(try Inputs([Contract.runID], request, context))
-            try await control.cancel(run.id)
+            try await control.cancel(run.id, by: context.caller ?? "the web UI")
             return Self.redirect("/runs/\(run.id)")
         }
         router.page(.post, "runs/:id/retrigger", table: table) { request, context in
@@ -157,7 +157,7 @@ struct WebUI {
         router.page(.post, "login", table: table, access: .open) { request, context in
             let form = try await Self.form(request, context)
             let next = form["next"].flatMap { $0.hasPrefix("/") && !$0.hasPrefix("//") ? $0 : nil } ?? "/"
-            guard let token = form["token"], try await store.role(ofToken: token) != nil else {
+            guard let token = form["token"], try await store.token(secret: token) != nil else {
                 var page = try await render("login", LoginPage(chrome: Chrome("Sign in", context), next: next, message: "That token is not valid."))
                 page.status = .unauthorized
                 return page

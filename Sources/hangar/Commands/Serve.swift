@@ -7,14 +7,19 @@ import Hummingbird
 
 /// The database options `serve` and `token` share.
 struct DatabaseOptions: ParsableArguments {
-    @Option(help: "The SQLite database file (default: hangar.db in the state folder).")
+    @Option(
+        help: ArgumentHelp(
+            "A SQLite file, or postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require] (default: hangar.db in the state folder).",
+            discussion: "Without a password in the URL, PGPASSWORD is used. Any number of servers may share one PostgreSQL database."
+        )
+    )
     var database: String?
 
     /// Opens (and migrates) the store.
     func open() async throws -> RunStore {
         let paths = HangarPaths.fromEnvironment()
         try FileManager.default.createDirectory(atPath: paths.state, withIntermediateDirectories: true)
-        return try await RunStore.openSQLite(path: database ?? "\(paths.state)/hangar.db")
+        return try await RunStore.open(try DatabaseLocation(parsing: database ?? "\(paths.state)/hangar.db"))
     }
 }
 
@@ -57,13 +62,21 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
     var finishOnShutdown = false
 
+    @Option(help: "This server's name as the holder of runs; unique among servers sharing a database (default: HOST:PORT).")
+    var name: String?
+
+    @Option(help: "Seconds a server holds a run without renewing its lease; a run whose server died is queued again after it.")
+    var lease = 30.0
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a port: use 1 to 65535") }
+        guard lease >= 1 else { throw ValidationError("--lease \(lease) is too short: use at least 1 second") }
+    }
+
     func run() async throws {
         JSONLogHandler.bootstrap()
         let store = try await database.open()
         try await withStore(store) {
-            // Runs a previous server was running when it stopped are retried per their job's `retries:`.
-            let requeued = try await store.recoverInterrupted()
-            if requeued > 0 { Terminal.note("requeued \(requeued) run(s) interrupted by the last shutdown") }
             var configuration = HangarServer.Configuration(
                 projects: URL(fileURLWithPath: projects).standardizedFileURL.path,
                 paths: .fromEnvironment()
@@ -73,7 +86,9 @@ struct Serve: AsyncParsableCommand {
             configuration.anonymousRead = anonymousRead
             configuration.capacity = max(1, capacity ?? configuration.capacity)
             configuration.finishOnShutdown = finishOnShutdown
-            try await HangarServer.application(configuration, store: store).runService()
+            configuration.identity = name
+            configuration.lease = .milliseconds(Int(lease * 1000))
+            try await HangarServer.serve(configuration, store: store)
         }
     }
 }

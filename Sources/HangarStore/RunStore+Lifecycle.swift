@@ -1,0 +1,157 @@
+public import HangarCore
+import SQLKit
+
+/// What a lifecycle event came to.
+public struct Transition: Sendable {
+    /// The run after the event (unchanged when refused).
+    public var run: StoredRun
+    /// What the lifecycle said to do.
+    public var action: RunLifecycle.Action
+
+    /// The refusal's reason, if the event was refused.
+    public var refusal: String? {
+        if case .refuse(let reason) = action { return reason }
+        return nil
+    }
+}
+
+extension RunStore {
+    /// Applies one lifecycle event to run `id` with a compare-and-set: the run is read, `event`
+    /// decides on that version, and the write happens only if nobody changed the run meanwhile
+    /// (else it is decided again on the new version). Nil when there is no such run.
+    @discardableResult
+    public func transition(_ id: Int, _ event: @Sendable (inout RunLifecycle) -> RunLifecycle.Action) async throws -> Transition? {
+        for _ in 0..<20 {
+            let outcome = try await connections.withDatabase { database -> (Transition?, written: Bool) in
+                guard
+                    let run = try await database.raw("SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: id)").first()
+                        .map(StoredRun.init)
+                else { return (nil, true) }
+                return try await decide(run, event, on: database)
+            }
+            if outcome.written { return outcome.0 }
+        }
+        throw HangarError("store.contention", "run \(id) kept changing while a transition was written")
+    }
+
+    /// Decides `event` on `run` and writes the result if it changes anything; `written` is false
+    /// when another writer got there first.
+    func decide(
+        _ run: StoredRun,
+        _ event: (inout RunLifecycle) -> RunLifecycle.Action,
+        on database: any SQLDatabase
+    ) async throws -> (
+        Transition?, written: Bool
+    ) {
+        var lifecycle = RunLifecycle(run.record)
+        let action = event(&lifecycle)
+        switch action {
+        case .refuse, .none:
+            return (Transition(run: run, action: action), true)
+        case .write, .writeAndStop:
+            guard let written = try await write(lifecycle.run, to: run, on: database) else { return (nil, false) }
+            return (Transition(run: written, action: action), true)
+        }
+    }
+
+    /// Writes `record` over `run` if the stored run is still at `run.version`; nil when it is not.
+    private func write(_ record: RunRecord, to run: StoredRun, on database: any SQLDatabase) async throws -> StoredRun? {
+        try await database.raw(
+            """
+            UPDATE runs SET state = \(bind: record.state.rawValue), attempt = \(bind: record.attempt), owner = \(bind: record.owner),
+                lease_expires_at = \(bind: record.leaseExpiresAt), cancel_requested = \(bind: record.cancelRequested ? 1 : 0),
+                reason = \(bind: record.reason), started_at = \(bind: record.startedAt), finished_at = \(bind: record.finishedAt),
+                updated_at = \(bind: now()), version = version + 1
+            WHERE id = \(bind: run.id) AND version = \(bind: run.version)
+            RETURNING \(unsafeRaw: StoredRun.columns)
+            """
+        ).first().map(StoredRun.init)
+    }
+
+    /// Claims the next queued run (highest priority, then oldest) for `owner`, holding it for
+    /// `lease` seconds. Replicas on PostgreSQL skip a row another one is claiming.
+    public func claimNext(owner: String, lease: Double) async throws -> StoredRun? {
+        for _ in 0..<20 {
+            let outcome = try await connections.transaction { database -> (Transition?, written: Bool) in
+                guard
+                    let run = try await database.raw(
+                        """
+                        SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1\(unsafeRaw: connections.dialect.skipLocked)
+                        """
+                    ).first().map(StoredRun.init)
+                else { return (nil, true) }
+                let now = now()
+                return try await decide(run, { $0.claimed(by: owner, at: now, leaseUntil: now + lease) }, on: database)
+            }
+            if outcome.written { return outcome.0?.run }
+        }
+        return nil
+    }
+
+    /// Asks run `id` to stop: a queued run is cancelled at once; a running one is marked, and
+    /// its holder stops it when it next renews its lease (within a second).
+    public func requestCancel(_ id: Int, by who: String) async throws -> Transition? {
+        let now = now()
+        return try await transition(id) { $0.cancelRequested(at: now, by: who) }
+    }
+
+    /// The holder of `runs` (id and attempt) renews their leases until `lease` seconds from now.
+    /// Returns each run's transition: `writeAndStop` for a run asked to cancel, a refusal for one
+    /// that is no longer the holder's (it must abandon it).
+    public func renewLeases(owner: String, runs: [(id: Int, attempt: Int)], lease: Double) async throws -> [Int: Transition] {
+        var results: [Int: Transition] = [:]
+        for run in runs {
+            let until = now() + lease
+            if let transition = try await transition(run.id, { $0.renewed(by: owner, attempt: run.attempt, leaseUntil: until) }) {
+                results[run.id] = transition
+            }
+        }
+        return results
+    }
+
+    /// Records how the holder's attempt ended; refused (and not applied) when the attempt is no
+    /// longer the current one or the run is not the holder's.
+    @discardableResult
+    public func finish(_ id: Int, owner: String, attempt: Int, as status: RunStatus, reason: String? = nil) async throws -> Transition? {
+        let now = now()
+        return try await transition(id) { $0.finished(by: owner, attempt: attempt, status: status, reason: reason, at: now) }
+    }
+
+    /// Requeues (or ends) every running run whose holder's lease ran out; returns what was done.
+    @discardableResult
+    public func reapExpiredLeases() async throws -> [Transition] {
+        let now = now()
+        let expired = try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT id FROM runs WHERE state = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
+                """
+            ).all().map { try $0.decode(column: "id", as: Int.self) }
+        }
+        return try await lost(expired) { $0.leaseExpired(at: now) }
+    }
+
+    /// Requeues (or ends) the runs `owner` held before it restarted: it knows they are not running.
+    @discardableResult
+    public func releaseRuns(of owner: String) async throws -> [Transition] {
+        let held = try await connections.withDatabase { database in
+            try await database.raw("SELECT id FROM runs WHERE state = 'running' AND owner = \(bind: owner)").all()
+                .map { try $0.decode(column: "id", as: Int.self) }
+        }
+        return try await lost(held) { $0.run.owner == owner }
+    }
+
+    /// Applies `holderLost` to each of `ids` for which `stillLost` holds on its current version.
+    private func lost(_ ids: [Int], _ stillLost: @escaping @Sendable (RunLifecycle) -> Bool) async throws -> [Transition] {
+        let now = now()
+        var done: [Transition] = []
+        for id in ids {
+            let transition = try await transition(id) { lifecycle in
+                guard stillLost(lifecycle) else { return .none }
+                return lifecycle.holderLost(at: now)
+            }
+            if let transition, transition.action == .write { done.append(transition) }
+        }
+        return done
+    }
+}

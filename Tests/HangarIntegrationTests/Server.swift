@@ -1,0 +1,51 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// A running `hangar serve` in a sandbox: the real binary, on a free port, logging to a file.
+final class Server {
+    let sandbox: Sandbox
+    let process: BackgroundProcess
+    let port = PortPicker.freePort()
+    var errors: String { process.log }
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// `hangar serve` with `arguments` after the projects folder and port; its name (the holder of its
+    /// runs) is `test` unless `arguments` say otherwise, so a restart finds the runs it held.
+    init(_ sandbox: Sandbox, capacity: Int = 2, arguments: [String] = ["--name", "test"]) async throws {
+        self.sandbox = sandbox
+        process = try await Command.start(
+            [
+                "\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity",
+                "\(capacity)",
+            ]
+                + arguments,
+            log: "\(sandbox.root)/serve-\(port).log",
+            environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]
+        )
+    }
+
+    /// Waits until /healthz answers.
+    func waitUntilUp() async throws {
+        for _ in 0..<300 {
+            if (try? await fetch("/healthz"))?.contains("ok") == true { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("the server did not come up: \((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")")
+    }
+
+    /// GETs `path` like a browser, with an optional cookie.
+    func fetch(_ path: String, cookie: String? = nil) async throws -> String {
+        let script =
+            "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
+            + (cookie.map { "r.add_header('Cookie', '\($0)'); " } ?? "") + "print(urllib.request.urlopen(r).read().decode())"
+        let result = try await Command.run(["python3", "-c", script, url + path])
+        guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
+        return result.stdout
+    }
+
+    func remote(_ arguments: [String], token: String?) async throws -> CommandResult {
+        try await sandbox.hangar(["remote"] + arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []))
+    }
+}
