@@ -85,8 +85,19 @@ import Testing
         let slow = try await server.remote(["trigger", "demo/slow"], token: token)
         let id = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         while !(try await server.remote(["logs", "\(id)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        // A browser follows the run's live log, and a second run waits for a slot (capacity 2: one more is free, so two).
+        let follower = try await Command.start(
+            ["curl", "-sN", "-H", "Authorization: Bearer \(token)", "\(server.url)/api/v1/runs/\(id)/log/live"],
+            log: "\(sandbox.root)/follower.log"
+        )
+        _ = try await server.remote(["trigger", "demo/slow"], token: token)
+        while try !String(contentsOfFile: follower.log, encoding: .utf8).contains("waiting") { try await Task.sleep(for: .milliseconds(50)) }
+        // The live log does not hold the shutdown until its run ends (the run sleeps a minute): it is cancelled.
+        let signalled = ContinuousClock.now
         server.process.signal(SIGTERM)
         #expect(await server.process.wait() == 0, "\((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "")")
+        #expect(ContinuousClock.now - signalled < .seconds(30))
+        #expect(await follower.wait() == 0, "the stream ended cleanly")
 
         server = try await Server(sandbox)
         defer { server.process.signal(SIGTERM) }
