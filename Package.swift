@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "hangar", targets: ["hangar"]),
         .executable(name: "hangar-bench", targets: ["HangarBenchmark"]),
         .executable(name: "hangar-bench-server", targets: ["ServerBenchmark"]),
+        .executable(name: "hangar-bench-cluster", targets: ["ClusterBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +39,7 @@ let package = Package(
             name: "hangar",
             dependencies: [
                 "HangarAPI",
+                "HangarWorker",
                 "HangarEngine",
                 "HangarHandlers",
                 "HangarServer",
@@ -45,6 +47,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -52,6 +56,12 @@ let package = Package(
             name: "HangarBenchmark",
             dependencies: ["HangarMachine"],
             path: "Benchmarks/HangarBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "ClusterBenchmark",
+            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport"],
+            path: "Benchmarks/ClusterBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -66,6 +76,19 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Benchmarks/ServerBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HangarWorker",
+            dependencies: [
+                "HangarAPI",
+                "HangarCore",
+                "HangarEngine",
+                "HangarMachine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -87,6 +110,7 @@ let package = Package(
             name: "HangarServer",
             dependencies: [
                 "HangarAPI",
+                "HangarWorker",
                 "HangarCore",
                 "HangarEngine",
                 "HangarHandlers",
@@ -175,7 +199,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarIntegrationTests",
-            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport"],
+            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport", .product(name: "Yams", package: "Yams")],
             exclude: ["../Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -7,6 +7,7 @@ public enum Contract {
     public static let project = Endpoint.Parameter("project", in: .path, .string(maxLength: Limits.nameLength), "The project's name.")
     public static let job = Endpoint.Parameter("job", in: .path, .string(maxLength: Limits.nameLength), "The job's name.")
     public static let from = Endpoint.Parameter("from", in: .query, .integer(Limits.lines), "The first line to send (0-based); default 0.")
+    public static let artifactPath = Endpoint.Parameter("path", in: .path, .string(maxLength: Limits.artifactPathLength), "The file's path.")
     public static let lastEventID = Endpoint.Parameter(
         "Last-Event-ID",
         in: .header,
@@ -135,7 +136,7 @@ public enum Contract {
         "/api/v1/runs/{id}/artifacts/{path}",
         "One collected file. `path` is its path under the artifacts folder (`/` between folders, never `..`).",
         access: .role(.viewer),
-        parameters: [runID, .init("path", in: .path, .string(maxLength: Limits.artifactPathLength), "The file's path.")],
+        parameters: [runID, artifactPath],
         responses: [.init(200, "The file's bytes.", .bytes)]
     )
     public static let projects = Endpoint(
@@ -196,16 +197,131 @@ public enum Contract {
         ]
     )
 
+    // The worker protocol: `hangar worker` (and the embedded worker, in-process) takes runs and
+    // reports on them. Every request names the worker in the `Hangar-Worker` header; writes for an
+    // attempt the worker no longer holds are refused with 409 and never applied.
+    public static let workerName = Endpoint.Parameter(
+        "Hangar-Worker",
+        in: .header,
+        .string(maxLength: Limits.nameLength, pattern: "^[A-Za-z0-9._:-]+$"),
+        required: true,
+        "The worker's name (it holds its runs under it)."
+    )
+    public static let attempt = Endpoint.Parameter("attempt", in: .path, .integer(1...Limits.largestNumber), "The attempt the worker holds.")
+    static let stale = Endpoint.Response(
+        409,
+        "The worker does not hold this attempt (any more): nothing was applied.",
+        .json(API.ErrorBody.reference)
+    )
+    static let mismatch = Endpoint.Response(409, "The worker speaks a protocol this server does not.", .json(API.ErrorBody.reference))
+
+    public static let registerWorker = Endpoint(
+        "registerWorker",
+        .post,
+        "/api/v1/workers/register",
+        "A worker says what it is; 409 when it speaks a protocol this server does not.",
+        access: .role(.worker),
+        body: (API.WorkerStatus.reference, true),
+        responses: [.init(200, "Registered.", .json(API.WorkerStatus.reference)), mismatch]
+    )
+    public static let claim = Endpoint(
+        "claimRun",
+        .post,
+        "/api/v1/workers/claim",
+        "Waits up to `wait` seconds for a run this worker can take, and hands it over.",
+        access: .role(.worker),
+        parameters: [.init("wait", in: .query, .integer(Limits.claimWait), "Seconds to wait for a run; default 30.")],
+        body: (API.WorkerStatus.reference, true),
+        responses: [.init(200, "A run, held by this worker now.", .json(API.Assignment.reference)), .init(204, "No run came."), mismatch]
+    )
+    public static let heartbeat = Endpoint(
+        "workerHeartbeat",
+        .post,
+        "/api/v1/workers/heartbeat",
+        "Renews the leases of the runs the worker holds; brings back cancels and lost runs.",
+        access: .role(.worker),
+        body: (API.Heartbeat.reference, true),
+        responses: [.init(200, "What to stop.", .json(API.HeartbeatAnswer.reference)), mismatch]
+    )
+    public static let heldRuns = Endpoint(
+        "heldRuns",
+        .get,
+        "/api/v1/workers/held",
+        "The runs the worker holds (it asks after a restart, to reconcile).",
+        access: .role(.worker),
+        parameters: [workerName],
+        responses: [.init(200, "The runs.", .json(.array(API.HeldRun.reference)))]
+    )
+    public static let workers = Endpoint(
+        "listWorkers",
+        .get,
+        "/api/v1/workers",
+        "Workers: labels, slots in use, load, version, last heartbeat, runs held.",
+        access: .role(.viewer),
+        responses: [.init(200, "The workers.", .json(.array(API.Worker.reference)))]
+    )
+    public static let attemptLog = Endpoint(
+        "appendLog",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/log",
+        "Log lines from line `offset`; lines already stored are skipped.",
+        access: .role(.worker),
+        parameters: [runID, attempt, workerName],
+        body: (API.LogBatch.reference, true),
+        responses: [.init(200, "How many lines the log has.", .json(API.LogCount.reference)), stale]
+    )
+    public static let attemptTask = Endpoint(
+        "reportTask",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/tasks",
+        "A task started (no status) or ended.",
+        access: .role(.worker),
+        parameters: [runID, attempt, workerName],
+        body: (API.TaskEvent.reference, true),
+        responses: [.init(204, "Recorded."), stale]
+    )
+    public static let attemptArtifact = Endpoint(
+        "uploadArtifact",
+        .put,
+        "/api/v1/runs/{id}/attempts/{attempt}/artifacts/{path}",
+        "One collected file, as bytes.",
+        access: .role(.worker),
+        parameters: [runID, attempt, workerName, artifactPath],
+        byteBody: Limits.artifactBytes,
+        responses: [.init(204, "Stored."), stale]
+    )
+    public static let attemptFinish = Endpoint(
+        "finishAttempt",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/finish",
+        "How the attempt ended. Sent again, it changes nothing.",
+        access: .role(.worker),
+        parameters: [runID, attempt, workerName],
+        body: (API.Outcome.reference, true),
+        responses: [.init(200, "The run as it ended.", .json(API.Run.reference)), stale]
+    )
+    public static let attemptRelease = Endpoint(
+        "releaseAttempt",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/release",
+        "The worker gives the run up (it restarted mid-run): it is queued again as its next attempt, or ends error.",
+        access: .role(.worker),
+        parameters: [runID, attempt, workerName],
+        responses: [.init(200, "The run, queued again or ended.", .json(API.Run.reference)), stale]
+    )
+
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
         health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, projects,
-        getProject, machines, tokens, createToken, webhook,
+        getProject, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns, workers, attemptLog, attemptTask,
+        attemptArtifact, attemptFinish, attemptRelease,
     ]
 
     /// The schemas the operations refer to, by name.
     public static let schemas: [any Documented.Type] = [
         API.Run.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
-        API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self,
+        API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
+        API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.LogBatch.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
     ]
 }

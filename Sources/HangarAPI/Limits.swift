@@ -26,4 +26,8 @@ public enum Limits {
     public static let artifactPathLength = 1024
     /// A request body (webhook payloads are the largest expected): 5 MiB.
     public static let bodyBytes = 5 * 1024 * 1024
+    /// An artifact a worker uploads: 2 GiB.
+    public static let artifactBytes = 2 * 1024 * 1024 * 1024
+    /// How long a worker's claim may wait for a run, in seconds.
+    public static let claimWait = 0...60
 }

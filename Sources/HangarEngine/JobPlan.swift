@@ -25,6 +25,9 @@ public struct JobPlan: Sendable {
     /// The steps, in order, including the implicit `image.fetch` and `machine.boot`.
     public var steps: [Step]
 
+    /// True when the job boots its machine (implicitly or with `use: machine.boot`).
+    public var bootsMachine: Bool { steps.contains { $0.handler is MachineBoot } }
+
     /// Plans `job`. When a task needs the machine and the job does not boot it itself, `image.fetch`
     /// and `machine.boot` come first (kanku-style task lists can spell them out to put other tasks
     /// before them). A job of host tasks only boots nothing, unless `alwaysBoot` (`hangar up`).

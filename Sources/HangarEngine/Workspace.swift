@@ -23,6 +23,19 @@ public struct Workspace: Sendable {
         machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", report: report), notice: notice)
     }
 
+    /// The project in `text`, as if it were the file at `path` (a worker runs the job the
+    /// coordinator resolved: relative paths in it stay relative to the coordinator's folder).
+    public init(
+        text: String,
+        path: String,
+        paths: HangarPaths,
+        notice: @escaping @Sendable (String) -> Void
+    ) throws(HangarError) {
+        project = try ProjectFile.parse(text, path: path, displayName: path)
+        try JobPlan.validate(project)
+        machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", report: { _ in }), notice: notice)
+    }
+
     /// The machine a command means: `name`, else `default`, else the first one defined.
     public func machineSpec(_ name: String?) throws(HangarError) -> MachineSpec {
         if let name { return try project.machine(named: name) }

@@ -21,14 +21,7 @@ struct Artifacts {
     /// The file `path` names (folders separated by `/`): 400 for a name that leaves the folder
     /// (`..`, or a symbolic link pointing out), 404 for one that is not there.
     func file(_ path: String) throws -> String {
-        let names = path.split(separator: "/", omittingEmptySubsequences: false).map { $0.removingPercentEncoding ?? String($0) }
-        if let bad = names.first(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0.contains("/") || $0.contains("\0") }) {
-            let why = bad.contains("/") ? "an encoded slash (%2F) inside a name" : bad.isEmpty ? "an empty folder name" : "'\(bad)'"
-            throw HTTPError(
-                .badRequest,
-                message: "an artifact's path is its folders and name under the run's artifacts folder, separated by '/'; it may not contain \(why)"
-            )
-        }
+        let names = try Self.names(of: path)
         let path = URL(fileURLWithPath: "\(folder)/\(names.joined(separator: "/"))").resolvingSymlinksInPath().path
         let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
         guard path.hasPrefix(root + "/") else {
@@ -39,5 +32,21 @@ struct Artifacts {
             throw HTTPError(.notFound, message: "no artifact '\(names.joined(separator: "/"))'")
         }
         return path
+    }
+
+    /// Where a worker's upload of `path` goes (checked like `file(_:)`, but need not exist yet).
+    func destination(_ path: String) throws -> String { "\(folder)/\(try Self.names(of: path).joined(separator: "/"))" }
+
+    /// The folder and file names of `path`, each decoded; 400 for one that is not a plain name.
+    private static func names(of path: String) throws -> [String] {
+        let names = path.split(separator: "/", omittingEmptySubsequences: false).map { $0.removingPercentEncoding ?? String($0) }
+        if let bad = names.first(where: { $0 == ".." || $0 == "." || $0.isEmpty || $0.contains("/") || $0.contains("\0") }) {
+            let why = bad.contains("/") ? "an encoded slash (%2F) inside a name" : bad.isEmpty ? "an empty folder name" : "'\(bad)'"
+            throw HTTPError(
+                .badRequest,
+                message: "an artifact's path is its folders and name under the run's artifacts folder, separated by '/'; it may not contain \(why)"
+            )
+        }
+        return names
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import HangarMachine
 public import HangarStore
+import HangarWorker
 public import Hummingbird
 public import Logging
 public import ServiceLifecycle
@@ -20,8 +21,12 @@ public enum HangarServer {
         public var paths: HangarPaths
         /// Let anyone read (runs, logs, projects, machines) without a token.
         public var anonymousRead = false
-        /// Runs at once on this host; default from its CPUs and memory (`HostCapacity`).
-        public var capacity = HostCapacity.runs()
+        /// Runs at once on this host; default from its CPUs and memory (`HostResources.slots()`).
+        public var capacity = HostResources.slots()
+        /// Run queued runs here too (the embedded worker); without it, only `hangar worker`s run them.
+        public var embeddedWorker = true
+        /// The embedded worker's labels (it adds `arch=…` itself).
+        public var workerLabels: [String] = []
         /// On SIGTERM, let running runs finish instead of cancelling them.
         public var finishOnShutdown = false
         /// The address people reach the server at, for links in commit statuses; default `http://HOST:PORT`.
@@ -43,10 +48,10 @@ public enum HangarServer {
         }
     }
 
-    /// The router and the background services, sharing one catalog and one set of active runs.
+    /// The router and the background services, sharing one catalog, one queue signal and one store.
     public static func parts(_ configuration: Configuration, store: RunStore) -> (router: Router<ServerContext>, services: [any Service]) {
         let catalog = ProjectCatalog(folder: configuration.projects, paths: configuration.paths)
-        let (wakeUp, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let queue = QueueSignal()
         let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
         let metrics = ServerMetrics()
         let events = RunEvents(
@@ -57,9 +62,16 @@ public enum HangarServer {
             environment: configuration.environment,
             statuses: statuses
         )
-        let active = ActiveRuns()
         let runsFolder = "\(configuration.paths.state)/runs"
-        let control = RunControl(store: store, catalog: catalog, active: active, events: events) { signal.yield() }
+        let control = RunControl(store: store, catalog: catalog, events: events) { queue.notify() }
+        let coordinator = RunCoordinator(
+            store: store,
+            catalog: catalog,
+            events: events,
+            queue: queue,
+            lease: configuration.lease,
+            runsFolder: runsFolder
+        )
         let machines = MachineRegistry(state: configuration.paths.state)
 
         let shutdown = ShutdownSignal()
@@ -69,6 +81,7 @@ public enum HangarServer {
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
         APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table, shutdown: shutdown)
             .add(to: router)
+        WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
         WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table).add(to: router)
         Webhooks(
             control: control,
@@ -77,37 +90,36 @@ public enum HangarServer {
             logger: configuration.logger,
             environment: configuration.environment,
             table: table
-        ).add(to: router)
+        )
+        .add(to: router)
 
         let identity = configuration.identity ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
-        let services: [any Service] = [
-            LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { signal.yield() }, logger: configuration.logger),
+        var services: [any Service] = [
+            ProjectReloader(catalog: catalog),
+            LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { queue.notify() }, logger: configuration.logger),
             Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity),
+            WaitingReasons(store: store, logger: configuration.logger),
             StatusReporter(updates: updates),
-            // Last, so it hears a shutdown first: it stops taking runs at once.
-            Dispatcher(
-                store: store,
-                catalog: catalog,
-                wakeUp: wakeUp,
-                tick: signal,
-                active: active,
-                events: events,
-                shutdown: shutdown,
-                settings: Dispatcher.Settings(
-                    identity: identity,
-                    lease: configuration.lease,
-                    capacity: configuration.capacity,
-                    finishOnShutdown: configuration.finishOnShutdown,
-                    runsFolder: runsFolder
-                ),
-                logger: configuration.logger
-            ),
         ]
+        if configuration.embeddedWorker {
+            var worker = WorkerAgent.Configuration(name: identity, labels: configuration.workerLabels, paths: configuration.paths)
+            worker.slots = configuration.capacity
+            worker.finishOnShutdown = configuration.finishOnShutdown
+            services.append(
+                WorkerAgent(
+                    coordinator: LocalCoordinator(coordinator: coordinator, paths: configuration.paths),
+                    configuration: worker,
+                    logger: configuration.logger
+                )
+            )
+        }
+        // Last, so it hears a shutdown first: live logs end at once; then the worker stops taking runs.
+        services.append(ShutdownWatch(signal: shutdown))
         return (router, services)
     }
 
-    /// Serves until SIGTERM or SIGINT. On the signal the dispatcher hears it first (it stops taking
-    /// runs, and live logs end), then the other services, then the HTTP server.
+    /// Serves until SIGTERM or SIGINT. On the signal live logs end at once and the embedded worker
+    /// stops taking runs, then the other services stop, then the HTTP server.
     public static func serve(_ configuration: Configuration, store: RunStore) async throws {
         let (router, services) = parts(configuration, store: store)
         let server = Application(
@@ -134,14 +146,5 @@ public enum HangarServer {
             services: services,
             logger: configuration.logger
         )
-    }
-}
-
-/// How many runs a host takes at once: one per CPU, and no more than one per 2 GiB of memory
-/// (a TCG guest keeps a CPU busy; 2 GiB covers a 1 GiB guest plus QEMU and the run's tools).
-public enum HostCapacity {
-    public static func runs() -> Int {
-        let memoryGiB = Int(ProcessInfo.processInfo.physicalMemory >> 30)
-        return max(1, min(ProcessInfo.processInfo.activeProcessorCount, memoryGiB / 2))
     }
 }

@@ -10,15 +10,15 @@ import Hummingbird
 struct RunControl: Sendable {
     let store: RunStore
     let catalog: ProjectCatalog
-    let active: ActiveRuns
     let events: RunEvents
     /// Called after a run is queued, so the dispatcher starts it at once.
     let wake: @Sendable () -> Void
 
     /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one).
     func trigger(project: String, job: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
-        let new = try prepare(project: project, job: job, parameters: parameters)
-        let run = try await store.enqueue(project: project, job: job, parameters: new.parameters, priority: priority, maxAttempts: new.maxAttempts)
+        var new = try prepare(project: project, job: job, parameters: parameters)
+        new.priority = priority
+        let run = try await store.enqueue(new)
         queued([run])
         return run
     }
@@ -45,7 +45,11 @@ struct RunControl: Sendable {
         }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
-        return NewRun(project: project, job: name, parameters: values, maxAttempts: job.retries + 1)
+        // What a worker needs to take it: the job's and its machine's labels, the machine's memory and QEMU's.
+        let machine = (try? JobPlan(job))?.bootsMachine == true ? workspace.project.machines.first { $0.name == job.machine } : nil
+        let requires = Array(Set(job.requires + (machine?.requires ?? []))).sorted()
+        let memory = machine.map { Int($0.memory.bytes >> 20) + 256 } ?? 0
+        return NewRun(project: project, job: name, parameters: values, maxAttempts: job.retries + 1, requires: requires, memory: memory)
     }
 
     /// Announces runs just queued and wakes the dispatcher.
@@ -70,10 +74,8 @@ struct RunControl: Sendable {
             throw HTTPError(.conflict, message: "run \(id) cannot be cancelled: \(why)")
         case .write:
             events.finished(transition.run, status: .cancelled, duration: 0)
-        case .writeAndStop:
-            // Held here: stopped now; held elsewhere: its holder sees the request within a second.
-            active.cancel(id)
-        case .none:
+        case .writeAndStop, .none:
+            // Its worker (here or elsewhere) hears of it with its next heartbeat, within a second.
             break
         }
         return transition.run

@@ -107,6 +107,22 @@ enum Migrations {
                 """,
             ]
         ),
+        (
+            4,
+            [
+                // Placement: the labels a run needs (a JSON list) and the memory its machines take (MiB).
+                "ALTER TABLE runs ADD COLUMN requires TEXT NOT NULL DEFAULT '[]'",
+                "ALTER TABLE runs ADD COLUMN memory INTEGER NOT NULL DEFAULT 0",
+                // What each worker last said of itself (the API's WorkerStatus, as JSON), and when.
+                """
+                CREATE TABLE workers (
+                    name TEXT PRIMARY KEY,
+                    status TEXT NOT NULL,
+                    last_seen DOUBLE PRECISION NOT NULL
+                )
+                """,
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -1,3 +1,4 @@
+import Foundation
 public import HangarCore
 import SQLKit
 
@@ -68,17 +69,31 @@ extension RunStore {
         ).first().map(StoredRun.init)
     }
 
-    /// Claims the next queued run (highest priority, then oldest) for `owner`, holding it for
-    /// `lease` seconds. Replicas on PostgreSQL skip a row another one is claiming.
-    public func claimNext(owner: String, lease: Double) async throws -> StoredRun? {
+    /// Claims the next queued run (highest priority, then oldest) that a worker with `labels` (nil:
+    /// any) and `freeMemory` MiB can take, for `owner`, holding it for `lease` seconds. Replicas on
+    /// PostgreSQL skip rows another one is claiming.
+    public func claimNext(owner: String, lease: Double, labels: Set<String>? = nil, freeMemory: Int = .max) async throws -> StoredRun? {
         for _ in 0..<20 {
-            let outcome = try await connections.transaction { database -> (Transition?, written: Bool) in
-                guard
-                    let run = try await database.raw(
-                        """
-                        SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT 1\(unsafeRaw: connections.dialect.skipLocked)
-                        """
-                    ).first().map(StoredRun.init)
+            let outcome = try await connections.transaction { [self] database -> (Transition?, written: Bool) in
+                // Only what placement needs, for the candidates; the whole row of the one taken.
+                let candidates = try await database.raw(
+                    """
+                    SELECT id, requires FROM runs WHERE state = 'queued' AND memory <= \(bind: freeMemory)
+                    ORDER BY priority DESC, id LIMIT 20\(unsafeRaw: connections.dialect.skipLocked)
+                    """
+                ).all()
+                var chosen: Int?
+                for row in candidates {
+                    let requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
+                    if labels == nil || Set(requires).isSubset(of: labels!) {
+                        chosen = try row.decode(column: "id", as: Int.self)
+                        break
+                    }
+                }
+                guard let chosen,
+                    let run = try await database.raw("SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: chosen)").first().map(
+                        StoredRun.init
+                    )
                 else { return (nil, true) }
                 let now = now()
                 return try await decide(run, { $0.claimed(by: owner, at: now, leaseUntil: now + lease) }, on: database)
@@ -129,16 +144,6 @@ extension RunStore {
             ).all().map { try $0.decode(column: "id", as: Int.self) }
         }
         return try await lost(expired) { $0.leaseExpired(at: now) }
-    }
-
-    /// Requeues (or ends) the runs `owner` held before it restarted: it knows they are not running.
-    @discardableResult
-    public func releaseRuns(of owner: String) async throws -> [Transition] {
-        let held = try await connections.withDatabase { database in
-            try await database.raw("SELECT id FROM runs WHERE state = 'running' AND owner = \(bind: owner)").all()
-                .map { try $0.decode(column: "id", as: Int.self) }
-        }
-        return try await lost(held) { $0.run.owner == owner }
     }
 
     /// Applies `holderLost` to each of `ids` for which `stillLost` holds on its current version.

@@ -20,7 +20,7 @@ extension RunStore {
     /// alike); a batch that would leave a gap is refused. It is one transaction, so a crash leaves a
     /// gap-free prefix and the resend fills in the rest.
     public func appendLog(run id: Int, by holder: RunHolder, offset: Int, lines: [String]) async throws -> Int {
-        try await asHolder(holder, of: id) { database in
+        try await asHolder(holder, of: id) { [self] database in
             let have = try await lineCount(run: id, on: database)
             guard offset <= have else {
                 throw HangarError(
@@ -60,8 +60,8 @@ extension RunStore {
     }
 
     /// Runs `body` in a transaction that holds run `id`'s row, if `holder` still holds the run.
-    func asHolder<T: Sendable>(_ holder: RunHolder, of id: Int, _ body: (any SQLDatabase) async throws -> T) async throws -> T {
-        try await connections.transaction { database in
+    func asHolder<T: Sendable>(_ holder: RunHolder, of id: Int, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await connections.transaction { [self] database in
             guard
                 let run = try await database.raw(
                     """
@@ -74,5 +74,12 @@ extension RunStore {
             }
             return try await body(database)
         }
+    }
+}
+
+extension RunStore {
+    /// Throws `run.stale` unless `holder` holds run `id` now.
+    public func checkHolder(_ id: Int, _ holder: RunHolder) async throws {
+        try await asHolder(holder, of: id) { _ in }
     }
 }

@@ -17,13 +17,19 @@ public struct NewRun: Sendable, Equatable {
     public var project: String
     public var job: String
     public var parameters: [String: String]
+    public var priority = 0
     public var maxAttempts: Int
+    /// Labels a worker must have, and the memory (MiB) its machines take.
+    public var requires: [String] = []
+    public var memory = 0
 
-    public init(project: String, job: String, parameters: [String: String], maxAttempts: Int) {
+    public init(project: String, job: String, parameters: [String: String], maxAttempts: Int, requires: [String] = [], memory: Int = 0) {
         self.project = project
         self.job = job
         self.parameters = parameters
         self.maxAttempts = maxAttempts
+        self.requires = requires
+        self.memory = memory
     }
 }
 
@@ -33,7 +39,7 @@ extension RunStore {
     /// the delivery was recorded before (a replay, on this replica or another): nothing is queued.
     public func recordDelivery(_ id: String, project: String, result: String, runs: [NewRun]) async throws -> [StoredRun]? {
         let now = now()
-        return try await connections.transaction { database in
+        return try await connections.transaction { [self] database -> [StoredRun]? in
             let recorded = try await database.raw(
                 """
                 INSERT INTO webhook_deliveries (id, project, result, received_at)
@@ -44,17 +50,7 @@ extension RunStore {
             guard recorded != nil else { return nil }
             var queued: [StoredRun] = []
             for run in runs {
-                queued.append(
-                    try await insert(
-                        into: database,
-                        project: run.project,
-                        job: run.job,
-                        parameters: run.parameters,
-                        priority: 0,
-                        maxAttempts: run.maxAttempts,
-                        skipped: nil
-                    )
-                )
+                queued.append(try await insert(into: database, run, skipped: nil))
             }
             if let first = queued.first {
                 try await database.raw("UPDATE webhook_deliveries SET run_id = \(bind: first.id) WHERE id = \(bind: id)").run()

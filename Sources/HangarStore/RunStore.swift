@@ -57,7 +57,12 @@ public final class RunStore: Sendable {
     public func close() async throws { try await connections.close() }
 
     /// Adds a run: queued, or (for a schedule whose image did not change) already `skipped`, in one
-    /// statement. `maxAttempts` counts the first try and the retries after a lost worker.
+    /// statement.
+    public func enqueue(_ run: NewRun, skipped reason: String? = nil) async throws -> StoredRun {
+        try await connections.withDatabase { database in try await insert(into: database, run, skipped: reason) }
+    }
+
+    /// Adds a queued run of `job` (tests and tools; the server goes through `enqueue(_:)`).
     public func enqueue(
         project: String,
         job: String,
@@ -66,39 +71,24 @@ public final class RunStore: Sendable {
         maxAttempts: Int = 2,
         skipped reason: String? = nil
     ) async throws -> StoredRun {
-        try await connections.withDatabase { database in
-            try await insert(
-                into: database,
-                project: project,
-                job: job,
-                parameters: parameters,
-                priority: priority,
-                maxAttempts: maxAttempts,
-                skipped: reason
-            )
-        }
+        var run = NewRun(project: project, job: job, parameters: parameters, maxAttempts: maxAttempts)
+        run.priority = priority
+        return try await enqueue(run, skipped: reason)
     }
 
     /// Inserts a run on `database` (a transaction's, for webhooks).
-    func insert(
-        into database: any SQLDatabase,
-        project: String,
-        job: String,
-        parameters: [String: String],
-        priority: Int,
-        maxAttempts: Int,
-        skipped reason: String?
-    ) async throws -> StoredRun {
+    func insert(into database: any SQLDatabase, _ run: NewRun, skipped reason: String?) async throws -> StoredRun {
         let now = now()
-        let encoded = String(decoding: try JSONEncoder.sorted.encode(parameters), as: UTF8.self)
+        let parameters = String(decoding: try JSONEncoder.sorted.encode(run.parameters), as: UTF8.self)
+        let requires = String(decoding: try JSONEncoder.sorted.encode(run.requires.sorted()), as: UTF8.self)
         let state = reason == nil ? RunState.queued : .skipped
         let finished: Double? = reason == nil ? nil : now
         // RETURNING, not the last inserted id: another statement may run in between.
         let row = try await database.raw(
             """
-            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at)
-            VALUES (\(bind: project), \(bind: job), \(bind: state.rawValue), \(bind: priority), \(bind: maxAttempts), \(bind: encoded),
-                \(bind: reason), \(bind: now), \(bind: now), \(bind: finished))
+            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory)
+            VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
+                \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()
@@ -148,14 +138,4 @@ public final class RunStore: Sendable {
         }
     }
 
-    /// Tells every queued run why it waits.
-    public func explainWaiting(_ reason: String) async throws {
-        try await connections.withDatabase { database in
-            try await database.raw(
-                """
-                UPDATE runs SET reason = \(bind: reason) WHERE state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))
-                """
-            ).run()
-        }
-    }
 }

@@ -20,6 +20,9 @@ public struct StoredRun: Sendable, Equatable {
     public var record: RunRecord
     /// Bumped by every transition, for compare-and-set writes.
     public var version: Int
+    /// What a worker needs to take it: these labels, and this much free memory (MiB).
+    public var requires: [String]
+    public var memory: Int
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -30,10 +33,13 @@ public struct StoredRun: Sendable, Equatable {
     /// True once the run has ended.
     public var isFinished: Bool { state.isFinished }
 
+    /// True when a worker with `labels` and `freeMemory` MiB free can take it.
+    public func fits(labels: Set<String>, freeMemory: Int) -> Bool { Set(requires).isSubset(of: labels) && memory <= freeMemory }
+
     /// The columns this decodes from, for every query that returns runs.
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
-        owner, lease_expires_at, cancel_requested, version
+        owner, lease_expires_at, cancel_requested, version, requires, memory
         """
 
     init(_ row: any SQLRow) throws {
@@ -44,6 +50,8 @@ public struct StoredRun: Sendable, Equatable {
         parameters = try JSONDecoder().decode([String: String].self, from: Data(try row.decode(column: "parameters", as: String.self).utf8))
         createdAt = try row.decode(column: "created_at", as: Double.self)
         version = try row.decode(column: "version", as: Int.self)
+        requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
+        memory = try row.decode(column: "memory", as: Int.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

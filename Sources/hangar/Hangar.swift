@@ -7,7 +7,7 @@ struct Hangar: AsyncParsableCommand {
         abstract: "Boot real OS images as throwaway VMs and drive them like a user.",
         subcommands: [
             Init.self, Up.self, SSH.self, Exec.self, Status.self, Run.self, Destroy.self, Console.self, Ports.self, Images.self,
-            Handlers.self, Serve.self, Token.self, Remote.self,
+            Handlers.self, Serve.self, Worker.self, Token.self, Remote.self,
         ]
     )
 }

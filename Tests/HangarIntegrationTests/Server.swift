@@ -7,14 +7,15 @@ import Testing
 final class Server {
     let sandbox: Sandbox
     let process: BackgroundProcess
-    let port = PortPicker.freePort()
+    let port: Int
     var errors: String { process.log }
     var url: String { "http://127.0.0.1:\(port)" }
 
     /// `hangar serve` with `arguments` after the projects folder and port; its name (the holder of its
     /// runs) is `test` unless `arguments` say otherwise, so a restart finds the runs it held.
-    init(_ sandbox: Sandbox, capacity: Int = 2, arguments: [String] = ["--name", "test"]) async throws {
+    init(_ sandbox: Sandbox, capacity: Int = 2, port: Int = PortPicker.freePort(), arguments: [String] = ["--name", "test"]) async throws {
         self.sandbox = sandbox
+        self.port = port
         process = try await Command.start(
             [
                 "\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity",
@@ -43,6 +44,15 @@ final class Server {
         let result = try await Command.run(["python3", "-c", script, url + path])
         guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
         return result.stdout
+    }
+
+    /// Sends `method` to `path` with a bearer token (Tests/Fixtures/call.py); the status and body.
+    func call(_ method: String, _ path: String, token: String, body: String = "") async throws -> (status: Int, body: String) {
+        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/call.py", method, url + path, token, body])
+        guard result.status == 0, let newline = result.stdout.firstIndex(of: "\n"), let status = Int(result.stdout[..<newline]) else {
+            throw HangarError("test.call", "\(method) \(path) failed: \(result.stderr)")
+        }
+        return (status, String(result.stdout[result.stdout.index(after: newline)...]))
     }
 
     func remote(_ arguments: [String], token: String?) async throws -> CommandResult {

@@ -116,7 +116,7 @@ import Testing
         await server.process.wait()
         server = try await Server(sandbox)
         try await server.waitUntilUp()
-        #expect(try String(contentsOfFile: server.errors, encoding: .utf8).contains("requeued 1 run(s)"))
+        #expect(try String(contentsOfFile: server.errors, encoding: .utf8).contains("gave up 1 run(s) to run again"))
         var attempt = try await server.remote(["runs", "--json", "--state", "running"], token: token).stdout
         while !attempt.contains(#""attempt":2"#) {
             try await Task.sleep(for: .milliseconds(100))

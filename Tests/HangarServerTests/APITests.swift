@@ -48,7 +48,7 @@ import Testing
                 waiting = try await client.json(API.Run.self, "/api/v1/runs/\(second)")
             }
             #expect(waiting.state == .queued)
-            #expect(waiting.reason == "waiting for a free slot: all 1 are busy")
+            #expect(waiting.reason == "waiting for a free slot: all 1 slot(s) of the 1 worker(s) that can take it are busy")
             #expect(try await client.call(.post, "/api/v1/runs/\(second)/cancel").status == .accepted)
             #expect(try await client.state(second) == .cancelled)
             #expect(try await client.json(API.Run.self, "/api/v1/runs/\(first)").reason == nil, "a running run does not wait")

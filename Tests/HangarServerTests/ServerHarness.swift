@@ -74,7 +74,8 @@ struct ServerHarness {
             let tokens = Tokens(
                 viewer: try await store.createToken(name: "v", role: .viewer).secret,
                 operator: try await store.createToken(name: "o", role: .operator).secret,
-                admin: try await store.createToken(name: "a", role: .admin).secret
+                admin: try await store.createToken(name: "a", role: .admin).secret,
+                worker: try await store.createToken(name: "w", role: .worker).secret
             )
             try await HangarServer.application(settings, store: store).test(.router) { client in
                 try await body(Client(client: client, tokens: tokens, token: role.map { tokens[$0] }, runs: "\(settings.paths.state)/runs"))
@@ -92,12 +93,14 @@ struct Tokens: Sendable {
     var viewer: String
     var `operator`: String
     var admin: String
+    var worker: String
 
     subscript(role: Role) -> String {
         switch role {
         case .viewer: viewer
         case .operator: self.operator
         case .admin: admin
+        case .worker: worker
         }
     }
 }

@@ -98,6 +98,10 @@ import Testing
             let machines = try await page(client, "/machines", cookie)
             #expect(machines.contains("<h1>Machines</h1>"))
             #expect(machines.contains("no machines running"))
+            // The embedded worker is listed, with the run it holds.
+            #expect(machines.contains("<h2>Workers</h2>"))
+            #expect(machines.contains(#"<span class="state running">running</span></td><td>arch="#))
+            #expect(machines.contains(#"<a href="/runs/\#(running.id)">#\#(running.id)</a>"#))
 
             let login = try await page(client, "/login", [:])
             #expect(login.contains(#"<input type="password" name="token""#))

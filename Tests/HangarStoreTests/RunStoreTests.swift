@@ -46,6 +46,19 @@ final class TestClock: Sendable {
         }
     }
 
+    /// A second store on the same database (another replica), closed whatever `body` does.
+    func withReplica<T>(_ location: DatabaseLocation, _ body: (RunStore) async throws -> T) async throws -> T {
+        let replica = try await RunStore.open(location)
+        do {
+            let result = try await body(replica)
+            try await replica.close()
+            return result
+        } catch {
+            try? await replica.close()
+            throw error
+        }
+    }
+
     @Test(arguments: Database.allCases)
     func runsPersistAcrossReopeningAndMigrationsRunOnce(database: Database) async throws {
         let location = try await database.location()
@@ -87,20 +100,20 @@ final class TestClock: Sendable {
     func concurrentClaimsTakeEachRunOnce(database: Database) async throws {
         try await withStore(database) { store, location in
             for index in 0..<60 { _ = try await store.enqueue(project: "p", job: "j\(index)") }
-            let other = try await RunStore.open(location)
-            let claimed = try await withThrowingTaskGroup(of: [Int].self) { group in
-                for claimer in 0..<6 {
-                    group.addTask {
-                        var mine: [Int] = []
-                        while let run = try await (claimer % 2 == 0 ? store : other).claimNext(owner: "c\(claimer)", lease: 30) {
-                            mine.append(run.id)
+            let claimed = try await withReplica(location) { other in
+                try await withThrowingTaskGroup(of: [Int].self) { group in
+                    for claimer in 0..<6 {
+                        group.addTask {
+                            var mine: [Int] = []
+                            while let run = try await (claimer % 2 == 0 ? store : other).claimNext(owner: "c\(claimer)", lease: 30) {
+                                mine.append(run.id)
+                            }
+                            return mine
                         }
-                        return mine
                     }
+                    return try await group.reduce(into: []) { $0 += $1 }
                 }
-                return try await group.reduce(into: []) { $0 += $1 }
             }
-            try await other.close()
             #expect(claimed.count == 60)
             #expect(Set(claimed).count == 60)
         }
@@ -143,16 +156,30 @@ final class TestClock: Sendable {
     }
 
     @Test(arguments: Database.allCases)
-    func aRestartedHolderReleasesOnlyItsOwnRuns(database: Database) async throws {
+    func aRestartedHolderFindsAndReleasesOnlyItsOwnRuns(database: Database) async throws {
         try await withStore(database) { store, _ in
             for _ in 0..<3 { _ = try await store.enqueue(project: "p", job: "j", maxAttempts: 1) }
             let mine = try #require(try await store.claimNext(owner: "a", lease: 30))
             let theirs = try #require(try await store.claimNext(owner: "b", lease: 30))
-            let released = try await store.releaseRuns(of: "a")
-            #expect(released.map(\.run.id) == [mine.id])
+            #expect(try await store.held(by: "a").map(\.id) == [mine.id])
+            let released = try #require(try await store.release(mine.id, by: RunHolder(owner: "a", attempt: 1)))
             // It had no attempts left: it ends, and says why.
-            #expect(released.first?.run.state == .error)
+            #expect(released.run.state == .error)
+            #expect(try await store.release(theirs.id, by: RunHolder(owner: "a", attempt: 1))?.refusal != nil)
             #expect(try await store.run(theirs.id)?.state == .running)
+        }
+    }
+
+    @Test(arguments: Database.allCases)
+    func placementTakesOnlyRunsThatFitTheWorker(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            _ = try await store.enqueue(NewRun(project: "p", job: "kvm", parameters: [:], maxAttempts: 1, requires: ["kvm"], memory: 1024))
+            _ = try await store.enqueue(NewRun(project: "p", job: "big", parameters: [:], maxAttempts: 1, memory: 8192))
+            _ = try await store.enqueue(NewRun(project: "p", job: "small", parameters: [:], maxAttempts: 1, memory: 512))
+            #expect(try await store.claimNext(owner: "w", lease: 30, labels: ["arch=x86_64"], freeMemory: 2048)?.job == "small")
+            #expect(try await store.claimNext(owner: "w", lease: 30, labels: ["arch=x86_64"], freeMemory: 2048) == nil)
+            #expect(try await store.claimNext(owner: "w", lease: 30, labels: ["kvm"], freeMemory: 2048)?.job == "kvm")
+            #expect(try await store.claimNext(owner: "w", lease: 30, labels: [], freeMemory: 10_000)?.job == "big")
         }
     }
 
@@ -219,12 +246,20 @@ final class TestClock: Sendable {
                 NewRun(project: "p", job: "a", parameters: ["HANGAR_COMMIT": "abc"], maxAttempts: 2),
                 NewRun(project: "p", job: "b", parameters: [:], maxAttempts: 1),
             ]
-            let other = try await RunStore.open(location)
-            async let one = store.recordDelivery("github:1", project: "p", result: "triggered", runs: runs)
-            async let two = other.recordDelivery("github:1", project: "p", result: "triggered", runs: runs)
-            let outcomes = try await [one, two]
-            try await other.close()
-            #expect(outcomes.compactMap { $0 }.count == 1, "one replica records it; the other sees a replay")
+            func record(_ replica: RunStore) async -> Result<[StoredRun]?, any Error> {
+                do {
+                    return .success(try await replica.recordDelivery("github:1", project: "p", result: "triggered", runs: runs))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            let outcomes = try await withReplica(location) { other in
+                async let one = record(store)
+                async let two = record(other)
+                return await [one, two]
+            }
+            let recorded = try outcomes.map { try $0.get() }
+            #expect(recorded.compactMap { $0 }.count == 1, "one replica records it; the other sees a replay")
             #expect(try await store.runs().count == 2)
             #expect(try await store.runs(job: "a").first?.parameters == ["HANGAR_COMMIT": "abc"])
         }

@@ -8,6 +8,7 @@ public struct Endpoint: Sendable {
     public enum Method: String, Sendable, CaseIterable {
         case get = "GET"
         case post = "POST"
+        case put = "PUT"
     }
 
     /// Who may call it.
@@ -82,6 +83,8 @@ public struct Endpoint: Sendable {
     public var parameters: [Parameter]
     /// The JSON body it takes, if any, and whether it may be left out.
     public var body: (schema: Schema, required: Bool)?
+    /// Takes the body as bytes (`application/octet-stream`), at most this many, instead of JSON.
+    public var byteBody: Int?
     /// The answers when it succeeds; the error answers are added from the rest of its description.
     public var responses: [Response]
 
@@ -93,8 +96,10 @@ public struct Endpoint: Sendable {
         access: Access,
         parameters: [Parameter] = [],
         body: (schema: Schema, required: Bool)? = nil,
+        byteBody: Int? = nil,
         responses: [Response]
     ) {
+        self.byteBody = byteBody
         self.id = id
         self.method = method
         self.path = path
@@ -118,6 +123,7 @@ public struct Endpoint: Sendable {
         }
         if parameters.contains(where: { $0.location == .path }) { all.append(Response(404, "Nothing by that name or id.", error)) }
         if body != nil { all.append(Response(413, "The body is larger than \(Limits.bodyBytes) bytes.", error)) }
+        if let byteBody { all.append(Response(413, "The body is larger than \(byteBody) bytes.", error)) }
         return all.sorted { $0.status < $1.status }
     }
 }

@@ -59,6 +59,9 @@ public enum OpenAPI {
         if let body = operation.body {
             value["requestBody"] = ["required": .bool(body.required), "content": ["application/json": ["schema": body.schema.json]]]
         }
+        if operation.byteBody != nil {
+            value["requestBody"] = ["required": true, "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]]
+        }
         return .object(value)
     }
 

@@ -24,14 +24,19 @@ extension API {
     public struct ErrorBody: Documented, Equatable {
         public struct Detail: Codable, Sendable, Equatable {
             public var message: String
+            /// A stable code a program can act on (`run.stale`, `log.gap`), where there is one.
+            public var code: String?
         }
 
         public var error: Detail
 
-        public init(message: String) { error = Detail(message: message) }
+        public init(message: String, code: String? = nil) { error = Detail(message: message, code: code) }
 
         public static let schemaName = "Error"
-        public static let schema = Schema.object(["error": .object(["message": .string()], required: ["message"])], required: ["error"])
+        public static let schema = Schema.object(
+            ["error": .object(["message": .string(), "code": .string()], required: ["message"])],
+            required: ["error"]
+        )
     }
 
     /// What a webhook delivery started.

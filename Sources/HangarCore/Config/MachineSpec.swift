@@ -12,6 +12,8 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     public var append: String?
     /// Guest memory.
     public var memory: ByteSize
+    /// Labels a worker must have to boot it (`kvm`).
+    public var requires: [String] = []
     /// Virtual CPUs.
     public var cpus: Int
     /// Grow the machine's disk to this size (the image is never changed).
@@ -51,6 +53,8 @@ public struct JobSpec: Sendable {
     public var tasks: [TaskSpec]
     /// How often the server runs it again when its worker is lost (not when it fails); default 1.
     public var retries = 1
+    /// Labels a worker must have to run it (`kvm`, `arch=x86_64`), besides its machine's.
+    public var requires: [String] = []
     /// What starts it on the server: pushes, pull requests, schedules.
     public var triggers: [JobTrigger] = []
     /// The values a run can be given, in the order written.

@@ -16,6 +16,7 @@ extension ProjectFile {
         let root = try YAMLValue.parse(text, file: displayName)
         let directory = (path as NSString).deletingLastPathComponent
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
+        project.text = text
         for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
@@ -37,7 +38,7 @@ extension ProjectFile {
 }
 
 extension MachineSpec {
-    static let keys = ["image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout"]
+    static let keys = ["image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout", "requires"]
 
     static func parse(_ value: YAMLValue, name: String, directory: String) throws(HangarError) -> MachineSpec {
         var spec = MachineSpec(name: name)
@@ -55,6 +56,7 @@ extension MachineSpec {
             case "ports": spec.ports = try parsePorts(value)
             case "share": spec.share = resolve(try value.string(), in: directory)
             case "ssh": spec.ssh = try SSHSpec.parse(value, directory: directory)
+            case "requires": spec.requires = try value.strings()
             case "accel":
                 let text = try value.string()
                 guard let accel = Acceleration(rawValue: text) else {
@@ -132,11 +134,14 @@ extension ImageSource {
 extension JobSpec {
     static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
-        for (key, value) in try value.entries(allowed: ["machine", "timeout", "tasks", "retries", "parameters", "triggers", "description"]) {
+        for (key, value) in try value.entries(allowed: [
+            "machine", "timeout", "tasks", "retries", "parameters", "triggers", "description", "requires",
+        ]) {
             switch key {
             case "parameters":
                 for (name, spec) in try value.entries(what: "parameter") { job.parameters.append(try JobParameter.parse(spec, name: name)) }
             case "machine": job.machine = try value.string()
+            case "requires": job.requires = try value.strings()
             case "timeout": job.timeout = try value.duration()
             case "retries":
                 job.retries = try value.int()

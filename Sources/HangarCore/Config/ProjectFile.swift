@@ -12,6 +12,8 @@ public struct ProjectFile: Sendable {
     public var jobs: [JobSpec]
     /// Where the code lives, for webhooks and commit statuses (server mode).
     public var forge: ForgeSpec?
+    /// The text it was read from (a worker gets this version, even when the file changed since).
+    public var text = ""
 
     /// The folder holding the file; relative paths in it are relative to this folder.
     public var directory: String { (path as NSString).deletingLastPathComponent }

@@ -45,7 +45,7 @@ struct AuthMiddleware: RouterMiddleware {
                 message: "this needs a token: send 'Authorization: Bearer TOKEN' (create one with 'hangar token create')"
             )
         }
-        guard role >= needed else {
+        guard role.allows(needed) else {
             throw HTTPError(.forbidden, message: "this needs the \(needed.rawValue) role; your token has \(role.rawValue)")
         }
         return try await next(request, context)

@@ -76,8 +76,15 @@ struct Inputs: Sendable {
         }
     }
 
+    /// The checked body as `T`, which the operation requires.
+    func require<T: Decodable>(_ type: T.Type) throws -> T {
+        guard let body = try body(as: T.self) else { throw HTTPError(.badRequest, message: "this needs a JSON body") }
+        return body
+    }
+
     /// The body, checked against the operation's schema.
     private static func body(of request: Request, for operation: Endpoint, _ context: ServerContext) async throws -> Data? {
+        // A body of bytes (an upload) is read by its route, as a stream.
         guard let expected = operation.body else { return nil }
         let buffer: ByteBuffer
         do {

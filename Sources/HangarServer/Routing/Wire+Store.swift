@@ -78,3 +78,8 @@ extension API.RunDetail: ResponseEncodable {}
 extension API.Artifact: ResponseEncodable {}
 extension API.NewToken: ResponseEncodable {}
 extension API.WebhookAnswer: ResponseEncodable {}
+extension API.WorkerStatus: ResponseEncodable {}
+extension API.Worker: ResponseEncodable {}
+extension API.HeldRun: ResponseEncodable {}
+extension API.HeartbeatAnswer: ResponseEncodable {}
+extension API.LogCount: ResponseEncodable {}

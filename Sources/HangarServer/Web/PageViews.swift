@@ -14,7 +14,7 @@ struct Chrome {
         self.title = title
         signedIn = context.signedIn
         role = context.role?.rawValue ?? "anonymous"
-        canOperate = (context.role ?? .viewer) >= .operator && context.signedIn
+        canOperate = (context.role ?? .viewer).allows(.operator) && context.signedIn
     }
 }
 
@@ -134,8 +134,32 @@ struct ProjectPage {
 }
 
 struct MachinesPage {
+    /// A worker as a table row.
+    struct Worker {
+        var name: String
+        var state: String
+        var labels: String
+        var slots: String
+        var load: String
+        var version: String
+        var lastSeen: String
+        var runs: [Int]
+
+        init(_ worker: API.Worker) {
+            name = worker.status.name
+            state = worker.online ? "running" : "stale"
+            labels = worker.status.labels.joined(separator: ", ")
+            slots = "\(worker.runs.count) of \(worker.status.slots) in use"
+            load = String(format: "%.2f", worker.status.load)
+            version = worker.status.version
+            lastSeen = RunRow.time(worker.lastSeen)
+            runs = worker.runs
+        }
+    }
+
     var chrome: Chrome
     var machines: [API.Machine]
+    var workers: [Worker]
 }
 
 struct LoginPage {

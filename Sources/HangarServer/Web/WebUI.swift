@@ -148,7 +148,11 @@ struct WebUI {
         router.page(.get, "machines", table: table) { _, context in
             try await render(
                 "machines",
-                MachinesPage(chrome: Chrome("Machines", context), machines: machines.list().map { API.Machine($0.record, state: $0.state) })
+                MachinesPage(
+                    chrome: Chrome("Machines", context),
+                    machines: machines.list().map { API.Machine($0.record, state: $0.state) },
+                    workers: try await WorkerList.list(store).map(MachinesPage.Worker.init)
+                )
             )
         }
         router.page(.get, "login", table: table, access: .open) { request, context in

@@ -80,7 +80,15 @@ final class Connections: Sendable {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    func transaction<T: Sendable>(_ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    ///
+    /// It runs to its end in a task of its own, whatever happens to the caller's: a cancelled task's
+    /// statements are never run (SwiftNIO's thread pool drops them), and a COMMIT or ROLLBACK dropped
+    /// that way would leave the transaction open under every later statement.
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await Task { try await uncancelledTransaction(body) }.value
+    }
+
+    private func uncancelledTransaction<T: Sendable>(_ body: @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         switch backend {
         case .sqlite(let connection, let lock):
             return try await lock.withLock {

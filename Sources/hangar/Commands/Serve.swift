@@ -62,6 +62,12 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
     var finishOnShutdown = false
 
+    @Flag(help: "Run no runs here: only 'hangar worker's take them.")
+    var noWorker = false
+
+    @Option(help: "The embedded worker's labels, such as kvm (it adds arch= itself).")
+    var labels = ""
+
     @Option(help: "This server's name as the holder of runs; unique among servers sharing a database (default: HOST:PORT).")
     var name: String?
 
@@ -87,6 +93,8 @@ struct Serve: AsyncParsableCommand {
             configuration.capacity = max(1, capacity ?? configuration.capacity)
             configuration.finishOnShutdown = finishOnShutdown
             configuration.identity = name
+            configuration.embeddedWorker = !noWorker
+            configuration.workerLabels = labels.split(separator: ",").map(String.init)
             configuration.lease = .milliseconds(Int(lease * 1000))
             try await HangarServer.serve(configuration, store: store)
         }

@@ -13,7 +13,7 @@ struct Token: AsyncParsableCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a token and print its secret.")
 
-        @Option(help: "viewer (read), operator (also trigger and cancel) or admin (also manage tokens).")
+        @Option(help: "viewer (read), operator (also trigger and cancel), admin (also manage tokens) or worker (for hangar worker only).")
         var role: Role = .viewer
 
         @Option(help: "A name to tell tokens apart.")
@@ -25,7 +25,9 @@ struct Token: AsyncParsableCommand {
             let store = try await database.open()
             let (token, secret) = try await withStore(store) { try await store.createToken(name: name, role: role) }
             print(secret)
-            Terminal.note("token \(token.id) (\(token.role.rawValue), '\(token.name)'): keep the secret above, it is not shown again")
+            Terminal.note(
+                "token \(token.id) (\(token.role.rawValue), '\(token.name)') in \(store.location): keep the secret above, it is not shown again"
+            )
         }
     }
 

@@ -28,7 +28,7 @@ struct LeaseReaper: Service {
                     }
                     if !reaped.isEmpty { wake() }
                 } catch {
-                    logger.warning("cannot look for expired leases; retrying", metadata: ["error": "\(error)"])
+                    if !Task.isCancelled { logger.warning("cannot look for expired leases; retrying", metadata: ["error": "\(error)"]) }
                 }
             }
         }

@@ -1,0 +1,221 @@
+public import HangarCore
+
+extension API {
+    /// The worker protocol this Hangar speaks; a worker speaking another is refused at registration.
+    public static let workerProtocol = 1
+
+    /// What a worker says of itself: at registration, and again with each claim and heartbeat.
+    public struct WorkerStatus: Documented, Equatable {
+        /// Unique among the workers of a coordinator; it holds the runs it takes under this name.
+        public var name: String
+        /// What it offers (`kvm`, `arch=x86_64`); a job's `requires:` must be among them.
+        public var labels: [String]
+        /// Runs at once.
+        public var slots: Int
+        /// Runs it holds now.
+        public var busy: Int
+        /// Memory it can give a new run's machines now, in MiB.
+        public var freeMemory: Int
+        /// Its one-minute load average.
+        public var load: Double
+        /// Its Hangar version, and the worker protocol it speaks.
+        public var version: String
+        public var protocolVersion: Int
+
+        public init(
+            name: String,
+            labels: [String],
+            slots: Int,
+            busy: Int,
+            freeMemory: Int,
+            load: Double,
+            version: String,
+            protocolVersion: Int = API.workerProtocol
+        ) {
+            self.name = name
+            self.labels = labels
+            self.slots = slots
+            self.busy = busy
+            self.freeMemory = freeMemory
+            self.load = load
+            self.version = version
+            self.protocolVersion = protocolVersion
+        }
+
+        public static let schema = Schema.object(
+            [
+                "name": .string(maxLength: Limits.nameLength, pattern: "^[A-Za-z0-9._:-]+$"),
+                "labels": .array(.string(maxLength: Limits.nameLength), maxItems: 100),
+                "slots": .integer(1...1024), "busy": .integer(0...1024), "freeMemory": .integer(0...Limits.largestNumber),
+                "load": .number, "version": .string(maxLength: 100), "protocolVersion": .integer(1...1000),
+            ],
+            required: ["name", "labels", "slots", "busy", "freeMemory", "load", "version", "protocolVersion"]
+        )
+    }
+
+    /// A worker as the machines page and `GET /api/v1/workers` show it.
+    public struct Worker: Documented, Equatable {
+        public var status: WorkerStatus
+        /// When it last claimed or sent a heartbeat (seconds since 1970).
+        public var lastSeen: Double
+        /// True while its heartbeats arrive.
+        public var online: Bool
+        /// The runs it holds.
+        public var runs: [Int]
+
+        public init(status: WorkerStatus, lastSeen: Double, online: Bool, runs: [Int]) {
+            self.status = status
+            self.lastSeen = lastSeen
+            self.online = online
+            self.runs = runs
+        }
+
+        public static let schema = Schema.object(
+            ["status": WorkerStatus.reference, "lastSeen": .number, "online": .boolean, "runs": .array(.integer(Limits.ids))],
+            required: ["status", "lastSeen", "online", "runs"]
+        )
+    }
+
+    /// A run handed to a worker: the run, its job as the coordinator resolved it, and the lease.
+    public struct Assignment: Documented, Equatable {
+        public var run: Run
+        /// The project's hangar.yml at the run's commit, and where the coordinator keeps it (relative
+        /// paths in it are relative to that folder).
+        public var projectFile: String
+        public var projectPath: String
+        /// The values the tasks get, defaults filled in (with `HANGAR_RUN_ID`, `HANGAR_ATTEMPT`).
+        public var parameters: [String: String]
+        /// Seconds the worker holds the run without a heartbeat.
+        public var lease: Double
+        /// Memory (MiB) its machines take.
+        public var memory: Int
+
+        public init(run: Run, projectFile: String, projectPath: String, parameters: [String: String], lease: Double, memory: Int) {
+            self.run = run
+            self.projectFile = projectFile
+            self.projectPath = projectPath
+            self.parameters = parameters
+            self.lease = lease
+            self.memory = memory
+        }
+
+        public static let schema = Schema.object(
+            [
+                "run": Run.reference, "projectFile": .string(), "projectPath": .string(), "parameters": .map(.string()), "lease": .number,
+                "memory": .integer(0...Limits.largestNumber),
+            ],
+            required: ["run", "projectFile", "projectPath", "parameters", "lease", "memory"]
+        )
+    }
+
+    /// A run a worker holds, with the attempt it runs.
+    public struct HeldRun: Documented, Equatable, Hashable {
+        public var id: Int
+        public var attempt: Int
+
+        public init(id: Int, attempt: Int) {
+            self.id = id
+            self.attempt = attempt
+        }
+
+        public static let schema = Schema.object(
+            ["id": .integer(Limits.ids), "attempt": .integer(1...Limits.largestNumber)],
+            required: ["id", "attempt"]
+        )
+    }
+
+    /// A worker's heartbeat: it is alive, and works on these runs.
+    public struct Heartbeat: Documented, Equatable {
+        public var status: WorkerStatus
+        public var runs: [HeldRun]
+
+        public init(status: WorkerStatus, runs: [HeldRun]) {
+            self.status = status
+            self.runs = runs
+        }
+
+        public static let schema = Schema.object(
+            ["status": WorkerStatus.reference, "runs": .array(HeldRun.reference, maxItems: 1024)],
+            required: ["status", "runs"]
+        )
+    }
+
+    /// What a heartbeat brings back: runs to stop because someone cancelled them, and runs the
+    /// worker no longer holds (its lease ran out and another took them): it abandons those.
+    public struct HeartbeatAnswer: Documented, Equatable {
+        public var cancel: [Int]
+        public var lost: [Int]
+
+        public init(cancel: [Int], lost: [Int]) {
+            self.cancel = cancel
+            self.lost = lost
+        }
+
+        public static let schema = Schema.object(
+            ["cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids))],
+            required: ["cancel", "lost"]
+        )
+    }
+
+    /// A batch of log lines from the holder of an attempt, starting at line `offset`.
+    public struct LogBatch: Documented, Equatable {
+        public var offset: Int
+        public var lines: [String]
+
+        public init(offset: Int, lines: [String]) {
+            self.offset = offset
+            self.lines = lines
+        }
+
+        public static let schema = Schema.object(
+            ["offset": .integer(Limits.lines), "lines": .array(.string(), maxItems: 10_000)],
+            required: ["offset", "lines"]
+        )
+    }
+
+    /// How many lines a run's log has now.
+    public struct LogCount: Documented, Equatable {
+        public var lines: Int
+        public init(lines: Int) { self.lines = lines }
+        public static let schema = Schema.object(["lines": .integer(Limits.lines)], required: ["lines"])
+    }
+
+    /// A task of an attempt started (`status` nil) or ended.
+    public struct TaskEvent: Documented, Equatable {
+        public var position: Int
+        public var title: String
+        public var status: RunStatus?
+        public var error: String?
+
+        public init(position: Int, title: String, status: RunStatus?, error: String?) {
+            self.position = position
+            self.title = title
+            self.status = status
+            self.error = error
+        }
+
+        public static let schema = Schema.object(
+            [
+                "position": .integer(0...10_000), "title": .string(maxLength: 10_000), "status": .string(choices: RunStatus.allCases.map(\.rawValue)),
+                "error": .string(),
+            ],
+            required: ["position", "title"]
+        )
+    }
+
+    /// How the holder's attempt ended.
+    public struct Outcome: Documented, Equatable {
+        public var status: RunStatus
+        public var reason: String?
+
+        public init(status: RunStatus, reason: String?) {
+            self.status = status
+            self.reason = reason
+        }
+
+        public static let schema = Schema.object(
+            ["status": .string(choices: RunStatus.allCases.map(\.rawValue)), "reason": .string()],
+            required: ["status"]
+        )
+    }
+}

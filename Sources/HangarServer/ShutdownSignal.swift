@@ -1,0 +1,43 @@
+import ServiceLifecycle
+import Synchronization
+
+/// Set when the server begins a graceful shutdown, so long responses (live logs) end at once
+/// instead of holding the shutdown until their runs end.
+public final class ShutdownSignal: Sendable {
+    private let flag = Atomic(false)
+
+    public init() {}
+
+    /// The server is stopping.
+    public var isShuttingDown: Bool { flag.load(ordering: .acquiring) }
+
+    func begin() { flag.store(true, ordering: .releasing) }
+}
+
+/// The service that hears a shutdown first (it is the last of the server's services) and sets
+/// the signal; then the other services stop, the HTTP server last.
+struct ShutdownWatch: Service {
+    let signal: ShutdownSignal
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled, !signal.isShuttingDown { try? await Task.sleep(for: .milliseconds(100)) }
+        } onGracefulShutdown: {
+            signal.begin()
+        }
+    }
+}
+
+/// Re-reads changed projects every second.
+struct ProjectReloader: Service {
+    let catalog: ProjectCatalog
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                await catalog.reload()
+            }
+        }
+    }
+}

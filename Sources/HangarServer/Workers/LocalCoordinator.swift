@@ -1,0 +1,49 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import HangarEngine
+import HangarMachine
+import HangarWorker
+
+/// The coordinator as the embedded worker of `hangar serve` sees it: the same questions a remote
+/// worker asks over HTTP, answered in-process. Its runs use the server's run folders, so their
+/// collected files need no upload.
+struct LocalCoordinator: Coordinator {
+    let coordinator: RunCoordinator
+    /// The server's cache and state folders.
+    let paths: HangarPaths
+
+    func register(_ status: API.WorkerStatus) async throws { try await coordinator.register(status) }
+
+    func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? { try await coordinator.claim(status, wait: wait) }
+
+    func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer { try await coordinator.heartbeat(beat) }
+
+    func held(worker: String) async throws -> [API.HeldRun] { try await coordinator.held(by: worker) }
+
+    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int {
+        try await coordinator.appendLog(run, worker: worker, batch)
+    }
+
+    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws { try await coordinator.report(run, worker: worker, task) }
+
+    func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws {
+        let destination = coordinator.artifactFile(run: run.id, path: path)
+        // The embedded worker's run folder is the server's: the file is already there.
+        guard URL(fileURLWithPath: destination).standardizedFileURL != URL(fileURLWithPath: file).standardizedFileURL else { return }
+        try await coordinator.checkHolder(run, worker: worker)
+        try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(atPath: destination)
+        try FileManager.default.copyItem(atPath: file, toPath: destination)
+    }
+
+    func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run {
+        try await coordinator.finish(run, worker: worker, outcome)
+    }
+
+    func release(_ run: API.HeldRun, worker: String) async throws { _ = try await coordinator.release(run, worker: worker) }
+
+    func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
+        try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import HangarEngine
+import HangarHandlers
+import HangarStore
+
+/// The coordinator's side of the worker protocol, over the store, for remote workers (through
+/// `WorkerRoutes`) and the embedded one (through `LocalCoordinator`) alike: claims, heartbeats and
+/// reports. Every report is checked against the run's current holder and attempt by the store, so
+/// a stale one is refused (`run.stale`) and never applied.
+struct RunCoordinator: Sendable {
+    let store: RunStore
+    let catalog: ProjectCatalog
+    let events: RunEvents
+    let queue: QueueSignal
+    /// How long a worker holds a run without a heartbeat.
+    let lease: Duration
+    /// Where run folders go on the coordinator: `<runs>/<id>` (artifacts, git checkouts).
+    let runsFolder: String
+
+    /// A worker says what it is; refused when it speaks another protocol.
+    func register(_ status: API.WorkerStatus) async throws {
+        guard status.protocolVersion == API.workerProtocol else {
+            throw HangarError(
+                "worker.protocol",
+                "worker '\(status.name)' (Hangar \(status.version)) speaks worker protocol \(status.protocolVersion); this server (Hangar \(HangarVersion.current)) speaks \(API.workerProtocol)",
+                hint: "run the same Hangar version on the server and its workers"
+            )
+        }
+        try await store.saveWorker(status.name, status: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
+    }
+
+    /// Hands the worker a run it can take, waiting up to `wait` for one to be queued.
+    func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? {
+        try await register(status)
+        let deadline = ContinuousClock.now + wait
+        while !Task.isCancelled {
+            let seen = queue.generation
+            if let run = try await store.claimNext(
+                owner: status.name,
+                lease: lease.seconds,
+                labels: Set(status.labels),
+                freeMemory: status.freeMemory
+            ) {
+                if let assignment = await assignment(for: run) { return assignment }
+                continue
+            }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { break }
+            // Woken when a run is queued here; runs queued on another replica (or requeued by a
+            // reaper there) are seen within a second.
+            await queue.wait(after: seen, timeout: min(left, .seconds(1)))
+        }
+        return nil
+    }
+
+    /// The run as a worker gets it; nil when its project cannot be read (the run then ends error).
+    private func assignment(for run: StoredRun) async -> API.Assignment? {
+        do {
+            let workspace = try await catalog.workspace(
+                for: run.project,
+                commit: run.parameters["HANGAR_COMMIT"],
+                folder: "\(runsFolder)/\(run.id)/source"
+            )
+            let job = try workspace.project.job(named: run.job)
+            let parameters = try job.resolve(parameters: run.parameters).merging(["HANGAR_RUN_ID": "\(run.id)", "HANGAR_ATTEMPT": "\(run.attempt)"]) {
+                $1
+            }
+            events.started(run)
+            return API.Assignment(
+                run: API.Run(run),
+                projectFile: workspace.project.text,
+                projectPath: workspace.project.directory,
+                parameters: parameters,
+                lease: lease.seconds,
+                memory: run.memory
+            )
+        } catch {
+            let reason = "the project could not be read for this run: \(error)"
+            if let ended = try? await store.finish(run.id, owner: run.record.owner ?? "", attempt: run.attempt, as: .error, reason: reason) {
+                events.finished(ended.run, status: .error, duration: 0)
+            }
+            return nil
+        }
+    }
+
+    /// Renews the leases of the worker's runs; which to stop (cancelled) and which it lost.
+    func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer {
+        try await register(beat.status)
+        let transitions = try await store.renewLeases(owner: beat.status.name, runs: beat.runs.map { ($0.id, $0.attempt) }, lease: lease.seconds)
+        var answer = API.HeartbeatAnswer(cancel: [], lost: [])
+        for run in beat.runs {
+            guard let action = transitions[run.id]?.action else {
+                answer.lost.append(run.id)
+                continue
+            }
+            switch action {
+            case .writeAndStop: answer.cancel.append(run.id)
+            // Ended by this worker's own report (a heartbeat raced it): nothing is lost.
+            case .refuse where transitions[run.id]?.run.record.owner == beat.status.name && transitions[run.id]?.run.attempt == run.attempt: break
+            case .refuse: answer.lost.append(run.id)
+            case .write, .none: break
+            }
+        }
+        return answer
+    }
+
+    /// The runs `worker` holds.
+    func held(by worker: String) async throws -> [API.HeldRun] {
+        try await store.held(by: worker).map { API.HeldRun(id: $0.id, attempt: $0.attempt) }
+    }
+
+    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int {
+        try await store.appendLog(run: run.id, by: holder(run, worker), offset: batch.offset, lines: batch.lines)
+    }
+
+    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws {
+        if let status = task.status {
+            try await store.taskFinished(run: run.id, by: holder(run, worker), position: task.position, status: status, error: task.error)
+            if task.title == MachineBoot.name, status == .passed, let stored = try await store.run(run.id),
+                let started = try await store.tasks(run: run.id).first(where: { $0.position == task.position })
+            {
+                events.metrics.booted(stored, seconds: (started.finishedAt ?? started.startedAt) - started.startedAt)
+            }
+        } else {
+            try await store.taskStarted(run: run.id, by: holder(run, worker), position: task.position, title: task.title)
+        }
+    }
+
+    /// Checks that `worker` holds `run`, so it may upload its files.
+    func checkHolder(_ run: API.HeldRun, worker: String) async throws {
+        try await store.checkHolder(run.id, holder(run, worker))
+    }
+
+    /// Where run `id`'s collected file `path` goes on the coordinator.
+    func artifactFile(run id: Int, path: String) -> String { "\(runsFolder)/\(id)/artifacts/\(path)" }
+
+    func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run {
+        // A git project's checkout for the run is not needed any more.
+        try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
+        guard let transition = try await store.finish(run.id, owner: worker, attempt: run.attempt, as: outcome.status, reason: outcome.reason) else {
+            throw HangarError("run.unknown", "there is no run \(run.id)")
+        }
+        if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        if transition.action == .write, let status = transition.run.state.status {
+            events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
+        }
+        return API.Run(transition.run)
+    }
+
+    func release(_ run: API.HeldRun, worker: String) async throws -> API.Run {
+        guard let transition = try await store.release(run.id, by: holder(run, worker)) else {
+            throw HangarError("run.unknown", "there is no run \(run.id)")
+        }
+        if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        queue.notify()
+        return API.Run(transition.run)
+    }
+
+    private func holder(_ run: API.HeldRun, _ worker: String) -> RunHolder { RunHolder(owner: worker, attempt: run.attempt) }
+}

@@ -1,0 +1,52 @@
+import HangarAPI
+import HangarStore
+import Logging
+import ServiceLifecycle
+
+/// Tells each queued run why it waits, as openQA does ("no worker online with label kvm"), from
+/// the workers online now: their labels, free memory and free slots.
+struct WaitingReasons: Service {
+    let store: RunStore
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(2))
+                do {
+                    // A worker's own count of its runs can be a claim behind; the store's is not.
+                    var workers: [API.WorkerStatus] = []
+                    for var worker in try await WorkerList.online(store) {
+                        worker.busy = max(worker.busy, try await store.held(by: worker.name).count)
+                        workers.append(worker)
+                    }
+                    for run in try await store.queued() {
+                        let reason = Self.reason(for: run, workers: workers)
+                        if run.reason != reason { try await store.explain(run.id, reason) }
+                    }
+                } catch {
+                    if !Task.isCancelled { logger.warning("cannot tell queued runs why they wait", metadata: ["error": "\(error)"]) }
+                }
+            }
+        }
+    }
+
+    /// Why `run` waits, given the online `workers`.
+    static func reason(for run: StoredRun, workers: [API.WorkerStatus]) -> String {
+        guard !workers.isEmpty else { return "waiting: no worker is online" }
+        let labelled = workers.filter { Set(run.requires).isSubset(of: $0.labels) }
+        guard !labelled.isEmpty else {
+            let offered = Set(workers.flatMap(\.labels))
+            let missing = run.requires.filter { !offered.contains($0) }
+            if missing.isEmpty { return "waiting: no online worker has all of the labels \(run.requires.joined(separator: ", "))" }
+            return "waiting: no worker online with label \(missing.joined(separator: ", "))"
+        }
+        let roomy = labelled.filter { $0.freeMemory >= run.memory }
+        guard !roomy.isEmpty else { return "waiting: no worker that can take it has \(run.memory) MiB of memory free now" }
+        guard roomy.contains(where: { $0.busy < $0.slots }) else {
+            let slots = roomy.reduce(0) { $0 + $1.slots }
+            return "waiting for a free slot: all \(slots) slot(s) of the \(roomy.count) worker(s) that can take it are busy"
+        }
+        return "waiting for a worker to take it"
+    }
+}

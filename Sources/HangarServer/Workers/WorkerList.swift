@@ -1,0 +1,28 @@
+import Foundation
+import HangarAPI
+import HangarStore
+
+/// The workers a coordinator knows, for `GET /api/v1/workers` and the machines page.
+enum WorkerList {
+    /// A worker is online while its heartbeats (every second) keep coming: seen within this.
+    static let onlineWithin = 10.0
+
+    /// Workers seen in the last day, online ones first, then by name.
+    static func list(_ store: RunStore) async throws -> [API.Worker] {
+        let now = Date().timeIntervalSince1970
+        var workers: [API.Worker] = []
+        for (name, stored) in try await store.workers(seenWithin: 86_400) {
+            guard let status = try? JSONDecoder().decode(API.WorkerStatus.self, from: Data(stored.status.utf8)) else { continue }
+            let runs = try await store.held(by: name).map(\.id)
+            workers.append(API.Worker(status: status, lastSeen: stored.lastSeen, online: now - stored.lastSeen <= onlineWithin, runs: runs))
+        }
+        return workers.sorted { ($0.online ? 0 : 1, $0.status.name) < ($1.online ? 0 : 1, $1.status.name) }
+    }
+
+    /// The statuses of the online workers.
+    static func online(_ store: RunStore) async throws -> [API.WorkerStatus] {
+        try await store.workers(seenWithin: onlineWithin).values.compactMap {
+            try? JSONDecoder().decode(API.WorkerStatus.self, from: Data($0.status.utf8))
+        }
+    }
+}

@@ -1,0 +1,37 @@
+public import HangarAPI
+public import HangarCore
+public import HangarEngine
+
+/// What a worker asks of the coordinator (`hangar serve`): runs to take, and where to report on
+/// them. `RemoteCoordinator` asks over HTTP; the embedded worker of `hangar serve` asks the same
+/// questions in-process, so there is one worker whichever way it runs.
+///
+/// Every report names the attempt; one for an attempt the worker no longer holds throws a
+/// `run.stale` error and is never applied, so a resend is harmless and a late one changes nothing.
+public protocol Coordinator: Sendable {
+    /// Says what the worker is; throws when the coordinator cannot serve it (another protocol).
+    func register(_ status: API.WorkerStatus) async throws
+    /// A run the worker can take, held by it from now on; nil when none came within `wait`.
+    func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment?
+    /// Renews the leases of the runs the worker holds; says which to stop.
+    func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer
+    /// The runs the worker holds, as the coordinator sees it (after a restart).
+    func held(worker: String) async throws -> [API.HeldRun]
+    /// Stores log lines from `batch.offset`; returns how many lines the run's log has.
+    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int
+    /// Records that a task started or ended.
+    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws
+    /// Stores a collected file (`path` under the run's artifacts folder) from the local `file`.
+    func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws
+    /// Records how the attempt ended; returns the run as it ended.
+    func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run
+    /// Gives the run up: it is queued again as its next attempt, or ends error.
+    func release(_ run: API.HeldRun, worker: String) async throws
+    /// The workspace the assignment's job runs in; `folder` is the run's folder on this host.
+    func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace
+}
+
+extension HangarError {
+    /// True for a refusal: the worker does not hold the attempt (any more). Not worth retrying.
+    public var isStale: Bool { code == "run.stale" }
+}

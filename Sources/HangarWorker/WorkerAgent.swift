@@ -1,0 +1,244 @@
+import Foundation
+public import HangarAPI
+public import HangarCore
+import HangarEngine
+public import HangarMachine
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// A worker: takes runs from a coordinator and runs them on this host, `slots` at a time. The same
+/// agent is `hangar worker` (over HTTP) and the embedded worker of `hangar serve` (in-process).
+///
+/// - It asks for a run only while it has a free slot and the memory a run's machines need; the
+///   coordinator answers the moment one can be handed over (a long poll, no polling tick).
+/// - Every second a heartbeat renews the leases of the runs it holds and brings back the ones to
+///   stop: cancelled anywhere, or lost (its lease ran out while it was cut off; another took them).
+/// - What it has to report goes through a `Journal` on its disk first (`RunReporter`).
+/// - When it starts, it reconciles with the coordinator: runs it still holds get the rest of their
+///   report (the result, if it was written; else they are given up and run again elsewhere), runs
+///   it no longer holds are forgotten, and machines left by its last life are destroyed.
+public struct WorkerAgent: Service {
+    /// How the worker works.
+    public struct Configuration: Sendable {
+        /// Its name; it holds runs under it. Unique among a coordinator's workers.
+        public var name: String
+        /// What it offers, besides `arch=…`, which it adds itself.
+        public var labels: [String]
+        /// Runs at once; default from the host's CPUs and memory.
+        public var slots = HostResources.slots()
+        /// Its image cache and state folders (machines, journal, run folders).
+        public var paths: HangarPaths
+        /// Where each run's folder goes (`<runs>/<id>`); default `<state>/runs`.
+        public var runsFolder: String
+        /// How often it renews its leases and asks what to stop.
+        public var heartbeat: Duration = .seconds(1)
+        /// How long one claim waits for a run.
+        public var claimWait: Duration = .seconds(30)
+        /// On shutdown, let running runs finish instead of cancelling them.
+        public var finishOnShutdown = false
+
+        public init(name: String, labels: [String] = [], paths: HangarPaths) {
+            self.name = name
+            self.labels = labels
+            self.paths = paths
+            runsFolder = "\(paths.state)/runs"
+        }
+
+        /// Its labels with the automatic ones.
+        var allLabels: [String] { Array(Set(labels + ["arch=\(HostResources.architecture)"])).sorted() }
+    }
+
+    let coordinator: any Coordinator
+    let configuration: Configuration
+    let logger: Logger
+    private let runs = ActiveRuns()
+
+    public init(coordinator: any Coordinator, configuration: Configuration, logger: Logger) {
+        self.coordinator = coordinator
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    private var journalRoot: String { "\(configuration.paths.state)/journal" }
+
+    public func run() async throws {
+        // A coordinator that is away delays the start; a shutdown meanwhile ends it.
+        do {
+            try await cancelWhenGracefulShutdown { try await register() }
+        } catch is CancellationError {
+            return
+        }
+        await cancelWhenGracefulShutdown { await reconcile() }
+        let (freed, free) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: configuration.heartbeat)
+                    await heartbeat()
+                }
+            }
+            await cancelWhenGracefulShutdown {
+                var pause = Duration.milliseconds(200)
+                var wakes = freed.makeAsyncIterator()
+                while !Task.isCancelled {
+                    if runs.busy >= configuration.slots {
+                        _ = await wakes.next()
+                        continue
+                    }
+                    do {
+                        if let assignment = try await coordinator.claim(status(), wait: configuration.claimWait) {
+                            start(assignment) { free.yield() }
+                        }
+                        pause = .milliseconds(200)
+                    } catch {
+                        if Task.isCancelled { break }
+                        logger.warning("cannot claim a run; retrying", metadata: ["error": "\(error)"])
+                        try? await Task.sleep(for: pause)
+                        pause = min(pause * 2, .seconds(5))
+                    }
+                }
+            }
+            if !configuration.finishOnShutdown { runs.cancelAll() }
+            await runs.waitForAll()
+            group.cancelAll()
+        }
+    }
+
+    /// What the worker says of itself now.
+    func status() -> API.WorkerStatus {
+        API.WorkerStatus(
+            name: configuration.name,
+            labels: configuration.allLabels,
+            slots: configuration.slots,
+            busy: runs.busy,
+            freeMemory: HostResources.freeMemory(reserved: runs.reservedMemory),
+            load: HostResources.load(),
+            version: HangarVersion.current
+        )
+    }
+
+    private func register() async throws {
+        var pause = Duration.milliseconds(200)
+        while true {
+            do {
+                try await coordinator.register(status())
+                return
+            } catch let error as HangarError where error.code == "worker.protocol" {
+                throw error
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                logger.warning("cannot reach the coordinator; retrying", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+
+    private func start(_ assignment: API.Assignment, whenDone: @escaping @Sendable () -> Void) {
+        let held = API.HeldRun(id: assignment.run.id, attempt: assignment.run.attempt)
+        runs.start(held, memory: assignment.memory) {
+            Task {
+                await execute(assignment)
+                runs.ended(held.id)
+                whenDone()
+            }
+        }
+    }
+
+    private func execute(_ assignment: API.Assignment) async {
+        let held = API.HeldRun(id: assignment.run.id, attempt: assignment.run.attempt)
+        let folder = "\(configuration.runsFolder)/\(held.id)"
+        let journal: Journal
+        do {
+            journal = try Journal(root: journalRoot, run: held)
+        } catch {
+            logger.error("cannot keep a journal; giving run \(held.id) up", metadata: ["error": "\(error)"])
+            try? await coordinator.release(held, worker: configuration.name)
+            return
+        }
+        let reporter = RunReporter(journal: journal, coordinator: coordinator, worker: configuration.name, logger: logger)
+        runs.attach(reporter, to: held.id)
+        let outcome: API.Outcome
+        do {
+            let workspace = try await coordinator.workspace(for: assignment, folder: folder)
+            let result = try await workspace.run(job: assignment.run.job, parameters: assignment.parameters, folder: folder, offline: false) {
+                event in
+                reporter.write(event)
+            }
+            outcome = API.Outcome(status: result.status, reason: result.error?.description)
+        } catch {
+            let failure = error as? HangarError ?? HangarError("worker.run", "\(error)")
+            outcome = API.Outcome(status: RunStatus(failure: failure), reason: failure.description)
+        }
+        // Reported outside this (possibly cancelled) task, which would cancel the deliveries.
+        let ending = await Task { [runs] in
+            if runs.isLost(held.id) { return await reporter.stop() }
+            return await reporter.finish(outcome, artifacts: "\(folder)/artifacts")
+        }.value
+        switch ending {
+        case .delivered:
+            journal.remove()
+        case .lost(let why):
+            logger.warning("run \(held.id) attempt \(held.attempt) is no longer this worker's; its report stops", metadata: ["reason": "\(why)"])
+            journal.remove()
+        case .stopped:
+            if runs.isLost(held.id) { journal.remove() }
+        }
+    }
+
+    /// Renews the leases of the runs held here; stops the ones to stop.
+    private func heartbeat() async {
+        do {
+            let answer = try await coordinator.heartbeat(API.Heartbeat(status: status(), runs: runs.held))
+            for id in answer.cancel { runs.cancel(id) }
+            for id in answer.lost {
+                logger.warning("run \(id) was lost (its lease ran out); stopping it and destroying its machines")
+                runs.lose(id)
+            }
+        } catch {
+            if !Task.isCancelled { logger.warning("cannot send a heartbeat; retrying", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// After a restart: finish reporting what this worker still holds, forget what it does not, and
+    /// destroy the machines its last life left behind.
+    private func reconcile() async {
+        let registry = MachineRegistry(state: configuration.paths.state)
+        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), notice: { _ in })
+        for (record, _) in registry.list() where record.ephemeral {
+            logger.notice("destroying machine \(record.id), left by a run this worker was running when it stopped")
+            await machines.destroy(record)
+        }
+        let held: Set<API.HeldRun>
+        do {
+            held = Set(try await coordinator.held(worker: configuration.name))
+        } catch {
+            logger.warning("cannot ask which runs this worker holds; its journal waits", metadata: ["error": "\(error)"])
+            return
+        }
+        let journals = Journal.all(in: journalRoot)
+        var (completed, givenUp) = (0, 0)
+        for journal in journals {
+            guard held.contains(journal.run) else {
+                journal.remove()
+                continue
+            }
+            let finished = journal.isFinished
+            do {
+                _ = try await RunReporter.deliver(journal, coordinator: coordinator, worker: configuration.name)
+                if !finished { try await coordinator.release(journal.run, worker: configuration.name) }
+                journal.remove()
+                if finished { completed += 1 } else { givenUp += 1 }
+            } catch {
+                logger.warning("cannot reconcile run \(journal.run.id)", metadata: ["error": "\(error)"])
+            }
+        }
+        for run in held where !journals.contains(where: { $0.run == run }) {
+            if (try? await coordinator.release(run, worker: configuration.name)) != nil { givenUp += 1 }
+        }
+        if completed + givenUp > 0 {
+            logger.notice("reconciled after a restart: reported the end of \(completed) run(s); gave up \(givenUp) run(s) to run again")
+        }
+    }
+}

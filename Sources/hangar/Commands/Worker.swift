@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import HangarMachine
+import HangarWorker
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `hangar worker`: runs a coordinator's runs on this host.
+struct Worker: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a Hangar server's runs on this host: takes runs its labels, slots and free memory allow.",
+        discussion: """
+            The server needs a worker token: 'hangar token create --role worker' on it. What the worker has not yet \
+            delivered is kept in its state folder and sent when the server answers again. On SIGTERM it stops taking \
+            runs and cancels running ones (their machines are destroyed), or lets them finish with --finish-on-shutdown.
+            """
+    )
+
+    @Option(help: "The server's address (default: $HANGAR_SERVER, else http://127.0.0.1:8400).")
+    var server: String?
+
+    @Option(help: "A worker token (default: $HANGAR_TOKEN).")
+    var token: String?
+
+    @Option(help: "This worker's name, unique among the server's workers (default: the host name).")
+    var name: String?
+
+    @Option(help: "What this worker offers, such as kvm,arch=x86_64 (it adds arch= itself); jobs' requires: must be among them.")
+    var labels = ""
+
+    @Option(help: "Runs at once: a number, or auto (one per CPU, at most one per 2 GiB of memory).")
+    var slots = "auto"
+
+    @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
+    var finishOnShutdown = false
+
+    func validate() throws {
+        guard slots == "auto" || (Int(slots).map { (1...1024).contains($0) } ?? false) else {
+            throw ValidationError("--slots '\(slots)' is not a number from 1 to 1024 or 'auto'")
+        }
+    }
+
+    func run() async throws {
+        JSONLogHandler.bootstrap()
+        let environment = ProcessInfo.processInfo.environment
+        let server = server ?? environment["HANGAR_SERVER"] ?? "http://127.0.0.1:8400"
+        guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
+            throw ValidationError("--server '\(server)' needs http:// or https:// in front")
+        }
+        guard let token = token ?? environment["HANGAR_TOKEN"] else {
+            throw ValidationError("a worker token is needed: --token or HANGAR_TOKEN ('hangar token create --role worker' on the server makes one)")
+        }
+        let paths = HangarPaths.fromEnvironment()
+        let name = name ?? ProcessInfo.processInfo.hostName
+        var configuration = WorkerAgent.Configuration(name: name, labels: labels.split(separator: ",").map(String.init), paths: paths)
+        if let count = Int(slots) { configuration.slots = count }
+        configuration.finishOnShutdown = finishOnShutdown
+        let logger = Logger(label: "hangar.worker")
+        let coordinator = RemoteCoordinator(server: server, token: token, worker: name, paths: paths)
+        let agent = WorkerAgent(coordinator: coordinator, configuration: configuration, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

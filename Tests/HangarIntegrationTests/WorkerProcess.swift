@@ -1,0 +1,44 @@
+import Foundation
+import HangarCore
+import HangarMachine
+
+/// A running `hangar worker` with its own state folder (its machines, journal and run folders).
+final class WorkerProcess {
+    let name: String
+    let state: String
+    let process: BackgroundProcess
+
+    /// `hangar worker` named `name` for `server`, its state under the sandbox's root; `prefix` runs
+    /// it through another program (`ip netns exec NAME`).
+    init(
+        _ sandbox: Sandbox,
+        name: String,
+        server: String,
+        token: String,
+        arguments: [String] = ["--slots", "1"],
+        prefix: [String] = []
+    )
+        async throws
+    {
+        self.name = name
+        state = "\(sandbox.root)/worker-\(name)"
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        process = try await Command.start(
+            prefix + ["\(packageRoot)/.build/debug/hangar", "worker", "--server", server, "--token", token, "--name", name] + arguments,
+            log: "\(state)-\(UUID().uuidString.prefix(4)).log",
+            environment: ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": "\(sandbox.root)/cache"]
+        )
+    }
+
+    /// QEMU processes of this worker's machines still running.
+    func qemuProcesses() -> [String] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return pids.filter { pid in
+            let cmdline = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            return cmdline.contains("qemu-system") && cmdline.contains("\(state)/") && !stat.contains(") Z ")
+        }
+    }
+
+    var log: String { process.output() }
+}

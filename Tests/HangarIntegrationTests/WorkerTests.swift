@@ -1,0 +1,275 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import HangarTestSupport
+import Testing
+
+/// Real `hangar worker` processes, each with its own state folder, taking runs from a real
+/// coordinator (`hangar serve --no-worker`): VM runs on a worker, worker tokens, placement, and
+/// faults — a worker or the coordinator killed mid-run, a cancel — each checked for nothing lost
+/// and nothing run twice.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct WorkerTests {
+    struct Run: Decodable {
+        var id: Int
+        var state: String
+        var attempt: Int
+        var reason: String?
+    }
+
+    struct Worker: Decodable {
+        struct Status: Decodable {
+            var name: String
+            var labels: [String]
+        }
+
+        var status: Status
+        var online: Bool
+        var runs: [Int]
+    }
+
+    /// A coordinator without an embedded worker, its tokens, and its project.
+    struct Site {
+        let sandbox: Sandbox
+        let coordinator: Server
+        let token: String
+        let workerToken: String
+
+        init(database: String? = nil, lease: Int = 3, serve: [String] = []) async throws {
+            let guest = try TestGuest.require()
+            sandbox = try Sandbox("")
+            let project = "\(sandbox.root)/projects/demo"
+            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            try guestYAML(
+                guest,
+                jobs: """
+                      vm:
+                        retries: 1
+                        tasks:
+                          - run: echo "attempt $HANGAR_ATTEMPT from $(uname -s) in the guest"; sleep 6; echo "done $HANGAR_ATTEMPT"
+                      count:
+                        tasks: [{ host: 'for i in $(seq 1 30); do echo "line $i"; sleep 0.2; done' }]
+                      slow:
+                        tasks: [{ host: "echo waiting; sleep 60" }]
+                      ticks:
+                        tasks: [{ host: 'for i in $(seq 1 20); do echo "tick $HANGAR_ATTEMPT $i"; sleep 0.5; done' }]
+                      null:
+                        tasks: [{ host: "true" }]
+                      kvm:
+                        requires: [kvm]
+                        tasks: [{ host: "true" }]
+                    """
+            ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+            let database = database.map { ["--database", $0] } ?? []
+            token = try await Self.token(sandbox, role: "operator", database: database)
+            workerToken = try await Self.token(sandbox, role: "worker", database: database)
+            coordinator = try await Server(sandbox, arguments: ["--name", "coordinator", "--no-worker", "--lease", "\(lease)"] + database + serve)
+            try await coordinator.waitUntilUp()
+        }
+
+        static func token(_ sandbox: Sandbox, role: String, database: [String]) async throws -> String {
+            let created = try await sandbox.hangar(["token", "create", "--role", role, "--name", role] + database)
+            #expect(created.status == 0, "\(created.stderr)")
+            return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func worker(_ name: String, slots: Int = 1, labels: String = "") async throws -> WorkerProcess {
+            try await WorkerProcess(
+                sandbox,
+                name: name,
+                server: coordinator.url,
+                token: workerToken,
+                arguments: ["--slots", "\(slots)", "--labels", labels]
+            )
+        }
+
+        func trigger(_ job: String) async throws -> Int {
+            let result = try await coordinator.remote(["trigger", "demo/\(job)"], token: token)
+            return try #require(Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(result.stderr)")
+        }
+
+        func run(_ id: Int) async throws -> Run {
+            let answer = try await coordinator.call("GET", "/api/v1/runs/\(id)", token: token)
+            return try JSONDecoder().decode(Run.self, from: Data(answer.body.utf8))
+        }
+
+        func workers() async throws -> [Worker] {
+            try JSONDecoder().decode([Worker].self, from: Data(try await coordinator.call("GET", "/api/v1/workers", token: token).body.utf8))
+        }
+
+        func waitUntil(_ id: Int, _ condition: (Run) -> Bool) async throws -> Run {
+            while true {
+                let run = try await run(id)
+                if condition(run) { return run }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+
+        func log(_ id: Int) async throws -> String { try await coordinator.remote(["logs", "\(id)"], token: token).stdout }
+
+        func stop(_ workers: [WorkerProcess]) {
+            for worker in workers { worker.process.signal(SIGTERM) }
+            coordinator.process.signal(SIGTERM)
+        }
+    }
+
+    @Test func aVMRunsOnAWorkerAndWorkerTokensReachOnlyWorkerRoutes() async throws {
+        let site = try await Site()
+        defer { site.sandbox.remove() }
+        let worker = try await site.worker("w1")
+        defer { site.stop([worker]) }
+        // Triggered, followed live, run on the worker's host: passed.
+        let followed = try await site.coordinator.remote(["trigger", "demo/vm", "-f"], token: site.token)
+        #expect(followed.status == 0, "\(followed.stderr)\n\(worker.log)")
+        #expect(followed.stdout.contains("attempt 1 from Linux in the guest"))
+        let workers = try await site.workers()
+        #expect(workers.map(\.status.name) == ["w1"])
+        #expect(workers.first?.online == true)
+        #expect(workers.first?.status.labels.contains { $0.hasPrefix("arch=") } == true)
+        #expect(worker.qemuProcesses().isEmpty)
+        // A worker token reaches nothing but the worker routes.
+        #expect(try await site.coordinator.call("GET", "/api/v1/runs", token: site.workerToken).status == 403)
+        #expect(try await site.coordinator.call("POST", "/api/v1/projects/demo/jobs/null/runs", token: site.workerToken).status == 403)
+        // A run no online worker can take says why it waits.
+        let kvm = try await site.trigger("kvm")
+        let waiting = try await site.waitUntil(kvm) { $0.reason?.contains("no worker online with label kvm") == true }
+        #expect(waiting.state == "queued")
+        #expect(try await site.coordinator.remote(["cancel", "\(kvm)"], token: site.token).status == 0)
+    }
+
+    @Test func aWorkerKilledMidRunLosesNothingAndCleansUpWhenItComesBack() async throws {
+        let site = try await Site(lease: 3)
+        defer { site.sandbox.remove() }
+        var first = try await site.worker("w1")
+        let second = try await site.worker("w2")
+        defer { site.stop([first, second]) }
+        let id = try await site.trigger("vm")
+        _ = try await site.waitUntil(id) { $0.state == "running" }
+        while !(try await site.log(id)).contains("attempt 1 from Linux") { try await Task.sleep(for: .milliseconds(100)) }
+        let holder = try #require(try await site.workers().first { $0.runs.contains(id) })
+        var (victim, survivor) = holder.status.name == "w1" ? (first, second) : (second, first)
+        victim.process.signal(SIGKILL)
+        await victim.process.wait()
+        #expect(!victim.qemuProcesses().isEmpty, "its machine is orphaned")
+        let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
+        #expect(ended.state == "passed", "\(survivor.log)")
+        #expect(ended.attempt == 2)
+        let log = try await site.log(id)
+        #expect(log.components(separatedBy: "done 2").count == 2, "exactly one result: \(log)")
+        #expect(!log.contains("done 1"))
+        // Back again, the killed worker destroys the machine its last life left.
+        let name = victim.name
+        victim = try await site.worker(name)
+        if name == "w1" { first = victim }
+        while !victim.qemuProcesses().isEmpty { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(victim.log.contains("destroying machine"))
+        survivor.process.signal(SIGTERM)
+    }
+
+    @Test func theCoordinatorKilledMidRunLosesNoLine() async throws {
+        let site = try await Site(lease: 15)
+        defer { site.sandbox.remove() }
+        let worker = try await site.worker("w1")
+        defer { site.stop([worker]) }
+        let id = try await site.trigger("count")
+        while !(try await site.log(id)).contains("line 3") { try await Task.sleep(for: .milliseconds(100)) }
+        site.coordinator.process.signal(SIGKILL)
+        await site.coordinator.process.wait()
+        try await Task.sleep(for: .seconds(3))
+        // The same coordinator again (its database, name and address): the worker's journal is delivered.
+        let again = try await Server(site.sandbox, port: site.coordinator.port, arguments: ["--name", "coordinator", "--no-worker", "--lease", "15"])
+        defer { again.process.signal(SIGTERM) }
+        try await again.waitUntilUp()
+        let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
+        #expect(ended.state == "passed", "\(worker.log)")
+        let lines = try await site.log(id).split(separator: "\n").filter { $0.hasPrefix("line ") }.map(String.init)
+        #expect(lines == (1...30).map { "line \($0)" }, "no gap, no repeat")
+    }
+
+    @Test func aCancelReachesARemoteWorkerWithinTwoSeconds() async throws {
+        let site = try await Site()
+        defer { site.sandbox.remove() }
+        let worker = try await site.worker("w1")
+        defer { site.stop([worker]) }
+        let id = try await site.trigger("slow")
+        while !(try await site.log(id)).contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
+        let asked = ContinuousClock.now
+        #expect(try await site.coordinator.call("POST", "/api/v1/runs/\(id)/cancel", token: site.token).status == 202)
+        let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
+        let took = ContinuousClock.now - asked
+        #expect(ended.state == "cancelled")
+        #expect(took < .seconds(2), "took \(took)")
+    }
+
+    /// Many runs, two coordinators on one PostgreSQL, four workers: every run ends, once.
+    @Test func fiveHundredRunsOnTwoCoordinatorsAndFourWorkersEndOnce() async throws {
+        let database = try await TestPostgres.shared.newDatabase()
+        let site = try await Site(database: database)
+        defer { site.sandbox.remove() }
+        let other = try await Server(site.sandbox, arguments: ["--name", "coordinator-2", "--no-worker", "--database", database])
+        defer { other.process.signal(SIGTERM) }
+        try await other.waitUntilUp()
+        var workers: [WorkerProcess] = []
+        for index in 0..<4 {
+            workers.append(
+                try await WorkerProcess(
+                    site.sandbox,
+                    name: "w\(index)",
+                    server: index % 2 == 0 ? site.coordinator.url : other.url,
+                    token: site.workerToken,
+                    arguments: ["--slots", "2"]
+                )
+            )
+        }
+        defer { site.stop(workers) }
+        let result = try await Command.run([
+            "python3", "\(packageRoot)/Tests/Fixtures/burst.py", site.coordinator.url, site.token, "demo/null", "500",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        struct Outcome: Decodable {
+            var queued: Int
+            var states: [String: Int]
+        }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        #expect(outcome.queued == 500)
+        #expect(outcome.states == ["passed": 500])
+        let runs = try JSONDecoder().decode(
+            [Run].self,
+            from: Data(try await site.coordinator.call("GET", "/api/v1/runs?limit=500", token: site.token).body.utf8)
+        )
+        #expect(runs.allSatisfy { $0.attempt == 1 }, "no run ran twice")
+        #expect(Set(try await site.workers().map(\.status.name)) == ["w0", "w1", "w2", "w3"])
+    }
+
+    /// A worker in its own network namespace loses its link mid-run: its lease runs out, the run
+    /// runs again on another worker and ends once; when the link returns, the cut-off worker learns
+    /// the run is not its own any more and drops what it still had to say about it.
+    @Test func aWorkerCutOffFromTheNetworkLosesItsRunAndGivesItUpWhenBack() async throws {
+        try await NetworkNamespace.with { network in
+            let site = try await Site(lease: 3, serve: ["--host", "0.0.0.0"])
+            defer { site.sandbox.remove() }
+            let cutOff = try await WorkerProcess(
+                site.sandbox,
+                name: "cut",
+                server: "http://\(network.hostAddress):\(site.coordinator.port)",
+                token: site.workerToken,
+                prefix: network.prefix
+            )
+            defer { site.stop([cutOff]) }
+            let id = try await site.trigger("ticks")
+            while !(try await site.log(id)).contains("tick 1 3") { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(try await site.workers().first { $0.runs.contains(id) }?.status.name == "cut")
+            try await network.cut()
+            let other = try await site.worker("other")
+            defer { other.process.signal(SIGTERM) }
+            let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
+            #expect(ended.state == "passed", "\(other.log)")
+            #expect(ended.attempt == 2)
+            try await network.restore()
+            while !cutOff.log.contains("is no longer this worker's") { try await Task.sleep(for: .milliseconds(200)) }
+            let log = try await site.log(id)
+            #expect(log.contains("tick 2 20"))
+            #expect(!log.contains("tick 1 20"), "the cut-off attempt's late lines were refused: \(log)")
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(cutOff.state)/journal")) ?? [] == [], "its journal is empty")
+        }
+    }
+}
