@@ -187,6 +187,7 @@ let package = Package(
                 "HangarMachine",
                 "HangarServer",
                 "HangarStore",
+                "HangarWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

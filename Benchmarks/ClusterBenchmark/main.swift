@@ -1,4 +1,4 @@
-// Cluster benchmark. Run: swift build -c release && swift run -c release hangar-bench-cluster [--workers N] [--runs N]
+// Cluster benchmark. Run: swift build -c release && .build/release/hangar-bench-cluster [--workers N] [--runs N]
 //
 // A real coordinator (`hangar serve --no-worker`) on PostgreSQL (a throwaway cluster from Debian's
 // postgresql) and N real `hangar worker` processes (default 50, two slots each) running null jobs
@@ -20,7 +20,8 @@ func option(_ name: String) -> String? {
 let workerCount = option("--workers").flatMap(Int.init) ?? 50
 let runCount = option("--runs").flatMap(Int.init) ?? 10_000
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-let hangar = "\(root)/.build/release/hangar"
+// The hangar built with this benchmark, next to it.
+let hangar = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hangar").path
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-cluster-\(getpid())").path
 try FileManager.default.createDirectory(atPath: "\(work)/projects/bench", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }

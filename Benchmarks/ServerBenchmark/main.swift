@@ -78,6 +78,8 @@ struct Replicas {
                 paths: HangarPaths(cache: "\(work)/cache", state: "\(work)/state-\(index)")
             )
             configuration.port = PortPicker.freePort()
+            // Null runs wait on the database, not the CPU: four at once on every setup, the same for all.
+            configuration.capacity = 4
             configuration.identity = "bench-\(index)"
             configuration.logger.logLevel = .critical
             let application = HangarServer.application(configuration, store: store)

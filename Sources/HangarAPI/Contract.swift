@@ -59,6 +59,7 @@ public enum Contract {
             .init("project", in: .query, .string(maxLength: Limits.nameLength), "Only this project's runs."),
             .init("job", in: .query, .string(maxLength: Limits.nameLength), "Only this job's runs."),
             .init("before", in: .query, .integer(Limits.ids), "Only runs with a smaller id (the last id of the previous page)."),
+            .init("after", in: .query, .integer(Limits.ids), "Only runs with a larger id (the first id of the next page): the page of newer runs."),
             .init("limit", in: .query, .integer(Limits.pageSize), "How many; default 50."),
         ],
         responses: [.init(200, "The runs.", .json(.array(API.Run.reference)))]
@@ -137,7 +138,7 @@ public enum Contract {
         "One collected file. `path` is its path under the artifacts folder (`/` between folders, never `..`).",
         access: .role(.viewer),
         parameters: [runID, artifactPath],
-        responses: [.init(200, "The file's bytes.", .bytes)]
+        responses: [.init(200, "The file: UTF-8 text as text/plain, so a browser shows it; anything else as bytes.", .file)]
     )
     public static let projects = Endpoint(
         "listProjects",
@@ -260,25 +261,15 @@ public enum Contract {
         access: .role(.viewer),
         responses: [.init(200, "The workers.", .json(.array(API.Worker.reference)))]
     )
-    public static let attemptLog = Endpoint(
-        "appendLog",
+    public static let attemptReport = Endpoint(
+        "reportAttempt",
         .post,
-        "/api/v1/runs/{id}/attempts/{attempt}/log",
-        "Log lines from line `offset`; lines already stored are skipped.",
+        "/api/v1/runs/{id}/attempts/{attempt}/report",
+        "Log lines and task events, in order, the first line being line `offset`; what is already stored is skipped.",
         access: .role(.worker),
         parameters: [runID, attempt, workerName],
-        body: (API.LogBatch.reference, true),
+        body: (API.Report.reference, true),
         responses: [.init(200, "How many lines the log has.", .json(API.LogCount.reference)), stale]
-    )
-    public static let attemptTask = Endpoint(
-        "reportTask",
-        .post,
-        "/api/v1/runs/{id}/attempts/{attempt}/tasks",
-        "A task started (no status) or ended.",
-        access: .role(.worker),
-        parameters: [runID, attempt, workerName],
-        body: (API.TaskEvent.reference, true),
-        responses: [.init(204, "Recorded."), stale]
     )
     public static let attemptArtifact = Endpoint(
         "uploadArtifact",
@@ -313,7 +304,7 @@ public enum Contract {
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
         health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, projects,
-        getProject, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns, workers, attemptLog, attemptTask,
+        getProject, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns, workers, attemptReport,
         attemptArtifact, attemptFinish, attemptRelease,
     ]
 
@@ -322,6 +313,6 @@ public enum Contract {
         API.Run.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
-        API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.LogBatch.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
+        API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.Report.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
     ]
 }

@@ -49,8 +49,28 @@ public struct JobPlan: Sendable {
         self.steps = steps
     }
 
-    /// Checks every job of a project, so a typo anywhere is reported before a machine boots.
+    /// Checks every job of a project, so a typo anywhere is reported before a machine boots: its
+    /// handlers and options, and, for a job that boots a machine, that the machine is defined.
     public static func validate(_ project: ProjectFile) throws(HangarError) {
-        for job in project.jobs { _ = try JobPlan(job) }
+        for job in project.jobs {
+            let plan = try JobPlan(job)
+            guard plan.bootsMachine, !project.machines.contains(where: { $0.name == job.machine }) else { continue }
+            if project.machines.isEmpty {
+                throw .usage(
+                    "config.no-machines",
+                    "job '\(job.name)' runs tasks in a machine, and no machine is defined",
+                    hint:
+                        "add a 'machines:' section ('hangar init' writes one), or give the job only host tasks",
+                    at: job.location
+                )
+            }
+            let names = project.machines.map(\.name)
+            throw .usage(
+                "config.unknown-machine",
+                "job '\(job.name)' uses machine '\(job.machine)', which is not defined\(Suggestion.phrase(for: job.machine, in: names))",
+                hint: "machines defined: \(names.joined(separator: ", "))",
+                at: job.location
+            )
+        }
     }
 }

@@ -10,6 +10,8 @@ public struct RunResult: Sendable {
     public var error: HangarError?
     /// How long it took.
     public var duration: Duration
+    /// Where its log (`log.txt`) and collected files (`artifacts/`) are; set by the workspace.
+    public var folder: String?
 }
 
 /// Runs a job's steps in order: prepare then execute each, stop at the first failure, and then
@@ -20,21 +22,23 @@ public enum JobRunner {
         let clock = ContinuousClock()
         let start = clock.now
         let started = StartedSteps()
-        let outcome = await withLimit(plan.job.timeout) { () async -> (RunStatus, HangarError?) in
+        let jobTimeout = HangarError("run.timeout", "the job timed out after \(DurationText.format(plan.job.timeout)) (its 'timeout:')")
+        let expired = OnceFlag()
+        let outcome = await withLimit(plan.job.timeout, expired: expired) { () async -> (RunStatus, HangarError?) in
             for (index, step) in plan.steps.enumerated() {
                 if Task.isCancelled { return (.cancelled, nil) }
                 context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
                 started.append(step)
                 let stepStart = clock.now
-                let (status, error) = await runStep(step, context: context)
+                var (status, error) = await runStep(step, context: context)
+                // Cancelled by the job's timeout: the task timed out, and says why.
+                if status == .cancelled, expired.isSet { (status, error) = (.timedOut, jobTimeout) }
                 context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
                 if status != .passed { return (status, error) }
             }
             return (.passed, nil)
         }
-        var (status, error): (RunStatus, HangarError?) = (
-            .timedOut, HangarError("run.timeout", "the job ran past its timeout of \(DurationText.format(plan.job.timeout))")
-        )
+        var (status, error): (RunStatus, HangarError?) = (.timedOut, jobTimeout)
         if case .finished(let finished) = outcome { (status, error) = finished }
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
         await Task {
@@ -54,7 +58,10 @@ public enum JobRunner {
             }
         }
         guard case .finished(let result) = result else {
-            return (.timedOut, HangarError("task.timeout", "'\(step.title)' ran past its timeout of \(DurationText.format(step.timeout ?? .zero))"))
+            return (
+                .timedOut,
+                HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
+            )
         }
         if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
         guard let error = result else { return (.passed, nil) }
@@ -68,14 +75,19 @@ public enum JobRunner {
         case timerStopped
     }
 
-    /// Runs `body`, cancelling it after `limit`.
-    static func withLimit<T: Sendable>(_ limit: Duration?, _ body: @escaping @Sendable () async -> T) async -> Limited<T> {
+    /// Runs `body`, cancelling it after `limit`; `expired` turns true before that cancel.
+    static func withLimit<T: Sendable>(
+        _ limit: Duration?,
+        expired: OnceFlag = OnceFlag(),
+        _ body: @escaping @Sendable () async -> T
+    ) async -> Limited<T> {
         guard let limit else { return .finished(await body()) }
         return await withTaskGroup(of: Limited<T>.self) { group in
             group.addTask { .finished(await body()) }
             group.addTask {
                 do {
                     try await Task.sleep(for: limit)
+                    expired.set()
                     return .timedOut
                 } catch {
                     return .timerStopped

@@ -17,7 +17,8 @@ public enum ProjectTemplate {
             # Images with cloud-init get a generated key for user 'hangar'. For images without it:
             # ssh: { user: root, identity: ./id_ed25519 }
             # For kernel + initramfs images: kernel: ./vmlinuz, initrd: ./initrd.img, append: "console=ttyS0"
-            # boot-timeout: 5m
+            # boot-timeout: 5m    # how long to wait for SSH
+            # boot-watchdog: 60s  # a serial console silent this long is a stuck boot, retried once
 
         jobs:
           default:                # 'hangar up' runs this job's tasks after booting

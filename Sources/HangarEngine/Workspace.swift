@@ -39,7 +39,10 @@ public struct Workspace: Sendable {
     /// The machine a command means: `name`, else `default`, else the first one defined.
     public func machineSpec(_ name: String?) throws(HangarError) -> MachineSpec {
         if let name { return try project.machine(named: name) }
-        return project.machines.first { $0.name == "default" } ?? project.machines[0]
+        guard let first = project.machines.first(where: { $0.name == "default" }) ?? project.machines.first else {
+            throw .usage("config.no-machines", "\(project.path) defines no machine", hint: "add a 'machines:' section; 'hangar init' writes one")
+        }
+        return first
     }
 
     /// The state folder id of the project's long-lived machine `name`.
@@ -80,7 +83,8 @@ public struct Workspace: Sendable {
         emit: @escaping @Sendable (RunEvent) -> Void
     ) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
-        let spec = try project.machine(named: job.machine)
+        // A host-only job needs no machine: validation refused any job that boots one not defined.
+        let spec = project.machines.first { $0.name == job.machine } ?? MachineSpec(name: job.machine)
         let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         return try await execute(job, spec: spec, id: id, keep: false, offline: offline, given: parameters, folder: folder, emit: emit)
     }
@@ -100,6 +104,7 @@ public struct Workspace: Sendable {
         let parameters = try job.resolve(parameters: given)
         let spec = try spec.expanding(parameters, directory: project.directory)
         let plan = try JobPlan(job, alwaysBoot: keep)
+        if plan.bootsMachine { try spec.checkFiles() }
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
         let context = TaskContext(
@@ -115,7 +120,8 @@ public struct Workspace: Sendable {
             log.write(event)
             emit(event)
         }
-        let result = await JobRunner.run(plan, context: context)
+        var result = await JobRunner.run(plan, context: context)
+        result.folder = folder
         log.write(result)
         return result
     }

@@ -1,3 +1,4 @@
+import Foundation
 public import HangarCore
 
 /// The unit of behaviour of a job: one task runs one handler with its options.
@@ -85,5 +86,14 @@ public struct OptionReader: Sendable {
             throw .usage("config.missing-option", "missing option '\(name)'", at: location)
         }
         return try value.string()
+    }
+
+    /// A shell command that must say something: an empty one can only be a mistake.
+    public func command(_ name: String) throws(HangarError) -> String {
+        let command = try required(name)
+        guard !command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw .usage("config.empty-command", "an empty command", hint: "write the shell command to run", at: values[name]?.location ?? location)
+        }
+        return command
     }
 }

@@ -34,6 +34,15 @@ struct Artifacts {
         return path
     }
 
+    /// True when `data` reads as text: valid UTF-8 without NUL bytes (checked on its first 64 KiB,
+    /// ignoring a character the cut split).
+    static func isText(_ data: Data) -> Bool {
+        var head = data.prefix(65_536)
+        guard !head.contains(0) else { return false }
+        for _ in 0..<4 where String(data: head, encoding: .utf8) == nil && data.count > head.count { head = head.dropLast() }
+        return String(data: head, encoding: .utf8) != nil
+    }
+
     /// Where a worker's upload of `path` goes (checked like `file(_:)`, but need not exist yet).
     func destination(_ path: String) throws -> String { "\(folder)/\(try Self.names(of: path).joined(separator: "/"))" }
 

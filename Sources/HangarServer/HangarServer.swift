@@ -77,6 +77,7 @@ public enum HangarServer {
         let shutdown = ShutdownSignal()
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
+        router.add(middleware: PageErrors())
         router.add(middleware: RouteMiddleware(table: table))
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
         APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table, shutdown: shutdown)

@@ -73,28 +73,33 @@ extension RunStore {
     /// any) and `freeMemory` MiB can take, for `owner`, holding it for `lease` seconds. Replicas on
     /// PostgreSQL skip rows another one is claiming.
     public func claimNext(owner: String, lease: Double, labels: Set<String>? = nil, freeMemory: Int = .max) async throws -> StoredRun? {
+        // Idle workers look often: a read first, so an empty queue costs no write transaction.
+        let anyQueued = try await connections.withDatabase { database in
+            try await database.raw("SELECT id FROM runs WHERE state = 'queued' LIMIT 1").first() != nil
+        }
+        guard anyQueued else { return nil }
         for _ in 0..<20 {
             let outcome = try await connections.transaction { [self] database -> (Transition?, written: Bool) in
-                // Only what placement needs, for the candidates; the whole row of the one taken.
+                // Only what placement needs, for the candidates, unlocked; then the first that fits is
+                // locked alone (replicas skip a row another is claiming, and take the next).
                 let candidates = try await database.raw(
                     """
-                    SELECT id, requires FROM runs WHERE state = 'queued' AND memory <= \(bind: freeMemory)
-                    ORDER BY priority DESC, id LIMIT 20\(unsafeRaw: connections.dialect.skipLocked)
+                    SELECT id, requires FROM runs WHERE state = 'queued' AND memory <= \(bind: freeMemory) ORDER BY priority DESC, id LIMIT 20
                     """
                 ).all()
-                var chosen: Int?
+                var taken: StoredRun?
                 for row in candidates {
                     let requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
-                    if labels == nil || Set(requires).isSubset(of: labels!) {
-                        chosen = try row.decode(column: "id", as: Int.self)
-                        break
-                    }
+                    guard labels == nil || Set(requires).isSubset(of: labels!) else { continue }
+                    let id = try row.decode(column: "id", as: Int.self)
+                    taken = try await database.raw(
+                        """
+                        SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: id) AND state = 'queued'\(unsafeRaw: connections.dialect.skipLocked)
+                        """
+                    ).first().map(StoredRun.init)
+                    if taken != nil { break }
                 }
-                guard let chosen,
-                    let run = try await database.raw("SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: chosen)").first().map(
-                        StoredRun.init
-                    )
-                else { return (nil, true) }
+                guard let run = taken else { return (nil, true) }
                 let now = now()
                 return try await decide(run, { $0.claimed(by: owner, at: now, leaseUntil: now + lease) }, on: database)
             }

@@ -14,13 +14,25 @@ public struct RunHolder: Sendable, Equatable {
 }
 
 extension RunStore {
-    /// Stores log lines starting at line `offset`; returns how many lines the run's log now has.
+    /// One thing a run's holder reports.
+    public enum Report: Sendable, Equatable {
+        /// Log lines, following the ones before them.
+        case lines([String])
+        /// Task `position` started.
+        case taskStarted(position: Int, title: String)
+        /// Task `position` ended.
+        case taskFinished(position: Int, status: RunStatus, error: String?)
+    }
+
+    /// Stores what `holder` reports, in one transaction, its first log line being line `offset`;
+    /// returns how many lines the run's log now has. Refused (`run.stale`) unless `holder` holds the run.
     ///
     /// Lines the store already has are skipped (`ON CONFLICT DO NOTHING`, in SQLite and PostgreSQL
-    /// alike); a batch that would leave a gap is refused. It is one transaction, so a crash leaves a
-    /// gap-free prefix and the resend fills in the rest.
-    public func appendLog(run id: Int, by holder: RunHolder, offset: Int, lines: [String]) async throws -> Int {
-        try await asHolder(holder, of: id) { [self] database in
+    /// alike), and so are task events it has; a batch that would leave a gap in the log is refused
+    /// (`log.gap`). A resend is therefore harmless, and a crash leaves nothing half-written.
+    public func report(run id: Int, by holder: RunHolder, offset: Int, _ reports: [Report]) async throws -> Int {
+        let now = now()
+        return try await asHolder(holder, of: id) { [self] database in
             let have = try await lineCount(run: id, on: database)
             guard offset <= have else {
                 throw HangarError(
@@ -29,18 +41,50 @@ extension RunStore {
                     hint: "resend from line \(have)"
                 )
             }
-            let new = Array(lines.enumerated().filter { offset + $0.offset >= have })
-            for start in stride(from: 0, to: new.count, by: 1000) {
-                var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text) VALUES ")
-                for (position, (index, text)) in new[start..<min(start + 1000, new.count)].enumerated() {
-                    query.appendInterpolation(unsafeRaw: position == 0 ? "(" : ", (")
-                    query.appendInterpolation(binds: [id, offset + index, text])
-                    query.appendInterpolation(unsafeRaw: ")")
+            var next = offset
+            for report in reports {
+                switch report {
+                case .lines(let lines):
+                    try await insert(lines, from: next, have: have, run: id, on: database)
+                    next += lines.count
+                case .taskStarted(let position, let title):
+                    try await database.raw(
+                        """
+                        INSERT INTO tasks (run_id, position, title, started_at) VALUES (\(bind: id), \(bind: position), \(bind: title), \(bind: now))
+                        ON CONFLICT (run_id, position) DO NOTHING
+                        """
+                    ).run()
+                case .taskFinished(let position, let status, let error):
+                    try await database.raw(
+                        """
+                        UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), finished_at = \(bind: now)
+                        WHERE run_id = \(bind: id) AND position = \(bind: position) AND finished_at IS NULL
+                        """
+                    ).run()
                 }
-                query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, line) DO NOTHING")
-                try await database.raw(query).run()
             }
-            return try await lineCount(run: id, on: database)
+            // Only the holder writes the log, and it holds the run's row: nobody added lines meanwhile.
+            return max(have, next)
+        }
+    }
+
+    /// Stores log lines starting at line `offset` (a report of lines only).
+    public func appendLog(run id: Int, by holder: RunHolder, offset: Int, lines: [String]) async throws -> Int {
+        try await report(run: id, by: holder, offset: offset, [.lines(lines)])
+    }
+
+    /// Inserts the lines of `lines` (the first being line `first`) the log does not have yet.
+    private func insert(_ lines: [String], from first: Int, have: Int, run id: Int, on database: any SQLDatabase) async throws {
+        let new = Array(lines.enumerated().filter { first + $0.offset >= have })
+        for start in stride(from: 0, to: new.count, by: 1000) {
+            var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text) VALUES ")
+            for (position, (index, text)) in new[start..<min(start + 1000, new.count)].enumerated() {
+                query.appendInterpolation(unsafeRaw: position == 0 ? "(" : ", (")
+                query.appendInterpolation(binds: [id, first + index, text])
+                query.appendInterpolation(unsafeRaw: ")")
+            }
+            query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, line) DO NOTHING")
+            try await database.raw(query).run()
         }
     }
 

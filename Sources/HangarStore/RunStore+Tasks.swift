@@ -15,32 +15,6 @@ public struct StoredTask: Sendable, Codable, Equatable {
 }
 
 extension RunStore {
-    /// Records that task `position` of run `id` started (refused unless `holder` holds the run).
-    public func taskStarted(run id: Int, by holder: RunHolder, position: Int, title: String) async throws {
-        let now = now()
-        try await asHolder(holder, of: id) { database in
-            try await database.raw(
-                """
-                INSERT INTO tasks (run_id, position, title, started_at) VALUES (\(bind: id), \(bind: position), \(bind: title), \(bind: now))
-                ON CONFLICT (run_id, position) DO NOTHING
-                """
-            ).run()
-        }
-    }
-
-    /// Records how task `position` of run `id` ended (refused unless `holder` holds the run).
-    public func taskFinished(run id: Int, by holder: RunHolder, position: Int, status: RunStatus, error: String?) async throws {
-        let now = now()
-        try await asHolder(holder, of: id) { database in
-            try await database.raw(
-                """
-                UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), finished_at = \(bind: now)
-                WHERE run_id = \(bind: id) AND position = \(bind: position)
-                """
-            ).run()
-        }
-    }
-
     /// The tasks of run `id`, in order.
     public func tasks(run id: Int) async throws -> [StoredTask] {
         try await connections.withDatabase { database in

@@ -110,6 +110,7 @@ public final class RunStore: Sendable {
         project: String? = nil,
         job: String? = nil,
         before: Int? = nil,
+        after: Int? = nil,
         limit: Int = 50
     ) async throws
         -> [StoredRun]
@@ -124,10 +125,16 @@ public final class RunStore: Sendable {
             query.appendInterpolation(unsafeRaw: " AND id < ")
             query.appendInterpolation(bind: before)
         }
-        query.appendInterpolation(unsafeRaw: " ORDER BY id DESC LIMIT ")
+        if let after {
+            query.appendInterpolation(unsafeRaw: " AND id > ")
+            query.appendInterpolation(bind: after)
+        }
+        // The page just after `after` is the oldest runs above it; it is still listed newest first.
+        query.appendInterpolation(unsafeRaw: after == nil ? " ORDER BY id DESC LIMIT " : " ORDER BY id ASC LIMIT ")
         query.appendInterpolation(literal: max(0, limit))
         let finished = query
-        return try await connections.withDatabase { database in try await database.raw(finished).all().map(StoredRun.init) }
+        let runs = try await connections.withDatabase { database in try await database.raw(finished).all().map(StoredRun.init) }
+        return after == nil ? runs : runs.reversed()
     }
 
     /// How many runs are in `state`.

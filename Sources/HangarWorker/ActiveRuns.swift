@@ -48,6 +48,11 @@ final class ActiveRuns: Sendable {
 
     func isLost(_ id: Int) -> Bool { entries.withLock { $0[id]?.lost ?? false } }
 
+    /// Stops every run's reporting (the journal keeps what was not delivered).
+    func stopReporting() {
+        for reporter in entries.withLock({ $0.values.compactMap(\.reporter) }) { Task { _ = await reporter.stop() } }
+    }
+
     func cancelAll() {
         for task in entries.withLock({ $0.values.compactMap(\.task) }) { task.cancel() }
     }

@@ -17,10 +17,8 @@ public protocol Coordinator: Sendable {
     func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer
     /// The runs the worker holds, as the coordinator sees it (after a restart).
     func held(worker: String) async throws -> [API.HeldRun]
-    /// Stores log lines from `batch.offset`; returns how many lines the run's log has.
-    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int
-    /// Records that a task started or ended.
-    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws
+    /// Stores log lines and task events, in order; returns how many lines the run's log has.
+    func report(_ run: API.HeldRun, worker: String, _ report: API.Report) async throws -> Int
     /// Stores a collected file (`path` under the run's artifacts folder) from the local `file`.
     func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws
     /// Records how the attempt ended; returns the run as it ended.

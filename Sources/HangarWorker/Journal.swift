@@ -16,6 +16,32 @@ public final class Journal: Sendable {
         /// Upload the files under the run's artifacts folder.
         case artifacts(folder: String)
         case finish(API.Outcome)
+
+        /// `lines` as records a report can carry: at most `API.Report.maxLines` lines and
+        /// `maxBytes` of text each; a line longer than `maxLineBytes` is cut, and says so.
+        static func lines(
+            chunking lines: [String],
+            maxLines: Int = API.Report.maxLines,
+            maxBytes: Int = API.Report.maxBytes / 4,
+            maxLineBytes: Int = API.Report.maxLineBytes
+        ) -> [Record] {
+            var records: [Record] = []
+            var chunk: [String] = []
+            var bytes = 0
+            for line in lines {
+                let line =
+                    line.utf8.count <= maxLineBytes
+                    ? line : String(decoding: line.utf8.prefix(maxLineBytes), as: UTF8.self) + " [line cut at \(maxLineBytes) bytes]"
+                if !chunk.isEmpty, chunk.count == maxLines || bytes + line.utf8.count > maxBytes {
+                    records.append(.lines(chunk))
+                    (chunk, bytes) = ([], 0)
+                }
+                chunk.append(line)
+                bytes += line.utf8.count
+            }
+            if !chunk.isEmpty { records.append(.lines(chunk)) }
+            return records
+        }
     }
 
     /// The attempt it is about.

@@ -44,12 +44,8 @@ public struct RemoteCoordinator: Coordinator {
         try decode([API.HeldRun].self, try await call(.GET, "/api/v1/workers/held").body)
     }
 
-    public func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int {
-        try decode(API.LogCount.self, try await call(.POST, attempt(run) + "/log", json: batch).body).lines
-    }
-
-    public func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws {
-        _ = try await call(.POST, attempt(run) + "/tasks", json: task)
+    public func report(_ run: API.HeldRun, worker: String, _ report: API.Report) async throws -> Int {
+        try decode(API.LogCount.self, try await call(.POST, attempt(run) + "/report", json: report).body).lines
     }
 
     public func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws {

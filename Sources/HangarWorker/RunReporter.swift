@@ -50,7 +50,7 @@ public final class RunReporter: Sendable {
                         state.lines = []
                     }
                     // Pending records already hold the lines written before them; the rest come last.
-                    return (state.pending + (state.lines.isEmpty ? [] : [.lines(state.lines)]), state.closed)
+                    return (state.pending + Journal.Record.lines(chunking: state.lines), state.closed)
                 }
                 do {
                     try journal.append(batch)
@@ -77,7 +77,8 @@ public final class RunReporter: Sendable {
         }
     }
 
-    /// Delivers the records not yet delivered; the run as it ended once the result is delivered.
+    /// Delivers the records not yet delivered, log lines and task events together in one report;
+    /// the run as it ended once the result is delivered.
     static func deliver(_ journal: Journal, coordinator: any Coordinator, worker: String) async throws -> API.Run? {
         let records = journal.records()
         var delivered = journal.delivered
@@ -87,18 +88,35 @@ public final class RunReporter: Sendable {
         }
         while delivered < records.count {
             switch records[delivered] {
-            case .lines(let lines):
+            case .lines, .task:
+                // As many records as one report takes; each record is already small (`lines(chunking:)`).
+                var batch: [API.Report.Record] = []
+                var lines = 0
+                var bytes = 0
+                var end = delivered
+                loop: while end < records.count, batch.count < API.Report.maxRecords, bytes < API.Report.maxBytes {
+                    switch records[end] {
+                    case .lines(let text):
+                        batch.append(.lines(text))
+                        lines += text.count
+                        bytes += text.reduce(0) { $0 + $1.utf8.count + 4 }
+                    case .task(let event):
+                        batch.append(.task(event))
+                    default:
+                        break loop
+                    }
+                    end += 1
+                }
                 do {
-                    _ = try await coordinator.appendLog(journal.run, worker: worker, API.LogBatch(offset: offset, lines: lines))
+                    _ = try await coordinator.report(journal.run, worker: worker, API.Report(offset: offset, records: batch))
                 } catch let error as HangarError where error.code == "log.gap" {
                     // The coordinator has fewer lines than were delivered (its database was restored):
                     // everything is sent again from the start, and it keeps what it lacks.
                     try journal.markDelivered(0)
                     return try await deliver(journal, coordinator: coordinator, worker: worker)
                 }
-                offset += lines.count
-            case .task(let event):
-                try await coordinator.report(journal.run, worker: worker, event)
+                offset += lines
+                delivered = end
             case .artifacts(let folder):
                 let files = (try? FileManager.default.subpathsOfDirectory(atPath: folder)) ?? []
                 for name in files.sorted() {
@@ -106,12 +124,12 @@ public final class RunReporter: Sendable {
                     guard FileManager.default.fileExists(atPath: "\(folder)/\(name)", isDirectory: &isFolder), !isFolder.boolValue else { continue }
                     try await coordinator.upload(journal.run, worker: worker, artifact: name, file: "\(folder)/\(name)")
                 }
+                delivered += 1
             case .finish(let outcome):
                 let run = try await coordinator.finish(journal.run, worker: worker, outcome)
                 try journal.markDelivered(delivered + 1)
                 return run
             }
-            delivered += 1
         }
         // Noted once a pass: a crash before it makes this pass go again, which is harmless.
         try journal.markDelivered(delivered)
@@ -141,8 +159,7 @@ public final class RunReporter: Sendable {
 
     /// Moves the lines gathered so far into the pending records, before a record that follows them.
     private func flushLines(_ state: inout State) {
-        guard !state.lines.isEmpty else { return }
-        state.pending.append(.lines(state.lines))
+        state.pending += Journal.Record.lines(chunking: state.lines)
         state.lines = []
     }
 

@@ -49,6 +49,9 @@ public struct WorkerAgent: Service {
         var allLabels: [String] { Array(Set(labels + ["arch=\(HostResources.architecture)"])).sorted() }
     }
 
+    /// How long a stopping worker waits for its last reports to be delivered.
+    static let shutdownGrace: Duration = .seconds(15)
+
     let coordinator: any Coordinator
     let configuration: Configuration
     let logger: Logger
@@ -73,9 +76,13 @@ public struct WorkerAgent: Service {
         let (freed, free) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
+                // Every second while it holds runs (so a cancel reaches them at once), else every five
+                // seconds, to stay listed as online without keeping the coordinator busy.
+                var idle = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.heartbeat)
-                    await heartbeat()
+                    idle = runs.busy == 0 ? idle + 1 : 0
+                    if idle % 5 == 1 || idle == 0 { await heartbeat() }
                 }
             }
             await cancelWhenGracefulShutdown {
@@ -99,8 +106,17 @@ public struct WorkerAgent: Service {
                     }
                 }
             }
-            if !configuration.finishOnShutdown { runs.cancelAll() }
-            await runs.waitForAll()
+            if configuration.finishOnShutdown {
+                await runs.waitForAll()
+            } else {
+                runs.cancelAll()
+                // Their reports get a while to reach the coordinator; what is left stays in the journal
+                // and is delivered by the next start.
+                if (try? await withDeadline(Self.shutdownGrace, { [runs] in await runs.waitForAll() })) == nil {
+                    runs.stopReporting()
+                    await runs.waitForAll()
+                }
+            }
             group.cancelAll()
         }
     }

@@ -49,6 +49,8 @@ final class Journal: Sendable {
 
 @Suite struct JobRunnerTests {
     let journal = Journal()
+    /// How each task ended, as the run's events said: `b timed-out: <message>`.
+    let endings = Journal()
 
     func run(_ probes: [Probe], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
         let project = try ProjectFile.parse(
@@ -67,7 +69,11 @@ final class Journal: Sendable {
             keepMachine: false,
             offline: true,
             runFolder: "/nonexistent/run"
-        ) { _ in }
+        ) { [endings] event in
+            if case .taskFinished(_, let title, let status, _, let error) = event {
+                endings.add("\(title) \(status.rawValue): \(error?.message ?? "")")
+            }
+        }
         return await JobRunner.run(plan, context: context)
     }
 
@@ -98,7 +104,10 @@ final class Journal: Sendable {
     @Test(.timeLimit(.minutes(1))) func theJobTimeoutEndsTheRunTimedOut() async throws {
         let result = try await run([Probe("a", journal: journal), Probe("b", .hang, journal: journal)], jobTimeout: .milliseconds(300))
         #expect(result.status == .timedOut)
+        #expect(result.error?.message == "the job timed out after 0.3s (its 'timeout:')")
         #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+        // The task the timeout stopped timed out too; it was not "cancelled".
+        #expect(endings.all == ["a passed: ", "b timed-out: the job timed out after 0.3s (its 'timeout:')"])
     }
 
     @Test(.timeLimit(.minutes(1))) func cancellingTheRunStillFinalizes() async throws {

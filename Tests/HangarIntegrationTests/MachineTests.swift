@@ -156,6 +156,53 @@ import Testing
         #expect(sandbox.machineFolders().isEmpty)
     }
 
+    @Test func aSilentBootIsRetriedOnceAndLeavesItsDiagnostics() async throws {
+        let guest = try TestGuest.require()
+        // No console=ttyS0: the kernel writes to the (invisible) VGA console, the serial log stays empty.
+        let yaml =
+            "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: rdinit=/bin/sh\n"
+            + "    memory: 512M\n    accel: tcg\n    boot-watchdog: 3s\n    boot-timeout: 8s\n    ssh: { identity: \(guest)/id_ed25519 }\n"
+            + "jobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the serial console printed nothing in 3s"))
+        #expect(result.stderr.contains("booting it once more"))
+        // The retry ran without the watchdog, to the boot timeout.
+        #expect(result.stderr.contains("did not answer SSH on port"), "\(result.stderr)")
+        let runs = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")
+        let folder = "\(sandbox.project)/.hangar/runs/\(try #require(runs.first))"
+        let status = try String(contentsOfFile: "\(folder)/boot-1-status.json", encoding: .utf8)
+        #expect(status.contains(#""status": "running""#), "\(status)")
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/boot-1-qemu.log"))
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/boot-2-serial.log"))
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aGuestSilentUnderAutoChosenKVMIsBootedAgainWithTCG() async throws {
+        let guest = try TestGuest.require()
+        // This host's KVM passes the firmware probe some of the time and then hangs every guest kernel
+        // silently. Here the probe's answer is "kvm", and the guest is silent whatever runs it.
+        try #require(FileManager.default.isReadableFile(atPath: "/dev/kvm"), "CI machines have /dev/kvm")
+        let yaml =
+            "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: rdinit=/bin/sh\n"
+            + "    memory: 512M\n    boot-watchdog: 3s\n    boot-timeout: 8s\n    ssh: { identity: \(guest)/id_ed25519 }\n"
+            + "jobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        Accelerator.remember(kvmWorks: true, state: sandbox.state)
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 2)
+        // Silent, or QEMU aborting ("failed to set MSR"): both are KVM failing this guest.
+        #expect(result.stderr.contains("under KVM, which starts on this host but does not run this guest"), "\(result.stderr)")
+        #expect(result.stderr.contains("booting it again with TCG"))
+        #expect(try String(contentsOfFile: Accelerator.cacheFile(state: sandbox.state), encoding: .utf8) == "tcg")
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
     @Test func interruptingARunDestroysItsMachine() async throws {
         let guest = try TestGuest.require()
         let sandbox = try Sandbox(guestYAML(guest, jobs: "  test:\n    tasks:\n      - run: echo started; sleep 600\n"))

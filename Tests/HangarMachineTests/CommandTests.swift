@@ -51,17 +51,20 @@ import Testing
     @Test func cancellingStopsTheWholeProcessGroupAndReturnsPromptly() async throws {
         let marker = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-grandchild-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        let started = ContinuousClock.now
+        let ready = marker + ".ready"
+        defer { try? FileManager.default.removeItem(atPath: ready) }
         let task = Task {
             // The grandchild would write the marker after 3 s unless its group is stopped.
-            try await Command.run(["sh", "-c", "(sleep 3; touch \(marker)) & echo started; wait"])
+            try await Command.run(["sh", "-c", "(sleep 3; touch \(marker)) & echo started; touch \(ready); wait"])
         }
-        try await Task.sleep(for: .milliseconds(500))
+        // Cancel once the shell has started (a loaded machine can take a while to spawn it).
+        while !FileManager.default.fileExists(atPath: ready) { try await Task.sleep(for: .milliseconds(20)) }
+        let cancelled = ContinuousClock.now
         task.cancel()
         let result = try await task.value
         #expect(result.status == 128 + SIGTERM)
         #expect(result.stdout == "started\n")
-        #expect(ContinuousClock.now - started < .seconds(3))
+        #expect(ContinuousClock.now - cancelled < .seconds(2))
         try await Task.sleep(for: .seconds(3))
         #expect(!FileManager.default.fileExists(atPath: marker))
     }

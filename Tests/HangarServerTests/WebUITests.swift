@@ -39,7 +39,8 @@ import Testing
         try await server.run(role: .viewer) { client in
             let cookie = try await signIn(client, as: client.tokens.operator)
             let project = try await page(client, "/projects/demo", cookie)
-            #expect(project.contains("<h2>Job greet</h2>"))
+            #expect(project.contains("<h2>Job greet <img src=\"/projects/demo/jobs/greet/badge.svg\""))
+            #expect(project.contains("host tasks only"), "a job of host tasks claims no machine")
             #expect(project.contains(#"<input type="text" name="WHO" value="" required>"#))
             #expect(project.contains("the one to greet"))
             var headers = cookie
@@ -63,6 +64,9 @@ import Testing
             #expect(html.contains("host: echo &quot;$HOW, $WHO&quot;"))
             #expect(!html.contains("EventSource"), "a finished run's page does not follow the log")
             #expect(html.contains("Run again"))
+            #expect(html.contains(#"queued <time datetime=""#))
+            #expect(html.contains("ago</time>") || html.contains("just now</time>"))
+            #expect(html.contains(" UTC\">"), "the exact time on hover")
             let rerun = try await client.call(.post, "/runs/\(id)/retrigger", token: .some(nil), headers: cookie)
             #expect(rerun.status == .seeOther)
             #expect(rerun.headers[.location] != location)
@@ -111,6 +115,79 @@ import Testing
             // A viewer's cookie does not allow cancelling.
             #expect(try await client.call(.post, "/runs/\(running.id)/cancel", token: .some(nil), headers: cookie).status == .forbidden)
             #expect(try await client.call(.post, "/runs/\(running.id)/cancel").status == .seeOther)
+        }
+    }
+
+    @Test func timesButtonsBadgesAndErrorsReadAsAPersonExpects() async throws {
+        try await server.run { client in
+            let cookie = try await signIn(client, as: client.tokens.operator)
+            let passed = try await client.runToEnd("null")
+            let running = try await client.trigger("sleepy")
+            while try await client.state(running.id) != .running { try await Task.sleep(for: .milliseconds(20)) }
+
+            let live = try await page(client, "/runs/\(running.id)", cookie)
+            #expect(live.contains("running for "), "a running run's elapsed time")
+            #expect(live.contains(#"<button id="cancel">Cancel</button>"#))
+            #expect(!live.contains("Run again"), "only an ended run can run again")
+            let ended = try await page(client, "/runs/\(passed.id)", cookie)
+            #expect(ended.contains(#"<button id="again">Run again</button>"#))
+            #expect(ended.range(of: #"took \d+\.\ds"#, options: .regularExpression) != nil, "a duration below a second")
+
+            // The badge is public (READMEs show it to anyone) and says how the job's last run ended.
+            let badge = try await client.call(.get, "/projects/demo/jobs/null/badge.svg", token: .some(nil))
+            #expect(badge.status == .ok)
+            #expect(badge.headers[.contentType] == "image/svg+xml")
+            #expect(String(buffer: badge.body).contains("<title>null: passed</title>"))
+            let none = try await client.call(.get, "/projects/demo/jobs/greet/badge.svg", token: .some(nil))
+            #expect(String(buffer: none.body).contains("<title>greet: no runs</title>"))
+            #expect(try await client.call(.get, "/projects/demo/jobs/nope/badge.svg", token: .some(nil)).status == .notFound)
+
+            // Unknown runs and projects are pages, not JSON.
+            for path in ["/runs/99999", "/projects/nope", "/nowhere"] {
+                let missing = try await client.call(.get, path, token: .some(nil), headers: cookie)
+                #expect(missing.status == .notFound, "\(path)")
+                #expect(missing.headers[.contentType] == "text/html; charset=utf-8", "\(path)")
+                #expect(String(buffer: missing.body).contains("<h1>404 · Not Found</h1>"), "\(path)")
+            }
+            let bad = try await client.call(.get, "/runs?limit=-1", token: .some(nil), headers: cookie)
+            #expect(bad.status == .badRequest)
+            #expect(String(buffer: bad.body).contains("limit"))
+            // A stale cookie leads to the sign-in page, and is dropped.
+            let stale = try await client.call(.get, "/runs/\(passed.id)", token: .some(nil), headers: [.cookie: "hangar_token=revoked"])
+            #expect(stale.status == .seeOther)
+            #expect(stale.headers[.location] == "/login?next=%2Fruns%2F\(passed.id)")
+            #expect(stale.headers[.setCookie]?.contains("Max-Age=0") == true)
+            // The API keeps answering JSON.
+            let api = try await client.call(.get, "/api/v1/runs/99999")
+            #expect(api.headers[.contentType]?.hasPrefix("application/json") == true)
+
+            // Lists refresh themselves; history filters are choices, and pages go both ways.
+            let dashboard = try await page(client, "/", cookie)
+            #expect(dashboard.contains(#"<meta http-equiv="refresh" content="10">"#))
+            for _ in 0..<55 { _ = try await client.trigger("null") }
+            let first = try await page(client, "/runs?project=demo", cookie)
+            #expect(first.contains("<option selected>demo</option>"))
+            #expect(first.contains("<option>greet</option>"))
+            #expect(!first.contains("newer runs"))
+            let older = try #require(first.firstMatch(of: /href="\/runs\?([^"]*before=[^"]*)"/)?.1, "\(first.suffix(600))")
+            let second = try await page(client, "/runs?\(older.replacingOccurrences(of: "&amp;", with: "&"))", cookie)
+            #expect(second.contains(#"<a href="/runs/\#(passed.id)">"#))
+            let newer = try #require(second.firstMatch(of: /href="\/runs\?([^"]*after=[^"]*)"/)?.1)
+            let back = try await page(client, "/runs?\(newer.replacingOccurrences(of: "&amp;", with: "&"))", cookie)
+            #expect(!back.contains("newer runs"), "back on the newest page")
+            #expect(!back.contains(#"<a href="/runs/\#(passed.id)">"#))
+        }
+    }
+
+    @Test func artifactsAreLinkedEncodedAndTextShowsInTheBrowser() async throws {
+        try await server.run { client in
+            let run = try await client.runToEnd("report")
+            let cookie = try await signIn(client, as: client.tokens.viewer)
+            let html = try await page(client, "/runs/\(run.id)", cookie)
+            #expect(html.contains(#"<a href="/api/v1/runs/\#(run.id)/artifacts/logs/report.txt">logs/report.txt</a>"#))
+            let file = try await client.call(.get, "/api/v1/runs/\(run.id)/artifacts/logs/report.txt")
+            #expect(file.headers[.contentType] == "text/plain; charset=utf-8")
+            #expect(String(buffer: file.body) == "all good\n")
         }
     }
 }

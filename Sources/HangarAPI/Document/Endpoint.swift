@@ -46,6 +46,8 @@ public struct Endpoint: Sendable {
     public struct Content: Sendable {
         public var mediaType: String
         public var schema: Schema
+        /// Other media types the same answer may come as, with the same schema.
+        public var alternatives: [String] = []
 
         public static func json(_ schema: Schema) -> Content { Content(mediaType: "application/json", schema: schema) }
         public static let text = Content(mediaType: "text/plain", schema: .string())
@@ -58,6 +60,8 @@ public struct Endpoint: Sendable {
             )
         )
         public static let bytes = Content(mediaType: "application/octet-stream", schema: .string())
+        /// A file: UTF-8 text as `text/plain` (so a browser shows it), anything else as bytes.
+        public static let file = Content(mediaType: "application/octet-stream", schema: .string(), alternatives: ["text/plain; charset=utf-8"])
     }
 
     /// One answer it may give.

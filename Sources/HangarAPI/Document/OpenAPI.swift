@@ -74,7 +74,11 @@ public enum OpenAPI {
 
     private static func json(_ response: Endpoint.Response) -> JSONValue {
         var value: [String: JSONValue] = ["description": .string(response.description)]
-        if let content = response.content { value["content"] = [content.mediaType: ["schema": content.schema.json]] }
+        if let content = response.content {
+            value["content"] = .object(
+                Dictionary(uniqueKeysWithValues: ([content.mediaType] + content.alternatives).map { ($0, ["schema": content.schema.json]) })
+            )
+        }
         return .object(value)
     }
 }

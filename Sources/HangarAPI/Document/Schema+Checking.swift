@@ -35,6 +35,9 @@ extension Schema {
                 if let problem = values.problem(with: member, at: join(place, key)) { return problem }
             }
             return nil
+        case (.oneOf(let choices, _), _):
+            let fitting = choices.filter { $0.problem(with: value, at: place) == nil }
+            return fitting.count == 1 ? nil : "\(name) must be \(kind)"
         case (.reference(let reference), _):
             guard let type = Contract.schemas.first(where: { $0.schemaName == reference }) else { return "no schema '\(reference)'" }
             return type.schema.problem(with: value, at: place)
@@ -77,6 +80,7 @@ extension Schema {
         case .array: "a list"
         case .object, .map, .anyObject: "an object"
         case .reference(let name): "a \(name) object"
+        case .oneOf(_, let description): description
         }
     }
 }

@@ -18,6 +18,8 @@ public indirect enum Schema: Sendable, Equatable {
     case anyObject
     /// A named schema in the document's components.
     case reference(String)
+    /// Exactly one of these, described for messages as the text.
+    case oneOf([Schema], String)
 
     /// The JSON Schema text of this schema.
     public var json: JSONValue {
@@ -47,6 +49,7 @@ public indirect enum Schema: Sendable, Equatable {
             return .object(value)
         case .anyObject: return ["type": "object"]
         case .reference(let name): return ["$ref": .string("#/components/schemas/\(name)")]
+        case .oneOf(let choices, let description): return ["oneOf": .array(choices.map(\.json)), "description": .string(description)]
         }
     }
 }

@@ -157,19 +157,49 @@ extension API {
         )
     }
 
-    /// A batch of log lines from the holder of an attempt, starting at line `offset`.
-    public struct LogBatch: Documented, Equatable {
-        public var offset: Int
-        public var lines: [String]
+    /// What the holder of an attempt reports, in order: log lines and task events, the first line
+    /// being line `offset` of the run's log.
+    public struct Report: Documented, Equatable {
+        /// Log lines, or a task that started (`status` nil) or ended: one of the two.
+        public struct Record: Codable, Sendable, Equatable {
+            public var lines: [String]?
+            public var task: TaskEvent?
 
-        public init(offset: Int, lines: [String]) {
-            self.offset = offset
-            self.lines = lines
+            public static func lines(_ lines: [String]) -> Record { Record(lines: lines, task: nil) }
+            public static func task(_ task: TaskEvent) -> Record { Record(lines: nil, task: task) }
         }
 
+        public var offset: Int
+        public var records: [Record]
+
+        public init(offset: Int, records: [Record]) {
+            self.offset = offset
+            self.records = records
+        }
+
+        /// Records per report, and lines per record: small enough that a report stays well under
+        /// the body limit (a worker also cuts its reports at `maxBytes` of text).
+        public static let maxRecords = 500
+        public static let maxLines = 500
+        /// The text a worker puts in one report, and in one log line (longer lines are cut).
+        public static let maxBytes = 512 * 1024
+        public static let maxLineBytes = 64 * 1024
+
         public static let schema = Schema.object(
-            ["offset": .integer(Limits.lines), "lines": .array(.string(), maxItems: 10_000)],
-            required: ["offset", "lines"]
+            [
+                "offset": .integer(Limits.lines),
+                "records": .array(
+                    .oneOf(
+                        [
+                            .object(["lines": .array(.string(), maxItems: maxLines)], required: ["lines"]),
+                            .object(["task": TaskEvent.reference], required: ["task"]),
+                        ],
+                        "a record of either 'lines' or a 'task' event"
+                    ),
+                    maxItems: maxRecords
+                ),
+            ],
+            required: ["offset", "records"]
         )
     }
 

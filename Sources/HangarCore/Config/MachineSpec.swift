@@ -1,3 +1,5 @@
+import Foundation
+
 /// One machine as hangar.yml describes it.
 public struct MachineSpec: Sendable, Hashable, Codable {
     /// The key under `machines:`.
@@ -28,8 +30,14 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     public var accel: Acceleration
     /// How long to wait for SSH after starting QEMU.
     public var bootTimeout: Duration
+    /// How long a serial console may stay silent while the guest does not answer SSH before the boot
+    /// is taken for stuck and retried once; zero turns the watchdog off (for images that print nothing).
+    public var bootWatchdog: Duration
+    /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
+    public var locations: [String: String] = [:]
 
-    /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot timeout.
+    /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot
+    /// timeout, 60s boot watchdog.
     public init(name: String) {
         self.name = name
         self.memory = ByteSize(bytes: 0x4000_0000)
@@ -38,6 +46,46 @@ public struct MachineSpec: Sendable, Hashable, Codable {
         self.ssh = SSHSpec(user: "hangar", identity: nil)
         self.accel = .auto
         self.bootTimeout = .seconds(300)
+        self.bootWatchdog = .seconds(60)
+    }
+}
+
+extension MachineSpec {
+    /// Refuses, before anything boots, a file or folder it names that is not there: an image, a
+    /// kernel, an initrd, an SSH identity, the shared folder. The error says where it was written.
+    public func checkFiles() throws(HangarError) {
+        let named: [(key: String, path: String?, folder: Bool)] = [
+            ("image", image?.filePath, false), ("kernel", kernel?.filePath, false), ("initrd", initrd?.filePath, false),
+            ("identity", ssh.identity, false), ("share", share, true),
+        ]
+        for (key, path, folder) in named {
+            guard let path else { continue }
+            var isFolder: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+            guard !exists || isFolder.boolValue == folder else {
+                throw .usage(
+                    "config.not-a-\(folder ? "folder" : "file")",
+                    "\(key): \(path) is a \(folder ? "file" : "folder"), not a \(folder ? "folder" : "file")",
+                    at: locations[key]
+                )
+            }
+            guard exists else {
+                throw .usage(
+                    "config.missing-\(folder ? "folder" : "file")",
+                    "\(key): \(path) does not exist",
+                    hint: "paths are relative to the folder of hangar.yml",
+                    at: locations[key]
+                )
+            }
+        }
+    }
+}
+
+extension ImageSource {
+    /// The path of a local file; nil for a URL.
+    var filePath: String? {
+        if case .file(let path) = self { return path }
+        return nil
     }
 }
 

@@ -29,20 +29,22 @@ extension ProjectFile {
                 for (name, spec) in try value.entries() { project.jobs.append(try JobSpec.parse(spec, name: name)) }
             }
         }
-        if project.machines.isEmpty { throw root.error("no machines defined", hint: "add a 'machines:' section; 'hangar init' writes one") }
-        for job in project.jobs where !project.machines.contains(where: { $0.name == job.machine }) {
-            throw .usage("config.unknown-machine", "job '\(job.name)' uses machine '\(job.machine)', which is not defined", at: job.location)
-        }
+        // Whether each job's machine exists is checked with its plan (JobPlan.validate): a job of host
+        // tasks needs none, so a project of such jobs needs no 'machines:' section.
         return project
     }
 }
 
 extension MachineSpec {
-    static let keys = ["image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout", "requires"]
+    static let keys = [
+        "image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout", "boot-watchdog",
+        "requires",
+    ]
 
     static func parse(_ value: YAMLValue, name: String, directory: String) throws(HangarError) -> MachineSpec {
         var spec = MachineSpec(name: name)
         for (key, value) in try value.entries(allowed: keys) {
+            spec.locations[key] = value.location
             switch key {
             case "image": spec.image = try ImageSource.parse(value, directory: directory)
             case "kernel": spec.kernel = try ImageSource.parse(value, directory: directory)
@@ -55,14 +57,21 @@ extension MachineSpec {
             case "disk": spec.disk = try value.size()
             case "ports": spec.ports = try parsePorts(value)
             case "share": spec.share = resolve(try value.string(), in: directory)
-            case "ssh": spec.ssh = try SSHSpec.parse(value, directory: directory)
+            case "ssh":
+                spec.ssh = try SSHSpec.parse(value, directory: directory)
+                spec.locations["identity"] = value["identity"]?.location
             case "requires": spec.requires = try value.strings()
             case "accel":
                 let text = try value.string()
                 guard let accel = Acceleration(rawValue: text) else {
-                    throw value.error("unknown accel '\(text)'\(Suggestion.phrase(for: text, in: Acceleration.allCases.map(\.rawValue)))")
+                    let allowed = Acceleration.allCases.map(\.rawValue)
+                    throw value.error(
+                        "unknown accel '\(text)'\(Suggestion.phrase(for: text, in: allowed))",
+                        hint: "allowed values: \(allowed.joined(separator: ", ")) (auto uses KVM when it works, else TCG)"
+                    )
                 }
                 spec.accel = accel
+            case "boot-watchdog": spec.bootWatchdog = try value.duration()
             default: spec.bootTimeout = try value.duration()
             }
         }
@@ -80,7 +89,10 @@ extension MachineSpec {
         for item in try value.items() {
             let text = try item.string()
             guard let port = PortForward(parsing: text) else {
-                throw item.error("'\(text)' is not a port forward", hint: "write HOST:GUEST such as \"8080:80\"; host 0 picks a free port")
+                throw item.error(
+                    "'\(text)' is not a port forward",
+                    hint: "write HOST:GUEST such as \"8080:80\", each from 1 to 65535; host 0 picks a free port"
+                )
             }
             ports.append(port)
         }

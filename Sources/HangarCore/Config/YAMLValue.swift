@@ -16,8 +16,19 @@ public struct YAMLValue: @unchecked Sendable {
         self.file = file
     }
 
-    /// Parses YAML text; a syntax error says where it is.
+    /// Parses YAML text; a syntax error says where it is, and for the usual causes what to do.
     public static func parse(_ text: String, file: String) throws(HangarError) -> YAMLValue {
+        // YAML forbids tabs in indentation, and says so obscurely.
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            guard let tab = line.prefix(while: { $0 == " " || $0 == "\t" }).firstIndex(of: "\t") else { continue }
+            let column = line.distance(from: line.startIndex, to: tab) + 1
+            throw .usage(
+                "config.syntax",
+                "a tab in the indentation",
+                hint: "indent with spaces; YAML does not allow tabs there",
+                at: "\(file):\(number + 1):\(column)"
+            )
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else { return YAMLValue(Node([(Node, Node)]()), file: file) }
             return YAMLValue(node, file: file)
@@ -33,9 +44,22 @@ public struct YAMLValue: @unchecked Sendable {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let detail = [context.map { "\($0.text)" }, problem].compactMap { $0 }.joined(separator: ": ")
-            return .usage("config.syntax", "invalid YAML: \(detail)", at: "\(file):\(mark.line):\(mark.column)")
+            let hint: String? =
+                problem.contains("mapping values are not allowed")
+                ? "a value with ': ' in it needs quotes, such as run: 'echo \"a: b\"'"
+                : problem.contains("did not find expected") ? "check the brackets, quotes and indentation just before here" : nil
+            return .usage("config.syntax", "invalid YAML: \(detail)", hint: hint, at: "\(file):\(mark.line):\(mark.column)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return .usage(
+                "config.duplicate-key",
+                "duplicate key '\(duplicates.joined(separator: "', '"))'",
+                hint: "each key may appear once in a mapping; keep one",
+                at: "\(file):\(context.mark.line):\(context.mark.column)"
+            )
+        case .reader(let problem, _, _, _):
+            return .usage("config.syntax", "cannot read the file: \(problem)", hint: "hangar.yml must be UTF-8 text", at: file)
         default:
-            return .usage("config.syntax", "invalid YAML: \(error)", at: file)
+            return .usage("config.syntax", "invalid YAML", at: file)
         }
     }
 

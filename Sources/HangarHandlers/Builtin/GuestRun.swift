@@ -13,7 +13,7 @@ public struct GuestRun: Handler {
     public let command: String
 
     public init(options: OptionReader) throws(HangarError) {
-        command = try options.required("command")
+        command = try options.command("command")
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {

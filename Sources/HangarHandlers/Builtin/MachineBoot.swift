@@ -26,6 +26,7 @@ public struct MachineBoot: Handler {
             id: context.machineID,
             ephemeral: !context.keepMachine,
             offline: context.offline,
+            diagnostics: context.runFolder,
             cached: cached
         )
         context[.machine] = record

@@ -34,9 +34,12 @@ public struct GuestSSH: Sendable {
 
     /// Polls until a command succeeds over SSH: 100 ms apart at first, backing off to 500 ms.
     ///
-    /// Fails as soon as QEMU exits, or when `timeout` passes, with the serial console's last lines.
-    public func waitUntilReachable(timeout: Duration, qemuRunning: @Sendable () -> Bool) async throws(HangarError) {
-        let deadline = ContinuousClock.now + timeout
+    /// Fails as soon as QEMU exits, or when `timeout` passes, with the serial console's last lines;
+    /// with a `watchdog`, also once that long has passed with nothing at all on the serial console
+    /// (`machine.silent`: a stuck boot, worth one more try rather than the whole timeout).
+    public func waitUntilReachable(timeout: Duration, watchdog: Duration? = nil, qemuRunning: @Sendable () -> Bool) async throws(HangarError) {
+        let start = ContinuousClock.now
+        let deadline = start + timeout
         var delay = Duration.milliseconds(100)
         while true {
             let attempt = try? await withDeadline(.seconds(5)) {
@@ -49,6 +52,13 @@ public struct GuestSSH: Sendable {
                     "machine.exited",
                     "QEMU exited while the machine was booting: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
                         + SerialLog.tail(record.serialLog)
+                )
+            }
+            if let watchdog, ContinuousClock.now - start >= watchdog, SerialLog.isEmpty(record.serialLog) {
+                throw HangarError(
+                    "machine.silent",
+                    "the serial console printed nothing in \(DurationText.format(watchdog)) and the guest does not answer SSH",
+                    hint: "if the image prints nothing on its serial console (ttyS0), set 'boot-watchdog: 0' on the machine"
                 )
             }
             guard ContinuousClock.now < deadline else {
@@ -99,6 +109,11 @@ public struct GuestSSH: Sendable {
 
 /// Reading the serial console log.
 public enum SerialLog {
+    /// True when the guest has printed nothing yet.
+    public static func isEmpty(_ path: String) -> Bool {
+        ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) == 0
+    }
+
     /// The last lines of the log as a message suffix, without terminal escape sequences.
     public static func tail(_ path: String, lines: Int = 15) -> String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), !text.isEmpty else { return "\n(the serial console printed nothing)" }

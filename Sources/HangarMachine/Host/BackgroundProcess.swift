@@ -18,16 +18,9 @@ public final class BackgroundProcess: Sendable {
     /// The file its stdout and stderr go to.
     public let log: String
     private let exit: Task<Int32, Never>
-    private let ended: Flag
+    private let ended: OnceFlag
 
-    /// Set once the program has exited.
-    final class Flag: Sendable {
-        private let value = Atomic(false)
-        func set() { value.store(true, ordering: .releasing) }
-        var isSet: Bool { value.load(ordering: .acquiring) }
-    }
-
-    fileprivate init(pid: Int32, log: String, exit: Task<Int32, Never>, ended: Flag) {
+    fileprivate init(pid: Int32, log: String, exit: Task<Int32, Never>, ended: OnceFlag) {
         self.pid = pid
         self.log = log
         self.exit = exit
@@ -95,7 +88,7 @@ extension Command {
             throw HangarError("host.spawn", "cannot write \(log): \(error)")
         }
         let (started, report) = AsyncStream<Result<Int32, HangarError>>.makeStream()
-        let ended = BackgroundProcess.Flag()
+        let ended = OnceFlag()
         let exit = Task<Int32, Never> {
             defer { ended.set() }
             do {

@@ -29,15 +29,24 @@ public enum Accelerator {
 
     static func kvmWorks(state: String) async -> Bool {
         guard FileManager.default.isReadableFile(atPath: "/dev/kvm") else { return false }
+        if let cached = try? String(contentsOfFile: cacheFile(state: state), encoding: .utf8) { return cached == "kvm" }
+        let works = await probe()
+        remember(kvmWorks: works, state: state)
+        return works
+    }
+
+    /// Records for the rest of this host boot whether KVM works (a cache: losing it costs one probe).
+    public static func remember(kvmWorks works: Bool, state: String) {
+        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        try? (works ? "kvm" : "tcg").write(toFile: cacheFile(state: state), atomically: true, encoding: .utf8)
+    }
+
+    /// `<state>/accel-<boot id>`.
+    public static func cacheFile(state: String) -> String {
         let bootID =
             (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-        let cache = "\(state)/accel-\(bootID)"
-        if let cached = try? String(contentsOfFile: cache, encoding: .utf8) { return cached == "kvm" }
-        let works = await probe()
-        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        try? (works ? "kvm" : "tcg").write(toFile: cache, atomically: true, encoding: .utf8)
-        return works
+        return "\(state)/accel-\(bootID)"
     }
 
     private static func probe() async -> Bool {
@@ -45,7 +54,7 @@ public enum Accelerator {
             "qemu-system-x86_64", "-accel", "kvm", "-nodefaults", "-display", "none",
             "-debugcon", "stdio", "-global", "isa-debugcon.iobase=0x402",
         ]
-        let found = Flag()
+        let found = OnceFlag()
         let probe = Task {
             try await Command.run(arguments, output: .lines { line, _ in if line.contains("No bootable device") { found.set() } })
         }
@@ -56,14 +65,4 @@ public enum Accelerator {
         _ = await probe.result
         return found.isSet
     }
-}
-
-/// A thread-safe boolean that only ever turns on.
-final class Flag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-
-    var isSet: Bool { lock.withLock { value } }
-
-    func set() { lock.withLock { value = true } }
 }

@@ -25,6 +25,12 @@ public struct Machines: Sendable {
 
     /// Boots `spec` in state folder `id` and waits until its guest answers SSH.
     ///
+    /// A boot that fails after QEMU started keeps QEMU's log, the serial log and QMP `query-status`
+    /// in `diagnostics` (`boot-1-qemu.log`, `boot-1-serial.log`, `boot-1-status.json`). A boot
+    /// whose serial console stays silent past the machine's `boot-watchdog` is stuck, not slow: it
+    /// is retried once, without the watchdog, and the notice says so. Where `accel: auto` chose KVM
+    /// and the guest stays silent or QEMU exits, the retry uses TCG, and this host remembers it:
+    /// some hosts' KVM runs the firmware (so the probe passes) but hangs every guest kernel.
     /// `cached` holds images already fetched (by `image.fetch`), by URL or path, so they are not fetched again.
     public func boot(
         _ spec: MachineSpec,
@@ -32,7 +38,50 @@ public struct Machines: Sendable {
         id: String,
         ephemeral: Bool,
         offline: Bool,
+        diagnostics: String,
         cached: [String: CachedImage] = [:]
+    ) async throws(HangarError) -> MachineRecord {
+        let attempt = { (number: Int, accel: String, watchdog: Duration?) async throws(HangarError) -> MachineRecord in
+            try await bootOnce(
+                spec,
+                project: project,
+                id: id,
+                ephemeral: ephemeral,
+                offline: offline,
+                cached: cached,
+                accel: accel,
+                watchdog: watchdog,
+                diagnostics: (diagnostics, number)
+            )
+        }
+        let (accel, warning) = try await Accelerator.choose(spec.accel, state: paths.state)
+        if let warning { notice(warning) }
+        do {
+            return try await attempt(1, accel, spec.bootWatchdog > .zero ? spec.bootWatchdog : nil)
+        } catch  where accel == "kvm" && spec.accel == .auto && ["machine.silent", "machine.exited"].contains(error.code) {
+            Accelerator.remember(kvmWorks: false, state: paths.state)
+            let what = error.code == "machine.silent" ? "its serial console stayed silent" : "QEMU exited"
+            notice(
+                "machine '\(spec.name)': \(what) under KVM, which starts on this host but does not run this guest; "
+                    + "booting it again with TCG, as every machine will until the host restarts (the first try's logs are in \(diagnostics))"
+            )
+            return try await attempt(2, "tcg", nil)
+        } catch  where error.code == "machine.silent" {
+            notice("machine '\(spec.name)': \(error.message); booting it once more (the first try's logs are in \(diagnostics))")
+            return try await attempt(2, accel, nil)
+        }
+    }
+
+    private func bootOnce(
+        _ spec: MachineSpec,
+        project: String,
+        id: String,
+        ephemeral: Bool,
+        offline: Bool,
+        cached: [String: CachedImage],
+        accel: String,
+        watchdog: Duration?,
+        diagnostics: (folder: String, attempt: Int)
     ) async throws(HangarError) -> MachineRecord {
         let folder = "\(registry.root)/\(id)"
         if let existing = registry.record(id: id) {
@@ -56,7 +105,7 @@ public struct Machines: Sendable {
         }
         var launched: LaunchedQEMU?
         do {
-            let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached)
+            let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached, accel: accel)
             let qemu = try await LaunchedQEMU.start(plan)
             launched = qemu
             let record = MachineRecord(
@@ -77,10 +126,21 @@ public struct Machines: Sendable {
                 backingImage: plan.backingImage
             )
             try registry.save(record)
-            try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout) { qemu.isRunning }
+            try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: watchdog) { qemu.isRunning }
             return record
         } catch {
-            await launched?.kill()
+            var error = error
+            if let launched {
+                if error.code != "run.cancelled" {
+                    let kept = keepDiagnostics(of: folder, in: diagnostics.folder, prefix: "boot-\(diagnostics.attempt)-")
+                    if kept, error.code != "machine.silent" {
+                        error.hint =
+                            (error.hint.map { $0 + "\n  " } ?? "")
+                            + "QEMU's log, the serial log and its status: \(diagnostics.folder)/boot-\(diagnostics.attempt)-*"
+                    }
+                }
+                await launched.kill()
+            }
             try? FileManager.default.removeItem(atPath: folder)
             throw error
         }
@@ -100,8 +160,32 @@ public struct Machines: Sendable {
         try? FileManager.default.removeItem(atPath: record.folder)
     }
 
+    /// Copies a failed boot's QEMU log and serial log, and QEMU's answer to `query-status`, into
+    /// `target`; says so and returns false when that is not possible.
+    private func keepDiagnostics(of folder: String, in target: String, prefix: String) -> Bool {
+        let status = QMPClient.execute("query-status", socket: "\(folder)/qmp.sock") ?? #"{"error": "QEMU did not answer on its QMP socket"}"#
+        do {
+            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            for name in ["qemu.log", "serial.log"] where FileManager.default.fileExists(atPath: "\(folder)/\(name)") {
+                try? FileManager.default.removeItem(atPath: "\(target)/\(prefix)\(name)")
+                try FileManager.default.copyItem(atPath: "\(folder)/\(name)", toPath: "\(target)/\(prefix)\(name)")
+            }
+            try Data((status + "\n").utf8).write(to: URL(fileURLWithPath: "\(target)/\(prefix)status.json"))
+            return true
+        } catch {
+            notice("cannot keep the failed boot's logs in \(target): \(error.localizedDescription)")
+            return false
+        }
+    }
+
     /// Fetches images, creates the overlay, the key and seed, and picks ports.
-    private func prepare(_ spec: MachineSpec, folder: String, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> MachinePlan {
+    private func prepare(
+        _ spec: MachineSpec,
+        folder: String,
+        offline: Bool,
+        cached: [String: CachedImage],
+        accel: String
+    ) async throws(HangarError) -> MachinePlan {
         for tool in ["qemu-system-x86_64", "ssh", "ssh-keygen"] + (spec.image == nil ? [] : ["qemu-img"])
             + (spec.ssh.identity == nil ? ["genisoimage"] : [])
         {
@@ -114,8 +198,6 @@ public struct Machines: Sendable {
         let image = try await spec.image.asyncMap(fetch)
         let kernel = try await spec.kernel.asyncMap(fetch)
         let initrd = try await spec.initrd.asyncMap(fetch)
-        let (accel, warning) = try await Accelerator.choose(spec.accel, state: paths.state)
-        if let warning { notice(warning) }
         var overlay: String?
         if let image {
             overlay = "\(folder)/disk.qcow2"

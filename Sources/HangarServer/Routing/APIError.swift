@@ -16,7 +16,7 @@ struct APIError: HTTPResponseError {
         guard let error = error as? HangarError else { return error }
         switch error.code {
         case "run.stale", "worker.protocol": return APIError(status: .conflict, code: error.code, message: error.message)
-        case "log.gap": return APIError(status: .badRequest, code: error.code, message: error.description)
+        case "log.gap", "run.report": return APIError(status: .badRequest, code: error.code, message: error.description)
         case "run.unknown": return APIError(status: .notFound, code: error.code, message: error.message)
         default: return error
         }

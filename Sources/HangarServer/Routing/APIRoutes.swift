@@ -36,6 +36,7 @@ struct APIRoutes {
                 project: inputs.text("project"),
                 job: inputs.text("job"),
                 before: inputs.integer("before"),
+                after: inputs.integer("after"),
                 limit: inputs.integer("limit") ?? 50
             ).map(API.Run.init)
         }
@@ -79,10 +80,11 @@ struct APIRoutes {
         router.on(Contract.artifact, table: table) { _, _, inputs -> Response in
             let id = try await control.run(inputs).id
             let path = try Artifacts(runsFolder: runsFolder, run: id).file(try inputs.required("path"))
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
             return Response(
                 status: .ok,
-                headers: [.contentType: "application/octet-stream"],
-                body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: URL(fileURLWithPath: path))))
+                headers: [.contentType: Artifacts.isText(data) ? "text/plain; charset=utf-8" : "application/octet-stream"],
+                body: .init(byteBuffer: ByteBuffer(bytes: data))
             )
         }
         router.on(Contract.projects, table: table) { _, _, _ -> [API.Project] in catalog.all.map(API.Project.init) }

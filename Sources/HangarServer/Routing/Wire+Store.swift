@@ -44,7 +44,8 @@ extension API.Project: ResponseEncodable {
         let jobs = (entry.workspace?.project.jobs ?? []).map { job in
             API.Project.Job(
                 name: job.name,
-                machine: job.machine,
+                // A job of host tasks only boots nothing, whatever its (default) machine is.
+                machine: (try? JobPlan(job, alwaysBoot: false))?.bootsMachine == false ? nil : job.machine,
                 parameters: job.parameters.map {
                     API.Project.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, description: $0.description)
                 }

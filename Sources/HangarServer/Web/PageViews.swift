@@ -9,12 +9,52 @@ struct Chrome {
     var signedIn: Bool
     var role: String
     var canOperate: Bool
+    /// Seconds after which the page reloads itself (lists that change as runs go by); 0 for never.
+    var refresh: Int
 
-    init(_ title: String, _ context: ServerContext) {
+    init(_ title: String, _ context: ServerContext, refresh: Int = 0) {
         self.title = title
         signedIn = context.signedIn
         role = context.role?.rawValue ?? "anonymous"
         canOperate = (context.role ?? .viewer).allows(.operator) && context.signedIn
+        self.refresh = refresh
+    }
+}
+
+/// A moment as a page shows it: "3 min ago", with the exact time on hover.
+struct Moment {
+    var ago: String
+    var exact: String
+    var iso: String
+
+    init?(_ seconds: Double?, now: Double) {
+        guard let seconds else { return nil }
+        ago = Self.ago(seconds, now: now)
+        exact = Self.exact(seconds)
+        iso = Self.formatted(seconds, "yyyy-MM-dd'T'HH:mm:ss'Z'")
+    }
+
+    /// `just now`, `45 s ago`, `3 min ago`, `5 h ago`, `12 days ago`.
+    static func ago(_ seconds: Double, now: Double) -> String {
+        let elapsed = Int(max(0, now - seconds))
+        switch elapsed {
+        case ..<5: return "just now"
+        case ..<60: return "\(elapsed) s ago"
+        case ..<3600: return "\(elapsed / 60) min ago"
+        case ..<86400: return "\(elapsed / 3600) h ago"
+        default: return elapsed / 86400 == 1 ? "1 day ago" : "\(elapsed / 86400) days ago"
+        }
+    }
+
+    /// `2026-11-22 05:35:00 UTC`.
+    static func exact(_ seconds: Double) -> String { formatted(seconds, "yyyy-MM-dd HH:mm:ss") + " UTC" }
+
+    private static func formatted(_ seconds: Double, _ format: String) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = format
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date(timeIntervalSince1970: seconds))
     }
 }
 
@@ -25,44 +65,48 @@ struct RunRow {
     var job: String
     var state: String
     var reason: String?
-    var queued: String
+    var queued: Moment?
+    var started: Moment?
+    var finished: Moment?
     var took: String
+    var ended: Bool
     var attempt: Int
     var maxAttempts: Int
 
-    init(_ run: StoredRun) {
+    init(_ run: StoredRun, now: Double) {
         id = run.id
         project = run.project
         job = run.job
         state = run.state.rawValue
         reason = run.reason
-        queued = Self.time(run.createdAt)
-        took = Self.took(from: run.startedAt, to: run.finishedAt)
+        queued = Moment(run.createdAt, now: now)
+        started = Moment(run.startedAt, now: now)
+        finished = Moment(run.finishedAt, now: now)
+        took = Self.took(from: run.startedAt, to: run.finishedAt, now: now)
+        ended = run.isFinished
         attempt = run.attempt
         maxAttempts = run.maxAttempts
     }
 
-    /// `2026-11-22 05:35:00` (UTC).
-    static func time(_ seconds: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date(timeIntervalSince1970: seconds)) + " UTC"
-    }
-
-    /// `1m 5s`, `running 12s`, or empty before it started.
-    static func took(from start: Double?, to end: Double?) -> String {
+    /// `0.4s`, `12s`, `1m 5s`, `running for 12s`, or empty before it started.
+    static func took(from start: Double?, to end: Double?, now: Double) -> String {
         guard let start else { return "" }
-        let seconds = Int(((end ?? Date().timeIntervalSince1970) - start).rounded())
-        let text = seconds >= 60 ? "\(seconds / 60)m \(seconds % 60)s" : "\(seconds)s"
-        return end == nil ? "running \(text)" : text
+        let elapsed = max(0, (end ?? now) - start)
+        let text =
+            switch elapsed {
+            case ..<10 where end != nil: String(format: "%.1fs", elapsed)
+            case ..<60: "\(Int(elapsed.rounded(.down)))s"
+            case ..<3600: "\(Int(elapsed) / 60)m \(Int(elapsed) % 60)s"
+            default: "\(Int(elapsed) / 3600)h \(Int(elapsed) % 3600 / 60)m"
+            }
+        return end == nil ? "running for \(text)" : text
     }
 }
 
 /// A list of runs for the `runTable` partial.
 struct RunList {
     var rows: [RunRow]
-    init(_ runs: [StoredRun]) { rows = runs.map(RunRow.init) }
+    init(_ runs: [StoredRun], now: Double) { rows = runs.map { RunRow($0, now: now) } }
 }
 
 struct DashboardPage {
@@ -74,19 +118,19 @@ struct DashboardPage {
 }
 
 struct HistoryPage {
-    struct Filter {
-        var project: String
-        var job: String
-    }
-    struct StateOption {
+    /// One choice of a filter's drop-down.
+    struct Option {
         var name: String
         var selected: Bool
     }
     var chrome: Chrome
-    var filter: Filter
-    var states: [StateOption]
+    var projects: [Option]
+    var jobs: [Option]
+    var states: [Option]
     var list: RunList
-    /// The query of the next page, or nil on the last.
+    /// The query of the page of newer runs, or nil on the newest.
+    var newer: String?
+    /// The query of the page of older runs, or nil on the oldest.
     var older: String?
 }
 
@@ -107,8 +151,20 @@ struct RunPage {
     var active: Bool
     var parameters: [Parameter]
     var hasParameters: Bool
+    /// A collected file, linked by its encoded path.
+    struct Artifact {
+        var name: String
+        var href: String
+        var size: Int
+
+        init(_ artifact: API.Artifact, run: Int) {
+            name = artifact.name
+            href = "/api/v1/runs/\(run)/artifacts/" + artifact.name.split(separator: "/").map { WebUI.segment(String($0)) }.joined(separator: "/")
+            size = artifact.size
+        }
+    }
     var tasks: [Task]
-    var artifacts: [API.Artifact]
+    var artifacts: [Artifact]
     var hasArtifacts: Bool
     var log: String
     var lineCount: Int
@@ -117,8 +173,12 @@ struct RunPage {
 struct ProjectPage {
     struct Job {
         var name: String
-        var machine: String
         var project: String
+        /// `machine default`, or `host tasks only` for a job that boots nothing.
+        var runsOn: String
+        var badge: String
+        var latest: RunRow?
+        var recent: RunList
         var parameters: [Parameter]
     }
     struct Parameter {
@@ -142,17 +202,17 @@ struct MachinesPage {
         var slots: String
         var load: String
         var version: String
-        var lastSeen: String
+        var lastSeen: Moment?
         var runs: [Int]
 
-        init(_ worker: API.Worker) {
+        init(_ worker: API.Worker, now: Double) {
             name = worker.status.name
             state = worker.online ? "running" : "stale"
             labels = worker.status.labels.joined(separator: ", ")
             slots = "\(worker.runs.count) of \(worker.status.slots) in use"
             load = String(format: "%.2f", worker.status.load)
             version = worker.status.version
-            lastSeen = RunRow.time(worker.lastSeen)
+            lastSeen = Moment(worker.lastSeen, now: now)
             runs = worker.runs
         }
     }

@@ -3,23 +3,25 @@
 enum Templates {
     static let all: [String: String] = [
         "layout": layout, "dashboard": dashboard, "runs": runs, "run": run, "project": project, "machines": machines, "login": login,
-        "runTable": runTable,
+        "runTable": runTable, "moment": moment, "error": error,
     ]
 
     static let layout = """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{chrome.title}} · Hangar</title>
+        <title>{{chrome.title}} · Hangar</title>{{#chrome.refresh}}<meta http-equiv="refresh" content="{{chrome.refresh}}">{{/chrome.refresh}}
         <style>
         body{font:15px/1.4 system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
-        header{background:#1d2430;color:#fff;padding:.6em 1.2em;display:flex;gap:1.2em;align-items:center}
+        header{background:#1d2430;color:#fff;padding:.6em 1.2em;display:flex;flex-wrap:wrap;gap:.4em 1.2em;align-items:center}
         header a{color:#cfe0ff;text-decoration:none} header .me{margin-left:auto;color:#9aa7b8}
         main{padding:1em 1.2em;max-width:72em} h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
         table{border-collapse:collapse;width:100%;background:#fff} td,th{padding:.35em .6em;border-bottom:1px solid #e3e6ea;text-align:left}
+        .wide{overflow-x:auto;max-width:100%} td{overflow-wrap:anywhere} time{white-space:nowrap}
+        @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
         .state{font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
-        .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timedOut{background:#fbd9d9;color:#8a1c1c}
-        .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped{background:#eee;color:#555}
-        pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;font-size:13px}
+        .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
+        .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped,.stale{background:#eee;color:#555}
+        pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
         .error-box{background:#fbd9d9;color:#8a1c1c;padding:.6em .8em;white-space:pre-wrap;font-family:monospace}
         form.inline{display:inline} label{display:block;margin:.3em 0} input[type=text],input[type=password]{padding:.25em;min-width:20em}
         button{padding:.3em .9em;cursor:pointer} .muted{color:#6b7684} code{background:#e9ecf0;padding:0 .25em}
@@ -30,10 +32,16 @@ enum Templates {
         """
 
     static let runTable = """
-        <table><tr><th>Run</th><th>Project</th><th>Job</th><th>State</th><th>Queued</th><th>Took</th><th></th></tr>
-        {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a></td><td>{{job}}</td>
-        <td><span class="state {{state}}">{{state}}</span></td><td>{{queued}}</td><td>{{took}}</td><td class="muted">{{reason}}</td></tr>{{/rows}}
-        {{^rows}}<tr><td colspan="7" class="muted">none</td></tr>{{/rows}}</table>
+        <div class="wide"><table><tr><th>Run</th><th>Project / job</th><th>State</th><th class="optional">Queued</th><th>Took</th><th class="optional"></th></tr>
+        {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}</td>
+        <td><span class="state {{state}}">{{state}}</span></td><td class="optional">{{#queued}}{{>moment}}{{/queued}}</td><td>{{took}}</td>
+        <td class="muted optional">{{reason}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6" class="muted">none</td></tr>{{/rows}}</table></div>
+        """
+
+    /// A moment: relative, with the exact time on hover.
+    static let moment = """
+        <time datetime="{{iso}}" title="{{exact}}">{{ago}}</time>
         """
 
     static let dashboard = """
@@ -42,10 +50,10 @@ enum Templates {
         <h2>Running</h2>{{#running}}{{>runTable}}{{/running}}
         <h2>Queued</h2>{{#queued}}{{>runTable}}{{/queued}}
         <h2>Recent</h2>{{#recent}}{{>runTable}}{{/recent}}
-        <h2>Projects</h2><table><tr><th>Project</th><th>Jobs</th><th></th></tr>
+        <h2>Projects</h2><div class="wide"><table><tr><th>Project</th><th>Jobs</th><th></th></tr>
         {{#projects}}<tr><td><a href="/projects/{{name}}">{{name}}</a></td><td>{{#jobs}}{{name}} {{/jobs}}</td>
         <td>{{#error}}<span class="state failed">configuration error</span>{{/error}}</td></tr>{{/projects}}
-        {{^projects}}<tr><td colspan="3" class="muted">no projects: add a folder with a hangar.yml to the projects folder</td></tr>{{/projects}}</table>
+        {{^projects}}<tr><td colspan="3" class="muted">no projects: add a folder with a hangar.yml to the projects folder</td></tr>{{/projects}}</table></div>
         {{/content}}{{/layout}}
         """
 
@@ -53,26 +61,27 @@ enum Templates {
         {{<layout}}{{$content}}
         <h1>History</h1>
         <form method="get" action="/runs">
-        <input type="text" name="project" placeholder="project" value="{{filter.project}}">
-        <input type="text" name="job" placeholder="job" value="{{filter.job}}">
+        <select name="project"><option value="">any project</option>{{#projects}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/projects}}</select>
+        <select name="job"><option value="">any job</option>{{#jobs}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/jobs}}</select>
         <select name="state"><option value="">any state</option>{{#states}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/states}}</select>
         <button>Filter</button></form><br>
         {{#list}}{{>runTable}}{{/list}}
-        {{#older}}<p><a href="/runs?{{older}}">older runs →</a></p>{{/older}}
+        <p>{{#newer}}<a href="/runs?{{newer}}">← newer runs</a> {{/newer}}{{#older}}<a href="/runs?{{older}}">older runs →</a>{{/older}}</p>
         {{/content}}{{/layout}}
         """
 
     static let run = """
         {{<layout}}{{$content}}
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
-        <p class="muted">queued {{queued}} · took {{took}} · attempt {{attempt}} of {{maxAttempts}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
-        {{#hasParameters}}<h2>Parameters</h2><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table>{{/hasParameters}}
-        {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button>Cancel</button></form>{{/active}}
-        <form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button>Run again</button></form></p>{{/chrome.canOperate}}
-        <h2>Tasks</h2><table><tr><th>#</th><th>Task</th><th>State</th><th>Took</th><th></th></tr>
+        <p class="muted">{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
+        · attempt {{attempt}} of {{maxAttempts}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
+        {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
+        {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
+        {{#run.ended}}<form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button id="again">Run again</button></form>{{/run.ended}}</p>{{/chrome.canOperate}}
+        <h2>Tasks</h2><div class="wide"><table><tr><th>#</th><th>Task</th><th>State</th><th>Took</th><th></th></tr>
         {{#tasks}}<tr><td>{{number}}</td><td>{{title}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{took}}</td><td class="muted">{{error}}</td></tr>{{/tasks}}
-        {{^tasks}}<tr><td colspan="5" class="muted">not started</td></tr>{{/tasks}}</table>
-        {{#hasArtifacts}}<h2>Artifacts</h2><ul>{{#artifacts}}<li><a href="/api/v1/runs/{{run.id}}/artifacts/{{name}}">{{name}}</a> <span class="muted">{{size}} bytes</span></li>{{/artifacts}}</ul>{{/hasArtifacts}}
+        {{^tasks}}<tr><td colspan="5" class="muted">not started</td></tr>{{/tasks}}</table></div>
+        {{#hasArtifacts}}<h2>Artifacts</h2><ul>{{#artifacts}}<li><a href="{{href}}">{{name}}</a> <span class="muted">{{size}} bytes</span></li>{{/artifacts}}</ul>{{/hasArtifacts}}
         <h2>Log</h2><pre id="log">{{log}}</pre>
         {{#active}}<p class="muted" id="live">following the log live…</p>
         <script>
@@ -89,11 +98,14 @@ enum Templates {
         <h1>Project {{name}}</h1>
         {{#error}}<h2>Configuration error</h2><div class="error-box">{{error}}</div>
         <p class="muted">The last version that loaded stays active until the file is fixed.</p>{{/error}}
-        {{#jobs}}<h2>Job {{name}}</h2><p class="muted">machine {{machine}} · <a href="/runs?project={{project}}&amp;job={{name}}">history</a></p>
+        {{#jobs}}<h2>Job {{name}} <img src="{{badge}}" alt="status of {{name}}" style="vertical-align:middle"></h2>
+        <p class="muted">{{runsOn}}{{#latest}} · last ended: <a href="/runs/{{id}}">#{{id}}</a> <span class="state {{state}}">{{state}}</span>{{#finished}} {{>moment}}{{/finished}}{{/latest}}
+        · <a href="/runs?project={{project}}&amp;job={{name}}">history</a> · badge: <code>{{badge}}</code></p>
+        {{#recent}}{{>runTable}}{{/recent}}
         {{#chrome.canOperate}}<form method="post" action="/projects/{{project}}/jobs/{{name}}/trigger">
         {{#parameters}}<label><code>{{name}}</code>{{#required}} (required){{/required}}
         <input type="text" name="{{name}}" value="{{defaultValue}}"{{#required}} required{{/required}}> <span class="muted">{{description}}</span></label>{{/parameters}}
-        <button>Run {{name}}</button></form>{{/chrome.canOperate}}{{/jobs}}
+        <p><button>Run {{name}}</button></p></form>{{/chrome.canOperate}}{{/jobs}}
         {{^jobs}}<p class="muted">no jobs</p>{{/jobs}}
         {{/content}}{{/layout}}
         """
@@ -101,15 +113,15 @@ enum Templates {
     static let machines = """
         {{<layout}}{{$content}}
         <h1>Machines</h1>
-        <table><tr><th>Machine</th><th>State</th><th>Image</th><th>Ports</th><th>Log in</th></tr>
+        <div class="wide"><table><tr><th>Machine</th><th>State</th><th>Image</th><th>Ports</th><th>Log in</th></tr>
         {{#machines}}<tr><td>{{name}} <span class="muted">{{id}}</span></td><td><span class="state {{state}}">{{state}}</span></td><td>{{image}}</td>
         <td>{{#ports}}<a href="http://127.0.0.1:{{host}}/">{{host}}</a>→{{guest}} {{/ports}}</td><td><code>{{ssh}}</code></td></tr>{{/machines}}
-        {{^machines}}<tr><td colspan="5" class="muted">no machines running</td></tr>{{/machines}}</table>
+        {{^machines}}<tr><td colspan="5" class="muted">no machines running</td></tr>{{/machines}}</table></div>
         <h2>Workers</h2>
-        <table><tr><th>Worker</th><th>State</th><th>Labels</th><th>Slots</th><th>Load</th><th>Version</th><th>Last seen</th><th>Runs</th></tr>
+        <div class="wide"><table><tr><th>Worker</th><th>State</th><th>Labels</th><th>Slots</th><th>Load</th><th>Version</th><th>Last seen</th><th>Runs</th></tr>
         {{#workers}}<tr><td>{{name}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{labels}}</td><td>{{slots}}</td><td>{{load}}</td>
-        <td>{{version}}</td><td>{{lastSeen}}</td><td>{{#runs}}<a href="/runs/{{.}}">#{{.}}</a> {{/runs}}</td></tr>{{/workers}}
-        {{^workers}}<tr><td colspan="8" class="muted">no workers have been seen</td></tr>{{/workers}}</table>
+        <td>{{version}}</td><td>{{#lastSeen}}{{>moment}}{{/lastSeen}}</td><td>{{#runs}}<a href="/runs/{{.}}">#{{.}}</a> {{/runs}}</td></tr>{{/workers}}
+        {{^workers}}<tr><td colspan="8" class="muted">no workers have been seen</td></tr>{{/workers}}</table></div>
         {{/content}}{{/layout}}
         """
 
@@ -121,6 +133,15 @@ enum Templates {
         <label>Token <input type="password" name="token" autofocus></label>
         <p class="muted">Create one on the server with <code>hangar token create --role operator</code>.</p>
         <button>Sign in</button></form>
+        {{/content}}{{/layout}}
+        """
+
+    /// An error as a page: what went wrong, and the way back.
+    static let error = """
+        {{<layout}}{{$content}}
+        <h1>{{heading}}</h1>
+        <div class="error-box">{{message}}</div>
+        <p><a href="/">Dashboard</a> · <a href="/runs">History</a></p>
         {{/content}}{{/layout}}
         """
 }

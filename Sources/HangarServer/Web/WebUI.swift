@@ -32,13 +32,14 @@ struct WebUI {
 
     func add(to router: Router<ServerContext>) {
         router.page(.get, "/", table: table) { _, context in
-            try await render(
+            let now = Date().timeIntervalSince1970
+            return try await render(
                 "dashboard",
                 DashboardPage(
-                    chrome: Chrome("Dashboard", context),
-                    running: RunList(try await store.runs(state: .running, limit: 100)),
-                    queued: RunList(try await store.runs(state: .queued, limit: 100)),
-                    recent: RunList(try await store.runs(limit: 20)),
+                    chrome: Chrome("Dashboard", context, refresh: 10),
+                    running: RunList(try await store.runs(state: .running, limit: 100), now: now),
+                    queued: RunList(try await store.runs(state: .queued, limit: 100), now: now),
+                    recent: RunList(try await store.runs(limit: 20), now: now),
                     projects: catalog.all.map(API.Project.init)
                 )
             )
@@ -46,48 +47,55 @@ struct WebUI {
         router.page(.get, "runs", table: table) { request, context in
             // The filter form sends an empty field for "any".
             let inputs = try Inputs(Contract.listRuns.parameters, request, context, emptyMeansAbsent: true)
-            let filter = HistoryPage.Filter(project: inputs.text("project") ?? "", job: inputs.text("job") ?? "")
+            let (project, job) = (inputs.text("project"), inputs.text("job"))
             let state = inputs.text("state").flatMap(RunState.init(rawValue:))
-            let runs = try await store.runs(
-                state: state,
-                project: inputs.text("project"),
-                job: inputs.text("job"),
-                before: inputs.integer("before"),
-                limit: 50
-            )
-            let older =
-                runs.count == 50
-                ? Self.query(["project": filter.project, "job": filter.job, "state": state?.rawValue ?? "", "before": "\(runs.last!.id)"]) : nil
+            let (before, after) = (inputs.integer("before"), inputs.integer("after"))
+            let pageSize = 50
+            let runs = try await store.runs(state: state, project: project, job: job, before: before, after: after, limit: pageSize)
+            let filter = ["project": project ?? "", "job": job ?? "", "state": state?.rawValue ?? ""]
+            // A page reached by "newer" may have newer runs still; the first page has none.
+            let newest = try await store.runs(state: state, project: project, job: job, limit: 1).first?.id
+            let newer = runs.first.flatMap { $0.id == newest ? nil : Self.query(filter.merging(["after": "\($0.id)"]) { $1 }) }
+            var older: String?
+            if let last = runs.last, try await !store.runs(state: state, project: project, job: job, before: last.id, limit: 1).isEmpty {
+                older = Self.query(filter.merging(["before": "\(last.id)"]) { $1 })
+            }
+            let projects = catalog.all.map(API.Project.init)
+            let jobs = Set(projects.flatMap { $0.jobs.map(\.name) }).union(job.map { [$0] } ?? []).sorted()
+            let options = { (names: [String], chosen: String?) in names.map { HistoryPage.Option(name: $0, selected: $0 == chosen) } }
             return try await render(
                 "runs",
                 HistoryPage(
-                    chrome: Chrome("History", context),
-                    filter: filter,
-                    states: RunState.allCases.map { HistoryPage.StateOption(name: $0.rawValue, selected: $0 == state) },
-                    list: RunList(runs),
+                    chrome: Chrome("History", context, refresh: before == nil && after == nil ? 10 : 0),
+                    projects: options(Set(projects.map(\.name)).union(project.map { [$0] } ?? []).sorted(), project),
+                    jobs: options(jobs, job),
+                    states: options(RunState.allCases.map(\.rawValue), state?.rawValue),
+                    list: RunList(runs, now: Date().timeIntervalSince1970),
+                    newer: newer,
                     older: older
                 )
             )
         }
         router.page(.get, "runs/:id", table: table) { request, context in
             let run = try await control.run(try Inputs([Contract.runID], request, context))
+            let now = Date().timeIntervalSince1970
             let lines = try await store.log(run: run.id, limit: 100_000)
             let tasks = try await store.tasks(run: run.id).map { task in
                 RunPage.Task(
                     number: task.position + 1,
                     title: task.title,
                     state: task.status ?? "running",
-                    took: RunRow.took(from: task.startedAt, to: task.finishedAt),
+                    took: RunRow.took(from: task.startedAt, to: task.finishedAt, now: now),
                     error: task.error ?? ""
                 )
             }
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
-            let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list()
+            let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list().map { RunPage.Artifact($0, run: run.id) }
             return try await render(
                 "run",
                 RunPage(
                     chrome: Chrome("Run #\(run.id)", context),
-                    run: RunRow(run),
+                    run: RunRow(run, now: now),
                     active: !run.isFinished,
                     parameters: parameters,
                     hasParameters: !parameters.isEmpty,
@@ -110,30 +118,46 @@ struct WebUI {
         }
         router.page(.get, "projects/:project", table: table) { _, context in
             let name = try context.parameters.require("project")
-            let entry = try control.project(name)
-            let jobs = (entry.workspace?.project.jobs ?? []).map { job in
-                ProjectPage.Job(
-                    name: job.name,
-                    machine: job.machine,
-                    project: name,
-                    parameters: job.parameters.map {
-                        ProjectPage.Parameter(
-                            name: $0.name,
-                            required: $0.required,
-                            defaultValue: $0.defaultValue ?? "",
-                            description: $0.description ?? ""
-                        )
-                    }
+            let project = API.Project(try control.project(name))
+            let now = Date().timeIntervalSince1970
+            var jobs: [ProjectPage.Job] = []
+            for job in project.jobs {
+                let recent = try await store.runs(project: name, job: job.name, limit: 10)
+                jobs.append(
+                    ProjectPage.Job(
+                        name: job.name,
+                        project: name,
+                        runsOn: job.machine.map { "machine \($0)" } ?? "host tasks only",
+                        badge: "/projects/\(Self.segment(name))/jobs/\(Self.segment(job.name))/badge.svg",
+                        latest: recent.first { $0.isFinished }.map { RunRow($0, now: now) },
+                        recent: RunList(recent, now: now),
+                        parameters: job.parameters.map {
+                            ProjectPage.Parameter(
+                                name: $0.name,
+                                required: $0.required,
+                                defaultValue: $0.defaultValue ?? "",
+                                description: $0.description ?? ""
+                            )
+                        }
+                    )
                 )
             }
             return try await render(
                 "project",
-                ProjectPage(
-                    chrome: Chrome("Project \(name)", context),
-                    name: name,
-                    error: entry.error.map { "\($0)" },
-                    jobs: jobs
-                )
+                ProjectPage(chrome: Chrome("Project \(name)", context, refresh: 15), name: name, error: project.error, jobs: jobs)
+            )
+        }
+        router.page(.get, "projects/:project/jobs/:job/badge.svg", table: table, access: .open) { _, context in
+            let project = try context.parameters.require("project")
+            let job = try context.parameters.require("job")
+            guard try control.project(project).workspace?.project.jobs.contains(where: { $0.name == job }) == true else {
+                throw HTTPError(.notFound, message: "project '\(project)' has no job '\(job)'")
+            }
+            let last = try await store.runs(project: project, job: job, limit: 20).first { $0.isFinished }
+            return Response(
+                status: .ok,
+                headers: [.contentType: "image/svg+xml", .cacheControl: "no-cache, max-age=0"],
+                body: .init(byteBuffer: ByteBuffer(string: Badge.svg(label: job, state: last?.state)))
             )
         }
         router.page(.post, "projects/:project/jobs/:job/trigger", table: table) { request, context in
@@ -149,9 +173,9 @@ struct WebUI {
             try await render(
                 "machines",
                 MachinesPage(
-                    chrome: Chrome("Machines", context),
+                    chrome: Chrome("Machines", context, refresh: 10),
                     machines: machines.list().map { API.Machine($0.record, state: $0.state) },
-                    workers: try await WorkerList.list(store).map(MachinesPage.Worker.init)
+                    workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: Date().timeIntervalSince1970) }
                 )
             )
         }
@@ -196,6 +220,9 @@ struct WebUI {
         }
         return fields
     }
+
+    /// One path segment, percent-encoded.
+    static func segment(_ name: String) -> String { name.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? name }
 
     /// `a=1&b=2` for the non-empty values, in key order.
     private static func query(_ values: [String: String]) -> String {

@@ -21,11 +21,9 @@ struct LocalCoordinator: Coordinator {
 
     func held(worker: String) async throws -> [API.HeldRun] { try await coordinator.held(by: worker) }
 
-    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int {
-        try await coordinator.appendLog(run, worker: worker, batch)
+    func report(_ run: API.HeldRun, worker: String, _ report: API.Report) async throws -> Int {
+        try await coordinator.report(run, worker: worker, report)
     }
-
-    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws { try await coordinator.report(run, worker: worker, task) }
 
     func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws {
         let destination = coordinator.artifactFile(run: run.id, path: path)

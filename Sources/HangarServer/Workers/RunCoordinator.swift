@@ -21,6 +21,12 @@ struct RunCoordinator: Sendable {
 
     /// A worker says what it is; refused when it speaks another protocol.
     func register(_ status: API.WorkerStatus) async throws {
+        try check(status)
+        try await store.saveWorker(status.name, status: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
+    }
+
+    /// Refuses a worker that speaks another protocol.
+    private func check(_ status: API.WorkerStatus) throws {
         guard status.protocolVersion == API.workerProtocol else {
             throw HangarError(
                 "worker.protocol",
@@ -28,12 +34,12 @@ struct RunCoordinator: Sendable {
                 hint: "run the same Hangar version on the server and its workers"
             )
         }
-        try await store.saveWorker(status.name, status: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
     }
 
     /// Hands the worker a run it can take, waiting up to `wait` for one to be queued.
+    /// (The worker's status is saved by its registration and its heartbeats, not by every claim.)
     func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? {
-        try await register(status)
+        try check(status)
         let deadline = ContinuousClock.now + wait
         while !Task.isCancelled {
             let seen = queue.generation
@@ -111,21 +117,23 @@ struct RunCoordinator: Sendable {
         try await store.held(by: worker).map { API.HeldRun(id: $0.id, attempt: $0.attempt) }
     }
 
-    func appendLog(_ run: API.HeldRun, worker: String, _ batch: API.LogBatch) async throws -> Int {
-        try await store.appendLog(run: run.id, by: holder(run, worker), offset: batch.offset, lines: batch.lines)
-    }
-
-    func report(_ run: API.HeldRun, worker: String, _ task: API.TaskEvent) async throws {
-        if let status = task.status {
-            try await store.taskFinished(run: run.id, by: holder(run, worker), position: task.position, status: status, error: task.error)
-            if task.title == MachineBoot.name, status == .passed, let stored = try await store.run(run.id),
-                let started = try await store.tasks(run: run.id).first(where: { $0.position == task.position })
-            {
-                events.metrics.booted(stored, seconds: (started.finishedAt ?? started.startedAt) - started.startedAt)
+    func report(_ run: API.HeldRun, worker: String, _ report: API.Report) async throws -> Int {
+        let reports = try report.records.map { record -> RunStore.Report in
+            if let lines = record.lines, record.task == nil { return .lines(lines) }
+            guard let task = record.task, record.lines == nil else {
+                throw HangarError("run.report", "a record holds log lines or a task event, one of the two", kind: .usage)
             }
-        } else {
-            try await store.taskStarted(run: run.id, by: holder(run, worker), position: task.position, title: task.title)
+            guard let status = task.status else { return .taskStarted(position: task.position, title: task.title) }
+            return .taskFinished(position: task.position, status: status, error: task.error)
         }
+        let lines = try await store.report(run: run.id, by: holder(run, worker), offset: report.offset, reports)
+        // The boot's duration, for the metrics, once the boot ended well.
+        if report.records.contains(where: { $0.task?.title == MachineBoot.name && $0.task?.status == .passed }),
+            let stored = try await store.run(run.id), let boot = try await store.tasks(run: run.id).first(where: { $0.title == MachineBoot.name })
+        {
+            events.metrics.booted(stored, seconds: (boot.finishedAt ?? boot.startedAt) - boot.startedAt)
+        }
+        return lines
     }
 
     /// Checks that `worker` holds `run`, so it may upload its files.

@@ -33,16 +33,10 @@ struct WorkerRoutes {
             try await coordinator.held(by: try inputs.required(Contract.workerName.name))
         }
         router.on(Contract.workers, table: table) { _, _, _ -> [API.Worker] in try await WorkerList.list(store) }
-        router.on(Contract.attemptLog, table: table) { _, _, inputs -> API.LogCount in
+        router.on(Contract.attemptReport, table: table) { _, _, inputs -> API.LogCount in
             let (run, name) = try Self.attempt(inputs)
-            let batch = try inputs.require(API.LogBatch.self)
-            return API.LogCount(lines: try await worker { try await coordinator.appendLog(run, worker: name, batch) })
-        }
-        router.on(Contract.attemptTask, table: table) { _, _, inputs -> HTTPResponse.Status in
-            let (run, name) = try Self.attempt(inputs)
-            let task = try inputs.require(API.TaskEvent.self)
-            try await worker { try await coordinator.report(run, worker: name, task) }
-            return .noContent
+            let report = try inputs.require(API.Report.self)
+            return API.LogCount(lines: try await worker { try await coordinator.report(run, worker: name, report) })
         }
         router.on(Contract.attemptArtifact, table: table) { request, context, inputs -> HTTPResponse.Status in
             let (run, name) = try Self.attempt(inputs)

@@ -8,7 +8,7 @@ import NIOHTTP1
 struct Remote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Trigger, list, follow and cancel runs on a Hangar server.",
-        subcommands: [Trigger.self, Runs.self, Logs.self, Cancel.self]
+        subcommands: [Trigger.self, Runs.self, Logs.self, Cancel.self, Rerun.self, Projects.self]
     )
 
     struct Trigger: AsyncParsableCommand {
@@ -102,6 +102,45 @@ struct Remote: AsyncParsableCommand {
             }
             Terminal.printError("run \(id) \(final)")
             return RunPrinter.exitCode(RunStatus(rawValue: final) ?? .error)
+        }
+    }
+
+    struct Rerun: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Queue run ID's job again with its parameters and print the new run's id.")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Argument(help: "The run's id.")
+        var id: Int
+
+        @Flag(name: .shortAndLong, help: "Follow the new run's log until it ends; exit like 'hangar run'.")
+        var follow = false
+
+        func run() async throws {
+            let client = remote.client
+            let run = try await client.decode(API.Run.self, .POST, "/api/v1/runs/\(id)/retrigger")
+            print(run.id)
+            Terminal.note("queued run \(run.id), again \(run.project)/\(run.job) of run \(id): \(client.base)/runs/\(run.id)")
+            if follow { throw try await Logs.follow(client, run.id) }
+        }
+    }
+
+    struct Projects: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the server's projects and their jobs.")
+
+        @OptionGroup var remote: RemoteOptions
+
+        @Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let data = try await remote.client.call(.GET, "/api/v1/projects")
+            if json {
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            let projects = try JSONDecoder().decode([API.Project].self, from: data)
+            Terminal.table(["PROJECT", "JOBS", "PROBLEM"], projects.map { [$0.name, $0.jobs.map(\.name).joined(separator: " "), $0.error ?? ""] })
         }
     }
 

@@ -7,7 +7,8 @@ import HangarMachine
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Boot a throwaway machine, run a job, destroy the machine.",
-        discussion: "Exit status: 0 passed, 1 failed, 2 error (image, boot, SSH), 3 timed out, 130 cancelled."
+        discussion:
+            "Exit status: 0 passed, 1 failed, 2 error (image, boot, SSH), 3 timed out, 64 a mistake in hangar.yml or the command line, 130 cancelled."
     )
 
     @OptionGroup var project: ProjectOptions
@@ -29,7 +30,9 @@ struct Run: AsyncParsableCommand {
             try await workspace.run(job: job, parameters: values, offline: offline, emit: RunPrinter.print)
         }
         if let error = result.error { Terminal.printError("hangar: \(error)") }
-        Terminal.printError("run \(result.status.rawValue) in \(DurationText.format(result.duration))")
+        Terminal.printError(
+            "run \(result.status.rawValue) in \(DurationText.format(result.duration))" + (result.folder.map { "; log and artifacts in \($0)" } ?? "")
+        )
         throw RunPrinter.exitCode(result)
     }
 }

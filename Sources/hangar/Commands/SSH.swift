@@ -27,6 +27,8 @@ struct Exec: ParsableCommand {
     var command: [String]
 
     func run() throws {
+        // Passthrough capture takes `--help` as part of the command; before `--` it means this command's help.
+        if ["--help", "-h"].contains(command.first) { throw CleanExit.helpRequest(self) }
         let words = command.first == "--" ? Array(command.dropFirst()) : command
         guard !words.isEmpty else { throw ValidationError("give a command, such as: hangar exec -- uname -a") }
         let record = try options.running()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
@@ -76,10 +77,21 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a port: use 1 to 65535") }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: projects, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("--projects \(projects) is not a folder: make one, with a subfolder holding a hangar.yml for each project")
+        }
         guard lease >= 1 else { throw ValidationError("--lease \(lease) is too short: use at least 1 second") }
     }
 
     func run() async throws {
+        if host.split(separator: ".").count == 4, !PortPicker.isFree(port, host: host) {
+            throw HangarError.usage(
+                "serve.port",
+                "port \(port) on \(host) is in use by another program",
+                hint: "stop it, or choose another port with --port"
+            )
+        }
         JSONLogHandler.bootstrap()
         let store = try await database.open()
         try await withStore(store) {

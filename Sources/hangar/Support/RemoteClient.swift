@@ -13,9 +13,11 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: "The API token (default: $HANGAR_TOKEN).")
     var token: String?
 
+    /// The client for the server named: an address without `http://` or `https://` is taken as `http://`.
     var client: RemoteClient {
         let environment = ProcessInfo.processInfo.environment
-        let base = server ?? environment["HANGAR_SERVER"] ?? "http://127.0.0.1:8400"
+        var base = server ?? environment["HANGAR_SERVER"] ?? "http://127.0.0.1:8400"
+        if !base.contains("://") { base = "http://" + base }
         return RemoteClient(base: base.hasSuffix("/") ? String(base.dropLast()) : base, token: token ?? environment["HANGAR_TOKEN"])
     }
 }
@@ -71,6 +73,15 @@ struct RemoteClient {
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
+        }
+        if let url = URLComponents(string: base), let host = url.host,
+            let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+        {
+            throw HangarError(
+                "remote.unreachable",
+                "cannot reach the server at \(base): \(problem)",
+                hint: "is 'hangar serve' running there? pass --server or set HANGAR_SERVER"
+            )
         }
         do {
             return try await HTTPClient.shared.execute(request, timeout: timeout)

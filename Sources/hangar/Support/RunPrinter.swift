@@ -12,8 +12,9 @@ enum RunPrinter {
         case .output(let line, let isError):
             if isError { Terminal.printError(line) } else { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
         case .notice(let text): Terminal.note(text)
-        case .taskFinished(_, let title, let status, let duration, let error) where status != .passed:
-            Terminal.printError("<== \(title): \(status.rawValue) after \(DurationText.format(duration))" + (error.map { "\n\($0)" } ?? ""))
+        // The error itself is printed once, after the run (`hangar run` and `hangar up` end with it).
+        case .taskFinished(_, let title, let status, let duration, _) where status != .passed:
+            Terminal.printError("<== \(title): \(status.rawValue) after \(DurationText.format(duration))")
         case .taskFinished: break
         }
     }

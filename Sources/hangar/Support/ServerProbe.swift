@@ -1,0 +1,33 @@
+import Foundation
+
+/// Says at once why nothing answers at an address, before an HTTP client would retry for its whole
+/// timeout: the host name does not resolve, the connection is refused, or no answer in 3 s.
+enum ServerProbe {
+    /// Why `host:port` does not take connections, or nil when something listens there.
+    static func problem(host: String, port: Int) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var found: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, "\(port)", &hints, &found) == 0, let first = found else {
+            return "the host name '\(host)' does not resolve"
+        }
+        defer { freeaddrinfo(found) }
+        var last = "nothing answers"
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let address = next {
+            let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            if fd >= 0 {
+                // On Linux a connect gives up after the send timeout.
+                var timeout = timeval(tv_sec: 3, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let connected = connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0
+                let failure = errno
+                close(fd)
+                if connected { return nil }
+                last = String(cString: strerror(failure)).lowercased()
+            }
+            next = address.pointee.ai_next
+        }
+        return last
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// What a new user runs into first, through the real binary: exit codes a script can trust, YAML
+/// mistakes said with their place and what to do, and mistakes refused before anything boots.
+@Suite(.timeLimit(.minutes(2))) struct NewcomerTests {
+    /// Usage mistakes all exit 64: flags, hangar.yml, names; a failed test 1; an error 2.
+    @Test(arguments: [
+        ("machines:\n  default:\n    image: ./a.qcow2\n", ["run", "tset"], 64, "no job 'tset'"),
+        ("machines:\n  default:\n    image: ./a.qcow2\n    memroy: 2G\n", ["status"], 64, "hangar.yml:4:5: unknown key 'memroy'"),
+        ("", ["run"], 64, "Missing expected argument"),
+        ("", ["status", "--no-such-flag"], 64, "Unknown option"),
+        ("jobs:\n  t:\n    tasks: [{ host: 'exit 3' }]\n", ["run", "t"], 1, "exited with status 3"),
+        (
+            "machines:\n  default:\n    image: http://127.0.0.1:9/x.qcow2\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n", ["run", "t", "--offline"], 2,
+            "is not in the image cache"
+        ),
+    ])
+    func exitStatusesAScriptCanTrust(yaml: String, arguments: [String], status: Int32, message: String) async throws {
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(arguments)
+        #expect(result.status == status, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.components(separatedBy: message).count == 2, "said once: \(result.stderr)")
+    }
+
+    @Test func versionAndHelpWorkAnywhere() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        try FileManager.default.removeItem(atPath: "\(sandbox.project)/hangar.yml")
+        let version = try await sandbox.hangar(["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == HangarVersion.current)
+        let help = try await sandbox.hangar(["exec", "--help"])
+        #expect(help.status == 0, "\(help.stderr)")
+        #expect(help.stdout.contains("USAGE"))
+    }
+
+    @Test(arguments: [
+        ("machines:\n  default:\n\timage: ./a.qcow2\n", "hangar.yml:3:1: a tab in the indentation", "indent with spaces"),
+        ("jobs:\n  t:\n    tasks:\n      - run: echo a: b\n", "hangar.yml:4:", "needs quotes"),
+        ("jobs:\n  t:\n    tasks: []\n  t:\n    tasks: []\n", "duplicate key 't'", "keep one"),
+    ])
+    func yamlMistakesSayWhereAndWhatToDo(yaml: String, message: String, hint: String) async throws {
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["status"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(result.stderr.contains(hint), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count <= 3, "not the whole file: \(result.stderr)")
+    }
+
+    @Test(arguments: [
+        ("jobs:\n  t:\n    tasks: [{ run: '  ' }]\n", "hangar.yml:3:20: an empty command"),
+        (
+            "machines:\n  default:\n    image: ./missing.qcow2\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n",
+            "hangar.yml:3:12: image: "
+        ),
+        (
+            "machines:\n  default:\n    image: http://127.0.0.1:9/x.qcow2\n    share: ./nothing\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n",
+            "hangar.yml:4:12: share: "
+        ),
+        ("machines:\n  default:\n    image: ./a\njobs:\n  t:\n    machine: other\n    tasks: [{ run: 'true' }]\n", "machines defined: default"),
+    ])
+    func mistakesAreRefusedBeforeAnythingBoots(yaml: String, message: String) async throws {
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "t", "--offline"])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!result.stderr.contains("kernel"), "the hint names only what the user wrote: \(result.stderr)")
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
+    @Test func aProjectOfHostTasksNeedsNoMachinesAndSaysWhereItsLogWent() async throws {
+        let sandbox = try Sandbox("jobs:\n  lint:\n    tasks: [{ host: 'echo linted' }]\n")
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "lint"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("linted"))
+        #expect(result.stderr.contains("log and artifacts in \(sandbox.project)/.hangar/runs/lint-"))
+    }
+
+    @Test func serveRefusesAMissingProjectsFolderAndABusyPort() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let missing = try await sandbox.hangar(["serve", "--projects", "\(sandbox.root)/nothing"])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("is not a folder"))
+        let wrap = try await sandbox.hangar(["serve", "--projects", sandbox.root, "--port", "99999"])
+        #expect(wrap.status == 64)
+        #expect(wrap.stderr.contains("use 1 to 65535"))
+        let log = "\(sandbox.root)/holder.log"
+        let holder = try await Command.start(
+            [
+                "python3", "-c",
+                "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)",
+            ],
+            log: log
+        )
+        defer { holder.signal(SIGTERM) }
+        let port = try #require(await holder.firstLine())
+        let busy = try await sandbox.hangar(["serve", "--projects", sandbox.root, "--port", port])
+        #expect(busy.status == 64)
+        #expect(busy.stderr.contains("port \(port) on 127.0.0.1 is in use by another program"), "\(busy.stderr)")
+    }
+
+    @Test func remoteSaysAtOnceThatNothingAnswers() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let port = PortPicker.freePort()
+        let started = ContinuousClock.now
+        let result = try await sandbox.hangar(["remote", "runs", "--server", "127.0.0.1:\(port)", "--token", "x"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("cannot reach the server at http://127.0.0.1:\(port): connection refused"), "\(result.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(10))
+    }
+}
