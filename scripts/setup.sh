@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3 git
     # for the API fuzzing (schemathesis, from PyPI, in a virtual environment)
     python3-venv curl
+    # for the web UI's browser tests (WebDriver)
+    chromium chromium-driver
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
     cpio dosfstools mtools syslinux syslinux-common fdisk)
 missing=()

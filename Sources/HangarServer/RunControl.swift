@@ -14,10 +14,12 @@ struct RunControl: Sendable {
     /// Called after a run is queued, so the dispatcher starts it at once.
     let wake: @Sendable () -> Void
 
-    /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one).
-    func trigger(project: String, job: String, parameters: [String: String], priority: Int = 0) async throws -> StoredRun {
+    /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one);
+    /// `cause` says who or what asked (`NewRun.cause`).
+    func trigger(project: String, job: String, parameters: [String: String], priority: Int = 0, cause: String) async throws -> StoredRun {
         var new = try prepare(project: project, job: job, parameters: parameters)
         new.priority = priority
+        new.cause = cause
         let run = try await store.enqueue(new)
         queued([run])
         return run
@@ -58,10 +60,16 @@ struct RunControl: Sendable {
         if !runs.isEmpty { wake() }
     }
 
-    /// Queues a new run of the same job with the same parameters.
-    func retrigger(_ id: Int) async throws -> StoredRun {
+    /// Queues a new run of the same job with the same parameters, for `who`.
+    func retrigger(_ id: Int, by who: String) async throws -> StoredRun {
         let old = try await run(id)
-        return try await trigger(project: old.project, job: old.job, parameters: old.parameters, priority: old.priority)
+        return try await trigger(
+            project: old.project,
+            job: old.job,
+            parameters: old.parameters,
+            priority: old.priority,
+            cause: "rerun of #\(id) by \(who)"
+        )
     }
 
     /// Cancels a queued run at once; a running one is asked to stop, wherever it runs (it still

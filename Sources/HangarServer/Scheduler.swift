@@ -80,10 +80,17 @@ struct Scheduler: Service {
             schedule: key
         )
         if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
-            _ = try await store.enqueue(project: name, job: job.name, skipped: "scheduled run skipped: the image did not change since the last one")
+            var skipped = try control.prepare(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])
+            skipped.cause = "schedule \(schedule.description)"
+            _ = try await store.enqueue(skipped, skipped: "scheduled run skipped: the image did not change since the last one")
             return
         }
-        _ = try await control.trigger(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])
+        _ = try await control.trigger(
+            project: name,
+            job: job.name,
+            parameters: ["HANGAR_EVENT": "schedule"],
+            cause: "schedule \(schedule.description)"
+        )
     }
 }
 

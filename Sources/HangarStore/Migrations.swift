@@ -123,6 +123,13 @@ enum Migrations {
                 """,
             ]
         ),
+        (
+            5,
+            [
+                // Who or what started a run, as people read it: "manual by ops", "push to main at 1a2b3c4".
+                "ALTER TABLE runs ADD COLUMN cause TEXT NOT NULL DEFAULT ''"
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

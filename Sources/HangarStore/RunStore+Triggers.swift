@@ -22,6 +22,9 @@ public struct NewRun: Sendable, Equatable {
     /// Labels a worker must have, and the memory (MiB) its machines take.
     public var requires: [String] = []
     public var memory = 0
+    /// Who or what started it, as people read it: `manual by ops@laptop`, `push to main at 1a2b3c4`,
+    /// `schedule 0 3 * * *`, `rerun of #12 by ops@laptop`.
+    public var cause = ""
 
     public init(project: String, job: String, parameters: [String: String], maxAttempts: Int, requires: [String] = [], memory: Int = 0) {
         self.project = project

@@ -86,9 +86,10 @@ public final class RunStore: Sendable {
         // RETURNING, not the last inserted id: another statement may run in between.
         let row = try await database.raw(
             """
-            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory)
+            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause)
             VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
-                \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory))
+                \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory),
+                \(bind: run.cause))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()

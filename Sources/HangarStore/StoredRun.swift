@@ -23,6 +23,8 @@ public struct StoredRun: Sendable, Equatable {
     /// What a worker needs to take it: these labels, and this much free memory (MiB).
     public var requires: [String]
     public var memory: Int
+    /// Who or what started it (`NewRun.cause`); empty for runs from before it was recorded.
+    public var cause: String
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -39,7 +41,7 @@ public struct StoredRun: Sendable, Equatable {
     /// The columns this decodes from, for every query that returns runs.
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
-        owner, lease_expires_at, cancel_requested, version, requires, memory
+        owner, lease_expires_at, cancel_requested, version, requires, memory, cause
         """
 
     init(_ row: any SQLRow) throws {
@@ -52,6 +54,7 @@ public struct StoredRun: Sendable, Equatable {
         version = try row.decode(column: "version", as: Int.self)
         requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
         memory = try row.decode(column: "memory", as: Int.self)
+        cause = try row.decode(column: "cause", as: String.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

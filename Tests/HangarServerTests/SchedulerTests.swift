@@ -37,6 +37,7 @@ import Testing
             await scheduler.tick(at: formatter.date(from: "2026-11-22T02:00:30Z")!)
             #expect(try await runs().map(\.state) == [.queued])
             #expect(try await runs().first?.parameters["HANGAR_EVENT"] == "schedule")
+            #expect(try await runs().first?.cause.hasPrefix("schedule ") == true)
             // Down for three days: one run catches up, the missed ones are not stacked; the image is unchanged.
             await scheduler.tick(at: formatter.date(from: "2026-11-25T12:00:00Z")!)
             await scheduler.tick(at: formatter.date(from: "2026-11-25T12:00:05Z")!)

@@ -67,9 +67,14 @@ import Testing
             #expect(html.contains(#"queued <time datetime=""#))
             #expect(html.contains("ago</time>") || html.contains("just now</time>"))
             #expect(html.contains(" UTC\">"), "the exact time on hover")
+            #expect(html.contains("<p class=\"muted\">manual by o · queued"), "who started it")
             let rerun = try await client.call(.post, "/runs/\(id)/retrigger", token: .some(nil), headers: cookie)
             #expect(rerun.status == .seeOther)
             #expect(rerun.headers[.location] != location)
+            let again = try await page(client, try #require(rerun.headers[.location]), cookie)
+            #expect(again.contains("rerun of #\(id) by o · queued"))
+            let history = try await page(client, "/runs", cookie)
+            #expect(history.range(of: "rerun of #\(id) by o( · |<)", options: .regularExpression) != nil)
         }
     }
 
@@ -164,6 +169,7 @@ import Testing
             // Lists refresh themselves; history filters are choices, and pages go both ways.
             let dashboard = try await page(client, "/", cookie)
             #expect(dashboard.contains(#"<meta http-equiv="refresh" content="10">"#))
+            #expect(!(try await page(client, "/runs/\(passed.id)", cookie)).contains("http-equiv"), "a run page does not reload itself")
             for _ in 0..<55 { _ = try await client.trigger("null") }
             let first = try await page(client, "/runs?project=demo", cookie)
             #expect(first.contains("<option selected>demo</option>"))

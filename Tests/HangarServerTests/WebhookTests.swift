@@ -101,6 +101,7 @@ import Testing
             let answer = try JSONDecoder().decode(Answer.self, from: Data(String(buffer: response.body).utf8))
             let run = try await client.waitForEnd(try #require(answer.runs.first))
             #expect(run.state == .passed)
+            #expect(run.cause == "push to main at \(Self.commit.prefix(7)) (\(kind))")
             #expect(String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body).contains("testing \(Self.commit) on main (push)"))
 
             // The same delivery again starts nothing.

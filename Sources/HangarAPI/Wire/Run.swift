@@ -22,6 +22,8 @@ extension API {
         public var createdAt: Double
         public var startedAt: Double?
         public var finishedAt: Double?
+        /// Who or what started it: `manual by NAME`, `push to main at 1a2b3c4`, `schedule …`, `rerun of #N …`.
+        public var cause: String?
 
         /// A run with every field given.
         public init(
@@ -36,7 +38,8 @@ extension API {
             parameters: [String: String],
             createdAt: Double,
             startedAt: Double?,
-            finishedAt: Double?
+            finishedAt: Double?,
+            cause: String? = nil
         ) {
             self.id = id
             self.project = project
@@ -50,12 +53,14 @@ extension API {
             self.createdAt = createdAt
             self.startedAt = startedAt
             self.finishedAt = finishedAt
+            self.cause = cause
         }
 
         static let properties: [String: Schema] = [
             "id": .integer(Limits.ids), "project": .string(), "job": .string(), "state": .string(choices: RunState.allCases.map(\.rawValue)),
             "priority": .integer(Limits.priority), "attempt": .integer(1...Limits.largestNumber), "maxAttempts": .integer(1...Limits.largestNumber),
             "reason": .string(), "parameters": .map(.string()), "createdAt": .number, "startedAt": .number, "finishedAt": .number,
+            "cause": .string(),
         ]
         static let required: Set<String> = ["id", "project", "job", "state", "priority", "attempt", "maxAttempts", "parameters", "createdAt"]
         public static let schema = Schema.object(properties, required: required)

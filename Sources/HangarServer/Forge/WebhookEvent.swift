@@ -17,6 +17,11 @@ struct WebhookEvent: Equatable {
     var commit: String
     var repository: String
 
+    /// What started a run, for people: `push to main at 1a2b3c4 (gitea)`.
+    func cause(forge: String) -> String {
+        "\(kind == .push ? "push to" : "pull request from") \(branch) at \(commit.prefix(7)) (\(forge))"
+    }
+
     /// Why a delivery is refused or ignored.
     enum Problem: Error, Equatable {
         /// Signature or token wrong or missing: 401.

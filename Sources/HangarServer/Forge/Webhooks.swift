@@ -66,7 +66,11 @@ struct Webhooks {
             var planned: [NewRun] = []
             if let event = parsed {
                 let jobs = file.jobs.filter { $0.triggers.contains(where: event.matches) }
-                planned = try jobs.map { try control.prepare(project: project, job: $0.name, parameters: event.parameters) }
+                planned = try jobs.map { job in
+                    var run = try control.prepare(project: project, job: job.name, parameters: event.parameters)
+                    run.cause = event.cause(forge: forgeName)
+                    return run
+                }
                 result = planned.isEmpty ? "ignored" : "triggered"
                 detail = planned.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil
             }

@@ -40,13 +40,14 @@ struct APIRoutes {
                 limit: inputs.integer("limit") ?? 50
             ).map(API.Run.init)
         }
-        router.on(Contract.trigger, table: table) { _, _, inputs -> EditedResponse<API.Run> in
+        router.on(Contract.trigger, table: table) { _, context, inputs -> EditedResponse<API.Run> in
             let body = try inputs.body(as: API.TriggerRequest.self)
             let run = try await control.trigger(
                 project: try inputs.required("project"),
                 job: try inputs.required("job"),
                 parameters: body?.parameters ?? [:],
-                priority: body?.priority ?? 0
+                priority: body?.priority ?? 0,
+                cause: "manual by \(context.caller ?? "an anonymous caller")"
             )
             return EditedResponse(status: .created, response: API.Run(run))
         }
@@ -60,8 +61,9 @@ struct APIRoutes {
                 response: API.Run(try await control.cancel(try control.run(inputs).id, by: context.caller ?? "the API"))
             )
         }
-        router.on(Contract.retrigger, table: table) { _, _, inputs -> EditedResponse<API.Run> in
-            EditedResponse(status: .created, response: API.Run(try await control.retrigger(try control.run(inputs).id)))
+        router.on(Contract.retrigger, table: table) { _, context, inputs -> EditedResponse<API.Run> in
+            let run = try await control.retrigger(try control.run(inputs).id, by: context.caller ?? "an anonymous caller")
+            return EditedResponse(status: .created, response: API.Run(run))
         }
         router.on(Contract.log, table: table) { _, _, inputs -> Response in
             let id = try await control.run(inputs).id

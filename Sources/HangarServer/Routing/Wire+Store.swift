@@ -21,7 +21,8 @@ extension API.Run: ResponseEncodable {
             parameters: run.parameters,
             createdAt: run.createdAt,
             startedAt: run.startedAt,
-            finishedAt: run.finishedAt
+            finishedAt: run.finishedAt,
+            cause: run.cause.isEmpty ? nil : run.cause
         )
     }
 }

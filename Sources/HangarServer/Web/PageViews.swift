@@ -9,10 +9,11 @@ struct Chrome {
     var signedIn: Bool
     var role: String
     var canOperate: Bool
-    /// Seconds after which the page reloads itself (lists that change as runs go by); 0 for never.
-    var refresh: Int
+    /// Seconds after which the page reloads itself (lists that change as runs go by); nil for never
+    /// (not 0: Mustache counts any number as true).
+    var refresh: Int?
 
-    init(_ title: String, _ context: ServerContext, refresh: Int = 0) {
+    init(_ title: String, _ context: ServerContext, refresh: Int? = nil) {
         self.title = title
         signedIn = context.signedIn
         role = context.role?.rawValue ?? "anonymous"
@@ -69,6 +70,8 @@ struct RunRow {
     var started: Moment?
     var finished: Moment?
     var took: String
+    /// Who or what started it; empty when not recorded.
+    var cause: String
     var ended: Bool
     var attempt: Int
     var maxAttempts: Int
@@ -83,6 +86,7 @@ struct RunRow {
         started = Moment(run.startedAt, now: now)
         finished = Moment(run.finishedAt, now: now)
         took = Self.took(from: run.startedAt, to: run.finishedAt, now: now)
+        cause = run.cause
         ended = run.isFinished
         attempt = run.attempt
         maxAttempts = run.maxAttempts

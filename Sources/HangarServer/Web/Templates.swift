@@ -17,6 +17,7 @@ enum Templates {
         main{padding:1em 1.2em;max-width:72em} h1{font-size:1.4em} h2{font-size:1.1em;margin-top:1.6em}
         table{border-collapse:collapse;width:100%;background:#fff} td,th{padding:.35em .6em;border-bottom:1px solid #e3e6ea;text-align:left}
         .wide{overflow-x:auto;max-width:100%} td{overflow-wrap:anywhere} time{white-space:nowrap}
+        input,select{box-sizing:border-box;max-width:100%}
         @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
         .state{font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
         .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
@@ -35,7 +36,7 @@ enum Templates {
         <div class="wide"><table><tr><th>Run</th><th>Project / job</th><th>State</th><th class="optional">Queued</th><th>Took</th><th class="optional"></th></tr>
         {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}</td>
         <td><span class="state {{state}}">{{state}}</span></td><td class="optional">{{#queued}}{{>moment}}{{/queued}}</td><td>{{took}}</td>
-        <td class="muted optional">{{reason}}</td></tr>{{/rows}}
+        <td class="muted optional">{{cause}}{{#reason}}{{#cause}} · {{/cause}}{{reason}}{{/reason}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6" class="muted">none</td></tr>{{/rows}}</table></div>
         """
 
@@ -73,7 +74,7 @@ enum Templates {
     static let run = """
         {{<layout}}{{$content}}
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
-        <p class="muted">{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
+        <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
         · attempt {{attempt}} of {{maxAttempts}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}

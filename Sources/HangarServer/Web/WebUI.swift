@@ -66,7 +66,7 @@ struct WebUI {
             return try await render(
                 "runs",
                 HistoryPage(
-                    chrome: Chrome("History", context, refresh: before == nil && after == nil ? 10 : 0),
+                    chrome: Chrome("History", context, refresh: before == nil && after == nil ? 10 : nil),
                     projects: options(Set(projects.map(\.name)).union(project.map { [$0] } ?? []).sorted(), project),
                     jobs: options(jobs, job),
                     states: options(RunState.allCases.map(\.rawValue), state?.rawValue),
@@ -114,7 +114,7 @@ struct WebUI {
         }
         router.page(.post, "runs/:id/retrigger", table: table) { request, context in
             let run = try await control.run(try Inputs([Contract.runID], request, context))
-            return Self.redirect("/runs/\(try await control.retrigger(run.id).id)")
+            return Self.redirect("/runs/\(try await control.retrigger(run.id, by: context.caller ?? "the web UI").id)")
         }
         router.page(.get, "projects/:project", table: table) { _, context in
             let name = try context.parameters.require("project")
@@ -165,7 +165,8 @@ struct WebUI {
             let run = try await control.trigger(
                 project: try context.parameters.require("project"),
                 job: try context.parameters.require("job"),
-                parameters: form.filter { !$0.value.isEmpty }
+                parameters: form.filter { !$0.value.isEmpty },
+                cause: "manual by \(context.caller ?? "the web UI")"
             )
             return Self.redirect("/runs/\(run.id)")
         }
