@@ -140,6 +140,32 @@ public enum Contract {
         parameters: [runID, artifactPath],
         responses: [.init(200, "The file: UTF-8 text as text/plain, so a browser shows it; anything else as bytes.", .file)]
     )
+    public static let results = Endpoint(
+        "getResults",
+        .get,
+        "/api/v1/runs/{id}/results",
+        "The run's test results, as its `collect` tasks with `format: junit` or `tap` read them: tests per status, the tests with the failing ones first, and the results files that could not be read. `format=kcidb` gives them in KCIDB's submission shape.",
+        access: .role(.viewer),
+        parameters: [runID, .init("format", in: .query, .string(choices: ["hangar", "kcidb"]), "hangar (the default) or kcidb.")],
+        responses: [
+            .init(
+                200,
+                "The results.",
+                .json(
+                    .oneOf(
+                        [
+                            API.Results.reference,
+                            .object(
+                                ["version": .anyObject, "checkouts": .array(.anyObject), "builds": .array(.anyObject), "tests": .array(.anyObject)],
+                                required: ["version", "checkouts", "builds", "tests"]
+                            ),
+                        ],
+                        "the results, or with format=kcidb a KCIDB submission"
+                    )
+                )
+            )
+        ]
+    )
     public static let projects = Endpoint(
         "listProjects",
         .get,
@@ -301,11 +327,29 @@ public enum Contract {
         responses: [.init(200, "The run, queued again or ended.", .json(API.Run.reference)), stale]
     )
 
+    public static let proxyImage = Endpoint(
+        "proxyImage",
+        .get,
+        "/api/v1/images",
+        "An image a run this worker holds boots, fetched by the coordinator into its own cache and sent on (`hangar serve --image-proxy`), so workers need no other network. `ETag` is the image's sha256; `If-None-Match` with it gets 304. 403 for a URL none of the worker's runs names; 404 when the coordinator does not proxy images.",
+        access: .role(.worker),
+        parameters: [
+            workerName,
+            .init("url", in: .query, .string(maxLength: Limits.urlLength), required: true, "The image's URL, as the run's machine names it."),
+            .init("If-None-Match", in: .header, .string(maxLength: 200), "The ETag of the copy the worker has."),
+        ],
+        responses: [
+            .init(200, "The image's bytes.", .bytes),
+            .init(304, "The worker's copy is current."),
+            .init(404, "This coordinator does not proxy images (it runs without --image-proxy).", .json(API.ErrorBody.reference)),
+        ]
+    )
+
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
-        health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, projects,
+        health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, results, projects,
         getProject, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns, workers, attemptReport,
-        attemptArtifact, attemptFinish, attemptRelease,
+        attemptArtifact, attemptFinish, attemptRelease, proxyImage,
     ]
 
     /// The schemas the operations refer to, by name.
@@ -314,5 +358,6 @@ public enum Contract {
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.Report.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
+        API.Results.self, TestCase.self,
     ]
 }

@@ -14,8 +14,9 @@ public struct RunResult: Sendable {
     public var folder: String?
 }
 
-/// Runs a job's steps in order: prepare then execute each, stop at the first failure, and then
-/// finalize every step that started, in reverse, even after a failure, a timeout or cancellation.
+/// Runs a job's steps in order: prepare then execute each, stop at the first failure (after a test
+/// failure, the steps that gather results, such as `collect`, still run), and then finalize every
+/// step that started, in reverse, even after a failure, a timeout or cancellation.
 public enum JobRunner {
     /// Runs `plan` in `context`. Cancelling the calling task cancels the run (it still finalizes).
     public static func run(_ plan: JobPlan, context: TaskContext) async -> RunResult {
@@ -25,8 +26,11 @@ public enum JobRunner {
         let jobTimeout = HangarError("run.timeout", "the job timed out after \(DurationText.format(plan.job.timeout)) (its 'timeout:')")
         let expired = OnceFlag()
         let outcome = await withLimit(plan.job.timeout, expired: expired) { () async -> (RunStatus, HangarError?) in
+            // After a test failure, only the steps that gather what it left (`collect`) still run.
+            var failure: (RunStatus, HangarError?)?
             for (index, step) in plan.steps.enumerated() {
                 if Task.isCancelled { return (.cancelled, nil) }
+                if failure != nil, !type(of: step.handler).runsAfterFailure { continue }
                 context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
                 started.append(step)
                 let stepStart = clock.now
@@ -34,9 +38,9 @@ public enum JobRunner {
                 // Cancelled by the job's timeout: the task timed out, and says why.
                 if status == .cancelled, expired.isSet { (status, error) = (.timedOut, jobTimeout) }
                 context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
-                if status != .passed { return (status, error) }
+                if status == .failed { failure = failure ?? (status, error) } else if status != .passed { return failure ?? (status, error) }
             }
-            return (.passed, nil)
+            return failure ?? (.passed, nil)
         }
         var (status, error): (RunStatus, HangarError?) = (.timedOut, jobTimeout)
         if case .finished(let finished) = outcome { (status, error) = finished }

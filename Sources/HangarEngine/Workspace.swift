@@ -24,16 +24,18 @@ public struct Workspace: Sendable {
     }
 
     /// The project in `text`, as if it were the file at `path` (a worker runs the job the
-    /// coordinator resolved: relative paths in it stay relative to the coordinator's folder).
+    /// coordinator resolved: relative paths in it stay relative to the coordinator's folder), its
+    /// images fetched through `imageProxy` when given.
     public init(
         text: String,
         path: String,
         paths: HangarPaths,
+        imageProxy: ImageCache.Proxy? = nil,
         notice: @escaping @Sendable (String) -> Void
     ) throws(HangarError) {
         project = try ProjectFile.parse(text, path: path, displayName: path)
         try JobPlan.validate(project)
-        machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", report: { _ in }), notice: notice)
+        machines = Machines(paths: paths, cache: ImageCache(root: "\(paths.cache)", proxy: imageProxy), notice: notice)
     }
 
     /// The machine a command means: `name`, else `default`, else the first one defined.

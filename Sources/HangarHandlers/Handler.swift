@@ -15,6 +15,8 @@ public protocol Handler: Sendable {
     static var options: [OptionDoc] { get }
     /// True when it needs the job's machine running; a job with no such task boots nothing.
     static var needsMachine: Bool { get }
+    /// True when it still runs after an earlier task's test failure (it gathers what that left).
+    static var runsAfterFailure: Bool { get }
 
     /// Reads and checks the task's `with:` options.
     init(options: OptionReader) throws(HangarError)
@@ -30,6 +32,8 @@ public protocol Handler: Sendable {
 extension Handler {
     /// Most handlers work in the guest.
     public static var needsMachine: Bool { true }
+    /// Most handlers are skipped after a failure.
+    public static var runsAfterFailure: Bool { false }
 
     /// Builds the handler from options (the registry calls this through `any Handler.Type`).
     static func make(_ options: OptionReader) throws(HangarError) -> any Handler { try Self(options: options) }

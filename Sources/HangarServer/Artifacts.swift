@@ -1,5 +1,6 @@
 import Foundation
 import HangarAPI
+import HangarCore
 import Hummingbird
 
 /// The files a run collected, under `<runs>/<id>/artifacts/`.
@@ -24,7 +25,9 @@ struct Artifacts {
         let names = try Self.names(of: path)
         let path = URL(fileURLWithPath: "\(folder)/\(names.joined(separator: "/"))").resolvingSymlinksInPath().path
         let root = URL(fileURLWithPath: folder).resolvingSymlinksInPath().path
-        guard path.hasPrefix(root + "/") else {
+        // Compared as bytes: as characters, a name starting with a combining mark (an emoji
+        // modifier) would join the "/" before it, and a file inside would look outside.
+        guard path.utf8.starts(with: (root + "/").utf8) else {
             throw HTTPError(.badRequest, message: "artifact '\(names.joined(separator: "/"))' points outside its folder")
         }
         var isFolder: ObjCBool = false
@@ -32,6 +35,13 @@ struct Artifacts {
             throw HTTPError(.notFound, message: "no artifact '\(names.joined(separator: "/"))'")
         }
         return path
+    }
+
+    /// The test results its `collect` tasks read (none when there are none).
+    func results() throws -> TestResults {
+        let path = "\(folder)/\(TestResults.fileName)"
+        guard let data = FileManager.default.contents(atPath: path) else { return TestResults() }
+        return try JSONDecoder().decode(TestResults.self, from: data)
     }
 
     /// True when `data` reads as text: valid UTF-8 without NUL bytes (checked on its first 64 KiB,

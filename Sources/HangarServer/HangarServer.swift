@@ -27,6 +27,8 @@ public enum HangarServer {
         public var embeddedWorker = true
         /// The embedded worker's labels (it adds `arch=…` itself).
         public var workerLabels: [String] = []
+        /// Fetch the images remote workers' runs boot, so workers need no other network.
+        public var imageProxy = false
         /// On SIGTERM, let running runs finish instead of cancelling them.
         public var finishOnShutdown = false
         /// The address people reach the server at, for links in commit statuses; default `http://HOST:PORT`.
@@ -70,7 +72,8 @@ public enum HangarServer {
             events: events,
             queue: queue,
             lease: configuration.lease,
-            runsFolder: runsFolder
+            runsFolder: runsFolder,
+            imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil
         )
         let machines = MachineRegistry(state: configuration.paths.state)
 

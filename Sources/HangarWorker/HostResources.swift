@@ -17,6 +17,13 @@ public enum HostResources {
         return max(0, min(available() ?? total, total - reserved))
     }
 
+    /// Free space (MiB) for an unprivileged user on the file system holding `path`; nil when unknown.
+    public static func freeDisk(at path: String) -> Int? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return Int((UInt64(stats.f_bavail) * UInt64(stats.f_frsize)) >> 20)
+    }
+
     /// The one-minute load average.
     public static func load() -> Double {
         let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""

@@ -71,7 +71,13 @@ public struct RemoteCoordinator: Coordinator {
     }
 
     public func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
-        try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })
+        try Workspace(
+            text: assignment.projectFile,
+            path: "\(assignment.projectPath)/hangar.yml",
+            paths: paths,
+            imageProxy: assignment.imageProxy == true ? ImageCache.Proxy(base: base, token: token, worker: worker) : nil,
+            notice: { _ in }
+        )
     }
 
     private func attempt(_ run: API.HeldRun) -> String { "/api/v1/runs/\(run.id)/attempts/\(run.attempt)" }

@@ -37,6 +37,8 @@ public struct WorkerAgent: Service {
         public var claimWait: Duration = .seconds(30)
         /// On shutdown, let running runs finish instead of cancelling them.
         public var finishOnShutdown = false
+        /// Free space (MiB) its state folder must have for it to take a run: overlays, run folders.
+        public var minFreeDisk = 2048
 
         public init(name: String, labels: [String] = [], paths: HangarPaths) {
             self.name = name
@@ -88,13 +90,24 @@ public struct WorkerAgent: Service {
             await cancelWhenGracefulShutdown {
                 var pause = Duration.milliseconds(200)
                 var wakes = freed.makeAsyncIterator()
+                var unavailable: String?
                 while !Task.isCancelled {
                     if runs.busy >= configuration.slots {
                         _ = await wakes.next()
                         continue
                     }
+                    let now = status()
+                    if let why = now.unavailable {
+                        // Its heartbeats carry the reason, so queued runs say why they wait.
+                        if why != unavailable { logger.warning("taking no runs: \(why)") }
+                        unavailable = why
+                        try? await Task.sleep(for: .seconds(5))
+                        continue
+                    }
+                    if unavailable != nil { logger.notice("taking runs again") }
+                    unavailable = nil
                     do {
-                        if let assignment = try await coordinator.claim(status(), wait: configuration.claimWait) {
+                        if let assignment = try await coordinator.claim(now, wait: configuration.claimWait) {
                             start(assignment) { free.yield() }
                         }
                         pause = .milliseconds(200)
@@ -123,14 +136,18 @@ public struct WorkerAgent: Service {
 
     /// What the worker says of itself now.
     func status() -> API.WorkerStatus {
-        API.WorkerStatus(
+        let state = configuration.paths.state
+        let freeDisk = HostResources.freeDisk(at: FileManager.default.fileExists(atPath: state) ? state : "/") ?? Int.max
+        return API.WorkerStatus(
             name: configuration.name,
             labels: configuration.allLabels,
             slots: configuration.slots,
             busy: runs.busy,
             freeMemory: HostResources.freeMemory(reserved: runs.reservedMemory),
             load: HostResources.load(),
-            version: HangarVersion.current
+            version: HangarVersion.current,
+            unavailable: freeDisk >= configuration.minFreeDisk
+                ? nil : "only \(freeDisk) MiB free in \(state); it takes runs with at least \(configuration.minFreeDisk) MiB free"
         )
     }
 

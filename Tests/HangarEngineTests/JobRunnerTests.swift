@@ -6,8 +6,29 @@ import HangarMachine
 import Synchronization
 import Testing
 
+/// A test handler with a name for its step.
+protocol Labelled: Handler {
+    var label: String { get }
+}
+
+/// A probe that still runs after a test failure, as `collect` does.
+struct Gatherer: Labelled {
+    static let name = "gatherer"
+    static let summary = "test"
+    static let options: [OptionDoc] = []
+    static let runsAfterFailure = true
+    let probe: Probe
+    var label: String { probe.label }
+
+    init(options: OptionReader) throws(HangarError) { fatalError("built directly") }
+    init(_ probe: Probe) { self.probe = probe }
+
+    func execute(_ context: TaskContext) async throws(HangarError) { try await probe.execute(context) }
+    func finalize(_ context: TaskContext) async { await probe.finalize(context) }
+}
+
 /// A handler for testing the runner's logic: records its calls, and fails, hangs or succeeds.
-struct Probe: Handler {
+struct Probe: Labelled {
     static let name = "probe"
     static let summary = "test"
     static let options: [OptionDoc] = []
@@ -52,7 +73,7 @@ final class Journal: Sendable {
     /// How each task ended, as the run's events said: `b timed-out: <message>`.
     let endings = Journal()
 
-    func run(_ probes: [Probe], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
+    func run(_ probes: [any Labelled], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
         let project = try ProjectFile.parse(
             "machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks: []\n",
             path: "/tmp/p/hangar.yml",
@@ -88,6 +109,22 @@ final class Journal: Sendable {
         #expect(result.status == .failed)
         #expect(result.error?.message == "b failed")
         #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+
+    @Test func afterATestFailureOnlyTheGatheringStepsRun() async throws {
+        let result = try await run([
+            Probe("a", .fail(.test), journal: journal), Probe("b", journal: journal), Gatherer(Probe("collect", journal: journal)),
+        ])
+        #expect(result.status == .failed)
+        #expect(result.error?.message == "a failed", "the first failure is the run's")
+        #expect(journal.all == ["execute a", "execute collect", "finalize collect", "finalize a"])
+        #expect(endings.all == ["a failed: a failed", "collect passed: "])
+    }
+
+    @Test func afterAnInfrastructureErrorNothingMoreRuns() async throws {
+        let result = try await run([Probe("a", .fail(.infrastructure), journal: journal), Gatherer(Probe("collect", journal: journal))])
+        #expect(result.status == .error)
+        #expect(journal.all == ["execute a", "finalize a"])
     }
 
     @Test func anInfrastructureFailureIsAnError() async throws {

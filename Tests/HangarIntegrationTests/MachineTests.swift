@@ -203,6 +203,37 @@ import Testing
         #expect(sandbox.machineFolders().isEmpty)
     }
 
+    @Test func testResultsFromTheGuestAreReadEvenAfterTheTestCommandFailed() async throws {
+        let guest = try TestGuest.require()
+        let jobs = """
+              test:
+                tasks:
+                  - run: |
+                      mkdir -p /tmp/r
+                      echo '<testsuite name="demo"><testcase classname="demo" name="ok" time="0.1"/><testcase classname="demo" name="broken"><failure message="expected 4">got 3</failure></testcase></testsuite>' > /tmp/r/report.xml
+                      echo 'not junit' > /tmp/r/other.xml
+                      exit 1
+                  - use: collect
+                    with: { paths: ["/tmp/r/*.xml"], format: junit }
+
+            """
+        let sandbox = try Sandbox(guestYAML(guest, jobs: jobs))
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        let output = result.stdout + result.stderr
+        #expect(result.status == 1, "\(output)")
+        #expect(output.contains("report.xml: 2 tests: 1 fail, 1 pass"), "\(output)")
+        #expect(output.contains("cannot read test results: other.xml:1:"))
+        #expect(output.contains("1 of 2 tests failed: demo.broken"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")
+        let file = "\(sandbox.project)/.hangar/runs/\(try #require(runs.first))/artifacts/hangar-results.json"
+        let results = try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(results.tests.map(\.status) == [.pass, .fail])
+        #expect(results.tests[1].output == "expected 4\ngot 3")
+        #expect(results.problems.count == 1)
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
+
     @Test func interruptingARunDestroysItsMachine() async throws {
         let guest = try TestGuest.require()
         let sandbox = try Sandbox(guestYAML(guest, jobs: "  test:\n    tasks:\n      - run: echo started; sleep 600\n"))

@@ -47,8 +47,9 @@ final class Server {
     }
 
     /// Sends `method` to `path` with a bearer token (Tests/Fixtures/call.py); the status and body.
-    func call(_ method: String, _ path: String, token: String, body: String = "") async throws -> (status: Int, body: String) {
-        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/call.py", method, url + path, token, body])
+    func call(_ method: String, _ path: String, token: String, body: String = "", headers: [String] = []) async throws -> (status: Int, body: String)
+    {
+        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/call.py", method, url + path, token, body] + headers)
         guard result.status == 0, let newline = result.stdout.firstIndex(of: "\n"), let status = Int(result.stdout[..<newline]) else {
             throw HangarError("test.call", "\(method) \(path) failed: \(result.stderr)")
         }

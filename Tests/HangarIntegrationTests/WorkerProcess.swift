@@ -16,7 +16,8 @@ final class WorkerProcess {
         server: String,
         token: String,
         arguments: [String] = ["--slots", "1"],
-        prefix: [String] = []
+        prefix: [String] = [],
+        cache: String? = nil
     )
         async throws
     {
@@ -26,7 +27,7 @@ final class WorkerProcess {
         process = try await Command.start(
             prefix + ["\(packageRoot)/.build/debug/hangar", "worker", "--server", server, "--token", token, "--name", name] + arguments,
             log: "\(state)-\(UUID().uuidString.prefix(4)).log",
-            environment: ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": "\(sandbox.root)/cache"]
+            environment: ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": cache ?? "\(sandbox.root)/cache"]
         )
     }
 

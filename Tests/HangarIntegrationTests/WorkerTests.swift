@@ -34,7 +34,8 @@ import Testing
         let token: String
         let workerToken: String
 
-        init(database: String? = nil, lease: Int = 3, serve: [String] = []) async throws {
+        /// `projects`: more projects by name (their hangar.yml), besides `demo`.
+        init(database: String? = nil, lease: Int = 3, serve: [String] = [], projects: [String: String] = [:]) async throws {
             let guest = try TestGuest.require()
             sandbox = try Sandbox("")
             let project = "\(sandbox.root)/projects/demo"
@@ -59,6 +60,10 @@ import Testing
                         tasks: [{ host: "true" }]
                     """
             ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+            for (name, yaml) in projects {
+                try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects/\(name)", withIntermediateDirectories: true)
+                try yaml.write(toFile: "\(sandbox.root)/projects/\(name)/hangar.yml", atomically: true, encoding: .utf8)
+            }
             let database = database.map { ["--database", $0] } ?? []
             token = try await Self.token(sandbox, role: "operator", database: database)
             workerToken = try await Self.token(sandbox, role: "worker", database: database)
@@ -72,13 +77,14 @@ import Testing
             return created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         }
 
-        func worker(_ name: String, slots: Int = 1, labels: String = "") async throws -> WorkerProcess {
+        func worker(_ name: String, slots: Int = 1, labels: String = "", cache: String? = nil, more: [String] = []) async throws -> WorkerProcess {
             try await WorkerProcess(
                 sandbox,
                 name: name,
                 server: coordinator.url,
                 token: workerToken,
-                arguments: ["--slots", "\(slots)", "--labels", labels]
+                arguments: ["--slots", "\(slots)", "--labels", labels] + more,
+                cache: cache
             )
         }
 
@@ -134,6 +140,21 @@ import Testing
         let waiting = try await site.waitUntil(kvm) { $0.reason?.contains("no worker online with label kvm") == true }
         #expect(waiting.state == "queued")
         #expect(try await site.coordinator.remote(["cancel", "\(kvm)"], token: site.token).status == 0)
+    }
+
+    @Test func aWorkerShortOfDiskTakesNoRunAndTheRunSaysWhy() async throws {
+        let site = try await Site()
+        defer { site.sandbox.remove() }
+        // No disk here has a million GiB free: the worker takes nothing, and says why.
+        let worker = try await site.worker("w1", more: ["--min-free-disk", "1000000G"])
+        defer { site.stop([worker]) }
+        let id = try await site.trigger("null")
+        let waiting = try await site.waitUntil(id) { $0.reason?.contains("no worker that can take it is taking runs (w1: only ") == true }
+        #expect(waiting.state == "queued")
+        #expect(waiting.reason?.contains("it takes runs with at least 1024000000 MiB free") == true, "\(waiting.reason ?? "")")
+        #expect(waiting.reason?.range(of: "only [1-9][0-9]* MiB free", options: .regularExpression) != nil, "the real free space")
+        #expect(worker.log.contains("taking no runs"))
+        #expect(try await site.coordinator.remote(["cancel", "\(id)"], token: site.token).status == 0)
     }
 
     @Test func aWorkerKilledMidRunLosesNothingAndCleansUpWhenItComesBack() async throws {
@@ -271,5 +292,44 @@ import Testing
             #expect(!log.contains("tick 1 20"), "the cut-off attempt's late lines were refused: \(log)")
             #expect((try? FileManager.default.contentsOfDirectory(atPath: "\(cutOff.state)/journal")) ?? [] == [], "its journal is empty")
         }
+    }
+
+    @Test func withAnImageProxyWorkersGetImagesThroughTheCoordinator() async throws {
+        let guest = try TestGuest.require()
+        let images = try await ImageServer()
+        try FileManager.default.createSymbolicLink(atPath: "\(images.folder)/disk.qcow2", withDestinationPath: "\(guest)/disk.qcow2")
+        let url = "http://127.0.0.1:\(images.port)/disk.qcow2"
+        let proxied = """
+            machines:
+              default: { image: { url: "\(url)" }, memory: 512M, accel: tcg }
+            jobs:
+              vm: { tasks: [{ run: echo "booted from the proxied image" }] }
+            """
+        let site = try await Site(serve: ["--image-proxy"], projects: ["proxied": proxied])
+        defer { site.sandbox.remove() }
+        let cache = "\(site.sandbox.root)/worker-cache"
+        let worker = try await site.worker("w1", cache: cache)
+        defer { site.stop([worker]) }
+        for round in 1...2 {
+            let run = try await site.coordinator.remote(["trigger", "proxied/vm", "-f"], token: site.token)
+            #expect(run.status == 0, "round \(round): \(run.stderr)\n\(worker.log)")
+            #expect(run.stdout.contains("booted from the proxied image"))
+        }
+        // The image server saw the coordinator download it once (and revalidate it); the worker
+        // never asked it, yet has the image in its own cache.
+        let requests = try String(contentsOfFile: "\(images.folder)/requests.log", encoding: .utf8).split(separator: "\n")
+        #expect(requests.filter { $0.hasSuffix(" 200") }.count == 1, "\(requests)")
+        #expect(requests.allSatisfy { $0.hasPrefix("GET /disk.qcow2 ") }, "\(requests)")
+        #expect((try FileManager.default.contentsOfDirectory(atPath: "\(cache)/images")).count == 1)
+        #expect((try FileManager.default.contentsOfDirectory(atPath: "\(site.sandbox.cache)/images")).count == 1, "the coordinator's copy")
+        // A worker gets only the images of the runs it holds: the proxy fetches nothing else.
+        let other = try await site.coordinator.call(
+            "GET",
+            "/api/v1/images?url=\(url.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)",
+            token: site.workerToken,
+            headers: ["Hangar-Worker:w1"]
+        )
+        #expect(other.status == 403, "\(other.body)")
+        #expect(worker.qemuProcesses().isEmpty)
     }
 }

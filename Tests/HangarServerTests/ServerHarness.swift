@@ -28,7 +28,17 @@ struct ServerHarness {
             tasks: [{ host: 'echo "$HOW, $WHO"' }]
           report: { tasks: [{ host: 'mkdir -p "$HANGAR_RUN_DIR/artifacts/logs" && echo all good > "$HANGAR_RUN_DIR/artifacts/logs/report.txt"' }] }
           count: { tasks: [{ host: 'for i in 1 2 3; do echo line $i; sleep 0.2; done' }] }
+          results: { tasks: [{ host: 'mkdir -p "$HANGAR_RUN_DIR/artifacts" && cp results.json "$HANGAR_RUN_DIR/artifacts/hangar-results.json"' }] }
         """
+
+    /// What `collect` writes for a JUnit file with a passing and a failing test.
+    static let results = TestResults(
+        tests: [
+            TestCase(name: "demo.ok", status: .pass, duration: 0.4, file: "report.xml"),
+            TestCase(name: "demo.broken", status: .fail, duration: 1.5, output: "expected 4\ngot 3", file: "report.xml"),
+        ],
+        problems: ["other.xml:1:1: not well-formed XML: the file is empty or not XML"]
+    )
 
     var projects: String { "\(root)/projects" }
 
@@ -36,6 +46,7 @@ struct ServerHarness {
         try FileManager.default.createDirectory(atPath: "\(projects)/demo", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: "\(projects)/broken", withIntermediateDirectories: true)
         try Self.demo.write(toFile: "\(projects)/demo/hangar.yml", atomically: true, encoding: .utf8)
+        try JSONEncoder().encode(Self.results).write(to: URL(fileURLWithPath: "\(projects)/demo/results.json"))
         try "machines:\n  default:\n    memroy: 2G\n".write(toFile: "\(projects)/broken/hangar.yml", atomically: true, encoding: .utf8)
         for (name, text) in extra {
             try FileManager.default.createDirectory(atPath: "\(projects)/\(name)", withIntermediateDirectories: true)

@@ -196,4 +196,27 @@ import Testing
             #expect(String(buffer: file.body) == "all good\n")
         }
     }
+
+    @Test func aRunsTestResultsShowFailingTestsFirstAndExportAsKCIDB() async throws {
+        try await server.run { client in
+            let run = try await client.runToEnd("results")
+            let cookie = try await signIn(client, as: client.tokens.viewer)
+            let html = try await page(client, "/runs/\(run.id)", cookie)
+            #expect(html.contains(#"<p id="tests">2 tests: 1 fail, 1 pass"#))
+            #expect(html.contains("cannot read test results: other.xml:1:1"))
+            let broken = try #require(html.range(of: "demo.broken<pre>expected 4\ngot 3</pre>"))
+            let ok = try #require(html.range(of: "<td>demo.ok</td>"))
+            #expect(broken.lowerBound < ok.lowerBound, "failing tests first")
+
+            let results = try await client.json(API.Results.self, "/api/v1/runs/\(run.id)/results")
+            #expect(results.summary["fail"] == 1 && results.summary["pass"] == 1 && results.summary["skip"] == 0)
+            #expect(results.tests.map(\.name) == ["demo.broken", "demo.ok"])
+            let kcidb = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/results?format=kcidb").body)
+            #expect(kcidb.contains(#""status":"FAIL""#) && kcidb.contains(#""path":"results.demo.broken""#))
+            #expect(kcidb.contains(#""major":4"#))
+            let none = try await client.json(API.Results.self, "/api/v1/runs/\(try await client.runToEnd("null").id)/results")
+            #expect(none.tests.isEmpty && none.summary["pass"] == 0)
+            #expect(try await client.call(.get, "/api/v1/runs/\(run.id)/results?format=xml").status == .badRequest)
+        }
+    }
 }

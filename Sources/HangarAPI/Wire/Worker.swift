@@ -21,6 +21,8 @@ extension API {
         /// Its Hangar version, and the worker protocol it speaks.
         public var version: String
         public var protocolVersion: Int
+        /// Why it takes no run now, if it does not (`only 900 MiB free in /var/lib/hangar`).
+        public var unavailable: String?
 
         public init(
             name: String,
@@ -30,7 +32,8 @@ extension API {
             freeMemory: Int,
             load: Double,
             version: String,
-            protocolVersion: Int = API.workerProtocol
+            protocolVersion: Int = API.workerProtocol,
+            unavailable: String? = nil
         ) {
             self.name = name
             self.labels = labels
@@ -40,6 +43,7 @@ extension API {
             self.load = load
             self.version = version
             self.protocolVersion = protocolVersion
+            self.unavailable = unavailable
         }
 
         public static let schema = Schema.object(
@@ -48,6 +52,7 @@ extension API {
                 "labels": .array(.string(maxLength: Limits.nameLength), maxItems: 100),
                 "slots": .integer(1...1024), "busy": .integer(0...1024), "freeMemory": .integer(0...Limits.largestNumber),
                 "load": .number, "version": .string(maxLength: 100), "protocolVersion": .integer(1...1000),
+                "unavailable": .string(maxLength: 500),
             ],
             required: ["name", "labels", "slots", "busy", "freeMemory", "load", "version", "protocolVersion"]
         )
@@ -89,20 +94,32 @@ extension API {
         public var lease: Double
         /// Memory (MiB) its machines take.
         public var memory: Int
+        /// True when the coordinator fetches images for its workers (`hangar serve --image-proxy`):
+        /// the worker gets image URLs through `GET /api/v1/images` and needs no other network.
+        public var imageProxy: Bool?
 
-        public init(run: Run, projectFile: String, projectPath: String, parameters: [String: String], lease: Double, memory: Int) {
+        public init(
+            run: Run,
+            projectFile: String,
+            projectPath: String,
+            parameters: [String: String],
+            lease: Double,
+            memory: Int,
+            imageProxy: Bool? = nil
+        ) {
             self.run = run
             self.projectFile = projectFile
             self.projectPath = projectPath
             self.parameters = parameters
             self.lease = lease
             self.memory = memory
+            self.imageProxy = imageProxy
         }
 
         public static let schema = Schema.object(
             [
                 "run": Run.reference, "projectFile": .string(), "projectPath": .string(), "parameters": .map(.string()), "lease": .number,
-                "memory": .integer(0...Limits.largestNumber),
+                "memory": .integer(0...Limits.largestNumber), "imageProxy": .boolean,
             ],
             required: ["run", "projectFile", "projectPath", "parameters", "lease", "memory"]
         )

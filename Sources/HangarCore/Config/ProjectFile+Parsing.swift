@@ -205,7 +205,10 @@ extension TaskSpec {
             if let with = fields["with"] { throw with.error("'with:' goes with 'use:'; '\(kind):' takes the command itself") }
             let command = try head.string()
             let options = YAMLValue(Node([(Node("command"), head.node)]), file: head.file)
-            task = TaskSpec(handler: kind, options: options, location: value.location, title: "\(kind): \(command)")
+            // A script's first line names it in progress lines and the task list.
+            let lines = command.split(separator: "\n", omittingEmptySubsequences: true)
+            let title = lines.count > 1 ? "\(lines[0]) …" : command
+            task = TaskSpec(handler: kind, options: options, location: value.location, title: "\(kind): \(title)")
         }
         task.timeout = try fields["timeout"]?.duration()
         if let name = try fields["name"]?.string() { task.title = name }

@@ -2,18 +2,26 @@ import Foundation
 public import HangarCore
 import HangarMachine
 
-/// `collect`: copies guest files matching shell globs into the run's `artifacts/` folder.
+/// `collect`: copies guest files matching shell globs into the run's `artifacts/` folder; with
+/// `format: junit` or `tap` it also reads them as test results (`artifacts/hangar-results.json`).
+/// A results file that cannot be read is reported with its line and kept; it does not fail the task.
 public struct Collect: Handler {
     public static let name = "collect"
     public static let summary = "Copy guest files matching globs into the run's artifacts folder."
     public static let options = [
         OptionDoc("paths", "list of globs", default: nil, "Guest paths, such as /hangar/results/*.xml."),
         OptionDoc("optional", "bool", default: "false", "When false, a glob that matches nothing fails the task."),
-        OptionDoc("format", "text", default: "none", "What the files are (junit, log, ...); recorded for reports."),
+        OptionDoc("format", "text", default: "none", "junit or tap: read the files as test results; none (or log): just keep them."),
     ]
+
+    static let formats = ["none", "log", "junit", "tap"]
+    /// The results a failed test command left are what a person wants to read.
+    public static let runsAfterFailure = true
 
     let paths: [String]
     let optional: Bool
+    /// `junit` or `tap` when the files are test results.
+    let format: String?
 
     public init(options: OptionReader) throws(HangarError) {
         guard let paths = try options["paths"]?.strings(), !paths.isEmpty else {
@@ -21,7 +29,16 @@ public struct Collect: Handler {
         }
         self.paths = paths
         optional = try options["optional"]?.bool() ?? false
-        _ = try options["format"]?.string()
+        let format = try options["format"]?.string() ?? "none"
+        guard Self.formats.contains(format) else {
+            throw .usage(
+                "config.bad-option",
+                "format '\(format)' is not one collect knows\(Suggestion.phrase(for: format, in: Self.formats))",
+                hint: "allowed values: \(Self.formats.joined(separator: ", "))",
+                at: options.location
+            )
+        }
+        self.format = ["junit", "tap"].contains(format) ? format : nil
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
@@ -42,7 +59,50 @@ public struct Collect: Handler {
             for file in files {
                 try await guest.copyOut(file, to: artifacts)
                 context.emit(.notice("collected \(file) into \(artifacts)"))
+                if let format { try read((file as NSString).lastPathComponent, as: format, in: artifacts, context) }
             }
+        }
+        try checkResults(in: artifacts, context)
+    }
+
+    /// Fails the task, as a test failure, when the results it read hold failing tests (and says
+    /// which, also when an earlier failure is the run's).
+    private func checkResults(in artifacts: String, _ context: TaskContext) throws(HangarError) {
+        guard format != nil, let data = FileManager.default.contents(atPath: "\(artifacts)/\(TestResults.fileName)"),
+            let results = try? JSONDecoder().decode(TestResults.self, from: data)
+        else { return }
+        let failing = results.ordered.filter(\.status.isFailing)
+        guard !failing.isEmpty else { return }
+        let names = failing.prefix(5).map(\.name).joined(separator: ", ") + (failing.count > 5 ? ", …" : "")
+        let message = "\(failing.count) of \(results.tests.count) tests failed: \(names)"
+        context.emit(.notice(message))
+        throw HangarError("tests.failed", message, kind: .test)
+    }
+
+    /// Adds the tests of results file `name` (in `artifacts`) to the run's results.
+    private func read(_ name: String, as format: String, in artifacts: String, _ context: TaskContext) throws(HangarError) {
+        let path = "\(artifacts)/\(TestResults.fileName)"
+        var results = TestResults()
+        if FileManager.default.fileExists(atPath: path) {
+            do {
+                results = try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw HangarError("results.store", "cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+        let before = (tests: results.tests.count, problems: results.problems.count)
+        let text = (try? String(contentsOfFile: "\(artifacts)/\(name)", encoding: .utf8)) ?? ""
+        results.add(text, format: format, file: name)
+        for problem in results.problems.dropFirst(before.problems) { context.emit(.notice("cannot read test results: \(problem)")) }
+        let added = TestResults(tests: Array(results.tests.dropFirst(before.tests)))
+        if !added.tests.isEmpty {
+            let counts = TestStatus.allCases.filter { added.count($0) > 0 }.map { "\(added.count($0)) \($0.rawValue)" }
+            context.emit(.notice("\(name): \(added.tests.count) tests: \(counts.joined(separator: ", "))"))
+        }
+        do {
+            try JSONEncoder().encode(results).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw HangarError("results.store", "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }

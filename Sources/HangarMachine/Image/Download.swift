@@ -10,6 +10,8 @@ struct Download {
     let url: String
     /// The partial file; kept across interrupted runs so the next one resumes.
     let partial: String
+    /// Fetch through this coordinator instead of from `url`'s server.
+    let proxy: ImageCache.Proxy?
     let report: @Sendable (ImageCache.ProgressEvent) -> Void
 
     enum Outcome {
@@ -24,6 +26,12 @@ struct Download {
 
     func run(revalidating cached: SourceRecord?) async throws(HangarError) -> Outcome {
         var request = HTTPClientRequest(url: url)
+        if let proxy {
+            let query = url.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? url
+            request = HTTPClientRequest(url: "\(proxy.base)/api/v1/images?url=\(query)")
+            request.headers.add(name: "Authorization", value: "Bearer \(proxy.token)")
+            request.headers.add(name: "Hangar-Worker", value: proxy.worker)
+        }
         if let cached {
             if let etag = cached.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let lastModified = cached.lastModified { request.headers.add(name: "If-Modified-Since", value: lastModified) }
@@ -38,7 +46,11 @@ struct Download {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         } catch {
-            throw HangarError("image.unreachable", "cannot download \(url): \(error)", hint: "check the URL and the network, or use --offline")
+            throw HangarError(
+                "image.unreachable",
+                "cannot download \(url)\(proxy.map { " through the coordinator \($0.base)" } ?? ""): \(error)",
+                hint: "check the URL and the network, or use --offline"
+            )
         }
         switch response.status.code {
         case 304 where cached != nil: return .unchanged
@@ -46,7 +58,7 @@ struct Download {
         default:
             throw HangarError(
                 "image.unreachable",
-                "cannot download \(url): the server answered \(response.status)",
+                "cannot download \(url)\(proxy.map { " through the coordinator \($0.base)" } ?? ""): the server answered \(response.status)",
                 hint: "check the URL in hangar.yml"
             )
         }

@@ -13,6 +13,22 @@ public struct ImageCache: Sendable {
     public let root: String
     /// Called with progress lines and notices ("waiting for another download").
     let report: @Sendable (ProgressEvent) -> Void
+    /// Where URLs are fetched through, if not from their servers.
+    let proxy: Proxy?
+
+    /// A coordinator that fetches images for its workers (`hangar serve --image-proxy`): a URL is
+    /// asked of `GET base/api/v1/images?url=…` with the worker's token, and cached here as usual.
+    public struct Proxy: Sendable {
+        public var base: String
+        public var token: String
+        public var worker: String
+
+        public init(base: String, token: String, worker: String) {
+            self.base = base
+            self.token = token
+            self.worker = worker
+        }
+    }
 
     /// Something worth telling the user while fetching.
     public enum ProgressEvent: Sendable {
@@ -24,9 +40,10 @@ public struct ImageCache: Sendable {
         case notice(String)
     }
 
-    /// A cache at `root`.
-    public init(root: String, report: @escaping @Sendable (ProgressEvent) -> Void = { _ in }) {
+    /// A cache at `root`, fetching URLs through `proxy` when given.
+    public init(root: String, proxy: Proxy? = nil, report: @escaping @Sendable (ProgressEvent) -> Void = { _ in }) {
         self.root = root
+        self.proxy = proxy
         self.report = report
     }
 
@@ -73,7 +90,7 @@ public struct ImageCache: Sendable {
             }
             return image(cached)
         }
-        let download = Download(url: url, partial: "\(root)/partial/\(key)", report: report)
+        let download = Download(url: url, partial: "\(root)/partial/\(key)", proxy: proxy, report: report)
         let outcome: Download.Outcome
         do {
             outcome = try await download.run(revalidating: cached)

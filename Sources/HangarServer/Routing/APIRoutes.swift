@@ -89,6 +89,15 @@ struct APIRoutes {
                 body: .init(byteBuffer: ByteBuffer(bytes: data))
             )
         }
+        router.on(Contract.results, table: table) { _, _, inputs -> Response in
+            let run = try await control.run(inputs)
+            let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
+            let body =
+                inputs.text("format") == "kcidb"
+                ? try JSONEncoder().encode(API.kcidb(run: API.Run(run), results: results))
+                : try JSONEncoder().encode(API.Results(results))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
         router.on(Contract.projects, table: table) { _, _, _ -> [API.Project] in catalog.all.map(API.Project.init) }
         router.on(Contract.getProject, table: table) { _, _, inputs -> API.Project in
             API.Project(try control.project(try inputs.required("project")))

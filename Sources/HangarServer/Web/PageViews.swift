@@ -167,6 +167,39 @@ struct RunPage {
             size = artifact.size
         }
     }
+    /// One test of the run's results, as a table row.
+    struct Test {
+        var name: String
+        var status: String
+        /// The state class it is shown with.
+        var look: String
+        var duration: String
+        /// Shown for failing tests only.
+        var output: String?
+
+        init(_ test: TestCase) {
+            name = test.name
+            status = test.status.rawValue
+            look = test.status.isFailing ? "failed" : test.status == .pass ? "passed" : "skipped"
+            duration = test.duration.map { RunRow.took(from: 0, to: $0, now: 0) } ?? ""
+            output = test.status.isFailing ? test.output : nil
+        }
+    }
+    /// The run's test results: `12 tests: 1 fail, 10 pass, 1 skip`, failing tests first.
+    struct Tests {
+        var summary: String
+        var tests: [Test]
+        var problems: [String]
+
+        init?(_ results: TestResults) {
+            guard !results.tests.isEmpty || !results.problems.isEmpty else { return nil }
+            let counts = TestStatus.allCases.filter { results.count($0) > 0 }.map { "\(results.count($0)) \($0.rawValue)" }
+            summary = "\(results.tests.count) tests" + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))
+            tests = results.ordered.map(Test.init)
+            problems = results.problems
+        }
+    }
+    var results: Tests?
     var tasks: [Task]
     var artifacts: [Artifact]
     var hasArtifacts: Bool
@@ -211,7 +244,7 @@ struct MachinesPage {
 
         init(_ worker: API.Worker, now: Double) {
             name = worker.status.name
-            state = worker.online ? "running" : "stale"
+            state = !worker.online ? "stale" : worker.status.unavailable == nil ? "running" : "unavailable"
             labels = worker.status.labels.joined(separator: ", ")
             slots = "\(worker.runs.count) of \(worker.status.slots) in use"
             load = String(format: "%.2f", worker.status.load)

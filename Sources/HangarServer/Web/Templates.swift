@@ -21,7 +21,7 @@ enum Templates {
         @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
         .state{font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
         .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
-        .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped,.stale{background:#eee;color:#555}
+        .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped,.stale,.unavailable{background:#eee;color:#555}
         pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
         .error-box{background:#fbd9d9;color:#8a1c1c;padding:.6em .8em;white-space:pre-wrap;font-family:monospace}
         form.inline{display:inline} label{display:block;margin:.3em 0} input[type=text],input[type=password]{padding:.25em;min-width:20em}
@@ -79,6 +79,12 @@ enum Templates {
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
         {{#run.ended}}<form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button id="again">Run again</button></form>{{/run.ended}}</p>{{/chrome.canOperate}}
+        {{#results}}<h2>Tests</h2><p id="tests">{{summary}} · <a href="/api/v1/runs/{{run.id}}/results">JSON</a> ·
+        <a href="/api/v1/runs/{{run.id}}/results?format=kcidb">KCIDB</a></p>
+        {{#problems}}<div class="error-box">cannot read test results: {{.}}</div>{{/problems}}
+        <div class="wide"><table><tr><th>Test</th><th>Status</th><th>Took</th></tr>
+        {{#tests}}<tr><td>{{name}}{{#output}}<pre>{{output}}</pre>{{/output}}</td><td><span class="state {{look}}">{{status}}</span></td><td>{{duration}}</td></tr>{{/tests}}
+        </table></div>{{/results}}
         <h2>Tasks</h2><div class="wide"><table><tr><th>#</th><th>Task</th><th>State</th><th>Took</th><th></th></tr>
         {{#tasks}}<tr><td>{{number}}</td><td>{{title}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{took}}</td><td class="muted">{{error}}</td></tr>{{/tasks}}
         {{^tasks}}<tr><td colspan="5" class="muted">not started</td></tr>{{/tasks}}</table></div>

@@ -99,6 +99,7 @@ struct WebUI {
                     active: !run.isFinished,
                     parameters: parameters,
                     hasParameters: !parameters.isEmpty,
+                    results: RunPage.Tests(try Artifacts(runsFolder: runsFolder, run: run.id).results()),
                     tasks: tasks,
                     artifacts: artifacts,
                     hasArtifacts: !artifacts.isEmpty,

@@ -3,6 +3,7 @@ import HangarAPI
 import HangarCore
 import HangarEngine
 import HangarHandlers
+import HangarMachine
 import HangarStore
 
 /// The coordinator's side of the worker protocol, over the store, for remote workers (through
@@ -18,6 +19,8 @@ struct RunCoordinator: Sendable {
     let lease: Duration
     /// Where run folders go on the coordinator: `<runs>/<id>` (artifacts, git checkouts).
     let runsFolder: String
+    /// Fetches the images its workers' runs boot, when it proxies them (`--image-proxy`); else nil.
+    let imageProxy: ImageCache?
 
     /// A worker says what it is; refused when it speaks another protocol.
     func register(_ status: API.WorkerStatus) async throws {
@@ -80,7 +83,8 @@ struct RunCoordinator: Sendable {
                 projectPath: workspace.project.directory,
                 parameters: parameters,
                 lease: lease.seconds,
-                memory: run.memory
+                memory: run.memory,
+                imageProxy: imageProxy == nil ? nil : true
             )
         } catch {
             let reason = "the project could not be read for this run: \(error)"
@@ -113,6 +117,25 @@ struct RunCoordinator: Sendable {
     }
 
     /// The runs `worker` holds.
+    /// The image URLs the runs `worker` holds boot (their machines' image, kernel and initrd, with
+    /// the runs' parameters filled in): the only ones the image proxy fetches for it.
+    func imageURLs(heldBy worker: String) async throws -> Set<String> {
+        var urls: Set<String> = []
+        for held in try await store.held(by: worker) {
+            guard let run = try await store.run(held.id) else { continue }
+            let workspace = try await catalog.workspace(
+                for: run.project,
+                commit: run.parameters["HANGAR_COMMIT"],
+                folder: "\(runsFolder)/\(run.id)/source"
+            )
+            let job = try workspace.project.job(named: run.job)
+            guard let machine = workspace.project.machines.first(where: { $0.name == job.machine }) else { continue }
+            let spec = try machine.expanding(try job.resolve(parameters: run.parameters), directory: workspace.project.directory)
+            for case .url(let url, _) in [spec.image, spec.kernel, spec.initrd].compactMap({ $0 }) { urls.insert(url) }
+        }
+        return urls
+    }
+
     func held(by worker: String) async throws -> [API.HeldRun] {
         try await store.held(by: worker).map { API.HeldRun(id: $0.id, attempt: $0.attempt) }
     }

@@ -43,7 +43,11 @@ struct WaitingReasons: Service {
         }
         let roomy = labelled.filter { $0.freeMemory >= run.memory }
         guard !roomy.isEmpty else { return "waiting: no worker that can take it has \(run.memory) MiB of memory free now" }
-        guard roomy.contains(where: { $0.busy < $0.slots }) else {
+        guard roomy.contains(where: { $0.unavailable == nil }) else {
+            let why = roomy.compactMap { worker in worker.unavailable.map { "\(worker.name): \($0)" } }
+            return "waiting: no worker that can take it is taking runs (\(why.joined(separator: "; ")))"
+        }
+        guard roomy.contains(where: { $0.busy < $0.slots && $0.unavailable == nil }) else {
             let slots = roomy.reduce(0) { $0 + $1.slots }
             return "waiting for a free slot: all \(slots) slot(s) of the \(roomy.count) worker(s) that can take it are busy"
         }

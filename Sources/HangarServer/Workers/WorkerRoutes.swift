@@ -1,6 +1,7 @@
 import Foundation
 import HangarAPI
 import HangarCore
+import HangarMachine
 import HangarStore
 import Hummingbird
 import NIOCore
@@ -49,6 +50,24 @@ struct WorkerRoutes {
             let (run, name) = try Self.attempt(inputs)
             let outcome = try inputs.require(API.Outcome.self)
             return try await worker { try await coordinator.finish(run, worker: name, outcome) }
+        }
+        router.on(Contract.proxyImage, table: table) { request, context, inputs -> Response in
+            guard let cache = coordinator.imageProxy else {
+                throw HTTPError(.notFound, message: "this coordinator does not proxy images: start it with --image-proxy")
+            }
+            let url = try inputs.required("url")
+            guard try await coordinator.imageURLs(heldBy: try inputs.required(Contract.workerName.name)).contains(url) else {
+                throw HTTPError(.forbidden, message: "none of this worker's runs boots \(url.prefix(200)); the proxy fetches only those")
+            }
+            let image = try await cache.fetch(.url(url, sha256: nil))
+            let tag = "\"\(image.sha256 ?? "")\""
+            if request.headers[.ifNoneMatch] == tag { return Response(status: .notModified, headers: [.eTag: tag]) }
+            let size = (try FileManager.default.attributesOfItem(atPath: image.path)[.size] as? Int) ?? 0
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/octet-stream", .eTag: tag, .contentLength: "\(size)"],
+                body: try await FileIO().loadFile(path: image.path, context: context)
+            )
         }
         router.on(Contract.attemptRelease, table: table) { _, _, inputs -> API.Run in
             let (run, name) = try Self.attempt(inputs)

@@ -66,6 +66,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Run no runs here: only 'hangar worker's take them.")
     var noWorker = false
 
+    @Flag(help: "Fetch the images workers' runs boot into this server's cache and hand them on, so workers need no other network.")
+    var imageProxy = false
+
     @Option(help: "The embedded worker's labels, such as kvm (it adds arch= itself).")
     var labels = ""
 
@@ -106,6 +109,7 @@ struct Serve: AsyncParsableCommand {
             configuration.finishOnShutdown = finishOnShutdown
             configuration.identity = name
             configuration.embeddedWorker = !noWorker
+            configuration.imageProxy = imageProxy
             configuration.workerLabels = labels.split(separator: ",").map(String.init)
             configuration.lease = .milliseconds(Int(lease * 1000))
             try await HangarServer.serve(configuration, store: store)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HangarCore
 import HangarMachine
 import HangarWorker
 import Logging
@@ -35,7 +36,13 @@ struct Worker: AsyncParsableCommand {
     @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
     var finishOnShutdown = false
 
+    @Option(help: "Take no run while the state folder's file system has less free space than this (overlays and run folders grow there).")
+    var minFreeDisk = "2G"
+
     func validate() throws {
+        guard ByteSize(parsing: minFreeDisk) != nil else {
+            throw ValidationError("--min-free-disk '\(minFreeDisk)' is not a size such as 2G or 500M")
+        }
         guard slots == "auto" || (Int(slots).map { (1...1024).contains($0) } ?? false) else {
             throw ValidationError("--slots '\(slots)' is not a number from 1 to 1024 or 'auto'")
         }
@@ -56,6 +63,7 @@ struct Worker: AsyncParsableCommand {
         var configuration = WorkerAgent.Configuration(name: name, labels: labels.split(separator: ",").map(String.init), paths: paths)
         if let count = Int(slots) { configuration.slots = count }
         configuration.finishOnShutdown = finishOnShutdown
+        configuration.minFreeDisk = Int((ByteSize(parsing: minFreeDisk)?.bytes ?? 0) >> 20)
         let logger = Logger(label: "hangar.worker")
         let coordinator = RemoteCoordinator(server: server, token: token, worker: name, paths: paths)
         let agent = WorkerAgent(coordinator: coordinator, configuration: configuration, logger: logger)

@@ -1,0 +1,59 @@
+public import HangarCore
+
+extension API {
+    /// A run's test results: how many ended each way, the tests (failing first), and the results
+    /// files that could not be read.
+    public struct Results: Documented, Equatable {
+        /// Tests per status: `fail`, `error`, `miss`, `pass`, `skip`.
+        public var summary: [String: Int]
+        public var tests: [TestCase]
+        public var problems: [String]
+
+        public init(_ results: TestResults) {
+            summary = Dictionary(uniqueKeysWithValues: TestStatus.allCases.map { ($0.rawValue, results.count($0)) })
+            tests = results.ordered
+            problems = results.problems
+        }
+
+        public static let schema = Schema.object(
+            [
+                "summary": .map(.integer(0...Limits.largestNumber)), "tests": .array(TestCase.reference),
+                "problems": .array(.string()),
+            ],
+            required: ["summary", "tests", "problems"]
+        )
+    }
+}
+
+extension TestCase: Documented {
+    public static let schema = Schema.object(
+        [
+            "name": .string(), "status": .string(choices: TestStatus.allCases.map(\.rawValue)), "duration": .number,
+            "output": .string(), "file": .string(),
+        ],
+        required: ["name", "status", "file"]
+    )
+}
+
+extension API {
+    /// A run's results in KCIDB's submission shape (schema 4): the run as a checkout and a build,
+    /// each test under it with KCIDB's status names.
+    public static func kcidb(run: Run, results: TestResults, origin: String = "hangar") -> JSONValue {
+        let build = "\(origin):\(run.id)"
+        let tests = results.tests.enumerated().map { index, test -> JSONValue in
+            var value: [String: JSONValue] = [
+                "id": .string("\(build).\(index + 1)"), "build_id": .string(build), "origin": .string(origin),
+                "path": .string("\(run.job).\(test.name)"), "status": .string(test.status.rawValue.uppercased()),
+            ]
+            if let duration = test.duration { value["duration"] = .number(duration) }
+            if let output = test.output { value["log_excerpt"] = .string(String(output.prefix(16_384))) }
+            return .object(value)
+        }
+        return [
+            "version": ["major": 4, "minor": 3],
+            "checkouts": [["id": .string(build), "origin": .string(origin), "tree_name": .string(run.project)]],
+            "builds": [["id": .string(build), "checkout_id": .string(build), "origin": .string(origin), "valid": true]],
+            "tests": .array(tests),
+        ]
+    }
+}
