@@ -8,6 +8,8 @@ public struct RunResult: Sendable {
     public var status: RunStatus
     /// The error that ended it, if any.
     public var error: HangarError?
+    /// The position of the task that failed (0 for the first), if one did.
+    public var failedTask: Int?
     /// How long it took.
     public var duration: Duration
     /// Where its log (`log.txt`) and collected files (`artifacts/`) are; set by the workspace.
@@ -25,30 +27,43 @@ public enum JobRunner {
         let started = StartedSteps()
         let jobTimeout = HangarError("run.timeout", "the job timed out after \(DurationText.format(plan.job.timeout)) (its 'timeout:')")
         let expired = OnceFlag()
-        let outcome = await withLimit(plan.job.timeout, expired: expired) { () async -> (RunStatus, HangarError?) in
+        // How it ended, and the position of the task that failed.
+        typealias Ending = (status: RunStatus, error: HangarError?, task: Int?)
+        let outcome = await withLimit(plan.job.timeout, expired: expired) { () async -> Ending in
             // After a test failure, only the steps that gather what it left (`collect`) still run.
-            var failure: (RunStatus, HangarError?)?
+            var failure: Ending?
             for (index, step) in plan.steps.enumerated() {
-                if Task.isCancelled { return (.cancelled, nil) }
+                if Task.isCancelled { return (.cancelled, nil, nil) }
                 if failure != nil, !type(of: step.handler).runsAfterFailure { continue }
                 context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
-                started.append(step)
+                started.append(step, at: index)
                 let stepStart = clock.now
                 var (status, error) = await runStep(step, context: context)
                 // Cancelled by the job's timeout: the task timed out, and says why.
                 if status == .cancelled, expired.isSet { (status, error) = (.timedOut, jobTimeout) }
                 context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
-                if status == .failed { failure = failure ?? (status, error) } else if status != .passed { return failure ?? (status, error) }
+                if status == .failed {
+                    failure = failure ?? (status, error, index)
+                } else if status != .passed {
+                    return failure ?? (status, error, index)
+                }
             }
-            return failure ?? (.passed, nil)
+            return failure ?? (.passed, nil, nil)
         }
-        var (status, error): (RunStatus, HangarError?) = (.timedOut, jobTimeout)
-        if case .finished(let finished) = outcome { (status, error) = finished }
+        // The job's timeout stopped the task that was running.
+        var ending: Ending = (.timedOut, jobTimeout, started.lastIndex)
+        if case .finished(let finished) = outcome { ending = finished }
+        let (status, error) = (ending.status, ending.error)
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
         await Task {
             for step in started.all.reversed() { await step.handler.finalize(context) }
         }.value
-        return RunResult(status: Task.isCancelled && status == .passed ? .cancelled : status, error: error, duration: clock.now - start)
+        return RunResult(
+            status: Task.isCancelled && status == .passed ? .cancelled : status,
+            error: error,
+            failedTask: status == .passed ? nil : ending.task,
+            duration: clock.now - start
+        )
     }
 
     private static func runStep(_ step: JobPlan.Step, context: TaskContext) async -> (RunStatus, HangarError?) {
@@ -111,7 +126,9 @@ public enum JobRunner {
 
 /// The steps that started, for finalizing.
 final class StartedSteps: Sendable {
-    private let steps = Mutex<[JobPlan.Step]>([])
-    func append(_ step: JobPlan.Step) { steps.withLock { $0.append(step) } }
-    var all: [JobPlan.Step] { steps.withLock { $0 } }
+    private let steps = Mutex<[(index: Int, step: JobPlan.Step)]>([])
+    func append(_ step: JobPlan.Step, at index: Int) { steps.withLock { $0.append((index, step)) } }
+    var all: [JobPlan.Step] { steps.withLock { $0.map(\.step) } }
+    /// The position in the plan of the step started last.
+    var lastIndex: Int? { steps.withLock { $0.last?.index } }
 }

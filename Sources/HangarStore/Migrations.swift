@@ -130,6 +130,15 @@ enum Migrations {
                 "ALTER TABLE runs ADD COLUMN cause TEXT NOT NULL DEFAULT ''"
             ]
         ),
+        (
+            6,
+            [
+                // Why a run ended badly, for programs: its error's code and kind, and the failing task.
+                "ALTER TABLE runs ADD COLUMN error_code TEXT",
+                "ALTER TABLE runs ADD COLUMN error_kind TEXT",
+                "ALTER TABLE runs ADD COLUMN failed_task INTEGER",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

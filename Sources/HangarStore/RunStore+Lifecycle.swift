@@ -62,7 +62,8 @@ extension RunStore {
             UPDATE runs SET state = \(bind: record.state.rawValue), attempt = \(bind: record.attempt), owner = \(bind: record.owner),
                 lease_expires_at = \(bind: record.leaseExpiresAt), cancel_requested = \(bind: record.cancelRequested ? 1 : 0),
                 reason = \(bind: record.reason), started_at = \(bind: record.startedAt), finished_at = \(bind: record.finishedAt),
-                updated_at = \(bind: now()), version = version + 1
+                error_code = \(bind: record.failure?.code), error_kind = \(bind: record.failure?.kind.rawValue),
+                failed_task = \(bind: record.failure?.task), updated_at = \(bind: now()), version = version + 1
             WHERE id = \(bind: run.id) AND version = \(bind: run.version)
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
@@ -132,9 +133,16 @@ extension RunStore {
     /// Records how the holder's attempt ended; refused (and not applied) when the attempt is no
     /// longer the current one or the run is not the holder's.
     @discardableResult
-    public func finish(_ id: Int, owner: String, attempt: Int, as status: RunStatus, reason: String? = nil) async throws -> Transition? {
+    public func finish(
+        _ id: Int,
+        owner: String,
+        attempt: Int,
+        as status: RunStatus,
+        reason: String? = nil,
+        failure: RunFailure? = nil
+    ) async throws -> Transition? {
         let now = now()
-        return try await transition(id) { $0.finished(by: owner, attempt: attempt, status: status, reason: reason, at: now) }
+        return try await transition(id) { $0.finished(by: owner, attempt: attempt, status: status, reason: reason, failure: failure, at: now) }
     }
 
     /// Requeues (or ends) every running run whose holder's lease ran out; returns what was done.

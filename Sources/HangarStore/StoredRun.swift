@@ -41,7 +41,7 @@ public struct StoredRun: Sendable, Equatable {
     /// The columns this decodes from, for every query that returns runs.
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
-        owner, lease_expires_at, cancel_requested, version, requires, memory, cause
+        owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task
         """
 
     init(_ row: any SQLRow) throws {
@@ -65,9 +65,19 @@ public struct StoredRun: Sendable, Equatable {
             leaseExpiresAt: try row.decode(column: "lease_expires_at", as: Double?.self),
             cancelRequested: try row.decode(column: "cancel_requested", as: Int.self) != 0,
             reason: try row.decode(column: "reason", as: String?.self),
+            failure: try Self.failure(row),
             startedAt: try row.decode(column: "started_at", as: Double?.self),
             finishedAt: try row.decode(column: "finished_at", as: Double?.self)
         )
+    }
+}
+
+extension StoredRun {
+    /// The failure its columns record, if any (an unknown kind reads as infrastructure).
+    static func failure(_ row: any SQLRow) throws -> RunFailure? {
+        guard let code = try row.decode(column: "error_code", as: String?.self) else { return nil }
+        let kind = try row.decode(column: "error_kind", as: String?.self).flatMap(HangarError.Kind.init(rawValue:)) ?? .infrastructure
+        return RunFailure(code: code, kind: kind, task: try row.decode(column: "failed_task", as: Int?.self))
     }
 }
 

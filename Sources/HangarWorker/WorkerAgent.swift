@@ -199,10 +199,18 @@ public struct WorkerAgent: Service {
                 event in
                 reporter.write(event)
             }
-            outcome = API.Outcome(status: result.status, reason: result.error?.description)
+            outcome = API.Outcome(
+                status: result.status,
+                reason: result.error?.description,
+                failure: result.error.map { RunFailure(code: $0.code, kind: $0.kind, task: result.failedTask) }
+            )
         } catch {
             let failure = error as? HangarError ?? HangarError("worker.run", "\(error)")
-            outcome = API.Outcome(status: RunStatus(failure: failure), reason: failure.description)
+            outcome = API.Outcome(
+                status: RunStatus(failure: failure),
+                reason: failure.description,
+                failure: RunFailure(code: failure.code, kind: failure.kind)
+            )
         }
         // Reported outside this (possibly cancelled) task, which would cancel the deliveries.
         let ending = await Task { [runs] in

@@ -87,6 +87,20 @@ import Testing
         #expect(run.run.attempt == 2)
         #expect(run.run.finishedAt == 140)
         #expect(run.run.reason?.contains("no attempts left") == true)
+        #expect(run.run.failure == RunFailure(code: "worker.lost", kind: .infrastructure))
+    }
+
+    @Test func aFailureIsKeptWithItsEndAndForgottenByAPass() {
+        var run = lifecycle(.running)
+        let failure = RunFailure(code: "machine.silent", kind: .infrastructure, task: 1)
+        #expect(run.finished(by: "a", attempt: 1, status: .error, reason: "silent", failure: failure, at: 60) == .write)
+        #expect(run.run.failure == failure)
+        var passed = lifecycle(.running)
+        #expect(passed.finished(by: "a", attempt: 1, status: .passed, reason: nil, failure: failure, at: 60) == .write)
+        #expect(passed.run.failure == nil, "a passed run has no failure, whatever it was told")
+        var cancelled = lifecycle(.queued)
+        _ = cancelled.cancelRequested(at: 61, by: "x")
+        #expect(cancelled.run.failure == nil)
     }
 
     @Test func cancellingARunningRunReachesItsHolder() {

@@ -117,6 +117,7 @@ final class Journal: Sendable {
         ])
         #expect(result.status == .failed)
         #expect(result.error?.message == "a failed", "the first failure is the run's")
+        #expect(result.failedTask == 0)
         #expect(journal.all == ["execute a", "execute collect", "finalize collect", "finalize a"])
         #expect(endings.all == ["a failed: a failed", "collect passed: "])
     }
@@ -142,6 +143,7 @@ final class Journal: Sendable {
         let result = try await run([Probe("a", journal: journal), Probe("b", .hang, journal: journal)], jobTimeout: .milliseconds(300))
         #expect(result.status == .timedOut)
         #expect(result.error?.message == "the job timed out after 0.3s (its 'timeout:')")
+        #expect(result.failedTask == 1, "the task it stopped")
         #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
         // The task the timeout stopped timed out too; it was not "cancelled".
         #expect(endings.all == ["a passed: ", "b timed-out: the job timed out after 0.3s (its 'timeout:')"])

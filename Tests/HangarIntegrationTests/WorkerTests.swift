@@ -10,10 +10,17 @@ import Testing
 /// and nothing run twice.
 @Suite(.serialized, .timeLimit(.minutes(5))) struct WorkerTests {
     struct Run: Decodable {
+        struct Failure: Decodable, Equatable {
+            var code: String
+            var kind: String
+            var task: Int?
+        }
+
         var id: Int
         var state: String
         var attempt: Int
         var reason: String?
+        var failure: Failure?
     }
 
     struct Worker: Decodable {
@@ -55,6 +62,8 @@ import Testing
                         tasks: [{ host: 'for i in $(seq 1 20); do echo "tick $HANGAR_ATTEMPT $i"; sleep 0.5; done' }]
                       null:
                         tasks: [{ host: "true" }]
+                      fails:
+                        tasks: [{ host: "true" }, { host: "exit 3" }]
                       kvm:
                         requires: [kvm]
                         tasks: [{ host: "true" }]
@@ -135,6 +144,11 @@ import Testing
         // A worker token reaches nothing but the worker routes.
         #expect(try await site.coordinator.call("GET", "/api/v1/runs", token: site.workerToken).status == 403)
         #expect(try await site.coordinator.call("POST", "/api/v1/projects/demo/jobs/null/runs", token: site.workerToken).status == 403)
+        // A failure comes back with its structure: code, kind, task.
+        let fails = try await site.trigger("fails")
+        let failed = try await site.waitUntil(fails) { !["queued", "running"].contains($0.state) }
+        #expect(failed.state == "failed")
+        #expect(failed.failure == Run.Failure(code: "task.exit-status", kind: "test", task: 1), "\(String(describing: failed.failure))")
         // A run no online worker can take says why it waits.
         let kvm = try await site.trigger("kvm")
         let waiting = try await site.waitUntil(kvm) { $0.reason?.contains("no worker online with label kvm") == true }

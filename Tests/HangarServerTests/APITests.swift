@@ -26,6 +26,10 @@ import Testing
             let run = try await client.runToEnd("hello")
             #expect(run.state == .failed)
             #expect(run.reason?.contains("'exit 4' exited with status 4") == true)
+            // The failure for programs: its code, a test failure (not infrastructure), the second task.
+            #expect(run.failure?.kind == .test)
+            #expect(run.failure?.task == 1)
+            #expect(run.failure?.code.isEmpty == false)
             let text = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body)
             #expect(text.contains("==> [1/2] host: echo hello from the host\nhello from the host\n"))
             let tail = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log?from=2").body)

@@ -96,6 +96,9 @@ import Testing
             #expect(!history.contains(#"<a href="/runs/\#(running.id)">"#))
             #expect(history.contains("<option selected>failed</option>"))
 
+            let red = try await page(client, "/runs/\(failed.id)", cookie)
+            #expect(red.range(of: #"<span id="failure">[a-z.-]+ \(test\) in task 2</span>"#, options: .regularExpression) != nil)
+
             let live = try await page(client, "/runs/\(running.id)", cookie)
             #expect(live.contains(#"new EventSource("/api/v1/runs/\#(running.id)/log/live?from="#))
             #expect(!live.contains("Cancel"), "a viewer gets no buttons")

@@ -24,6 +24,8 @@ extension API {
         public var finishedAt: Double?
         /// Who or what started it: `manual by NAME`, `push to main at 1a2b3c4`, `schedule …`, `rerun of #N …`.
         public var cause: String?
+        /// Why it ended badly, for programs: the error's code, its kind (`infrastructure` or `test`), the failing task.
+        public var failure: RunFailure?
 
         /// A run with every field given.
         public init(
@@ -39,7 +41,8 @@ extension API {
             createdAt: Double,
             startedAt: Double?,
             finishedAt: Double?,
-            cause: String? = nil
+            cause: String? = nil,
+            failure: RunFailure? = nil
         ) {
             self.id = id
             self.project = project
@@ -54,13 +57,14 @@ extension API {
             self.startedAt = startedAt
             self.finishedAt = finishedAt
             self.cause = cause
+            self.failure = failure
         }
 
         static let properties: [String: Schema] = [
             "id": .integer(Limits.ids), "project": .string(), "job": .string(), "state": .string(choices: RunState.allCases.map(\.rawValue)),
             "priority": .integer(Limits.priority), "attempt": .integer(1...Limits.largestNumber), "maxAttempts": .integer(1...Limits.largestNumber),
             "reason": .string(), "parameters": .map(.string()), "createdAt": .number, "startedAt": .number, "finishedAt": .number,
-            "cause": .string(),
+            "cause": .string(), "failure": Failure.schema,
         ]
         static let required: Set<String> = ["id", "project", "job", "state", "priority", "attempt", "maxAttempts", "parameters", "createdAt"]
         public static let schema = Schema.object(properties, required: required)

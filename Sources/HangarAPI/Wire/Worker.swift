@@ -254,15 +254,29 @@ extension API {
     public struct Outcome: Documented, Equatable {
         public var status: RunStatus
         public var reason: String?
+        /// Why it ended badly, for programs (absent when it passed).
+        public var failure: RunFailure?
 
-        public init(status: RunStatus, reason: String?) {
+        public init(status: RunStatus, reason: String?, failure: RunFailure? = nil) {
             self.status = status
             self.reason = reason
+            self.failure = failure
         }
 
         public static let schema = Schema.object(
-            ["status": .string(choices: RunStatus.allCases.map(\.rawValue)), "reason": .string()],
+            ["status": .string(choices: RunStatus.allCases.map(\.rawValue)), "reason": .string(), "failure": Failure.schema],
             required: ["status"]
+        )
+    }
+
+    /// The schema of `RunFailure`, shared by outcomes and runs.
+    public enum Failure {
+        public static let schema = Schema.object(
+            [
+                "code": .string(maxLength: Limits.nameLength), "kind": .string(choices: ["usage", "infrastructure", "test"]),
+                "task": .integer(0...10_000),
+            ],
+            required: ["code", "kind"]
         )
     }
 }

@@ -1,3 +1,19 @@
+/// Why a run ended badly, for programs: the error's code, who is to blame, and the task it failed in.
+public struct RunFailure: Sendable, Equatable, Codable {
+    /// `machine.silent`, `tests.failed`, `worker.lost`, `run.timeout`…
+    public var code: String
+    /// `infrastructure` (image, boot, SSH, worker lost, a timeout outside a test task) or `test`.
+    public var kind: HangarError.Kind
+    /// The failing task's position (0 for the first), when one failed.
+    public var task: Int?
+
+    public init(code: String, kind: HangarError.Kind, task: Int? = nil) {
+        self.code = code
+        self.kind = kind
+        self.task = task
+    }
+}
+
 /// What the lifecycle knows of a run: its state and who holds it for which attempt.
 public struct RunRecord: Sendable, Equatable {
     public var state: RunState
@@ -13,6 +29,8 @@ public struct RunRecord: Sendable, Equatable {
     public var cancelRequested: Bool
     /// Why it waits or how it ended, for people.
     public var reason: String?
+    /// Why it ended badly, for programs; nil while it runs and when it passed.
+    public var failure: RunFailure?
     public var startedAt: Double?
     public var finishedAt: Double?
 
@@ -24,6 +42,7 @@ public struct RunRecord: Sendable, Equatable {
         leaseExpiresAt: Double? = nil,
         cancelRequested: Bool = false,
         reason: String? = nil,
+        failure: RunFailure? = nil,
         startedAt: Double? = nil,
         finishedAt: Double? = nil
     ) {
@@ -34,6 +53,7 @@ public struct RunRecord: Sendable, Equatable {
         self.leaseExpiresAt = leaseExpiresAt
         self.cancelRequested = cancelRequested
         self.reason = reason
+        self.failure = failure
         self.startedAt = startedAt
         self.finishedAt = finishedAt
     }
@@ -108,12 +128,20 @@ public struct RunLifecycle: Sendable, Equatable {
         }
     }
 
-    /// The holder of `attempt` says how it ended.
-    public mutating func finished(by owner: String, attempt: Int, status: RunStatus, reason: String?, at now: Double) -> Action {
+    /// The holder of `attempt` says how it ended, and why when it ended badly.
+    public mutating func finished(
+        by owner: String,
+        attempt: Int,
+        status: RunStatus,
+        reason: String?,
+        failure: RunFailure? = nil,
+        at now: Double
+    ) -> Action {
         if run.state.isFinished, run.owner == owner, run.attempt == attempt, run.state == RunState(status) { return .none }
         if let refusal = refusal(for: owner, attempt: attempt) { return .refuse(refusal) }
         // A run asked to stop that ends while stopping was cancelled, whatever its last task said.
         end(run.cancelRequested && status != .passed ? .cancelled : RunState(status), reason: reason, at: now)
+        run.failure = status == .passed ? nil : failure
         return .write
     }
 
@@ -133,6 +161,7 @@ public struct RunLifecycle: Sendable, Equatable {
             run.reason = "requeued as attempt \(run.attempt): its worker was lost"
         } else {
             end(.error, reason: "its worker was lost and it has no attempts left (\(run.maxAttempts))", at: now)
+            run.failure = RunFailure(code: "worker.lost", kind: .infrastructure)
         }
         return .write
     }
@@ -152,6 +181,7 @@ public struct RunLifecycle: Sendable, Equatable {
     private mutating func end(_ state: RunState, reason: String?, at now: Double) {
         run.state = state
         run.reason = reason
+        run.failure = nil
         run.finishedAt = now
         run.leaseExpiresAt = nil
     }

@@ -22,7 +22,8 @@ extension API.Run: ResponseEncodable {
             createdAt: run.createdAt,
             startedAt: run.startedAt,
             finishedAt: run.finishedAt,
-            cause: run.cause.isEmpty ? nil : run.cause
+            cause: run.cause.isEmpty ? nil : run.cause,
+            failure: run.record.failure
         )
     }
 }

@@ -72,6 +72,8 @@ struct RunRow {
     var took: String
     /// Who or what started it; empty when not recorded.
     var cause: String
+    /// Why it ended badly, for people who act on it: `machine.silent (infrastructure) in task 2`.
+    var failure: String?
     var ended: Bool
     var attempt: Int
     var maxAttempts: Int
@@ -87,6 +89,7 @@ struct RunRow {
         finished = Moment(run.finishedAt, now: now)
         took = Self.took(from: run.startedAt, to: run.finishedAt, now: now)
         cause = run.cause
+        failure = run.record.failure.map { "\($0.code) (\($0.kind.rawValue))" + ($0.task.map { " in task \($0 + 1)" } ?? "") }
         ended = run.isFinished
         attempt = run.attempt
         maxAttempts = run.maxAttempts

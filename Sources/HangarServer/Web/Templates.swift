@@ -75,7 +75,7 @@ enum Templates {
         {{<layout}}{{$content}}
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
         <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
-        · attempt {{attempt}} of {{maxAttempts}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
+        · attempt {{attempt}} of {{maxAttempts}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
         {{#run.ended}}<form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button id="again">Run again</button></form>{{/run.ended}}</p>{{/chrome.canOperate}}

@@ -170,7 +170,16 @@ struct RunCoordinator: Sendable {
     func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run {
         // A git project's checkout for the run is not needed any more.
         try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
-        guard let transition = try await store.finish(run.id, owner: worker, attempt: run.attempt, as: outcome.status, reason: outcome.reason) else {
+        guard
+            let transition = try await store.finish(
+                run.id,
+                owner: worker,
+                attempt: run.attempt,
+                as: outcome.status,
+                reason: outcome.reason,
+                failure: outcome.failure
+            )
+        else {
             throw HangarError("run.unknown", "there is no run \(run.id)")
         }
         if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
