@@ -139,6 +139,24 @@ enum Migrations {
                 "ALTER TABLE runs ADD COLUMN failed_task INTEGER",
             ]
         ),
+        (
+            7,
+            [
+                // Each run's test results, for every test's history across the runs of its job.
+                """
+                CREATE TABLE test_results (
+                    run_id INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    project TEXT NOT NULL,
+                    job TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    PRIMARY KEY (run_id, position)
+                )
+                """,
+                "CREATE INDEX test_results_by_test ON test_results (project, job, name, run_id)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

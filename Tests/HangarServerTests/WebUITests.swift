@@ -207,7 +207,8 @@ import Testing
             let html = try await page(client, "/runs/\(run.id)", cookie)
             #expect(html.contains(#"<p id="tests">2 tests: 1 fail, 1 pass"#))
             #expect(html.contains("cannot read test results: other.xml:1:1"))
-            let broken = try #require(html.range(of: "demo.broken<pre>expected 4\ngot 3</pre>"))
+            #expect(html.contains("</div><pre>expected 4\ngot 3</pre>"), "the failure's output, after its history")
+            let broken = try #require(html.range(of: "demo.broken<div class=\"history\">"))
             let ok = try #require(html.range(of: "<td>demo.ok</td>"))
             #expect(broken.lowerBound < ok.lowerBound, "failing tests first")
 
@@ -220,6 +221,15 @@ import Testing
             let none = try await client.json(API.Results.self, "/api/v1/runs/\(try await client.runToEnd("null").id)/results")
             #expect(none.tests.isEmpty && none.summary["pass"] == 0)
             #expect(try await client.call(.get, "/api/v1/runs/\(run.id)/results?format=xml").status == .badRequest)
+            // Each failing test shows its results in the job's last runs, newest right.
+            let again = try await client.runToEnd("results")
+            let second = try await page(client, "/runs/\(again.id)", cookie)
+            #expect(
+                second.contains(
+                    ##"demo.broken<div class="history"><a class="cell failed" href="/runs/\##(run.id)" title="#\##(run.id): fail"></a><a class="cell failed" href="/runs/\##(again.id)""##
+                ),
+                "\(second)"
+            )
         }
     }
 }

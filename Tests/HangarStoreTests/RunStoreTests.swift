@@ -60,6 +60,26 @@ final class TestClock: Sendable {
     }
 
     @Test(arguments: Database.allCases)
+    func eachTestHasAHistoryAcrossTheRunsOfItsJob(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let results = { (status: TestStatus) in
+                TestResults(tests: [TestCase(name: "net.ping", status: status, file: "r.xml"), TestCase(name: "disk", status: .pass, file: "r.xml")])
+            }
+            for (run, status) in [(1, TestStatus.pass), (2, .fail), (3, .pass), (4, .fail)] {
+                try await store.saveResults(results(status), run: run, project: "demo", job: "test")
+            }
+            try await store.saveResults(results(.skip), run: 5, project: "demo", job: "other")
+            // A resent result replaces, never doubles.
+            try await store.saveResults(results(.fail), run: 4, project: "demo", job: "test")
+            let history = try await store.history(of: "net.ping", project: "demo", job: "test", upTo: 4)
+            #expect(history.map(\.run) == [1, 2, 3, 4])
+            #expect(history.map(\.status) == [.pass, .fail, .pass, .fail])
+            #expect(try await store.history(of: "net.ping", project: "demo", job: "test", upTo: 3, limit: 2).map(\.run) == [2, 3])
+            #expect(try await store.history(of: "net.ping", project: "demo", job: "other", upTo: 9).map(\.status) == [.skip])
+        }
+    }
+
+    @Test(arguments: Database.allCases)
     func runsPersistAcrossReopeningAndMigrationsRunOnce(database: Database) async throws {
         let location = try await database.location()
         defer { if case .sqlite(let path) = location { try? FileManager.default.removeItem(atPath: path) } }

@@ -179,14 +179,28 @@ struct RunPage {
         var duration: String
         /// Shown for failing tests only.
         var output: String?
+        /// Its results in the job's last runs, oldest first (failing tests only).
+        var history: [Cell] = [] {
+            didSet { hasHistory = !history.isEmpty }
+        }
+        var hasHistory = false
+
+        /// One earlier result: a coloured cell linking to its run.
+        struct Cell {
+            var run: Int
+            var look: String
+            var status: String
+        }
 
         init(_ test: TestCase) {
             name = test.name
             status = test.status.rawValue
-            look = test.status.isFailing ? "failed" : test.status == .pass ? "passed" : "skipped"
+            look = Self.look(test.status)
             duration = test.duration.map { RunRow.took(from: 0, to: $0, now: 0) } ?? ""
             output = test.status.isFailing ? test.output : nil
         }
+
+        static func look(_ status: TestStatus) -> String { status.isFailing ? "failed" : status == .pass ? "passed" : "skipped" }
     }
     /// The run's test results: `12 tests: 1 fail, 10 pass, 1 skip`, failing tests first.
     struct Tests {

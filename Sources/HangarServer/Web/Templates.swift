@@ -18,6 +18,7 @@ enum Templates {
         table{border-collapse:collapse;width:100%;background:#fff} td,th{padding:.35em .6em;border-bottom:1px solid #e3e6ea;text-align:left}
         .wide{overflow-x:auto;max-width:100%} td{overflow-wrap:anywhere} time{white-space:nowrap}
         input,select{box-sizing:border-box;max-width:100%}
+        .history{display:flex;gap:2px;margin:.3em 0} .cell{display:inline-block;width:.8em;height:.8em;border-radius:2px}
         @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
         .state{font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
         .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
@@ -83,7 +84,7 @@ enum Templates {
         <a href="/api/v1/runs/{{run.id}}/results?format=kcidb">KCIDB</a></p>
         {{#problems}}<div class="error-box">cannot read test results: {{.}}</div>{{/problems}}
         <div class="wide"><table><tr><th>Test</th><th>Status</th><th>Took</th></tr>
-        {{#tests}}<tr><td>{{name}}{{#output}}<pre>{{output}}</pre>{{/output}}</td><td><span class="state {{look}}">{{status}}</span></td><td>{{duration}}</td></tr>{{/tests}}
+        {{#tests}}<tr><td>{{name}}{{#hasHistory}}<div class="history">{{#history}}<a class="cell {{look}}" href="/runs/{{run}}" title="#{{run}}: {{status}}"></a>{{/history}}</div>{{/hasHistory}}{{#output}}<pre>{{output}}</pre>{{/output}}</td><td><span class="state {{look}}">{{status}}</span></td><td>{{duration}}</td></tr>{{/tests}}
         </table></div>{{/results}}
         <h2>Tasks</h2><div class="wide"><table><tr><th>#</th><th>Task</th><th>State</th><th>Took</th><th></th></tr>
         {{#tasks}}<tr><td>{{number}}</td><td>{{title}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{took}}</td><td class="muted">{{error}}</td></tr>{{/tasks}}

@@ -99,7 +99,7 @@ struct WebUI {
                     active: !run.isFinished,
                     parameters: parameters,
                     hasParameters: !parameters.isEmpty,
-                    results: RunPage.Tests(try Artifacts(runsFolder: runsFolder, run: run.id).results()),
+                    results: try await testsWithHistory(of: run),
                     tasks: tasks,
                     artifacts: artifacts,
                     hasArtifacts: !artifacts.isEmpty,
@@ -201,6 +201,16 @@ struct WebUI {
             response.setCookie(Cookie(name: "hangar_token", value: "", maxAge: 0, path: "/", httpOnly: true, sameSite: .strict))
             return response
         }
+    }
+
+    /// The run's test results, each failing test with its results in the job's last 20 runs.
+    private func testsWithHistory(of run: StoredRun) async throws -> RunPage.Tests? {
+        guard var tests = RunPage.Tests(try Artifacts(runsFolder: runsFolder, run: run.id).results()) else { return nil }
+        for index in tests.tests.indices.prefix(50) where tests.tests[index].output != nil || tests.tests[index].look == "failed" {
+            tests.tests[index].history = try await store.history(of: tests.tests[index].name, project: run.project, job: run.job, upTo: run.id)
+                .map { RunPage.Test.Cell(run: $0.run, look: RunPage.Test.look($0.status), status: $0.status.rawValue) }
+        }
+        return tests
     }
 
     private func render(_ template: String, _ view: Any) async throws -> Response {

@@ -183,6 +183,13 @@ struct RunCoordinator: Sendable {
             throw HangarError("run.unknown", "there is no run \(run.id)")
         }
         if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        if transition.action == .write {
+            // The results its collect tasks read (uploaded with its artifacts, before the outcome).
+            let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
+            if !results.tests.isEmpty {
+                try await store.saveResults(results, run: run.id, project: transition.run.project, job: transition.run.job)
+            }
+        }
         if transition.action == .write, let status = transition.run.state.status {
             events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
         }
