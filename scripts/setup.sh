@@ -6,6 +6,8 @@ packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3
     python3-venv curl
     # for the web UI's browser tests (WebDriver)
     chromium chromium-driver
+    # for the store's tests on PostgreSQL (a throwaway cluster each run) and the worker's network faults
+    postgresql iproute2
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
     cpio dosfstools mtools syslinux syslinux-common fdisk)
 missing=()
