@@ -40,7 +40,7 @@ public enum JobRunner {
                 let stepStart = clock.now
                 var (status, error) = await runStep(step, context: context)
                 // Cancelled by the job's timeout: the task timed out, and says why.
-                if status == .cancelled, expired.isSet { (status, error) = (.timedOut, jobTimeout) }
+                if status == .cancelled, expired.isSet { (status, error) = (.timedOut, Self.blame(jobTimeout, on: step)) }
                 context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
                 if status == .failed {
                     failure = failure ?? (status, error, index)
@@ -51,7 +51,7 @@ public enum JobRunner {
             return failure ?? (.passed, nil, nil)
         }
         // The job's timeout stopped the task that was running.
-        var ending: Ending = (.timedOut, jobTimeout, started.lastIndex)
+        var ending: Ending = (.timedOut, started.lastIndex.map { Self.blame(jobTimeout, on: plan.steps[$0]) } ?? jobTimeout, started.lastIndex)
         if case .finished(let finished) = outcome { ending = finished }
         let (status, error) = (ending.status, ending.error)
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
@@ -77,14 +77,22 @@ public enum JobRunner {
             }
         }
         guard case .finished(let result) = result else {
-            return (
-                .timedOut,
-                HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
+            let timeout = HangarError(
+                "task.timeout",
+                "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')"
             )
+            return (.timedOut, blame(timeout, on: step))
         }
         if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
         guard let error = result else { return (.passed, nil) }
         return (RunStatus(failure: error), error)
+    }
+
+    /// A timeout in a task that runs the job's tests is a test failure; elsewhere the infrastructure's.
+    static func blame(_ timeout: HangarError, on step: JobPlan.Step) -> HangarError {
+        var timeout = timeout
+        timeout.kind = type(of: step.handler).runsTests ? .test : .infrastructure
+        return timeout
     }
 
     enum Limited<T: Sendable>: Sendable {

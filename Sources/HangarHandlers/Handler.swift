@@ -17,6 +17,9 @@ public protocol Handler: Sendable {
     static var needsMachine: Bool { get }
     /// True when it still runs after an earlier task's test failure (it gathers what that left).
     static var runsAfterFailure: Bool { get }
+    /// True when it runs the job's own commands (its tests): a timeout there is a test failure;
+    /// anywhere else (fetching, booting) it is the infrastructure's.
+    static var runsTests: Bool { get }
 
     /// Reads and checks the task's `with:` options.
     init(options: OptionReader) throws(HangarError)
@@ -34,6 +37,8 @@ extension Handler {
     public static var needsMachine: Bool { true }
     /// Most handlers are skipped after a failure.
     public static var runsAfterFailure: Bool { false }
+    /// Most handlers are Hangar's own work, not the job's tests.
+    public static var runsTests: Bool { false }
 
     /// Builds the handler from options (the registry calls this through `any Handler.Type`).
     static func make(_ options: OptionReader) throws(HangarError) -> any Handler { try Self(options: options) }

@@ -157,6 +157,13 @@ enum Migrations {
                 "CREATE INDEX test_results_by_test ON test_results (project, job, name, run_id)",
             ]
         ),
+        (
+            8,
+            [
+                // A failed task's error code, beside its message.
+                "ALTER TABLE tasks ADD COLUMN error_code TEXT"
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -21,7 +21,7 @@ extension RunStore {
         /// Task `position` started.
         case taskStarted(position: Int, title: String)
         /// Task `position` ended.
-        case taskFinished(position: Int, status: RunStatus, error: String?)
+        case taskFinished(position: Int, status: RunStatus, error: String?, code: String? = nil)
     }
 
     /// Stores what `holder` reports, in one transaction, its first log line being line `offset`;
@@ -54,10 +54,10 @@ extension RunStore {
                         ON CONFLICT (run_id, position) DO NOTHING
                         """
                     ).run()
-                case .taskFinished(let position, let status, let error):
+                case .taskFinished(let position, let status, let error, let code):
                     try await database.raw(
                         """
-                        UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), finished_at = \(bind: now)
+                        UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), error_code = \(bind: code), finished_at = \(bind: now)
                         WHERE run_id = \(bind: id) AND position = \(bind: position) AND finished_at IS NULL
                         """
                     ).run()

@@ -10,6 +10,8 @@ public struct StoredTask: Sendable, Codable, Equatable {
     /// nil while it runs, then `passed`, `failed`, ...
     public var status: String?
     public var error: String?
+    /// The error's code, for programs.
+    public var errorCode: String?
     public var startedAt: Double
     public var finishedAt: Double?
 }
@@ -20,7 +22,7 @@ extension RunStore {
         try await connections.withDatabase { database in
             try await database.raw(
                 """
-                SELECT position, title, status, error, started_at, finished_at FROM tasks WHERE run_id = \(bind: id) ORDER BY position
+                SELECT position, title, status, error, error_code, started_at, finished_at FROM tasks WHERE run_id = \(bind: id) ORDER BY position
                 """
             ).all().map { row in
                 StoredTask(
@@ -28,6 +30,7 @@ extension RunStore {
                     title: try row.decode(column: "title", as: String.self),
                     status: try row.decode(column: "status", as: String?.self),
                     error: try row.decode(column: "error", as: String?.self),
+                    errorCode: try row.decode(column: "error_code", as: String?.self),
                     startedAt: try row.decode(column: "started_at", as: Double.self),
                     finishedAt: try row.decode(column: "finished_at", as: Double?.self)
                 )

@@ -151,7 +151,7 @@ public final class RunReporter: Sendable {
             case .taskFinished(let index, let title, let status, _, let error):
                 state.lines.append("<== \(title): \(status.rawValue)" + (error.map { ": \($0.message)" } ?? ""))
                 flushLines(&state)
-                state.pending.append(.task(API.TaskEvent(position: index, title: title, status: status, error: error?.message)))
+                state.pending.append(.task(API.TaskEvent(position: index, title: title, status: status, error: error?.message, code: error?.code)))
             }
         }
         signal.yield()

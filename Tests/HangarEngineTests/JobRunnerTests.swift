@@ -11,12 +11,31 @@ protocol Labelled: Handler {
     var label: String { get }
 }
 
-/// A probe that still runs after a test failure, as `collect` does.
-struct Gatherer: Labelled {
-    static let name = "gatherer"
-    static let summary = "test"
-    static let options: [OptionDoc] = []
+/// What a wrapped probe says of itself to the runner.
+protocol ProbeTraits: Sendable {
+    static var runsAfterFailure: Bool { get }
+    static var runsTests: Bool { get }
+}
+
+/// Still runs after a test failure, as `collect` does.
+enum Gathers: ProbeTraits {
     static let runsAfterFailure = true
+    static let runsTests = false
+}
+
+/// Runs the job's own commands, as `run` and `host` do.
+enum RunsTests: ProbeTraits {
+    static let runsAfterFailure = false
+    static let runsTests = true
+}
+
+/// A probe with other traits.
+struct Flavoured<Traits: ProbeTraits>: Labelled {
+    static var name: String { "flavoured" }
+    static var summary: String { "test" }
+    static var options: [OptionDoc] { [] }
+    static var runsAfterFailure: Bool { Traits.runsAfterFailure }
+    static var runsTests: Bool { Traits.runsTests }
     let probe: Probe
     var label: String { probe.label }
 
@@ -26,6 +45,9 @@ struct Gatherer: Labelled {
     func execute(_ context: TaskContext) async throws(HangarError) { try await probe.execute(context) }
     func finalize(_ context: TaskContext) async { await probe.finalize(context) }
 }
+
+typealias Gatherer = Flavoured<Gathers>
+typealias TestCommand = Flavoured<RunsTests>
 
 /// A handler for testing the runner's logic: records its calls, and fails, hangs or succeeds.
 struct Probe: Labelled {
@@ -147,6 +169,17 @@ final class Journal: Sendable {
         #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
         // The task the timeout stopped timed out too; it was not "cancelled".
         #expect(endings.all == ["a passed: ", "b timed-out: the job timed out after 0.3s (its 'timeout:')"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aTimeoutInATestCommandIsATestFailureElsewhereTheInfrastructures() async throws {
+        let inTests = try await run([TestCommand(Probe("tests", .hang, journal: journal))], jobTimeout: .milliseconds(200))
+        #expect(inTests.status == .timedOut)
+        #expect(inTests.error?.kind == .test)
+        let inBoot = try await run([Probe("boot", .hang, journal: journal)], jobTimeout: .milliseconds(200))
+        #expect(inBoot.error?.kind == .infrastructure)
+        let ownLimit = try await run([TestCommand(Probe("tests", .hang, journal: journal))], stepTimeout: .milliseconds(200))
+        #expect(ownLimit.error?.code == "task.timeout")
+        #expect(ownLimit.error?.kind == .test)
     }
 
     @Test(.timeLimit(.minutes(1))) func cancellingTheRunStillFinalizes() async throws {

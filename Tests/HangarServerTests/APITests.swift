@@ -37,6 +37,7 @@ import Testing
             struct Detail: Decodable { var tasks: [StoredTask] }
             let tasks = try await client.json(Detail.self, "/api/v1/runs/\(run.id)").tasks
             #expect(tasks.map(\.status) == ["passed", "failed"])
+            #expect(tasks.map(\.errorCode) == [nil, "task.exit-status"])
             #expect(tasks.map(\.title) == ["host: echo hello from the host", "host: exit 4"])
         }
     }

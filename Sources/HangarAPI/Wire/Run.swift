@@ -107,14 +107,25 @@ extension API {
         /// nil while it runs.
         public var status: RunStatus?
         public var error: String?
+        /// The error's code, for programs.
+        public var errorCode: String?
         public var startedAt: Double
         public var finishedAt: Double?
 
-        public init(position: Int, title: String, status: RunStatus?, error: String?, startedAt: Double, finishedAt: Double?) {
+        public init(
+            position: Int,
+            title: String,
+            status: RunStatus?,
+            error: String?,
+            errorCode: String? = nil,
+            startedAt: Double,
+            finishedAt: Double?
+        ) {
             self.position = position
             self.title = title
             self.status = status
             self.error = error
+            self.errorCode = errorCode
             self.startedAt = startedAt
             self.finishedAt = finishedAt
         }
@@ -122,7 +133,7 @@ extension API {
         public static let schema = Schema.object(
             [
                 "position": .integer(0...Limits.largestNumber), "title": .string(), "status": .string(choices: RunStatus.allCases.map(\.rawValue)),
-                "error": .string(), "startedAt": .number, "finishedAt": .number,
+                "error": .string(), "errorCode": .string(), "startedAt": .number, "finishedAt": .number,
             ],
             required: ["position", "title", "startedAt"]
         )

@@ -233,18 +233,21 @@ extension API {
         public var title: String
         public var status: RunStatus?
         public var error: String?
+        /// The error's code (`task.exit-status`, `machine.silent`), for programs.
+        public var code: String?
 
-        public init(position: Int, title: String, status: RunStatus?, error: String?) {
+        public init(position: Int, title: String, status: RunStatus?, error: String?, code: String? = nil) {
             self.position = position
             self.title = title
             self.status = status
             self.error = error
+            self.code = code
         }
 
         public static let schema = Schema.object(
             [
                 "position": .integer(0...10_000), "title": .string(maxLength: 10_000), "status": .string(choices: RunStatus.allCases.map(\.rawValue)),
-                "error": .string(),
+                "error": .string(), "code": .string(maxLength: Limits.nameLength),
             ],
             required: ["position", "title"]
         )

@@ -6,6 +6,7 @@ import HangarMachine
 /// The run's parameters are exported to the command's shell.
 public struct GuestRun: Handler {
     public static let name = "run"
+    public static let runsTests = true
     public static let summary = "Run a shell command in the guest over SSH; non-zero exit fails the job."
     public static let options = [OptionDoc("command", "text", default: nil, "The command, run by the login user's shell.")]
 

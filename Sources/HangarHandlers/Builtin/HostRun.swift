@@ -6,6 +6,7 @@ import HangarMachine
 /// and the run's parameters.
 public struct HostRun: Handler {
     public static let name = "host"
+    public static let runsTests = true
     public static let summary = "Run a shell command on the host in the project folder; non-zero exit fails the job."
     public static let options = [OptionDoc("command", "text", default: nil, "The command, run by /bin/sh.")]
     public static let needsMachine = false

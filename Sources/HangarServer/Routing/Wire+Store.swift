@@ -35,6 +35,7 @@ extension API.TaskRecord {
             title: task.title,
             status: task.status.flatMap(RunStatus.init(rawValue:)),
             error: task.error,
+            errorCode: task.errorCode,
             startedAt: task.startedAt,
             finishedAt: task.finishedAt
         )

@@ -147,7 +147,7 @@ struct RunCoordinator: Sendable {
                 throw HangarError("run.report", "a record holds log lines or a task event, one of the two", kind: .usage)
             }
             guard let status = task.status else { return .taskStarted(position: task.position, title: task.title) }
-            return .taskFinished(position: task.position, status: status, error: task.error)
+            return .taskFinished(position: task.position, status: status, error: task.error, code: task.code)
         }
         let lines = try await store.report(run: run.id, by: holder(run, worker), offset: report.offset, reports)
         // The boot's duration, for the metrics, once the boot ended well.
