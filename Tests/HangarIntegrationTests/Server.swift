@@ -56,6 +56,19 @@ final class Server {
         return (status, String(result.stdout[result.stdout.index(after: newline)...]))
     }
 
+    /// Queues `count` runs of `job` (`project/job`) at once and waits for them all to end
+    /// (Tests/Fixtures/burst.py): how many were queued, and how many ended in each state.
+    func burst(_ job: String, count: Int, token: String) async throws -> (queued: Int, states: [String: Int]) {
+        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/burst.py", url, token, job, "\(count)"])
+        guard result.status == 0 else { throw HangarError("test.burst", "burst.py failed: \(result.stderr)") }
+        struct Outcome: Decodable {
+            var queued: Int
+            var states: [String: Int]
+        }
+        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        return (outcome.queued, outcome.states)
+    }
+
     func remote(_ arguments: [String], token: String?) async throws -> CommandResult {
         try await sandbox.hangar(["remote"] + arguments + ["--server", url] + (token.map { ["--token", $0] } ?? []))
     }

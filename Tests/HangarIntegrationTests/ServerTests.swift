@@ -136,13 +136,7 @@ import Testing
         let server = try await Server(sandbox, capacity: 4)
         defer { server.process.signal(SIGTERM) }
         try await server.waitUntilUp()
-        let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/burst.py", server.url, token, "demo/null", "2000"])
-        #expect(result.status == 0, "\(result.stderr)")
-        struct Outcome: Decodable {
-            var queued: Int
-            var states: [String: Int]
-        }
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        let outcome = try await server.burst("demo/null", count: 2000, token: token)
         #expect(outcome.queued == 2000)
         #expect(outcome.states == ["passed": 2000])
         #expect(server.process.isRunning)

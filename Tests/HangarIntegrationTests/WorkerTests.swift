@@ -256,15 +256,7 @@ import Testing
             )
         }
         defer { site.stop(workers) }
-        let result = try await Command.run([
-            "python3", "\(packageRoot)/Tests/Fixtures/burst.py", site.coordinator.url, site.token, "demo/null", "500",
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        struct Outcome: Decodable {
-            var queued: Int
-            var states: [String: Int]
-        }
-        let outcome = try JSONDecoder().decode(Outcome.self, from: Data(result.stdout.utf8))
+        let outcome = try await site.coordinator.burst("demo/null", count: 500, token: site.token)
         #expect(outcome.queued == 500)
         #expect(outcome.states == ["passed": 500])
         let runs = try JSONDecoder().decode(

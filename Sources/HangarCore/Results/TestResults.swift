@@ -59,6 +59,12 @@ public struct TestResults: Sendable, Codable, Equatable {
     /// How many tests ended in each status.
     public func count(_ status: TestStatus) -> Int { tests.filter { $0.status == status }.count }
 
+    /// `12 tests: 1 fail, 10 pass, 1 skip` (only the statuses that occur).
+    public var summary: String {
+        let counts = TestStatus.allCases.filter { count($0) > 0 }.map { "\(count($0)) \($0.rawValue)" }
+        return "\(tests.count) tests" + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))
+    }
+
     /// The failing tests first (worst first), then the rest, each group in file order.
     public var ordered: [TestCase] {
         tests.enumerated().sorted { ($0.element.status, $0.offset) < ($1.element.status, $1.offset) }.map(\.element)

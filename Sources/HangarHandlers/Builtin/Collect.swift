@@ -44,6 +44,9 @@ public struct Collect: Handler {
     public func execute(_ context: TaskContext) async throws(HangarError) {
         let guest = GuestSSH(try context.machine())
         let artifacts = "\(context.runFolder)/artifacts"
+        let store = "\(artifacts)/\(TestResults.fileName)"
+        // What earlier collect tasks of the run read, added to file by file.
+        var results = try format.map { _ throws(HangarError) in try Self.load(store) }
         for glob in paths {
             // The guest's shell expands the glob; unmatched globs stay literal and are filtered out.
             let list = try await guest.run("for f in \(glob); do [ -e \"$f\" ] && echo \"$f\"; done; true")
@@ -59,46 +62,44 @@ public struct Collect: Handler {
             for file in files {
                 try await guest.copyOut(file, to: artifacts)
                 context.emit(.notice("collected \(file) into \(artifacts)"))
-                if let format { try read((file as NSString).lastPathComponent, as: format, in: artifacts, context) }
+                if let format, var read = results {
+                    Self.add((file as NSString).lastPathComponent, as: format, in: artifacts, to: &read, context)
+                    try Self.save(read, to: store)
+                    results = read
+                }
             }
         }
-        try checkResults(in: artifacts, context)
-    }
-
-    /// Fails the task, as a test failure, when the results it read hold failing tests (and says
-    /// which, also when an earlier failure is the run's).
-    private func checkResults(in artifacts: String, _ context: TaskContext) throws(HangarError) {
-        guard format != nil, let data = FileManager.default.contents(atPath: "\(artifacts)/\(TestResults.fileName)"),
-            let results = try? JSONDecoder().decode(TestResults.self, from: data)
-        else { return }
-        let failing = results.ordered.filter(\.status.isFailing)
-        guard !failing.isEmpty else { return }
+        // Fails the task, as a test failure, when the results hold failing tests (and says which,
+        // also when an earlier failure is the run's).
+        let failing = results?.ordered.filter(\.status.isFailing) ?? []
+        guard let results, !failing.isEmpty else { return }
         let names = failing.prefix(5).map(\.name).joined(separator: ", ") + (failing.count > 5 ? ", …" : "")
         let message = "\(failing.count) of \(results.tests.count) tests failed: \(names)"
         context.emit(.notice(message))
         throw HangarError("tests.failed", message, kind: .test)
     }
 
-    /// Adds the tests of results file `name` (in `artifacts`) to the run's results.
-    private func read(_ name: String, as format: String, in artifacts: String, _ context: TaskContext) throws(HangarError) {
-        let path = "\(artifacts)/\(TestResults.fileName)"
-        var results = TestResults()
-        if FileManager.default.fileExists(atPath: path) {
-            do {
-                results = try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            } catch {
-                throw HangarError("results.store", "cannot read \(path): \(error.localizedDescription)")
-            }
-        }
+    /// Adds the tests of results file `name` (in `artifacts`) to `results`, and says what it read.
+    private static func add(_ name: String, as format: String, in artifacts: String, to results: inout TestResults, _ context: TaskContext) {
         let before = (tests: results.tests.count, problems: results.problems.count)
         let text = (try? String(contentsOfFile: "\(artifacts)/\(name)", encoding: .utf8)) ?? ""
         results.add(text, format: format, file: name)
         for problem in results.problems.dropFirst(before.problems) { context.emit(.notice("cannot read test results: \(problem)")) }
         let added = TestResults(tests: Array(results.tests.dropFirst(before.tests)))
-        if !added.tests.isEmpty {
-            let counts = TestStatus.allCases.filter { added.count($0) > 0 }.map { "\(added.count($0)) \($0.rawValue)" }
-            context.emit(.notice("\(name): \(added.tests.count) tests: \(counts.joined(separator: ", "))"))
+        if !added.tests.isEmpty { context.emit(.notice("\(name): \(added.summary)")) }
+    }
+
+    /// The run's results so far (none before its first results file).
+    private static func load(_ path: String) throws(HangarError) -> TestResults {
+        guard FileManager.default.fileExists(atPath: path) else { return TestResults() }
+        do {
+            return try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw HangarError("results.store", "cannot read \(path): \(error.localizedDescription)")
         }
+    }
+
+    private static func save(_ results: TestResults, to path: String) throws(HangarError) {
         do {
             try JSONEncoder().encode(results).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {

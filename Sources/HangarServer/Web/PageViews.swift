@@ -210,8 +210,7 @@ struct RunPage {
 
         init?(_ results: TestResults) {
             guard !results.tests.isEmpty || !results.problems.isEmpty else { return nil }
-            let counts = TestStatus.allCases.filter { results.count($0) > 0 }.map { "\(results.count($0)) \($0.rawValue)" }
-            summary = "\(results.tests.count) tests" + (counts.isEmpty ? "" : ": " + counts.joined(separator: ", "))
+            summary = results.summary
             tests = results.ordered.map(Test.init)
             problems = results.problems
         }
