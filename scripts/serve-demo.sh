@@ -25,10 +25,24 @@ jobs:
       - run: mkdir -p /tmp/results && uptime > /tmp/results/uptime.txt
       - use: collect
         with: { paths: ["/tmp/results/*.txt"] }
+  offline:
+    description: fails as a job does when the package mirror is down (a known infrastructure issue)
+    tasks:
+      - run: 'echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Could not resolve host: deb.debian.org"; exit 100'
+YAML
+# Known failures, one file each: a failed run whose log matches is labelled, and retried.
+mkdir -p "$root/signatures"
+cat > "$root/signatures/mirror-down.yml" <<YAML
+kind: infrastructure
+pattern: 'Could not resolve host: deb\.debian\.org'
+issue: https://tracker.example.org/issues/1
+retries: 1
+delay: 10s
+description: the Debian mirror did not answer
 YAML
 export HANGAR_STATE_DIR="$root/state"
 token="$(.build/debug/hangar token create --role operator --name demo)"
 echo "Open http://127.0.0.1:8400 and sign in with this operator token:"
 echo "  $token"
 echo "Or from a shell: HANGAR_TOKEN=$token .build/debug/hangar remote trigger demo/demo -f"
-exec .build/debug/hangar serve --projects "$root/projects" "$@"
+exec .build/debug/hangar serve --projects "$root/projects" --signatures "$root/signatures" "$@"

@@ -166,6 +166,42 @@ public enum Contract {
             )
         ]
     )
+    public static let signatureName = Endpoint.Parameter(
+        "name",
+        in: .path,
+        .string(maxLength: 100, pattern: "^[A-Za-z0-9_-][A-Za-z0-9._-]*$"),
+        "The signature's name: letters, digits, '.', '_' and '-'."
+    )
+    public static let signatures = Endpoint(
+        "listSignatures",
+        .get,
+        "/api/v1/signatures",
+        "Known-issue signatures, with how many failed runs each explains and when it last matched.",
+        access: .role(.viewer),
+        responses: [.init(200, "The signatures.", .json(.array(API.SignatureInfo.reference)))]
+    )
+    public static let saveSignature = Endpoint(
+        "saveSignature",
+        .put,
+        "/api/v1/signatures/{name}",
+        "Add or replace a signature, then classify the failed runs of the last 14 days against it. 400 names a pattern that does not compile, with the character; 409 for a signature from the server's signatures folder (change its file).",
+        access: .role(.operator),
+        parameters: [signatureName],
+        body: (API.SignatureRequest.reference, true),
+        responses: [
+            .init(200, "Saved, with the runs it matches now.", .json(API.SignatureSaved.reference)),
+            .init(409, "The signature comes from a file.", .json(API.ErrorBody.reference)),
+        ]
+    )
+    public static let deleteSignature = Endpoint(
+        "deleteSignature",
+        .delete,
+        "/api/v1/signatures/{name}",
+        "Remove a signature; the runs it explained lose that match. 409 for a signature from the server's signatures folder.",
+        access: .role(.operator),
+        parameters: [signatureName],
+        responses: [.init(204, "Removed."), .init(409, "The signature comes from a file.", .json(API.ErrorBody.reference))]
+    )
     public static let projects = Endpoint(
         "listProjects",
         .get,
@@ -348,7 +384,8 @@ public enum Contract {
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
         health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, results, projects,
-        getProject, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns, workers, attemptReport,
+        getProject, signatures, saveSignature, deleteSignature, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns,
+        workers, attemptReport,
         attemptArtifact, attemptFinish, attemptRelease, proxyImage,
     ]
 
@@ -358,6 +395,7 @@ public enum Contract {
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.Report.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
-        API.Results.self, TestCase.self,
+        API.Results.self, TestCase.self, API.SignatureInfo.self, API.SignatureRequest.self, API.SignatureSaved.self, Signature.self,
+        Signature.Scope.self, SignatureMatch.self,
     ]
 }

@@ -24,6 +24,8 @@ public enum Limits {
     public static let tokenNameLength = 100
     /// An image URL (the image proxy's query).
     public static let urlLength = 4096
+    /// A signature's regular expression.
+    public static let patternLength = 4096
     /// An artifact's path under the run's artifacts folder.
     public static let artifactPathLength = 1024
     /// A request body (webhook payloads are the largest expected): 5 MiB.

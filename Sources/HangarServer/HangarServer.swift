@@ -39,6 +39,8 @@ public enum HangarServer {
         /// How long a replica holds a run without renewing its lease; a run whose replica died is
         /// queued again after it. Default 30 s.
         public var lease: Duration = .seconds(30)
+        /// The signatures folder: one YAML file per known issue (`Signature`); none by default.
+        public var signatures: String?
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
         public var environment = ProcessInfo.processInfo.environment
         public var logger = Logger(label: "hangar.server")
@@ -66,6 +68,7 @@ public enum HangarServer {
         )
         let runsFolder = "\(configuration.paths.state)/runs"
         let control = RunControl(store: store, catalog: catalog, events: events) { queue.notify() }
+        let triage = Triage(store: store, queued: { control.queued([$0]) }, logger: configuration.logger)
         let coordinator = RunCoordinator(
             store: store,
             catalog: catalog,
@@ -73,7 +76,8 @@ public enum HangarServer {
             queue: queue,
             lease: configuration.lease,
             runsFolder: runsFolder,
-            imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil
+            imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil,
+            triage: triage
         )
         let machines = MachineRegistry(state: configuration.paths.state)
 
@@ -86,7 +90,11 @@ public enum HangarServer {
         APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table, shutdown: shutdown)
             .add(to: router)
         WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
-        WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table).add(to: router)
+        let signatures = SignatureRoutes(triage: triage, table: table)
+        signatures.add(to: router)
+        let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table)
+        webUI.add(to: router)
+        webUI.addTriagePages(to: router, signatures: signatures)
         Webhooks(
             control: control,
             catalog: catalog,
@@ -105,6 +113,9 @@ public enum HangarServer {
             WaitingReasons(store: store, logger: configuration.logger),
             StatusReporter(updates: updates),
         ]
+        if let folder = configuration.signatures {
+            services.append(SignatureFolder(folder: folder, triage: triage, logger: configuration.logger))
+        }
         if configuration.embeddedWorker {
             var worker = WorkerAgent.Configuration(name: identity, labels: configuration.workerLabels, paths: configuration.paths)
             worker.slots = configuration.capacity
@@ -125,6 +136,7 @@ public enum HangarServer {
     /// Serves until SIGTERM or SIGINT. On the signal live logs end at once and the embedded worker
     /// stops taking runs, then the other services stop, then the HTTP server.
     public static func serve(_ configuration: Configuration, store: RunStore) async throws {
+        if let folder = configuration.signatures { try await SignatureFolder.load(folder, into: store) }
         let (router, services) = parts(configuration, store: store)
         let server = Application(
             router: router,

@@ -68,8 +68,15 @@ struct RunControl: Sendable {
             job: old.job,
             parameters: old.parameters,
             priority: old.priority,
-            cause: "rerun of #\(id) by \(who)"
+            cause: "rerun of #\(id) by \(who)\(Self.knownIssues(try await store.matches(run: id)))"
         )
+    }
+
+    /// What a recheck says of the run it reruns: the known issues its failure matched, if any.
+    static func knownIssues(_ matches: [SignatureMatch]) -> String {
+        guard !matches.isEmpty else { return "" }
+        let named = matches.map { match in "\(match.kind.rawValue) '\(match.signature)'" + (match.issue.map { " (\($0))" } ?? "") }
+        return " (its failure matched \(named.joined(separator: ", ")))"
     }
 
     /// Cancels a queued run at once; a running one is asked to stop, wherever it runs (it still

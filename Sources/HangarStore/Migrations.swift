@@ -164,6 +164,38 @@ enum Migrations {
                 "ALTER TABLE tasks ADD COLUMN error_code TEXT"
             ]
         ),
+        (
+            9,
+            [
+                // Known failures (a Signature as JSON), from a signatures folder or the API.
+                """
+                CREATE TABLE signatures (
+                    name TEXT PRIMARY KEY,
+                    body TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    updated_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                // Which signatures explain a failed run, with the first line each matched.
+                """
+                CREATE TABLE run_matches (
+                    run_id INTEGER NOT NULL,
+                    signature TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    issue TEXT,
+                    line INTEGER NOT NULL,
+                    text TEXT NOT NULL,
+                    matched_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (run_id, signature)
+                )
+                """,
+                "CREATE INDEX run_matches_by_signature ON run_matches (signature, matched_at)",
+                // An automatic retry waits until `not_before`; it names the run it retries and counts the retries before it.
+                "ALTER TABLE runs ADD COLUMN not_before DOUBLE PRECISION",
+                "ALTER TABLE runs ADD COLUMN retry_of INTEGER",
+                "ALTER TABLE runs ADD COLUMN automatic_retries INTEGER NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

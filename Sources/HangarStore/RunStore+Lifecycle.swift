@@ -76,7 +76,7 @@ extension RunStore {
     public func claimNext(owner: String, lease: Double, labels: Set<String>? = nil, freeMemory: Int = .max) async throws -> StoredRun? {
         // Idle workers look often: a read first, so an empty queue costs no write transaction.
         let anyQueued = try await connections.withDatabase { database in
-            try await database.raw("SELECT id FROM runs WHERE state = 'queued' LIMIT 1").first() != nil
+            try await database.raw("SELECT id FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) LIMIT 1").first() != nil
         }
         guard anyQueued else { return nil }
         for _ in 0..<20 {
@@ -85,7 +85,8 @@ extension RunStore {
                 // locked alone (replicas skip a row another is claiming, and take the next).
                 let candidates = try await database.raw(
                     """
-                    SELECT id, requires FROM runs WHERE state = 'queued' AND memory <= \(bind: freeMemory) ORDER BY priority DESC, id LIMIT 20
+                    SELECT id, requires FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) AND memory <= \(bind: freeMemory)
+                    ORDER BY priority DESC, id LIMIT 20
                     """
                 ).all()
                 var taken: StoredRun?
@@ -108,6 +109,9 @@ extension RunStore {
         }
         return nil
     }
+
+    /// The condition a queued run meets once it may start (an automatic retry waits for its delay).
+    static func due(_ now: Double) -> String { "(not_before IS NULL OR not_before <= \(now))" }
 
     /// Asks run `id` to stop: a queued run is cancelled at once; a running one is marked, and
     /// its holder stops it when it next renews its lease (within a second).

@@ -41,3 +41,14 @@ extension RunStore {
         }
     }
 }
+
+extension RunStore {
+    /// The names of run `id`'s tests that failed or erred.
+    public func failedTests(run id: Int) async throws -> [String] {
+        try await connections.withDatabase { database in
+            try await database.raw(
+                "SELECT name FROM test_results WHERE run_id = \(bind: id) AND status IN ('fail', 'error') ORDER BY position"
+            ).all().map { try $0.decode(column: "name", as: String.self) }
+        }
+    }
+}

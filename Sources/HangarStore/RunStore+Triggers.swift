@@ -25,6 +25,11 @@ public struct NewRun: Sendable, Equatable {
     /// Who or what started it, as people read it: `manual by ops@laptop`, `push to main at 1a2b3c4`,
     /// `schedule 0 3 * * *`, `rerun of #12 by ops@laptop`.
     public var cause = ""
+    /// For an automatic retry: seconds to wait before it may start, the run it retries, and the
+    /// automatic retries before it.
+    public var delay: Double?
+    public var retryOf: Int?
+    public var automaticRetries = 0
 
     public init(project: String, job: String, parameters: [String: String], maxAttempts: Int, requires: [String] = [], memory: Int = 0) {
         self.project = project

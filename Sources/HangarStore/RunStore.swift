@@ -53,6 +53,9 @@ public final class RunStore: Sendable {
     /// Where the data is, without secrets: for messages.
     public var location: DatabaseLocation { connections.location }
 
+    /// The time now by the store's clock (seconds since 1970).
+    public func time() -> Double { now() }
+
     /// Closes the database. Call before exiting: an open SQLite connection crashes debug builds at exit.
     public func close() async throws { try await connections.close() }
 
@@ -86,10 +89,11 @@ public final class RunStore: Sendable {
         // RETURNING, not the last inserted id: another statement may run in between.
         let row = try await database.raw(
             """
-            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause)
+            INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause,
+                not_before, retry_of, automatic_retries)
             VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
                 \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory),
-                \(bind: run.cause))
+                \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()

@@ -25,6 +25,11 @@ public struct StoredRun: Sendable, Equatable {
     public var memory: Int
     /// Who or what started it (`NewRun.cause`); empty for runs from before it was recorded.
     public var cause: String
+    /// An automatic retry (a signature explained the run it retries) waits until then (seconds since 1970).
+    public var notBefore: Double?
+    /// The run this one retries automatically, and how many automatic retries came before it in that chain.
+    public var retryOf: Int?
+    public var automaticRetries: Int
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -41,7 +46,8 @@ public struct StoredRun: Sendable, Equatable {
     /// The columns this decodes from, for every query that returns runs.
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
-        owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task
+        owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
+        not_before, retry_of, automatic_retries
         """
 
     init(_ row: any SQLRow) throws {
@@ -55,6 +61,9 @@ public struct StoredRun: Sendable, Equatable {
         requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
         memory = try row.decode(column: "memory", as: Int.self)
         cause = try row.decode(column: "cause", as: String.self)
+        notBefore = try row.decode(column: "not_before", as: Double?.self)
+        retryOf = try row.decode(column: "retry_of", as: Int?.self)
+        automaticRetries = try row.decode(column: "automatic_retries", as: Int.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

@@ -22,6 +22,9 @@ import Testing
                     tasks: [{ host: "echo waiting; sleep 60" }]
                   null:
                     tasks: [{ host: "true" }]
+                  offline:
+                    tasks:
+                      - run: 'echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Could not resolve host: deb.debian.org"; exit 100'
                 """
         ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         return sandbox
@@ -141,5 +144,57 @@ import Testing
         #expect(outcome.states == ["passed": 2000])
         #expect(server.process.isRunning)
         #expect(try await server.fetch("/healthz") == "ok\n\n")
+    }
+
+    /// The demo's known issue (scripts/serve-demo.sh): a VM run whose log matches a signature of the
+    /// signatures folder is labelled with its issue and line, retried once, and a recheck names it.
+    @Test func aKnownFailureInAVMRunIsLabelledRetriedAndNamedByARecheck() async throws {
+        let sandbox = try makeSandbox()
+        defer { sandbox.remove() }
+        let signatures = "\(sandbox.root)/signatures"
+        try FileManager.default.createDirectory(atPath: signatures, withIntermediateDirectories: true)
+        try """
+        kind: infrastructure
+        pattern: 'Could not resolve host: deb\\.debian\\.org'
+        issue: https://tracker.example.org/issues/1
+        retries: 1
+        delay: 0s
+        """.write(toFile: "\(signatures)/mirror-down.yml", atomically: true, encoding: .utf8)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox, arguments: ["--name", "test", "--signatures", signatures])
+        defer { server.process.signal(SIGTERM) }
+        try await server.waitUntilUp()
+
+        let failed = try await server.remote(["trigger", "demo/offline", "-f"], token: token)
+        #expect(failed.status == 1, "\(failed.stderr)")
+        let id = try #require(failed.stdout.split(separator: "\n").first.flatMap { Int($0) })
+        struct Detail: Decodable {
+            struct Match: Decodable {
+                var signature: String
+                var issue: String?
+                var line: Int
+            }
+            var matches: [Match]
+            var retriedAs: Int?
+            var cause: String?
+        }
+        let detail = try JSONDecoder().decode(Detail.self, from: Data(try await server.call("GET", "/api/v1/runs/\(id)", token: token).body.utf8))
+        #expect(detail.matches.map(\.signature) == ["mirror-down"])
+        #expect(detail.matches.first?.issue == "https://tracker.example.org/issues/1")
+        let retry = try #require(detail.retriedAs)
+        let followed = try await server.remote(["logs", "\(retry)", "-f"], token: token)
+        #expect(followed.status == 1 && followed.stdout.contains("Could not resolve host"))
+        let retried = try JSONDecoder().decode(Detail.self, from: Data(try await server.call("GET", "/api/v1/runs/\(retry)", token: token).body.utf8))
+        #expect(retried.cause == "automatic retry 1 of 1 of #\(id): infrastructure 'mirror-down'" && retried.retriedAs == nil)
+        #expect(sandbox.qemuProcesses().isEmpty)
+
+        let page = try await server.fetch("/runs/\(id)", cookie: "hangar_token=\(token)")
+        let line = try #require(detail.matches.first?.line) + 1
+        #expect(page.contains("Known issue") && page.contains("<a href=\"#L\(line)\">line \(line)</a>"))
+        #expect(page.contains("<span class=\"line\" id=\"L\(line)\"><a class=\"ln\" href=\"#L\(line)\">\(line)</a>E: Failed to fetch"))
+
+        let recheck = try await server.remote(["rerun", "\(retry)"], token: token)
+        #expect(recheck.status == 0)
+        #expect(recheck.stderr.contains("its failure matched infrastructure 'mirror-down' (https://tracker.example.org/issues/1)"))
     }
 }

@@ -64,6 +64,8 @@ struct ServerHarness {
         var anonymousRead = false
         var environment: [String: String] = [:]
         var publicURL: String?
+        /// The server's signatures folder.
+        var signatures: String?
     }
 
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
@@ -80,6 +82,7 @@ struct ServerHarness {
         configured.anonymousRead = options.anonymousRead
         configured.environment = options.environment
         configured.publicURL = options.publicURL
+        configured.signatures = options.signatures
         let settings = configured
         do {
             let tokens = Tokens(

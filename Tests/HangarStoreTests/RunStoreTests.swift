@@ -313,3 +313,48 @@ final class TestClock: Sendable {
         }
     }
 }
+
+extension RunStoreTests {
+    @Test(arguments: Database.allCases)
+    func signaturesMatchesAndDelayedRetriesKeep(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let mirror = Signature(name: "mirror", kind: .infrastructure, pattern: "resolve")
+            try await store.saveSignature(mirror, source: "api")
+            try await store.replaceFileSignatures([Signature(name: "old", kind: .flaky, pattern: "x")])
+            try await store.replaceFileSignatures([Signature(name: "bug", kind: .knownBug, pattern: "BUG", issue: "https://bugs/1")])
+            #expect(try await store.signatures().map(\.signature.name) == ["bug", "mirror"])
+            #expect(try await store.signature(named: "bug")?.source == "file")
+            #expect(try await store.deleteSignature(named: "mirror"))
+            #expect(try await !store.deleteSignature(named: "mirror"))
+
+            // Two failed runs, one explained.
+            for _ in 0..<2 {
+                _ = try await store.enqueue(project: "demo", job: "test")
+                let run = try #require(try await store.claimNext(owner: "w", lease: 30))
+                _ = try await store.finish(run.id, owner: "w", attempt: 1, as: .failed, reason: "exit 1", failure: nil)
+            }
+            let match = SignatureMatch(signature: "bug", kind: .knownBug, issue: "https://bugs/1", line: 4, text: "kernel: BUG")
+            try await store.saveMatches([match], run: 1)
+            try await store.saveMatches([match], run: 1, replacing: ["bug"])
+            #expect(try await store.matches(run: 1) == [match])
+            #expect(try await store.unclassifiedRuns().map(\.id) == [2])
+            #expect(try await store.failedRuns(since: 0).map(\.id) == [2, 1])
+            #expect(try await store.classificationRate(days: 3) == [ClassificationDay(day: "1970-01-01", failed: 2, classified: 1)])
+            let hits = try await store.signatureHits()
+            #expect(hits.count == 1 && hits["bug"]?.runs == 1 && hits["bug"]?.last == clock.now)
+
+            // An automatic retry waits for its delay before anyone may claim it.
+            var retry = NewRun(project: "demo", job: "test", parameters: [:], maxAttempts: 2)
+            retry.delay = 60
+            retry.retryOf = 1
+            retry.automaticRetries = 1
+            let queued = try await store.enqueue(retry)
+            #expect(queued.notBefore == clock.now + 60 && queued.retryOf == 1 && queued.automaticRetries == 1)
+            #expect(try await store.retry(of: 1)?.id == queued.id)
+            #expect(try await store.retry(of: 2) == nil)
+            #expect(try await store.claimNext(owner: "w", lease: 30) == nil)
+            clock.advance(61)
+            #expect(try await store.claimNext(owner: "w", lease: 30)?.id == queued.id)
+        }
+    }
+}

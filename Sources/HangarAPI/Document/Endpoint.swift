@@ -9,6 +9,7 @@ public struct Endpoint: Sendable {
         case get = "GET"
         case post = "POST"
         case put = "PUT"
+        case delete = "DELETE"
     }
 
     /// Who may call it.

@@ -70,32 +70,46 @@ extension API {
         public static let schema = Schema.object(properties, required: required)
     }
 
-    /// A run with its tasks: the run's fields plus `tasks`.
+    /// A run with its tasks: the run's fields plus `tasks`, the known issues its failure matched,
+    /// and its automatic retry.
     public struct RunDetail: Documented, Equatable {
         public var run: Run
         public var tasks: [TaskRecord]
+        /// The signatures that explain its failure, each with the first line it matched.
+        public var matches: [SignatureMatch]
+        /// The run queued to retry it automatically, when a signature asked for one.
+        public var retriedAs: Int?
 
-        public init(run: Run, tasks: [TaskRecord]) {
+        public init(run: Run, tasks: [TaskRecord], matches: [SignatureMatch] = [], retriedAs: Int? = nil) {
             self.run = run
             self.tasks = tasks
+            self.matches = matches
+            self.retriedAs = retriedAs
         }
 
-        private enum Keys: String, CodingKey { case tasks }
+        private enum Keys: String, CodingKey { case tasks, matches, retriedAs }
 
         public init(from decoder: any Decoder) throws {
             run = try Run(from: decoder)
-            tasks = try decoder.container(keyedBy: Keys.self).decode([TaskRecord].self, forKey: .tasks)
+            let container = try decoder.container(keyedBy: Keys.self)
+            tasks = try container.decode([TaskRecord].self, forKey: .tasks)
+            matches = try container.decodeIfPresent([SignatureMatch].self, forKey: .matches) ?? []
+            retriedAs = try container.decodeIfPresent(Int.self, forKey: .retriedAs)
         }
 
         public func encode(to encoder: any Encoder) throws {
             try run.encode(to: encoder)
             var container = encoder.container(keyedBy: Keys.self)
             try container.encode(tasks, forKey: .tasks)
+            try container.encode(matches, forKey: .matches)
+            try container.encodeIfPresent(retriedAs, forKey: .retriedAs)
         }
 
         public static let schema = Schema.object(
-            Run.properties.merging(["tasks": .array(TaskRecord.reference)]) { $1 },
-            required: Run.required.union(["tasks"])
+            Run.properties.merging([
+                "tasks": .array(TaskRecord.reference), "matches": .array(SignatureMatch.reference), "retriedAs": .integer(Limits.ids),
+            ]) { $1 },
+            required: Run.required.union(["tasks", "matches"])
         )
     }
 

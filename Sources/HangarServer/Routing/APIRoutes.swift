@@ -53,7 +53,12 @@ struct APIRoutes {
         }
         router.on(Contract.getRun, table: table) { _, _, inputs -> API.RunDetail in
             let run = try await control.run(inputs)
-            return API.RunDetail(run: API.Run(run), tasks: try await store.tasks(run: run.id).map(API.TaskRecord.init))
+            return API.RunDetail(
+                run: API.Run(run),
+                tasks: try await store.tasks(run: run.id).map(API.TaskRecord.init),
+                matches: try await store.matches(run: run.id),
+                retriedAs: try await store.retry(of: run.id)?.id
+            )
         }
         router.on(Contract.cancel, table: table) { _, context, inputs -> EditedResponse<API.Run> in
             EditedResponse(

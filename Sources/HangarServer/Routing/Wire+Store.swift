@@ -84,6 +84,8 @@ extension API.NewToken: ResponseEncodable {}
 extension API.WebhookAnswer: ResponseEncodable {}
 extension API.WorkerStatus: ResponseEncodable {}
 extension API.Worker: ResponseEncodable {}
+extension API.SignatureInfo: ResponseEncodable {}
+extension API.SignatureSaved: ResponseEncodable {}
 extension API.HeldRun: ResponseEncodable {}
 extension API.HeartbeatAnswer: ResponseEncodable {}
 extension API.LogCount: ResponseEncodable {}

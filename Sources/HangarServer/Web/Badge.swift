@@ -16,18 +16,13 @@ enum Badge {
         // About 7 px per character of 11 px Verdana, plus padding.
         let (left, right) = (label.count * 7 + 12, value.count * 7 + 12)
         let text = { (string: String, x: Int) in
-            "<text x=\"\(x)\" y=\"14\" fill=\"#fff\" text-anchor=\"middle\">\(escape(string))</text>"
+            "<text x=\"\(x)\" y=\"14\" fill=\"#fff\" text-anchor=\"middle\">\(HTML.escape(string))</text>"
         }
         return """
-            <svg xmlns="http://www.w3.org/2000/svg" width="\(left + right)" height="20" role="img" aria-label="\(escape(label)): \(value)">\
-            <title>\(escape(label)): \(value)</title>\
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(left + right)" height="20" role="img" aria-label="\(HTML.escape(label)): \(value)">\
+            <title>\(HTML.escape(label)): \(value)</title>\
             <rect width="\(left)" height="20" fill="#555"/><rect x="\(left)" width="\(right)" height="20" fill="\(color)"/>\
             <g font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">\(text(label, left / 2))\(text(value, left + right / 2))</g></svg>
             """
-    }
-
-    private static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

@@ -153,6 +153,23 @@ struct RunPage {
         var took: String
         var error: String
     }
+    /// A known issue the run's failure matched, linking to the line.
+    struct Match {
+        var signature: String
+        var kind: String
+        var issue: String?
+        /// 1-based, as the log viewer numbers lines.
+        var line: Int
+        var text: String
+
+        init(_ match: SignatureMatch) {
+            signature = match.signature
+            kind = match.kind.rawValue
+            issue = match.issue
+            line = match.line + 1
+            text = match.text
+        }
+    }
     var chrome: Chrome
     var run: RunRow
     var active: Bool
@@ -219,8 +236,13 @@ struct RunPage {
     var tasks: [Task]
     var artifacts: [Artifact]
     var hasArtifacts: Bool
-    var log: String
+    /// The log's lines as HTML (`HTML.log`), each with its number and permalink.
+    var logHTML: String
     var lineCount: Int
+    var matches: [Match]
+    var hasMatches: Bool
+    /// The run that retries it automatically.
+    var retriedAs: Int?
 }
 
 struct ProjectPage {

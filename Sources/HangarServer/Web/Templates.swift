@@ -3,8 +3,33 @@
 enum Templates {
     static let all: [String: String] = [
         "layout": layout, "dashboard": dashboard, "runs": runs, "run": run, "project": project, "machines": machines, "login": login,
-        "runTable": runTable, "moment": moment, "error": error,
+        "runTable": runTable, "moment": moment, "error": error, "signatures": signatures, "unclassified": unclassified,
     ]
+
+    static let signatures = """
+        {{<layout}}{{$content}}
+        <h1>Signatures</h1>
+        <p class="muted">Known failures: each failed run is matched against them the moment it ends. Add them as YAML files in the
+        server's <code>--signatures</code> folder or with <code>PUT /api/v1/signatures/NAME</code>. A signature that explained no run
+        for {{staleDays}} days is marked stale.</p>
+        <div class="wide"><table id="signatures"><tr><th>Signature</th><th>Kind</th><th>Pattern</th><th class="optional">Scope</th><th>Runs</th><th>Last hit</th></tr>
+        {{#rows}}<tr><td><strong>{{name}}</strong>{{#issue}}<br><a href="{{issue}}">{{issue}}</a>{{/issue}}<br><span class="muted">{{source}}</span></td>
+        <td><span class="state">{{kind}}</span></td><td><code>{{pattern}}</code></td><td class="optional">{{scope}}</td><td>{{hits}}</td>
+        <td>{{#lastHit}}{{>moment}}{{/lastHit}}{{^lastHit}}never{{/lastHit}}{{#stale}} <span class="state stale">stale</span>{{/stale}}</td></tr>{{/rows}}
+        {{^rows}}<tr><td colspan="6" class="muted">no signatures yet</td></tr>{{/rows}}</table></div>
+        {{/content}}{{/layout}}
+        """
+
+    static let unclassified = """
+        {{<layout}}{{$content}}
+        <h1>Unclassified failures</h1>
+        <p class="muted">Runs that ended badly and that no signature explains: a new failure, or a known one without a signature yet.</p>
+        <h2>Classified per day</h2><div class="wide"><table id="rate"><tr><th>Day (UTC)</th><th>Failed runs</th><th>Explained by a signature</th><th>Rate</th></tr>
+        {{#days}}<tr><td>{{day}}</td><td>{{failed}}</td><td>{{classified}}</td><td>{{rate}}</td></tr>{{/days}}
+        {{^days}}<tr><td colspan="4" class="muted">no failed runs in the last 14 days</td></tr>{{/days}}</table></div>
+        <h2>Failed runs no signature explains</h2>{{#list}}{{>runTable}}{{/list}}
+        {{/content}}{{/layout}}
+        """
 
     static let layout = """
         <!doctype html>
@@ -26,9 +51,11 @@ enum Templates {
         pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
         .error-box{background:#fbd9d9;color:#8a1c1c;padding:.6em .8em;white-space:pre-wrap;font-family:monospace}
         form.inline{display:inline} label{display:block;margin:.3em 0} input[type=text],input[type=password]{padding:.25em;min-width:20em}
+        .ln{display:inline-block;min-width:3.2em;margin-right:1em;text-align:right;color:#6b7684;text-decoration:none;user-select:none}
+        .line:target{background:#4a4212;display:inline-block;width:100%} .known{background:#fff3cd;padding:.2em .8em}
         button{padding:.3em .9em;cursor:pointer} .muted{color:#6b7684} code{background:#e9ecf0;padding:0 .25em}
         </style></head>
-        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a>
+        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a><a href="/unclassified">Unclassified</a><a href="/signatures">Signatures</a>
         <span class="me">{{#chrome.signedIn}}{{chrome.role}} · <a href="/logout">sign out</a>{{/chrome.signedIn}}{{^chrome.signedIn}}<a href="/login">sign in</a>{{/chrome.signedIn}}</span></header>
         <main>{{$content}}{{/content}}</main></body></html>
         """
@@ -77,6 +104,9 @@ enum Templates {
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
         <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
         · attempt {{attempt}} of {{maxAttempts}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
+        {{#hasMatches}}<h2>Known issue</h2><div class="known" id="known">{{#matches}}<p><span class="state">{{kind}}</span> <strong>{{signature}}</strong>{{#issue}} · <a href="{{issue}}">{{issue}}</a>{{/issue}}
+        · matched <a href="#L{{line}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
+        {{#retriedAs}}<p id="retried">Retried automatically as <a href="/runs/{{.}}">#{{.}}</a>.</p>{{/retriedAs}}
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
         {{#run.ended}}<form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button id="again">Run again</button></form>{{/run.ended}}</p>{{/chrome.canOperate}}
@@ -90,12 +120,21 @@ enum Templates {
         {{#tasks}}<tr><td>{{number}}</td><td>{{title}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{took}}</td><td class="muted">{{error}}</td></tr>{{/tasks}}
         {{^tasks}}<tr><td colspan="5" class="muted">not started</td></tr>{{/tasks}}</table></div>
         {{#hasArtifacts}}<h2>Artifacts</h2><ul>{{#artifacts}}<li><a href="{{href}}">{{name}}</a> <span class="muted">{{size}} bytes</span></li>{{/artifacts}}</ul>{{/hasArtifacts}}
-        <h2>Log</h2><pre id="log">{{log}}</pre>
+        <h2>Log</h2><pre id="log">{{{logHTML}}}</pre>
         {{#active}}<p class="muted" id="live">following the log live…</p>
         <script>
         const log = document.getElementById("log");
+        let next = {{lineCount}};
         const source = new EventSource("/api/v1/runs/{{run.id}}/log/live?from={{lineCount}}");
-        source.onmessage = (event) => { log.textContent += event.data + "\\n"; };
+        source.onmessage = (event) => {
+          next += 1;
+          const line = document.createElement("span");
+          line.className = "line"; line.id = "L" + next;
+          const number = document.createElement("a");
+          number.className = "ln"; number.href = "#L" + next; number.textContent = next;
+          line.append(number, event.data + "\\n");
+          log.append(line);
+        };
         source.addEventListener("end", (event) => { source.close(); location.reload(); });
         </script>{{/active}}
         {{/content}}{{/layout}}

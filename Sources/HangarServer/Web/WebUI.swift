@@ -91,6 +91,7 @@ struct WebUI {
             }
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
             let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list().map { RunPage.Artifact($0, run: run.id) }
+            let matches = try await store.matches(run: run.id).map(RunPage.Match.init)
             return try await render(
                 "run",
                 RunPage(
@@ -103,8 +104,11 @@ struct WebUI {
                     tasks: tasks,
                     artifacts: artifacts,
                     hasArtifacts: !artifacts.isEmpty,
-                    log: lines.map { $0 + "\n" }.joined(),
-                    lineCount: lines.count
+                    logHTML: HTML.log(lines),
+                    lineCount: lines.count,
+                    matches: matches,
+                    hasMatches: !matches.isEmpty,
+                    retriedAs: try await store.retry(of: run.id)?.id
                 )
             )
         }
@@ -213,7 +217,7 @@ struct WebUI {
         return tests
     }
 
-    private func render(_ template: String, _ view: Any) async throws -> Response {
+    func render(_ template: String, _ view: Any) async throws -> Response {
         guard let html = Self.library.render(view, withTemplate: template) else {
             throw HTTPError(.internalServerError, message: "no template '\(template)'")
         }

@@ -5,6 +5,7 @@ import HangarEngine
 import HangarHandlers
 import HangarMachine
 import HangarStore
+import Logging
 
 /// The coordinator's side of the worker protocol, over the store, for remote workers (through
 /// `WorkerRoutes`) and the embedded one (through `LocalCoordinator`) alike: claims, heartbeats and
@@ -21,6 +22,8 @@ struct RunCoordinator: Sendable {
     let runsFolder: String
     /// Fetches the images its workers' runs boot, when it proxies them (`--image-proxy`); else nil.
     let imageProxy: ImageCache?
+    /// Classifies runs that end badly.
+    let triage: Triage
 
     /// A worker says what it is; refused when it speaks another protocol.
     func register(_ status: API.WorkerStatus) async throws {
@@ -191,6 +194,14 @@ struct RunCoordinator: Sendable {
             }
         }
         if transition.action == .write, let status = transition.run.state.status {
+            if [.failed, .error, .timedOut].contains(status) {
+                // The run has ended whatever classification does: a failure here is logged, not the worker's.
+                do {
+                    try await triage.runEnded(transition.run)
+                } catch {
+                    triage.logger.error("cannot classify the run", metadata: ["run": "\(run.id)", "error": "\(error)"])
+                }
+            }
             events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
         }
         return API.Run(transition.run)

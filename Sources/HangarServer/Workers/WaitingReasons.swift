@@ -21,7 +21,7 @@ struct WaitingReasons: Service {
                         workers.append(worker)
                     }
                     for run in try await store.queued() {
-                        let reason = Self.reason(for: run, workers: workers)
+                        let reason = Self.reason(for: run, workers: workers, now: store.time())
                         if run.reason != reason { try await store.explain(run.id, reason) }
                     }
                 } catch {
@@ -31,8 +31,11 @@ struct WaitingReasons: Service {
         }
     }
 
-    /// Why `run` waits, given the online `workers`.
-    static func reason(for run: StoredRun, workers: [API.WorkerStatus]) -> String {
+    /// Why `run` waits at `now`, given the online `workers`.
+    static func reason(for run: StoredRun, workers: [API.WorkerStatus], now: Double) -> String {
+        if let start = run.notBefore, start > now {
+            return "waiting \(Int((start - now).rounded(.up)))s before it retries (the delay of the signature that explained #\(run.retryOf ?? 0))"
+        }
         guard !workers.isEmpty else { return "waiting: no worker is online" }
         let labelled = workers.filter { Set(run.requires).isSubset(of: $0.labels) }
         guard !labelled.isEmpty else {

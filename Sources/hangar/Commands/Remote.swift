@@ -121,6 +121,8 @@ struct Remote: AsyncParsableCommand {
             let run = try await client.decode(API.Run.self, .POST, "/api/v1/runs/\(id)/retrigger")
             print(run.id)
             Terminal.note("queued run \(run.id), again \(run.project)/\(run.job) of run \(id): \(client.base)/runs/\(run.id)")
+            // A recheck says which known issue the last failure matched.
+            if let cause = run.cause, cause.contains("its failure matched") { Terminal.note(cause) }
             if follow { throw try await Logs.follow(client, run.id) }
         }
     }

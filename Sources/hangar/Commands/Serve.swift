@@ -78,6 +78,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Seconds a server holds a run without renewing its lease; a run whose server died is queued again after it.")
     var lease = 30.0
 
+    @Option(help: "A folder of known-issue signatures, one YAML file each (see docs/triage.md); read again when a file changes.")
+    var signatures: String?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a port: use 1 to 65535") }
         var isFolder: ObjCBool = false
@@ -112,6 +115,7 @@ struct Serve: AsyncParsableCommand {
             configuration.imageProxy = imageProxy
             configuration.workerLabels = labels.split(separator: ",").map(String.init)
             configuration.lease = .milliseconds(Int(lease * 1000))
+            configuration.signatures = signatures.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             try await HangarServer.serve(configuration, store: store)
         }
     }

@@ -1,0 +1,136 @@
+public import Foundation
+
+/// A signature's match in one run: the first log line it matched.
+public struct SignatureMatch: Sendable, Equatable, Codable {
+    public var signature: String
+    public var kind: Signature.Kind
+    public var issue: String?
+    /// 0-based line of the run's log.
+    public var line: Int
+    /// The line as the log has it (not normalised).
+    public var text: String
+
+    public init(signature: String, kind: Signature.Kind, issue: String?, line: Int, text: String) {
+        self.signature = signature
+        self.kind = kind
+        self.issue = issue
+        self.line = line
+        self.text = text
+    }
+}
+
+/// A signature ready to match: its regular expression compiled, and a piece of text every match
+/// must contain, so most lines are passed over without running the expression.
+public struct CompiledSignature: @unchecked Sendable {
+    // `NSRegularExpression` is immutable and safe to share; it is not marked Sendable.
+    public let signature: Signature
+    let regex: NSRegularExpression
+    /// Text every match contains (empty when the pattern has none that is certain).
+    let literal: String
+
+    public init(_ signature: Signature) throws(HangarError) {
+        self.signature = signature
+        regex = try Signature.compile(signature.pattern)
+        literal = Self.requiredText(signature.pattern)
+    }
+
+    /// True when the normalised `line` matches.
+    func matches(_ line: String) -> Bool {
+        if !literal.isEmpty, !line.contains(literal) { return false }
+        return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    }
+
+    /// The longest run of plain characters the pattern requires: none when it has alternatives or flags.
+    static func requiredText(_ pattern: String) -> String {
+        if pattern.contains("|") || pattern.contains("(?") { return "" }
+        let characters = Array(pattern)
+        var runs: [String] = []
+        var current = ""
+        var index = 0
+        // Text inside a group is not certain: the group may be optional.
+        var depth = 0
+        func cut() {
+            runs.append(current)
+            current = ""
+        }
+        while index < characters.count {
+            let character = characters[index]
+            let next = index + 1 < characters.count ? characters[index + 1] : nil
+            var literal: Character?
+            if character == "\\", let escaped = next {
+                literal = escaped.isLetter || escaped.isNumber ? nil : escaped
+                index += 2
+            } else if ".[]()^$*+?{}".contains(character) {
+                if character == "(" || character == ")" {
+                    depth += character == "(" ? 1 : -1
+                    current = ""
+                }
+                if character == "[" { while index < characters.count, characters[index] != "]" { index += characters[index] == "\\" ? 2 : 1 } }
+                index += 1
+            } else {
+                literal = character
+                index += 1
+            }
+            guard let literal, depth == 0 else {
+                cut()
+                continue
+            }
+            // A character made optional or repeatable by what follows is not certain (or not alone).
+            let quantifier = index < characters.count ? characters[index] : nil
+            if quantifier == "?" || quantifier == "*" || quantifier == "{" {
+                cut()
+            } else if quantifier == "+" {
+                current.append(literal)
+                cut()
+            } else {
+                current.append(literal)
+            }
+        }
+        cut()
+        return runs.max { $0.count < $1.count } ?? ""
+    }
+}
+
+/// Finds, line by line, the first line of a log each signature matches. Feed it the log in
+/// order (it keeps nothing of it but the matches, so a log of any size takes bounded memory).
+/// Task headers (`==> [1/3] run: make check`) are passed over: they show a task's command, not
+/// what it printed, and a command often names the very error it checks for.
+public struct LogClassifier: Sendable {
+    private var pending: [CompiledSignature]
+    public private(set) var matches: [SignatureMatch] = []
+
+    /// For the signatures whose scope contains `run`.
+    public init(_ signatures: [CompiledSignature], for run: FailedRun) {
+        pending = signatures.filter { $0.signature.scope.contains(run) }
+    }
+
+    /// True when every signature has matched: the rest of the log need not be read.
+    public var isDone: Bool { pending.isEmpty }
+
+    /// Line `number` of the log.
+    public mutating func scan(_ line: String, number: Int) {
+        guard !pending.isEmpty, !line.hasPrefix("==> [") else { return }
+        let normalised = LogNormaliser.normalise(line)
+        pending.removeAll { compiled in
+            guard compiled.matches(normalised) else { return false }
+            let signature = compiled.signature
+            matches.append(SignatureMatch(signature: signature.name, kind: signature.kind, issue: signature.issue, line: number, text: line))
+            return true
+        }
+    }
+}
+
+/// What a failed run's matches ask for: another run, when a signature of kind infrastructure (first)
+/// or flaky explains it and that signature's retries are not used up by the automatic retries
+/// already made in its chain.
+public enum AutomaticRetry {
+    public static func signature(for matches: [SignatureMatch], among signatures: [Signature], retriesSoFar: Int) -> Signature? {
+        let byName = Dictionary(signatures.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for kind in [Signature.Kind.infrastructure, .flaky] {
+            for match in matches where match.kind == kind {
+                if let signature = byName[match.signature], retriesSoFar < signature.retries { return signature }
+            }
+        }
+        return nil
+    }
+}

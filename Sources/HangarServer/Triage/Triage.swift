@@ -1,0 +1,93 @@
+import Foundation
+import HangarCore
+import HangarStore
+import Logging
+
+/// Tells known failures from new ones: classifies a run the moment it ends badly, against every
+/// signature whose scope it is in, keeps the matches with the line each matched, and queues an
+/// automatic retry when an infrastructure or flaky signature explains it. Classifies the recent
+/// failed runs again when a signature is added, changed or removed.
+struct Triage: Sendable {
+    let store: RunStore
+    /// Called after a retry is queued (it starts once its delay has passed).
+    let queued: @Sendable (StoredRun) -> Void
+    let logger: Logger
+
+    /// How far back a new or changed signature looks.
+    static let reclassifyDays = 14
+    /// Log lines read at a time: a log of any length is classified in bounded memory.
+    static let page = 5_000
+
+    /// Classifies `run`, which just ended badly; returns its matches and the retry it asked for.
+    @discardableResult
+    func runEnded(_ run: StoredRun) async throws -> (matches: [SignatureMatch], retry: StoredRun?) {
+        let signatures = try await store.signatures().map(\.signature)
+        let matches = try await classify(run, with: try compile(signatures))
+        try await store.saveMatches(matches, run: run.id)
+        guard let signature = AutomaticRetry.signature(for: matches, among: signatures, retriesSoFar: run.automaticRetries) else {
+            return (matches, nil)
+        }
+        var retry = NewRun(
+            project: run.project,
+            job: run.job,
+            parameters: run.parameters,
+            maxAttempts: run.maxAttempts,
+            requires: run.requires,
+            memory: run.memory
+        )
+        retry.priority = run.priority
+        retry.delay = signature.delay
+        retry.retryOf = run.id
+        retry.automaticRetries = run.automaticRetries + 1
+        retry.cause =
+            "automatic retry \(retry.automaticRetries) of \(signature.retries) of #\(run.id): \(signature.kind.rawValue) '\(signature.name)'"
+        let queued = try await store.enqueue(retry)
+        logger.info("queued an automatic retry", metadata: ["run": "\(run.id)", "retry": "\(queued.id)", "signature": "\(signature.name)"])
+        self.queued(queued)
+        return (matches, queued)
+    }
+
+    /// The failed runs of the last `reclassifyDays` days classified again against signature `name`
+    /// as it is now (none, when it was removed); returns the runs it matches now.
+    @discardableResult
+    func reclassify(_ name: String) async throws -> [Int] {
+        let signature = try await store.signature(named: name)?.signature
+        let compiled = try compile(signature.map { [$0] } ?? [])
+        var matched: [Int] = []
+        for run in try await store.failedRuns(since: store.time() - Double(Self.reclassifyDays) * 86_400) {
+            let matches = compiled.isEmpty ? [] : try await classify(run, with: compiled)
+            try await store.saveMatches(matches, run: run.id, replacing: [name])
+            if !matches.isEmpty { matched.append(run.id) }
+        }
+        return matched
+    }
+
+    /// The matches of `signatures` in `run`'s log, reading it a page at a time and stopping once
+    /// every signature matched.
+    func classify(_ run: StoredRun, with signatures: [CompiledSignature]) async throws -> [SignatureMatch] {
+        let tasks = try await store.tasks(run: run.id)
+        let failedTask = run.record.failure?.task.flatMap { position in tasks.first { $0.position == position }?.title }
+        let facts = FailedRun(project: run.project, job: run.job, failedTask: failedTask, failedTests: try await store.failedTests(run: run.id))
+        var classifier = LogClassifier(signatures, for: facts)
+        var next = 0
+        while !classifier.isDone {
+            let lines = try await store.log(run: run.id, from: next, limit: Self.page)
+            for (offset, line) in lines.enumerated() { classifier.scan(line, number: next + offset) }
+            next += lines.count
+            if lines.count < Self.page { break }
+        }
+        return classifier.matches
+    }
+
+    /// The signatures compiled; one that no longer compiles (stored by an older Hangar) is skipped and logged.
+    private func compile(_ signatures: [Signature]) throws -> [CompiledSignature] {
+        signatures.compactMap { signature in
+            do {
+                return try CompiledSignature(signature)
+            } catch {
+                logger.error("a stored signature does not compile: skipped", metadata: ["signature": "\(signature.name)", "error": "\(error)"])
+                return nil
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Testing
+
+@testable import HangarCore
+
+/// Signatures: their files, their patterns, and how they classify a failed run's log.
+@Suite struct TriageTests {
+    @Test func normalisingMakesWhatDiffersFromRunToRunTheSame() {
+        #expect(LogNormaliser.normalise("cc: /var/tmp/run-42/build/foo.c:12: error") == "cc: foo.c:12: error")
+        #expect(LogNormaliser.normalise("segfault at 0x7ffd5e8c ip 0X00ab") == "segfault at 0x0 ip 0x0")
+        #expect(LogNormaliser.normalise("sshd[1234]: Connection closed by 10.0.2.2") == "sshd[0]: Connection closed by 10.0.2.2")
+        #expect(LogNormaliser.normalise("killed pid 991, PID=12 rapid 7") == "killed pid 0, PID=0 rapid 7")
+        #expect(LogNormaliser.normalise("see https://example.org/a/b and '/etc/hosts'") == "see https://example.org/a/b and 'hosts'")
+        #expect(LogNormaliser.normalise("✓ done in /tmp/") == "✓ done in /tmp/")
+    }
+
+    @Test func aSignatureFileReadsWithDefaultsForItsKind() throws {
+        let text = """
+            kind: infrastructure
+            pattern: 'Could not resolve host: deb\\.debian\\.org'
+            issue: https://tracker.example.org/123
+            scope: { project: demo, task: "run: *" }
+            """
+        let signature = try Signature.parse(text, name: "mirror-down", file: "mirror-down.yml")
+        #expect(signature.kind == .infrastructure && signature.retries == 2 && signature.delay == 60)
+        #expect(signature.scope == Signature.Scope(project: "demo", task: "run: *"))
+        #expect(signature.issue == "https://tracker.example.org/123")
+        let flaky = try Signature.parse("kind: flaky\npattern: x\ndelay: 5s\n", name: "f", file: "f.yml")
+        #expect(flaky.retries == 1 && flaky.delay == 5)
+    }
+
+    @Test func aBadSignatureFileSaysWhatAndWhere() {
+        func problem(_ text: String) -> String {
+            do {
+                _ = try Signature.parse(text, name: "s", file: "s.yml")
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        #expect(problem("kind: knwon-bug\npattern: x\n").contains("s.yml:1:7"))
+        #expect(problem("kind: knwon-bug\npattern: x\n").contains("did you mean 'known-bug'"))
+        #expect(problem("kind: flaky\n").contains("needs 'pattern:'"))
+        #expect(problem("kind: flaky\npattern: x\nscope: { image: a }\n").contains("unknown scope 'image'"))
+        let unclosed = problem("kind: flaky\npattern: 'error (code'\n")
+        #expect(unclosed.contains("s.yml:2:10") && unclosed.contains("'(' is never closed at character 7"))
+        #expect(problem("kind: flaky\npattern: 'a{3,1}'\n").contains("the count {3,1} goes down at character 2"))
+        #expect(problem("kind: flaky\npattern: '*oops'\n").contains("'*' has nothing to repeat at character 1"))
+        #expect(problem("kind: flaky\npattern: 'a]b)'\n").contains("')' closes no group at character 4"))
+    }
+
+    @Test func theRequiredTextSkipsWhatIsOptional() {
+        #expect(CompiledSignature.requiredText("Could not resolve host: deb\\.debian") == "Could not resolve host: deb.debian")
+        #expect(CompiledSignature.requiredText("timed? out after \\d+s waiting") == " out after ")
+        #expect(CompiledSignature.requiredText("(connection )?refused by peer") == "refused by peer")
+        #expect(CompiledSignature.requiredText("a|b") == "")
+        #expect(CompiledSignature.requiredText("(?i)error") == "")
+    }
+
+    @Test func theFirstMatchingLineOfEachSignatureInScopeIsKept() throws {
+        let signatures = try [
+            Signature(name: "mirror", kind: .infrastructure, pattern: "Could not resolve host: \\S+"),
+            Signature(name: "oops", kind: .knownBug, pattern: "kernel: BUG at \\w+\\.c:\\d+", issue: "https://bugs/9"),
+            Signature(name: "other-project", kind: .flaky, pattern: "resolve", scope: .init(project: "elsewhere")),
+            Signature(name: "net-test", kind: .flaky, pattern: "resolve", scope: .init(test: "net_*")),
+        ].map(CompiledSignature.init)
+        var classifier = LogClassifier(signatures, for: FailedRun(project: "demo", job: "test", failedTests: ["net_dns"]))
+        let log = [
+            "boot", "curl: (6) Could not resolve host: deb.debian.org", "again Could not resolve host: x",
+            "[ 1.2] kernel: BUG at /build/mm/slab.c:42",
+        ]
+        for (number, line) in log.enumerated() { classifier.scan(line, number: number) }
+        #expect(classifier.isDone == true)
+        #expect(classifier.matches.map(\.signature) == ["mirror", "net-test", "oops"])
+        #expect(classifier.matches.map(\.line) == [1, 1, 3])
+        #expect(classifier.matches[2].text == log[3] && classifier.matches[2].issue == "https://bugs/9")
+        let unscoped = LogClassifier(signatures, for: FailedRun(project: "demo", job: "test"))
+        #expect(unscoped.isDone == false)
+    }
+
+    @Test func globsMatchAsFileNamesDo() {
+        #expect(Glob.matches("net_*", "net_dns") && Glob.matches("*", "") && Glob.matches("a?c", "abc"))
+        #expect(!Glob.matches("net_*", "disk_net_x") && !Glob.matches("a?c", "ac"))
+        #expect(Glob.matches("*b*c", "aabxxc") && !Glob.matches("*b*c", "aabxxcd"))
+    }
+}
+
+extension TriageTests {
+    @Test func infrastructureIsRetriedBeforeFlakyAndOnlyWhileRetriesAreLeft() {
+        let signatures = [
+            Signature(name: "bug", kind: .knownBug, pattern: "x"),
+            Signature(name: "flaky", kind: .flaky, pattern: "x"),
+            Signature(name: "mirror", kind: .infrastructure, pattern: "x", retries: 2),
+        ]
+        func match(_ name: String, _ kind: Signature.Kind) -> SignatureMatch {
+            SignatureMatch(signature: name, kind: kind, issue: nil, line: 0, text: "")
+        }
+        let all = [match("bug", .knownBug), match("flaky", .flaky), match("mirror", .infrastructure)]
+        #expect(AutomaticRetry.signature(for: all, among: signatures, retriesSoFar: 0)?.name == "mirror")
+        #expect(AutomaticRetry.signature(for: all, among: signatures, retriesSoFar: 1)?.name == "mirror")
+        #expect(AutomaticRetry.signature(for: all, among: signatures, retriesSoFar: 2) == nil)
+        #expect(AutomaticRetry.signature(for: Array(all.prefix(2)), among: signatures, retriesSoFar: 0)?.name == "flaky")
+        #expect(AutomaticRetry.signature(for: Array(all.prefix(1)), among: signatures, retriesSoFar: 0) == nil)
+        // A match of a signature deleted since is not acted on.
+        #expect(AutomaticRetry.signature(for: [match("gone", .infrastructure)], among: signatures, retriesSoFar: 0) == nil)
+    }
+}

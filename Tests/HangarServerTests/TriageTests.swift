@@ -1,0 +1,141 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// Known-issue signatures through the API, the signatures folder and the pages: a failed run is
+/// classified the moment it ends, infrastructure failures are retried, and a recheck names the issue.
+@Suite struct ServerTriageTests {
+    static let project = """
+        jobs:
+          mirror: { tasks: [{ host: "echo fetching; echo 'curl: (6) Could not resolve host: deb.debian.org'; exit 1" }] }
+          crash: { tasks: [{ host: "echo booting; echo '[ 1.2] kernel: BUG at /build/linux/mm/slab.c:42'; exit 2" }] }
+          new: { tasks: [{ host: "echo something nobody has seen; exit 3" }] }
+        """
+
+    static func harness() -> ServerHarness { ServerHarness(extra: ["triage": project]) }
+
+    static let mirror =
+        #"{"kind": "infrastructure", "pattern": "Could not resolve host: deb\\.debian\\.org", "retries": 1, "delay": 0, "issue": "https://tracker.example.org/7"}"#
+
+    func detail(_ client: Client, _ id: Int) async throws -> API.RunDetail { try await client.json(API.RunDetail.self, "/api/v1/runs/\(id)") }
+
+    @Test func anInfrastructureFailureIsClassifiedRetriedOnceAndShownWithItsLine() async throws {
+        try await Self.harness().run { client in
+            let put = try await client.call(.put, "/api/v1/signatures/mirror-down", body: Self.mirror)
+            #expect(put.status == .ok)
+            let first = try await client.waitForEnd(try await client.trigger("mirror", project: "triage").id)
+            #expect(first.state == .failed)
+            let run = try await detail(client, first.id)
+            #expect(run.matches.map(\.signature) == ["mirror-down"])
+            #expect(run.matches.first?.line == 2 && run.matches.first?.text == "curl: (6) Could not resolve host: deb.debian.org")
+            let retryID = try #require(run.retriedAs)
+            let retry = try await client.waitForEnd(retryID)
+            #expect(retry.cause == "automatic retry 1 of 1 of #\(first.id): infrastructure 'mirror-down'")
+            // Its retries used up, the retry is classified but not retried again.
+            let last = try await detail(client, retryID)
+            #expect(last.matches.map(\.signature) == ["mirror-down"] && last.retriedAs == nil)
+
+            // The run page says so and links to the highlighted line.
+            let page = String(buffer: try await client.call(.get, "/runs/\(first.id)").body)
+            #expect(page.contains(#"id="known""#) && page.contains(##"<a href="#L3">line 3</a>"##))
+            #expect(page.contains(##"<span class="line" id="L3"><a class="ln" href="#L3">3</a>curl: (6) Could not resolve host"##))
+            #expect(page.contains(#"Retried automatically as <a href="/runs/\#(retryID)">"#))
+
+            // A recheck says which known issue the last failure matched.
+            let recheck = try await client.json(API.Run.self, "/api/v1/runs/\(retryID)/retrigger", method: .post)
+            #expect(recheck.cause?.contains("its failure matched infrastructure 'mirror-down' (https://tracker.example.org/7)") == true)
+            _ = try await client.waitForEnd(recheck.id)
+            _ = try await client.waitForEnd(try #require(try await detail(client, recheck.id).retriedAs))
+
+            // The signature's health counts its runs.
+            let signatures = try await client.json([API.SignatureInfo].self, "/api/v1/signatures")
+            #expect(signatures.map(\.signature.name) == ["mirror-down"] && signatures.first?.source == "api")
+            #expect(signatures.first?.hits == 4 && signatures.first?.lastHit != nil)
+            let list = String(buffer: try await client.call(.get, "/signatures").body)
+            #expect(list.contains("<strong>mirror-down</strong>") && list.contains("<td>4</td>"))
+        }
+    }
+
+    @Test func aNewSignatureClassifiesRecentFailuresAndTheRestAreListedAsUnclassified() async throws {
+        try await Self.harness().run { client in
+            let crash = try await client.waitForEnd(try await client.trigger("crash", project: "triage").id)
+            let new = try await client.waitForEnd(try await client.trigger("new", project: "triage").id)
+            #expect(try await detail(client, crash.id).matches.isEmpty)
+            var page = String(buffer: try await client.call(.get, "/unclassified").body)
+            #expect(page.contains(#"href="/runs/\#(crash.id)""#) && page.contains(#"href="/runs/\#(new.id)""#))
+            #expect(page.contains("<td>2</td><td>0</td><td>0%</td>"))
+
+            // Paths are reduced to base names and pids zeroed before matching.
+            let body = #"{"kind": "known-bug", "pattern": "kernel: BUG at slab\\.c:\\d+", "issue": "https://bugs.example.org/42"}"#
+            let saved = try await client.json(API.SignatureSaved.self, "/api/v1/signatures/slab-bug", method: .put, body: body)
+            #expect(saved.matchedRuns == [crash.id])
+            #expect(saved.signature.signature.retries == 0 && saved.signature.hits == 1)
+            #expect(try await detail(client, crash.id).matches.map(\.issue) == ["https://bugs.example.org/42"])
+            page = String(buffer: try await client.call(.get, "/unclassified").body)
+            #expect(!page.contains(#"href="/runs/\#(crash.id)""#) && page.contains(#"href="/runs/\#(new.id)""#))
+            #expect(page.contains("<td>2</td><td>1</td><td>50%</td>"))
+
+            // Removed, it explains nothing any more.
+            #expect(try await client.call(.delete, "/api/v1/signatures/slab-bug").status == .noContent)
+            #expect(try await detail(client, crash.id).matches.isEmpty)
+            #expect(try await client.call(.delete, "/api/v1/signatures/slab-bug").status == .notFound)
+        }
+    }
+
+    @Test func aBadSignatureIsRefusedSayingWhere() async throws {
+        try await Self.harness().run { client in
+            let bad = try await client.call(.put, "/api/v1/signatures/broken", body: #"{"kind": "flaky", "pattern": "error (code"}"#)
+            #expect(bad.status == .badRequest)
+            #expect(String(buffer: bad.body).contains("'(' is never closed at character 7"))
+            let kind = try await client.call(.put, "/api/v1/signatures/broken", body: #"{"kind": "flakey", "pattern": "x"}"#)
+            #expect(kind.status == .badRequest)
+            let name = try await client.call(.put, "/api/v1/signatures/..", body: #"{"kind": "flaky", "pattern": "x"}"#)
+            #expect(name.status == .badRequest)
+            let viewer = try await client.call(
+                .put,
+                "/api/v1/signatures/ok",
+                body: #"{"kind": "flaky", "pattern": "x"}"#,
+                token: client.tokens.viewer
+            )
+            #expect(viewer.status == .forbidden)
+            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+        }
+    }
+
+    @Test func theSignaturesFolderIsReadAgainWhenAFileChanges() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-signatures-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try "kind: known-bug\npattern: 'something nobody'\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
+        var options = ServerHarness.Options()
+        options.signatures = folder
+        try await Self.harness().run(options: options) { client in
+            try await until("the folder is read") { try await client.json([API.SignatureInfo].self, "/api/v1/signatures").count == 1 }
+            let new = try await client.waitForEnd(try await client.trigger("new", project: "triage").id)
+            #expect(try await detail(client, new.id).matches.map(\.signature) == ["nobody"])
+            // Changed in the folder, it is changed only there.
+            let put = try await client.call(.put, "/api/v1/signatures/nobody", body: #"{"kind": "flaky", "pattern": "x"}"#)
+            #expect(put.status == .conflict && String(buffer: put.body).contains("change or remove its file"))
+            let crash = try await client.waitForEnd(try await client.trigger("crash", project: "triage").id)
+            try "kind: known-bug\npattern: 'BUG at slab'\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
+            try await until("the changed file reclassifies") { try await detail(client, crash.id).matches.map(\.signature) == ["nobody"] }
+            #expect(try await detail(client, new.id).matches.isEmpty)
+            // A broken file leaves the signatures as they were.
+            try "kind: known-bug\npattern: '(unclosed'\n".write(toFile: "\(folder)/broken.yml", atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .seconds(3))
+            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").map(\.signature.pattern) == ["BUG at slab"])
+        }
+    }
+
+    /// Waits up to 20 s for `condition`.
+    func until(_ what: String, _ condition: () async throws -> Bool) async throws {
+        for _ in 0..<200 {
+            if try await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("timed out waiting: \(what)")
+    }
+}
