@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "hangar-bench", targets: ["HangarBenchmark"]),
         .executable(name: "hangar-bench-server", targets: ["ServerBenchmark"]),
         .executable(name: "hangar-bench-cluster", targets: ["ClusterBenchmark"]),
+        .executable(name: "hangar-bench-triage", targets: ["TriageBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -56,6 +57,12 @@ let package = Package(
             name: "HangarBenchmark",
             dependencies: ["HangarMachine"],
             path: "Benchmarks/HangarBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TriageBenchmark",
+            dependencies: ["HangarCore", "HangarMachine"],
+            path: "Benchmarks/TriageBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

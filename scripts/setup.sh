@@ -8,6 +8,8 @@ packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3
     chromium chromium-driver
     # for the store's tests on PostgreSQL (a throwaway cluster each run) and the worker's network faults
     postgresql iproute2
+    # for notifications: curl sends e-mail over SMTP; the tests receive it with aiosmtpd
+    python3-aiosmtpd
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
     cpio dosfstools mtools syslinux syslinux-common fdisk)
 missing=()

@@ -108,7 +108,7 @@ public enum Contract {
         "getLog",
         .get,
         "/api/v1/runs/{id}/log",
-        "The log as text, from line `from`.",
+        "The whole log as text, from line `from` on (sent as it is read, so a log of any length can be downloaded).",
         access: .role(.viewer),
         parameters: [runID, from],
         responses: [.init(200, "The lines, each ending in a newline.", .text)]
@@ -166,6 +166,24 @@ public enum Contract {
             )
         ]
     )
+    public static let notifications = Endpoint(
+        "listNotifications",
+        .get,
+        "/api/v1/runs/{id}/notifications",
+        "What the run's end told its project's `notify:` webhook and e-mail addresses, and how delivery went.",
+        access: .role(.viewer),
+        parameters: [runID],
+        responses: [.init(200, "The notifications, in the order they were queued.", .json(.array(API.Notification.reference)))]
+    )
+    public static let flakyTests = Endpoint(
+        "listFlakyTests",
+        .get,
+        "/api/v1/tests/flaky",
+        "Tests that both passed and failed in runs of one job with the same parameters (the same commit and image), the most flips between passing and failing first.",
+        access: .role(.viewer),
+        parameters: [.init("days", in: .query, .integer(1...365), "How many days back; default 14.")],
+        responses: [.init(200, "The flaky tests.", .json(.array(API.FlakyTest.reference)))]
+    )
     public static let signatureName = Endpoint.Parameter(
         "name",
         in: .path,
@@ -201,6 +219,16 @@ public enum Contract {
         access: .role(.operator),
         parameters: [signatureName],
         responses: [.init(204, "Removed."), .init(409, "The signature comes from a file.", .json(API.ErrorBody.reference))]
+    )
+    public static let dryRunSignature = Endpoint(
+        "dryRunSignature",
+        .post,
+        "/api/v1/signatures/{name}/dry-run",
+        "Try a draft signature over the runs of the last 14 days that ended, storing nothing: the failed runs it would explain and the passing runs it matches. 400 names a pattern that does not compile.",
+        access: .role(.viewer),
+        parameters: [signatureName],
+        body: (API.SignatureRequest.reference, true),
+        responses: [.init(200, "What it would match.", .json(API.DryRun.reference))]
     )
     public static let projects = Endpoint(
         "listProjects",
@@ -384,7 +412,9 @@ public enum Contract {
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
         health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, results, projects,
-        getProject, signatures, saveSignature, deleteSignature, machines, tokens, createToken, webhook, registerWorker, claim, heartbeat, heldRuns,
+        getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, tokens, createToken, webhook,
+        registerWorker, claim,
+        heartbeat, heldRuns,
         workers, attemptReport,
         attemptArtifact, attemptFinish, attemptRelease, proxyImage,
     ]
@@ -396,6 +426,6 @@ public enum Contract {
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.Report.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
         API.Results.self, TestCase.self, API.SignatureInfo.self, API.SignatureRequest.self, API.SignatureSaved.self, Signature.self,
-        Signature.Scope.self, SignatureMatch.self,
+        Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self,
     ]
 }

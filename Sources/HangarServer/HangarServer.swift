@@ -41,6 +41,10 @@ public enum HangarServer {
         public var lease: Duration = .seconds(30)
         /// The signatures folder: one YAML file per known issue (`Signature`); none by default.
         public var signatures: String?
+        /// `HOST:PORT` of the SMTP server that e-mail notifications go through; none by default.
+        public var smtp: String?
+        /// The address notifications come from.
+        public var mailFrom = "hangar@\(ProcessInfo.processInfo.hostName)"
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
         public var environment = ProcessInfo.processInfo.environment
         public var logger = Logger(label: "hangar.server")
@@ -58,9 +62,10 @@ public enum HangarServer {
         let queue = QueueSignal()
         let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
         let metrics = ServerMetrics()
+        let publicURL = configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)"
         let events = RunEvents(
             catalog: catalog,
-            publicURL: configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)",
+            publicURL: publicURL,
             metrics: metrics,
             logger: configuration.logger,
             environment: configuration.environment,
@@ -77,7 +82,8 @@ public enum HangarServer {
             lease: configuration.lease,
             runsFolder: runsFolder,
             imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil,
-            triage: triage
+            triage: triage,
+            notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL)
         )
         let machines = MachineRegistry(state: configuration.paths.state)
 
@@ -112,6 +118,7 @@ public enum HangarServer {
             Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity),
             WaitingReasons(store: store, logger: configuration.logger),
             StatusReporter(updates: updates),
+            NotificationSender(store: store, smtp: configuration.smtp, mailFrom: configuration.mailFrom, logger: configuration.logger),
         ]
         if let folder = configuration.signatures {
             services.append(SignatureFolder(folder: folder, triage: triage, logger: configuration.logger))

@@ -196,6 +196,34 @@ enum Migrations {
                 "ALTER TABLE runs ADD COLUMN automatic_retries INTEGER NOT NULL DEFAULT 0",
             ]
         ),
+        (
+            10,
+            [
+                // What to tell whom when a run ends: sent by the server, retried until it gets through.
+                """
+                CREATE TABLE notifications (
+                    id {id},
+                    run_id INTEGER NOT NULL,
+                    channel TEXT NOT NULL,
+                    target TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_at DOUBLE PRECISION NOT NULL,
+                    sent_at DOUBLE PRECISION,
+                    last_error TEXT
+                )
+                """,
+                "CREATE INDEX notifications_due ON notifications (sent_at, next_at)",
+            ]
+        ),
+        (
+            11,
+            [
+                // When the coordinator received each log line, for the log viewer's timestamps.
+                "ALTER TABLE log_lines ADD COLUMN at DOUBLE PRECISION"
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

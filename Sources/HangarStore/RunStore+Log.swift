@@ -1,3 +1,4 @@
+import Foundation
 public import HangarCore
 import SQLKit
 
@@ -10,6 +11,27 @@ public struct RunHolder: Sendable, Equatable {
     public init(owner: String, attempt: Int) {
         self.owner = owner
         self.attempt = attempt
+    }
+}
+
+/// One line of a run's log.
+public struct LogLine: Sendable, Equatable {
+    /// 0-based.
+    public var number: Int
+    public var text: String
+    /// When the coordinator received it (seconds since 1970); nil for lines stored before it was kept.
+    public var at: Double?
+
+    public init(number: Int, text: String, at: Double? = nil) {
+        self.number = number
+        self.text = text
+        self.at = at
+    }
+
+    init(_ row: any SQLRow) throws {
+        number = try row.decode(column: "line", as: Int.self)
+        text = try row.decode(column: "text", as: String.self)
+        at = try row.decode(column: "at", as: Double?.self)
     }
 }
 
@@ -75,12 +97,13 @@ extension RunStore {
 
     /// Inserts the lines of `lines` (the first being line `first`) the log does not have yet.
     private func insert(_ lines: [String], from first: Int, have: Int, run id: Int, on database: any SQLDatabase) async throws {
+        let received = now()
         let new = Array(lines.enumerated().filter { first + $0.offset >= have })
         for start in stride(from: 0, to: new.count, by: 1000) {
-            var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text) VALUES ")
+            var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text, at) VALUES ")
             for (position, (index, text)) in new[start..<min(start + 1000, new.count)].enumerated() {
                 query.appendInterpolation(unsafeRaw: position == 0 ? "(" : ", (")
-                query.appendInterpolation(binds: [id, first + index, text])
+                query.appendInterpolation(binds: [id, first + index, text, received] as [any Encodable & Sendable])
                 query.appendInterpolation(unsafeRaw: ")")
             }
             query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, line) DO NOTHING")
@@ -97,6 +120,36 @@ extension RunStore {
                 """
             ).all().map { try $0.decode(column: "text", as: String.self) }
         }
+    }
+
+    /// Log lines `from` (inclusive), at most `limit`, with their numbers and when they arrived.
+    public func logLines(run id: Int, from: Int = 0, limit: Int = 10_000) async throws -> [LogLine] {
+        try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT line, text, at FROM log_lines WHERE run_id = \(bind: id) AND line >= \(bind: from) ORDER BY line LIMIT \(bind: limit)
+                """
+            ).all().map(LogLine.init)
+        }
+    }
+
+    /// The lines of run `id`'s log that contain `text` (ignoring case), at most `limit`.
+    public func searchLog(run id: Int, for text: String, limit: Int = 1_000) async throws -> [LogLine] {
+        let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_")
+        return try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT line, text, at FROM log_lines WHERE run_id = \(bind: id) AND LOWER(text) LIKE LOWER(\(bind: "%\(escaped)%")) ESCAPE '\\'
+                ORDER BY line LIMIT \(bind: limit)
+                """
+            ).all().map(LogLine.init)
+        }
+    }
+
+    /// How many lines run `id`'s log has.
+    public func lineCount(run id: Int) async throws -> Int {
+        try await connections.withDatabase { [self] database in try await lineCount(run: id, on: database) }
     }
 
     private func lineCount(run id: Int, on database: any SQLDatabase) async throws -> Int {

@@ -52,3 +52,56 @@ extension RunStore {
         }
     }
 }
+
+/// A test that both passed and failed on the same code and image (`Flakiness`).
+public struct FlakyTest: Sendable, Equatable {
+    public var project: String
+    public var job: String
+    public var name: String
+    /// Flips between passing and failing, failures and results, over every code and image it flaked on.
+    public var flips: Int
+    public var failures: Int
+    public var results: Int
+    /// The newest run it flaked in.
+    public var lastRun: Int
+}
+
+extension RunStore {
+    /// The tests that flaked in runs that ended since `since`, the most flips first.
+    public func flakyTests(since: Double, limit: Int = 100) async throws -> [FlakyTest] {
+        struct Key: Hashable {
+            var project, job, name, parameters: String
+        }
+        var groups: [Key: (flakiness: Flakiness, last: Int)] = [:]
+        try await connections.withDatabase { database in
+            let rows = try await database.raw(
+                """
+                SELECT t.project, t.job, t.name, t.status, t.run_id, r.parameters FROM test_results t JOIN runs r ON r.id = t.run_id
+                WHERE r.finished_at >= \(bind: since) ORDER BY t.run_id LIMIT 200000
+                """
+            ).all()
+            for row in rows {
+                guard let status = TestStatus(rawValue: try row.decode(column: "status", as: String.self)) else { continue }
+                let key = Key(
+                    project: try row.decode(column: "project", as: String.self),
+                    job: try row.decode(column: "job", as: String.self),
+                    name: try row.decode(column: "name", as: String.self),
+                    parameters: try row.decode(column: "parameters", as: String.self)
+                )
+                groups[key, default: (Flakiness(), 0)].flakiness.add(status)
+                groups[key]!.last = try row.decode(column: "run_id", as: Int.self)
+            }
+        }
+        var tests: [String: FlakyTest] = [:]
+        for (key, group) in groups where group.flakiness.isFlaky {
+            let id = "\(key.project)\u{0}\(key.job)\u{0}\(key.name)"
+            var test = tests[id] ?? FlakyTest(project: key.project, job: key.job, name: key.name, flips: 0, failures: 0, results: 0, lastRun: 0)
+            test.flips += group.flakiness.flips
+            test.failures += group.flakiness.failures
+            test.results += group.flakiness.outcomes.count
+            test.lastRun = max(test.lastRun, group.last)
+            tests[id] = test
+        }
+        return Array(tests.values.sorted { ($0.flips, $0.lastRun) > ($1.flips, $1.lastRun) }.prefix(limit))
+    }
+}

@@ -25,7 +25,7 @@ public struct ClassificationDay: Sendable, Equatable {
 }
 
 extension RunStore {
-    /// The states of runs that ended badly: the ones classification looks at.
+    /// The states of runs that ended badly (`RunState.endedBadly`): the ones classification looks at.
     static let failedStates = "('failed', 'error', 'timed-out')"
 
     public func signatures() async throws -> [StoredSignature] {
@@ -121,15 +121,16 @@ extension RunStore {
         }
     }
 
-    /// Runs that ended badly since `since` (seconds since 1970), newest first.
-    public func failedRuns(since: Double, limit: Int = 10_000) async throws -> [StoredRun] {
+    /// Runs that ended in one of `states` since `since` (seconds since 1970), newest first.
+    public func endedRuns(since: Double, states: [RunState] = RunState.endedBadly, limit: Int = 10_000) async throws -> [StoredRun] {
         try await connections.withDatabase { database in
-            try await database.raw(
-                """
-                SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE state IN \(unsafeRaw: Self.failedStates) AND finished_at >= \(bind: since)
-                ORDER BY id DESC LIMIT \(literal: max(0, limit))
-                """
-            ).all().map(StoredRun.init)
+            var query: SQLQueryString = "SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE finished_at >= \(bind: since) AND state IN ("
+            for (index, state) in states.enumerated() {
+                query.appendInterpolation(unsafeRaw: index == 0 ? "" : ", ")
+                query.appendInterpolation(bind: state.rawValue)
+            }
+            query.appendInterpolation(unsafeRaw: ") ORDER BY id DESC LIMIT \(max(0, limit))")
+            return try await database.raw(query).all().map(StoredRun.init)
         }
     }
 
@@ -196,5 +197,26 @@ extension RunStore {
             }
             return hits
         }
+    }
+}
+
+extension RunStore {
+    /// How many runs each signature explained on each of the last `days` days (UTC), oldest first.
+    public func signatureHitsPerDay(days: Int) async throws -> [String: [Int]] {
+        let since = (now() / 86_400).rounded(.down) * 86_400 - Double(days - 1) * 86_400
+        let rows = try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT signature, runs.finished_at AS finished FROM run_matches JOIN runs ON runs.id = run_matches.run_id
+                WHERE runs.finished_at >= \(bind: since)
+                """
+            ).all().map { row in (try row.decode(column: "signature", as: String.self), try row.decode(column: "finished", as: Double.self)) }
+        }
+        var hits: [String: [Int]] = [:]
+        for (signature, finished) in rows {
+            let day = min(days - 1, Int((finished - since) / 86_400))
+            hits[signature, default: Array(repeating: 0, count: days)][day] += 1
+        }
+        return hits
     }
 }

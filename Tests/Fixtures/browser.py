@@ -133,6 +133,17 @@ try:
         fail(f"the log lacks the greeting: {text('#log')!r}")
     print(f"greet passed on {greet}", flush=True)
 
+    # The log viewer: a line's permalink highlights it (unfolding its task); timestamps on demand.
+    go(greet + "#L2")
+    highlighted = "const l = document.getElementById('L2'); return !!l && l.classList.contains('hl') && (!l.closest('details') || l.closest('details').open)"
+    until("line 2 to be highlighted in an unfolded task", lambda: script(highlighted))
+    shown = "return getComputedStyle(document.querySelector('#log .at')).display != 'none'"
+    if script(shown):
+        fail("timestamps are shown before they are asked for")
+    click("label[for=show-times]")
+    until("timestamps to show", lambda: script(shown))
+    print("the permalink #L2 highlighted its line; timestamps showed on demand", flush=True)
+
     # The live log grows without a reload, then cancel.
     go("/projects/demo")
     click("form[action$='/ticker/trigger'] button")

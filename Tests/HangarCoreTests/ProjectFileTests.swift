@@ -104,3 +104,25 @@ import Testing
         }
     }
 }
+
+extension ProjectFileTests {
+    @Test func notifyTellsFailuresAndFixesByDefault() throws {
+        let project = try parse("notify: { webhook: 'https://chat.example.org/h', email: a@example.org }\njobs: {}\n")
+        let spec = try #require(project.notify)
+        #expect(spec.when == [.failed, .fixed] && spec.email == ["a@example.org"])
+        #expect(spec.tells(.failed, previous: nil) && spec.tells(.failed, previous: .failed))
+        #expect(spec.tells(.passed, previous: .failed))
+        #expect(!spec.tells(.passed, previous: .passed) && !spec.tells(.passed, previous: nil))
+        let changes = NotifySpec(when: [.changed], webhook: "https://x")
+        #expect(changes.tells(.passed, previous: .failed) && changes.tells(.failed, previous: .passed))
+        #expect(!changes.tells(.failed, previous: .failed) && !changes.tells(.failed, previous: nil))
+        #expect(NotifySpec(when: [.ended]).tells(.passed, previous: .passed))
+    }
+
+    @Test func aBadNotifySaysWhatAndWhere() {
+        #expect(failure("notify: { when: [failed, fixd], webhook: 'https://x' }\n")?.description.contains("did you mean 'fixed'") == true)
+        #expect(failure("notify: { webhook: 'chat.example.org' }\n")?.description.contains("hangar.yml:1:20") == true)
+        #expect(failure("notify: { email: [not-an-address] }\n")?.description.contains("is not an e-mail address") == true)
+        #expect(failure("notify: { when: [failed] }\n")?.description.contains("needs 'webhook:' or 'email:'") == true)
+    }
+}

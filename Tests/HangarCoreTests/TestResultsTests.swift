@@ -54,4 +54,14 @@ import Testing
         #expect(results.problems[1].contains("page.xml:1: not JUnit XML: the root element is <html>"))
         #expect(results.problems[2].contains("notes.txt:1: no 'ok' or 'not ok' line"))
     }
+
+    @Test func aTestIsFlakyWhenItBothPassedAndFailedAndFlipsCountTheChanges() {
+        var flakiness = Flakiness()
+        for status in [TestStatus.pass, .skip, .fail, .error, .pass, .miss] { flakiness.add(status) }
+        #expect(flakiness.outcomes == [true, false, false, true])
+        #expect(flakiness.isFlaky && flakiness.flips == 2 && flakiness.failures == 2)
+        var steady = Flakiness()
+        for status in [TestStatus.fail, .error, .fail] { steady.add(status) }
+        #expect(!steady.isFlaky && steady.flips == 0)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import HangarCore
@@ -47,20 +48,23 @@ import Testing
     }
 
     @Test func theRequiredTextSkipsWhatIsOptional() {
-        #expect(CompiledSignature.requiredText("Could not resolve host: deb\\.debian") == "Could not resolve host: deb.debian")
+        #expect(CompiledSignature.requiredText("Could not resolve host: deb\\.debian") == "Could not resolve host: ")
         #expect(CompiledSignature.requiredText("timed? out after \\d+s waiting") == " out after ")
         #expect(CompiledSignature.requiredText("(connection )?refused by peer") == "refused by peer")
         #expect(CompiledSignature.requiredText("a|b") == "")
         #expect(CompiledSignature.requiredText("(?i)error") == "")
+        #expect(CompiledSignature.requiredText(String(repeating: "0", count: 4096)).count == 24)
     }
 
     @Test func theFirstMatchingLineOfEachSignatureInScopeIsKept() throws {
-        let signatures = try [
-            Signature(name: "mirror", kind: .infrastructure, pattern: "Could not resolve host: \\S+"),
-            Signature(name: "oops", kind: .knownBug, pattern: "kernel: BUG at \\w+\\.c:\\d+", issue: "https://bugs/9"),
-            Signature(name: "other-project", kind: .flaky, pattern: "resolve", scope: .init(project: "elsewhere")),
-            Signature(name: "net-test", kind: .flaky, pattern: "resolve", scope: .init(test: "net_*")),
-        ].map(CompiledSignature.init)
+        let signatures = SignatureSet(
+            try [
+                Signature(name: "mirror", kind: .infrastructure, pattern: "Could not resolve host: \\S+"),
+                Signature(name: "oops", kind: .knownBug, pattern: "kernel: BUG at \\w+\\.c:\\d+", issue: "https://bugs/9"),
+                Signature(name: "other-project", kind: .flaky, pattern: "resolve", scope: .init(project: "elsewhere")),
+                Signature(name: "net-test", kind: .flaky, pattern: "resolve", scope: .init(test: "net_*")),
+            ].map(CompiledSignature.init)
+        )
         var classifier = LogClassifier(signatures, for: FailedRun(project: "demo", job: "test", failedTests: ["net_dns"]))
         let log = [
             "boot", "curl: (6) Could not resolve host: deb.debian.org", "again Could not resolve host: x",
@@ -100,5 +104,34 @@ extension TriageTests {
         #expect(AutomaticRetry.signature(for: Array(all.prefix(1)), among: signatures, retriesSoFar: 0) == nil)
         // A match of a signature deleted since is not acted on.
         #expect(AutomaticRetry.signature(for: [match("gone", .infrastructure)], among: signatures, retriesSoFar: 0) == nil)
+    }
+}
+
+extension TriageTests {
+    @Test func theLiteralMatcherFindsEveryPieceInOnePass() {
+        let matcher = LiteralMatcher(["he", "she", "his", "hers", "", "ü"])
+        #expect(matcher.occurring(in: "ushers") == [0, 1, 3])
+        #expect(matcher.occurring(in: "this and ü") == [2, 5])
+        #expect(matcher.occurring(in: "nothing").isEmpty)
+    }
+}
+
+extension TriageTests {
+    /// A 10 MB line (a runaway progress bar, a binary dump) is classified like any other.
+    @Test func aTenMegabyteLineIsClassified() async throws {
+        let signatures = try [Signature(name: "oom", kind: .infrastructure, pattern: "Out of memory: Killed process \\d+")].map(
+            CompiledSignature.init
+        )
+        let line = String(repeating: "#", count: 10 << 20) + " Out of memory: Killed process 4242 (cc1)"
+        // Seconds of work in a debug build: on a thread of its own, not one of the few that the other
+        // tests' async code (timing-sensitive ones among them) runs on.
+        let matches = await withCheckedContinuation { (done: CheckedContinuation<[SignatureMatch], Never>) in
+            DispatchQueue.global().async {
+                var classifier = LogClassifier(SignatureSet(signatures), for: FailedRun(project: "p", job: "j"))
+                classifier.scan(line, number: 7)
+                done.resume(returning: classifier.matches)
+            }
+        }
+        #expect(matches.map(\.line) == [7] && matches.first?.text.count == line.count)
     }
 }

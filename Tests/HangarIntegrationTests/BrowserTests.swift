@@ -29,6 +29,7 @@ import Testing
         let browser = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/browser.py", server.url, token, shots])
         #expect(browser.status == 0, "\(browser.stdout)\(browser.stderr)")
         #expect(browser.stdout.contains("live log grew"))
+        #expect(browser.stdout.contains("the permalink #L2 highlighted its line"))
         #expect(browser.stdout.hasSuffix("ok\n"))
         for name in ["dashboard.png", "project.png", "run.png", "run-live.png", "history.png", "run-phone.png"] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(shots)/\(name)"))

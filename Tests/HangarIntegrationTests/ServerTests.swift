@@ -191,7 +191,8 @@ import Testing
         let page = try await server.fetch("/runs/\(id)", cookie: "hangar_token=\(token)")
         let line = try #require(detail.matches.first?.line) + 1
         #expect(page.contains("Known issue") && page.contains("<a href=\"#L\(line)\">line \(line)</a>"))
-        #expect(page.contains("<span class=\"line\" id=\"L\(line)\"><a class=\"ln\" href=\"#L\(line)\">\(line)</a>E: Failed to fetch"))
+        #expect(page.contains("<span class=\"line\" id=\"L\(line)\"><a class=\"ln\" href=\"#L\(line)\">\(line)</a><span class=\"at\">"))
+        #expect(page.contains("</span>E: Failed to fetch"))
 
         let recheck = try await server.remote(["rerun", "\(retry)"], token: token)
         #expect(recheck.status == 0)

@@ -19,6 +19,17 @@ import Testing
         #expect(environment.stdout == "set\n/tmp\n")
     }
 
+    /// curl refusing a connection exits before reading the mail it was given: that is its exit
+    /// status, not a crash (swift-subprocess's own writer trapped here).
+    @Test func aProgramThatExitsWithoutReadingItsInputJustExits() async throws {
+        let big = Data(repeating: UInt8(ascii: "x"), count: 1 << 20)
+        for _ in 0..<20 {
+            #expect(try await Command.run(["sh", "-c", "exit 7"], input: big).status == 7)
+        }
+        let counted = try await Command.run(["wc", "-c"], input: big)
+        #expect(counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "\(1 << 20)")
+    }
+
     @Test func linesArriveAsTheyAreWrittenAndAPartialLastLineIsKept() async throws {
         let lines = Mutex<[String]>([])
         let result = try await Command.run(

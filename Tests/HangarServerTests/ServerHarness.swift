@@ -66,6 +66,8 @@ struct ServerHarness {
         var publicURL: String?
         /// The server's signatures folder.
         var signatures: String?
+        /// The SMTP server notifications go through.
+        var smtp: String?
     }
 
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
@@ -83,6 +85,7 @@ struct ServerHarness {
         configured.environment = options.environment
         configured.publicURL = options.publicURL
         configured.signatures = options.signatures
+        configured.smtp = options.smtp
         let settings = configured
         do {
             let tokens = Tokens(

@@ -13,6 +13,13 @@ import Testing
           mirror: { tasks: [{ host: "echo fetching; echo 'curl: (6) Could not resolve host: deb.debian.org'; exit 1" }] }
           crash: { tasks: [{ host: "echo booting; echo '[ 1.2] kernel: BUG at /build/linux/mm/slab.c:42'; exit 2" }] }
           new: { tasks: [{ host: "echo something nobody has seen; exit 3" }] }
+          fine: { tasks: [{ host: "echo 'kernel: BUG at nothing, only a test of the word'" }] }
+          flaky:
+            tasks:
+              - host: |
+                  mkdir -p "$HANGAR_RUN_DIR/artifacts"; n=$(cat count 2>/dev/null || echo 0); echo $((n + 1)) > count
+                  if [ $((n % 2)) = 0 ]; then s=pass; else s=fail; fi
+                  printf '{"tests": [{"name": "net.dns", "status": "%s", "file": "r.xml"}, {"name": "disk", "status": "pass", "file": "r.xml"}], "problems": []}' $s > "$HANGAR_RUN_DIR/artifacts/hangar-results.json"
         """
 
     static func harness() -> ServerHarness { ServerHarness(extra: ["triage": project]) }
@@ -41,7 +48,9 @@ import Testing
             // The run page says so and links to the highlighted line.
             let page = String(buffer: try await client.call(.get, "/runs/\(first.id)").body)
             #expect(page.contains(#"id="known""#) && page.contains(##"<a href="#L3">line 3</a>"##))
-            #expect(page.contains(##"<span class="line" id="L3"><a class="ln" href="#L3">3</a>curl: (6) Could not resolve host"##))
+            // Each line: its number as its permalink, the time it arrived (shown on demand), its text.
+            let line = try #require(page.range(of: ##"<span class="line" id="L3"><a class="ln" href="#L3">3</a><span class="at">"##))
+            #expect(page[line.upperBound...].prefixMatch(of: #/\d\d:\d\d:\d\d</span>curl: \(6\) Could not resolve host/#) != nil)
             #expect(page.contains(#"Retried automatically as <a href="/runs/\#(retryID)">"#))
 
             // A recheck says which known issue the last failure matched.
@@ -127,6 +136,54 @@ import Testing
             try "kind: known-bug\npattern: '(unclosed'\n".write(toFile: "\(folder)/broken.yml", atomically: true, encoding: .utf8)
             try await Task.sleep(for: .seconds(3))
             #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").map(\.signature.pattern) == ["BUG at slab"])
+        }
+    }
+
+    @Test func aDryRunShowsWhatADraftWouldMatchAndTheFormWarnsBeforeSavingOneThatMatchesPassingRuns() async throws {
+        try await Self.harness().run { client in
+            let crash = try await client.waitForEnd(try await client.trigger("crash", project: "triage").id)
+            let fine = try await client.waitForEnd(try await client.trigger("fine", project: "triage").id)
+            #expect(fine.state == .passed)
+            let loose = #"{"kind": "known-bug", "pattern": "kernel: BUG"}"#
+            let trial = try await client.json(API.DryRun.self, "/api/v1/signatures/draft/dry-run", method: .post, body: loose)
+            #expect(trial == API.DryRun(matchedFailed: [crash.id], matchedPassed: [fine.id], checkedFailed: 1, checkedPassed: 1))
+            let precise = #"{"kind": "known-bug", "pattern": "kernel: BUG at slab"}"#
+            let better = try await client.json(API.DryRun.self, "/api/v1/signatures/draft/dry-run", method: .post, body: precise)
+            #expect(better.matchedFailed == [crash.id] && better.matchedPassed.isEmpty)
+            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+
+            // The form: a dry run, then a save that asks first, then one that is confirmed.
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            let fields = "name=bug&kind=known-bug&pattern=kernel%3A+BUG&issue=&project=triage&job="
+            var page = String(buffer: try await client.call(.post, "/signatures", body: fields + "&action=dry-run", headers: form).body)
+            #expect(page.contains("It would explain 1 of the 1 failed runs") && page.contains("matches 1 of the 1 passing runs"))
+            #expect(page.contains(#"value="kernel: BUG""#))
+            page = String(buffer: try await client.call(.post, "/signatures", body: fields + "&action=save", headers: form).body)
+            #expect(page.contains("save although it matches passing runs"))
+            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+            let saved = try await client.call(.post, "/signatures", body: fields + "&action=save&confirm=yes", headers: form)
+            #expect(saved.status == .seeOther)
+            let stored = try await client.json([API.SignatureInfo].self, "/api/v1/signatures")
+            #expect(stored.map(\.signature.scope.project) == ["triage"] && stored.first?.hits == 1)
+            // Its chart: a bar a day, today's with the hit.
+            page = String(buffer: try await client.call(.get, "/signatures").body)
+            #expect(page.components(separatedBy: #"class="bar""#).count == 15)
+            #expect(page.contains(#"style="height:20px""#))
+            let bad = String(
+                buffer: try await client.call(.post, "/signatures", body: "name=x&kind=flaky&pattern=(&action=dry-run", headers: form).body
+            )
+            #expect(bad.contains(#"id="error""#) && bad.contains("never closed"))
+        }
+    }
+
+    @Test func aTestThatPassesAndFailsOnTheSameCodeIsListedAsFlaky() async throws {
+        try await Self.harness().run { client in
+            var runs: [Int] = []
+            for _ in 0..<3 { runs.append(try await client.waitForEnd(try await client.trigger("flaky", project: "triage").id).id) }
+            let flaky = try await client.json([API.FlakyTest].self, "/api/v1/tests/flaky")
+            #expect(flaky == [API.FlakyTest(project: "triage", job: "flaky", name: "net.dns", flips: 2, failures: 1, results: 3, lastRun: runs[2])])
+            let page = String(buffer: try await client.call(.get, "/flaky").body)
+            #expect(page.contains("<td>net.dns</td>") && page.contains("<td>1 of 3</td>") && !page.contains("<td>disk</td>"))
         }
     }
 

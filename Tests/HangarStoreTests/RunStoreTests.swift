@@ -338,7 +338,7 @@ extension RunStoreTests {
             try await store.saveMatches([match], run: 1, replacing: ["bug"])
             #expect(try await store.matches(run: 1) == [match])
             #expect(try await store.unclassifiedRuns().map(\.id) == [2])
-            #expect(try await store.failedRuns(since: 0).map(\.id) == [2, 1])
+            #expect(try await store.endedRuns(since: 0).map(\.id) == [2, 1])
             #expect(try await store.classificationRate(days: 3) == [ClassificationDay(day: "1970-01-01", failed: 2, classified: 1)])
             let hits = try await store.signatureHits()
             #expect(hits.count == 1 && hits["bug"]?.runs == 1 && hits["bug"]?.last == clock.now)

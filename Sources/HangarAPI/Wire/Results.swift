@@ -57,3 +57,35 @@ extension API {
         ]
     }
 }
+
+extension API {
+    /// A test that both passed and failed on the same code and image, with how often it flipped.
+    public struct FlakyTest: Documented, Equatable {
+        public var project: String
+        public var job: String
+        public var name: String
+        public var flips: Int
+        public var failures: Int
+        public var results: Int
+        /// The newest run it flaked in.
+        public var lastRun: Int
+
+        public init(project: String, job: String, name: String, flips: Int, failures: Int, results: Int, lastRun: Int) {
+            self.project = project
+            self.job = job
+            self.name = name
+            self.flips = flips
+            self.failures = failures
+            self.results = results
+            self.lastRun = lastRun
+        }
+
+        public static let schema = Schema.object(
+            [
+                "project": .string(), "job": .string(), "name": .string(), "flips": .integer(0...Limits.largestNumber),
+                "failures": .integer(0...Limits.largestNumber), "results": .integer(0...Limits.largestNumber), "lastRun": .integer(Limits.ids),
+            ],
+            required: ["project", "job", "name", "flips", "failures", "results", "lastRun"]
+        )
+    }
+}

@@ -17,10 +17,11 @@ extension ProjectFile {
         let directory = (path as NSString).deletingLastPathComponent
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
         project.text = text
-        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge"]) where !value.isNull {
+        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge", "notify"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
             case "forge": project.forge = try ForgeSpec.parse(value)
+            case "notify": project.notify = try NotifySpec.parse(value)
             case "machines":
                 for (name, spec) in try value.entries() {
                     project.machines.append(try MachineSpec.parse(spec, name: name, directory: directory))

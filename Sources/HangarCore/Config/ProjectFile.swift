@@ -12,6 +12,8 @@ public struct ProjectFile: Sendable {
     public var jobs: [JobSpec]
     /// Where the code lives, for webhooks and commit statuses (server mode).
     public var forge: ForgeSpec?
+    /// Whom to tell when its runs end.
+    public var notify: NotifySpec?
     /// The text it was read from (a worker gets this version, even when the file changed since).
     public var text = ""
 

@@ -36,6 +36,9 @@ public enum RunState: String, CaseIterable, Sendable, Codable {
     /// How it ended; nil while queued or running.
     public var status: RunStatus? { RunStatus(rawValue: rawValue) }
 
+    /// The states of a run that ended badly: the ones triage classifies and notifications call failed.
+    public static let endedBadly: [RunState] = [.failed, .error, .timedOut]
+
     /// Every spelling, for help texts and error messages.
     public static var spellings: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

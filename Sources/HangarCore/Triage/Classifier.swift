@@ -34,10 +34,9 @@ public struct CompiledSignature: @unchecked Sendable {
         literal = Self.requiredText(signature.pattern)
     }
 
-    /// True when the normalised `line` matches.
-    func matches(_ line: String) -> Bool {
-        if !literal.isEmpty, !line.contains(literal) { return false }
-        return regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
+    /// True when the normalised `line` matches the expression (whether it holds `literal` is checked before).
+    func regexMatches(_ line: String) -> Bool {
+        regex.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil
     }
 
     /// The longest run of plain characters the pattern requires: none when it has alternatives or flags.
@@ -87,7 +86,8 @@ public struct CompiledSignature: @unchecked Sendable {
             }
         }
         cut()
-        return runs.max { $0.count < $1.count } ?? ""
+        // Any part of a required text is required too: a short one keeps the matcher's table small.
+        return String((runs.max { $0.count < $1.count } ?? "").prefix(24))
     }
 }
 
@@ -96,12 +96,18 @@ public struct CompiledSignature: @unchecked Sendable {
 /// Task headers (`==> [1/3] run: make check`) are passed over: they show a task's command, not
 /// what it printed, and a command often names the very error it checks for.
 public struct LogClassifier: Sendable {
-    private var pending: [CompiledSignature]
+    private let set: SignatureSet
+    /// The signatures in scope not matched yet, by position in the set.
+    private var pending: Set<Int>
+    /// Those of them without required text: their expression runs on every line.
+    private let unfiltered: Set<Int>
     public private(set) var matches: [SignatureMatch] = []
 
-    /// For the signatures whose scope contains `run`.
-    public init(_ signatures: [CompiledSignature], for run: FailedRun) {
-        pending = signatures.filter { $0.signature.scope.contains(run) }
+    /// For the signatures of `set` whose scope contains `run`.
+    public init(_ set: SignatureSet, for run: FailedRun) {
+        self.set = set
+        pending = Set(set.signatures.indices.filter { set.signatures[$0].signature.scope.contains(run) })
+        unfiltered = pending.intersection(set.unfiltered)
     }
 
     /// True when every signature has matched: the rest of the log need not be read.
@@ -111,12 +117,26 @@ public struct LogClassifier: Sendable {
     public mutating func scan(_ line: String, number: Int) {
         guard !pending.isEmpty, !line.hasPrefix("==> [") else { return }
         let normalised = LogNormaliser.normalise(line)
-        pending.removeAll { compiled in
-            guard compiled.matches(normalised) else { return false }
-            let signature = compiled.signature
+        let candidates = set.literals.occurring(in: normalised).intersection(pending).union(unfiltered.intersection(pending))
+        for index in candidates.sorted() where set.signatures[index].regexMatches(normalised) {
+            let signature = set.signatures[index].signature
             matches.append(SignatureMatch(signature: signature.name, kind: signature.kind, issue: signature.issue, line: number, text: line))
-            return true
+            pending.remove(index)
         }
+    }
+}
+
+/// Signatures ready to classify any number of logs: compiled once, with one `LiteralMatcher` over
+/// their required texts.
+public struct SignatureSet: Sendable {
+    public let signatures: [CompiledSignature]
+    let literals: LiteralMatcher
+    let unfiltered: Set<Int>
+
+    public init(_ signatures: [CompiledSignature]) {
+        self.signatures = signatures
+        literals = LiteralMatcher(signatures.map(\.literal))
+        unfiltered = Set(signatures.indices.filter { signatures[$0].literal.isEmpty })
     }
 }
 

@@ -51,7 +51,16 @@ public enum Command {
         let configuration = try configuration(arguments, environment: environment, directory: directory)
         do {
             if let input {
-                return try await execute(configuration, input: .data(input), output: output)
+                // Written by us, not by swift-subprocess: its writer traps (a debug build's "was not
+                // closed") when the program exits before it has read everything.
+                let pipe = try FileDescriptor.pipe()
+                // On a thread of its own: a blocking write must not hold one of the few threads async code runs on.
+                DispatchQueue.global().async {
+                    defer { try? pipe.writeEnd.close() }
+                    // SIGPIPE is ignored (`configuration`), so EPIPE means the program exited without reading the rest: its exit status tells.
+                    _ = try? pipe.writeEnd.writeAll(input)
+                }
+                return try await execute(configuration, input: .fileDescriptor(pipe.readEnd, closeAfterSpawningProcess: true), output: output)
             }
             return try await execute(configuration, input: .none, output: output)
         } catch let error as HangarError {

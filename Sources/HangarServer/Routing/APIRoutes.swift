@@ -72,8 +72,18 @@ struct APIRoutes {
         }
         router.on(Contract.log, table: table) { _, _, inputs -> Response in
             let id = try await control.run(inputs).id
-            let lines = try await store.log(run: id, from: inputs.integer("from") ?? 0)
-            return Self.text(lines.map { $0 + "\n" }.joined())
+            // Every line from `from` on, read and sent a page at a time: a log of any length in bounded memory.
+            let body = ResponseBody { [store] writer in
+                var next = inputs.integer("from") ?? 0
+                while true {
+                    let lines = try await store.log(run: id, from: next, limit: 5_000)
+                    if !lines.isEmpty { try await writer.write(ByteBuffer(string: lines.map { $0 + "\n" }.joined())) }
+                    next += lines.count
+                    if lines.count < 5_000 { break }
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: body)
         }
         router.on(Contract.liveLog, table: table) { _, context, inputs -> Response in
             let id = try await control.run(inputs).id
@@ -102,6 +112,12 @@ struct APIRoutes {
                 ? try JSONEncoder().encode(API.kcidb(run: API.Run(run), results: results))
                 : try JSONEncoder().encode(API.Results(results))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+        router.on(Contract.notifications, table: table) { _, _, inputs -> [API.Notification] in
+            try await store.notifications(run: try await control.run(inputs).id).map(API.Notification.init)
+        }
+        router.on(Contract.flakyTests, table: table) { _, _, inputs -> [API.FlakyTest] in
+            try await store.flakyTests(since: store.time() - Double(inputs.integer("days") ?? 14) * 86_400).map(API.FlakyTest.init)
         }
         router.on(Contract.projects, table: table) { _, _, _ -> [API.Project] in catalog.all.map(API.Project.init) }
         router.on(Contract.getProject, table: table) { _, _, inputs -> API.Project in

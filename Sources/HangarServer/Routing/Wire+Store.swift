@@ -85,6 +85,33 @@ extension API.WebhookAnswer: ResponseEncodable {}
 extension API.WorkerStatus: ResponseEncodable {}
 extension API.Worker: ResponseEncodable {}
 extension API.SignatureInfo: ResponseEncodable {}
+extension API.DryRun: ResponseEncodable {}
+extension API.FlakyTest: ResponseEncodable {
+    init(_ test: FlakyTest) {
+        self.init(
+            project: test.project,
+            job: test.job,
+            name: test.name,
+            flips: test.flips,
+            failures: test.failures,
+            results: test.results,
+            lastRun: test.lastRun
+        )
+    }
+}
+extension API.Notification: ResponseEncodable {
+    init(_ stored: StoredNotification) {
+        self.init(
+            channel: stored.message.channel.rawValue,
+            target: stored.message.target,
+            subject: stored.message.subject,
+            attempts: stored.attempts,
+            sentAt: stored.sentAt,
+            lastError: stored.lastError,
+            nextAt: stored.sentAt == nil ? stored.nextAt : nil
+        )
+    }
+}
 extension API.SignatureSaved: ResponseEncodable {}
 extension API.HeldRun: ResponseEncodable {}
 extension API.HeartbeatAnswer: ResponseEncodable {}

@@ -13,18 +13,19 @@ struct SignatureRoutes {
 
     func add(to router: Router<ServerContext>) {
         router.on(Contract.signatures, table: table) { _, _, _ -> [API.SignatureInfo] in try await list() }
+        router.on(Contract.dryRunSignature, table: table) { _, _, inputs -> API.DryRun in
+            let result = try await triage.dryRun(try draft(inputs))
+            return API.DryRun(
+                matchedFailed: result.failed,
+                matchedPassed: result.passed,
+                checkedFailed: result.checkedFailed,
+                checkedPassed: result.checkedPassed
+            )
+        }
         router.on(Contract.saveSignature, table: table) { _, _, inputs -> API.SignatureSaved in
-            let name: String = try inputs.required(Contract.signatureName.name)
-            guard let body = try inputs.body(as: API.SignatureRequest.self) else { throw HTTPError(.badRequest, message: "this needs a JSON body") }
-            let signature = body.signature(named: name)
-            do {
-                try signature.validate()
-            } catch {
-                throw HTTPError(.badRequest, message: "\(error)")
-            }
-            try await refuseFile(name)
-            try await store.saveSignature(signature, source: "api")
-            let runs = try await triage.reclassify(name)
+            let signature = try draft(inputs)
+            let name = signature.name
+            let runs = try await save(signature)
             guard let saved = try await list().first(where: { $0.signature.name == name }) else {
                 throw HTTPError(.internalServerError, message: "signature '\(name)' was saved but is not there")
             }
@@ -39,6 +40,18 @@ struct SignatureRoutes {
         }
     }
 
+    /// The signature a request names and describes; 400 when it is not usable.
+    private func draft(_ inputs: Inputs) throws -> Signature {
+        guard let body = try inputs.body(as: API.SignatureRequest.self) else { throw HTTPError(.badRequest, message: "this needs a JSON body") }
+        let signature = body.signature(named: try inputs.required(Contract.signatureName.name))
+        do {
+            try signature.validate()
+        } catch {
+            throw HTTPError(.badRequest, message: "\(error)")
+        }
+        return signature
+    }
+
     /// Every signature with its hits.
     func list() async throws -> [API.SignatureInfo] {
         let hits = try await store.signatureHits()
@@ -51,6 +64,14 @@ struct SignatureRoutes {
                 lastHit: hits[stored.signature.name]?.last
             )
         }
+    }
+
+    /// Saves `signature` (from the API or the UI) and classifies the recent failed runs against it;
+    /// returns the runs it matches now. 409 for a signature from the signatures folder.
+    func save(_ signature: Signature) async throws -> [Int] {
+        try await refuseFile(signature.name)
+        try await store.saveSignature(signature, source: "api")
+        return try await triage.reclassify(signature.name)
     }
 
     /// 409 for a signature the signatures folder defines: the file is where it changes.

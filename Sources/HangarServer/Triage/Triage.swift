@@ -3,7 +3,7 @@ import HangarCore
 import HangarStore
 import Logging
 
-/// Tells known failures from new ones: classifies a run the moment it ends badly, against every
+/// Tells known failures from new ones: classifies a run as it ends badly, against every
 /// signature whose scope it is in, keeps the matches with the line each matched, and queues an
 /// automatic retry when an infrastructure or flaky signature explains it. Classifies the recent
 /// failed runs again when a signature is added, changed or removed.
@@ -18,15 +18,21 @@ struct Triage: Sendable {
     /// Log lines read at a time: a log of any length is classified in bounded memory.
     static let page = 5_000
 
-    /// Classifies `run`, which just ended badly; returns its matches and the retry it asked for.
-    @discardableResult
-    func runEnded(_ run: StoredRun) async throws -> (matches: [SignatureMatch], retry: StoredRun?) {
-        let signatures = try await store.signatures().map(\.signature)
-        let matches = try await classify(run, with: try compile(signatures))
+    /// Classifies `run`, which ends badly, against every signature, and keeps its matches.
+    /// `failedTests`: its failed tests' names, when they are not stored yet.
+    func classify(_ run: StoredRun, failedTests: [String]? = nil) async throws -> [SignatureMatch] {
+        let set = SignatureSet(try compile(try await store.signatures().map(\.signature)))
+        let matches = try await classify(run, with: set, failedTests: failedTests)
         try await store.saveMatches(matches, run: run.id)
-        guard let signature = AutomaticRetry.signature(for: matches, among: signatures, retriesSoFar: run.automaticRetries) else {
-            return (matches, nil)
-        }
+        return matches
+    }
+
+    /// Queues an automatic retry of `run`, which ended badly with `matches`, when a signature asks
+    /// for one and its retries are not used up; returns it.
+    @discardableResult
+    func retryIfAsked(_ run: StoredRun, matches: [SignatureMatch]) async throws -> StoredRun? {
+        let signatures = try await store.signatures().map(\.signature)
+        guard let signature = AutomaticRetry.signature(for: matches, among: signatures, retriesSoFar: run.automaticRetries) else { return nil }
         var retry = NewRun(
             project: run.project,
             job: run.job,
@@ -44,7 +50,7 @@ struct Triage: Sendable {
         let queued = try await store.enqueue(retry)
         logger.info("queued an automatic retry", metadata: ["run": "\(run.id)", "retry": "\(queued.id)", "signature": "\(signature.name)"])
         self.queued(queued)
-        return (matches, queued)
+        return queued
     }
 
     /// The failed runs of the last `reclassifyDays` days classified again against signature `name`
@@ -52,22 +58,42 @@ struct Triage: Sendable {
     @discardableResult
     func reclassify(_ name: String) async throws -> [Int] {
         let signature = try await store.signature(named: name)?.signature
-        let compiled = try compile(signature.map { [$0] } ?? [])
+        let compiled = SignatureSet(try compile(signature.map { [$0] } ?? []))
         var matched: [Int] = []
-        for run in try await store.failedRuns(since: store.time() - Double(Self.reclassifyDays) * 86_400) {
-            let matches = compiled.isEmpty ? [] : try await classify(run, with: compiled)
+        for run in try await store.endedRuns(since: store.time() - Double(Self.reclassifyDays) * 86_400) {
+            let matches = compiled.signatures.isEmpty ? [] : try await classify(run, with: compiled)
             try await store.saveMatches(matches, run: run.id, replacing: [name])
             if !matches.isEmpty { matched.append(run.id) }
         }
         return matched
     }
 
+    /// What a draft signature would match over the runs of the last `reclassifyDays` days that ended:
+    /// the failed runs it would explain, and the passing runs it matches (a good signature matches
+    /// almost none of those). Nothing is stored.
+    func dryRun(_ signature: Signature) async throws -> (failed: [Int], passed: [Int], checkedFailed: Int, checkedPassed: Int) {
+        let compiled = SignatureSet([try CompiledSignature(signature)])
+        let runs = try await store.endedRuns(
+            since: store.time() - Double(Self.reclassifyDays) * 86_400,
+            states: [.passed] + RunState.endedBadly,
+            limit: 2_000
+        )
+        var (failed, passed) = ([Int](), [Int]())
+        for run in runs where try await !classify(run, with: compiled).isEmpty {
+            if run.state == .passed { passed.append(run.id) } else { failed.append(run.id) }
+        }
+        let checkedPassed = runs.filter { $0.state == .passed }.count
+        return (failed, passed, runs.count - checkedPassed, checkedPassed)
+    }
+
     /// The matches of `signatures` in `run`'s log, reading it a page at a time and stopping once
     /// every signature matched.
-    func classify(_ run: StoredRun, with signatures: [CompiledSignature]) async throws -> [SignatureMatch] {
+    func classify(_ run: StoredRun, with signatures: SignatureSet, failedTests: [String]? = nil) async throws -> [SignatureMatch] {
         let tasks = try await store.tasks(run: run.id)
         let failedTask = run.record.failure?.task.flatMap { position in tasks.first { $0.position == position }?.title }
-        let facts = FailedRun(project: run.project, job: run.job, failedTask: failedTask, failedTests: try await store.failedTests(run: run.id))
+        var tests = failedTests ?? []
+        if failedTests == nil { tests = try await store.failedTests(run: run.id) }
+        let facts = FailedRun(project: run.project, job: run.job, failedTask: failedTask, failedTests: tests)
         var classifier = LogClassifier(signatures, for: facts)
         var next = 0
         while !classifier.isDone {

@@ -50,7 +50,7 @@ struct Moment {
     /// `2026-11-22 05:35:00 UTC`.
     static func exact(_ seconds: Double) -> String { formatted(seconds, "yyyy-MM-dd HH:mm:ss") + " UTC" }
 
-    private static func formatted(_ seconds: Double, _ format: String) -> String {
+    static func formatted(_ seconds: Double, _ format: String) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.dateFormat = format
@@ -161,14 +161,59 @@ struct RunPage {
         /// 1-based, as the log viewer numbers lines.
         var line: Int
         var text: String
+        /// Where the line is: on this page, or on the page of the log around it.
+        var href: String
 
-        init(_ match: SignatureMatch) {
+        init(_ match: SignatureMatch, in shown: Range<Int>) {
             signature = match.signature
             kind = match.kind.rawValue
             issue = match.issue
             line = match.line + 1
             text = match.text
+            href = shown.contains(match.line) ? "#L\(line)" : "?from=\(max(1, line - 20))#L\(line)"
         }
+    }
+    /// The part of the log the page shows. (Stored, not computed: templates see stored properties only.)
+    struct Log {
+        var run: Int
+        /// `LogView.html` of the lines shown.
+        var html: String
+        /// The lines shown (0-based), of `total`.
+        var lines: Range<Int>
+        var total: Int
+        /// The first and last line shown, 1-based.
+        var first: Int
+        var last: Int
+        var atEnd: Bool
+        /// The first lines of the windows before and after this one, when there are lines there.
+        var earlier: Int?
+        var later: Int?
+        var partial: Bool
+        var search: String?
+        var found: [Found] = [] {
+            didSet { hasFound = !found.isEmpty }
+        }
+        var hasFound = false
+        /// Colours are not carried from one search result to the next.
+        var plain = ANSI.State()
+
+        init(run: Int, html: String, lines: Range<Int>, total: Int) {
+            self.run = run
+            self.html = html
+            self.lines = lines
+            self.total = total
+            first = lines.lowerBound + 1
+            last = lines.upperBound
+            atEnd = lines.upperBound >= total
+            earlier = lines.lowerBound > 0 ? max(1, lines.lowerBound + 1 - LogView.window) : nil
+            later = atEnd ? nil : lines.upperBound + 1
+            partial = earlier != nil || later != nil
+        }
+    }
+    /// A line that contains the searched text.
+    struct Found {
+        var number: Int
+        var html: String
     }
     var chrome: Chrome
     var run: RunRow
@@ -236,9 +281,9 @@ struct RunPage {
     var tasks: [Task]
     var artifacts: [Artifact]
     var hasArtifacts: Bool
-    /// The log's lines as HTML (`HTML.log`), each with its number and permalink.
-    var logHTML: String
-    var lineCount: Int
+    var log: Log
+    /// The page follows the log live: the run is still going and the page shows the log's end.
+    var follows: Bool
     var matches: [Match]
     var hasMatches: Bool
     /// The run that retries it automatically.

@@ -3,7 +3,7 @@
 enum Templates {
     static let all: [String: String] = [
         "layout": layout, "dashboard": dashboard, "runs": runs, "run": run, "project": project, "machines": machines, "login": login,
-        "runTable": runTable, "moment": moment, "error": error, "signatures": signatures, "unclassified": unclassified,
+        "runTable": runTable, "moment": moment, "error": error, "signatures": signatures, "unclassified": unclassified, "flaky": flaky,
     ]
 
     static let signatures = """
@@ -12,11 +12,40 @@ enum Templates {
         <p class="muted">Known failures: each failed run is matched against them the moment it ends. Add them as YAML files in the
         server's <code>--signatures</code> folder or with <code>PUT /api/v1/signatures/NAME</code>. A signature that explained no run
         for {{staleDays}} days is marked stale.</p>
-        <div class="wide"><table id="signatures"><tr><th>Signature</th><th>Kind</th><th>Pattern</th><th class="optional">Scope</th><th>Runs</th><th>Last hit</th></tr>
+        <div class="wide"><table id="signatures"><tr><th>Signature</th><th>Kind</th><th>Pattern</th><th class="optional">Scope</th><th>Runs</th>
+        <th class="optional">Last {{chartDays}} days</th><th>Last hit</th></tr>
         {{#rows}}<tr><td><strong>{{name}}</strong>{{#issue}}<br><a href="{{issue}}">{{issue}}</a>{{/issue}}<br><span class="muted">{{source}}</span></td>
         <td><span class="state">{{kind}}</span></td><td><code>{{pattern}}</code></td><td class="optional">{{scope}}</td><td>{{hits}}</td>
+        <td class="optional"><div class="chart">{{#chart}}<span class="bar" style="height:{{height}}px" title="{{day}}: {{count}}"></span>{{/chart}}</div></td>
         <td>{{#lastHit}}{{>moment}}{{/lastHit}}{{^lastHit}}never{{/lastHit}}{{#stale}} <span class="state stale">stale</span>{{/stale}}</td></tr>{{/rows}}
-        {{^rows}}<tr><td colspan="6" class="muted">no signatures yet</td></tr>{{/rows}}</table></div>
+        {{^rows}}<tr><td colspan="7" class="muted">no signatures yet</td></tr>{{/rows}}</table></div>
+        {{#chrome.canOperate}}<h2>Add a signature</h2>
+        {{#error}}<div class="error-box" id="error">{{error}}</div>{{/error}}
+        {{#trial}}<p id="trial" class="{{#warn}}error-box{{/warn}}">It would explain {{failed}} of the {{checkedFailed}} failed runs of the last 14 days
+        and matches {{passed}} of the {{checkedPassed}} passing runs{{#warn}}: a good signature matches almost no passing run — make the
+        pattern more precise, or save anyway{{/warn}}.{{#runs}} <a href="/runs/{{.}}">#{{.}}</a>{{/runs}}</p>{{/trial}}
+        {{#draft}}<form method="post" action="/signatures">
+        <label>Name <input type="text" name="name" value="{{name}}" placeholder="mirror-down" required></label>
+        <label>Kind <select name="kind">{{#kinds}}<option{{#selected}} selected{{/selected}}>{{name}}</option>{{/kinds}}</select></label>
+        <label>Pattern (a regular expression over the normalised log line) <input type="text" name="pattern" value="{{pattern}}" required></label>
+        <label>Issue <input type="text" name="issue" value="{{issue}}" placeholder="https://…"></label>
+        <label>Only in project <input type="text" name="project" value="{{project}}"></label>
+        <label>Only in job <input type="text" name="job" value="{{job}}"></label>
+        {{#trial.warn}}<label><input type="checkbox" name="confirm" value="yes"> save although it matches passing runs</label>{{/trial.warn}}
+        <button name="action" value="dry-run" id="dry-run">Dry run</button> <button name="action" value="save" id="save">Save</button></form>{{/draft}}
+        {{/chrome.canOperate}}
+        {{/content}}{{/layout}}
+        """
+
+    static let flaky = """
+        {{<layout}}{{$content}}
+        <h1>Flaky tests</h1>
+        <p class="muted">Tests that both passed and failed in the last 14 days in runs of one job with the same parameters — the same commit
+        and image —, the most flips between passing and failing first.</p>
+        <div class="wide"><table id="flaky"><tr><th>Test</th><th>Project / job</th><th>Flips</th><th>Failed</th><th>Last flaked in</th></tr>
+        {{#tests}}<tr><td>{{name}}</td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}</td><td>{{flips}}</td>
+        <td>{{failures}} of {{results}}</td><td><a href="/runs/{{lastRun}}">#{{lastRun}}</a></td></tr>{{/tests}}
+        {{^tests}}<tr><td colspan="5" class="muted">no flaky tests</td></tr>{{/tests}}</table></div>
         {{/content}}{{/layout}}
         """
 
@@ -52,10 +81,17 @@ enum Templates {
         .error-box{background:#fbd9d9;color:#8a1c1c;padding:.6em .8em;white-space:pre-wrap;font-family:monospace}
         form.inline{display:inline} label{display:block;margin:.3em 0} input[type=text],input[type=password]{padding:.25em;min-width:20em}
         .ln{display:inline-block;min-width:3.2em;margin-right:1em;text-align:right;color:#6b7684;text-decoration:none;user-select:none}
-        .line:target{background:#4a4212;display:inline-block;width:100%} .known{background:#fff3cd;padding:.2em .8em}
+        .logtext{background:#11151c;color:#dfe6ee;padding:.8em;white-space:pre-wrap;overflow-wrap:anywhere;font:13px/1.35 monospace}
+        #log{max-height:none} .line.hl,.line:target{background:#4a4212} .known{background:#fff3cd;padding:.2em .8em}
+        details.task{background:none;color:inherit} details.task>summary{cursor:pointer} details.task>summary .state{font:600 11px system-ui,sans-serif}
+        .at{display:none;color:#7f848e;margin-right:.8em} #show-times:checked~#log .at{display:inline} label.inline{display:inline}
+        .logbar{margin:.4em 0} #found .logtext{padding:.2em .8em}
+        \(ANSI.css)
+
+        .chart{display:flex;align-items:flex-end;gap:1px;height:20px} .bar{width:4px;background:#c9a227}
         button{padding:.3em .9em;cursor:pointer} .muted{color:#6b7684} code{background:#e9ecf0;padding:0 .25em}
         </style></head>
-        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a><a href="/unclassified">Unclassified</a><a href="/signatures">Signatures</a>
+        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a><a href="/unclassified">Unclassified</a><a href="/signatures">Signatures</a><a href="/flaky">Flaky</a>
         <span class="me">{{#chrome.signedIn}}{{chrome.role}} · <a href="/logout">sign out</a>{{/chrome.signedIn}}{{^chrome.signedIn}}<a href="/login">sign in</a>{{/chrome.signedIn}}</span></header>
         <main>{{$content}}{{/content}}</main></body></html>
         """
@@ -105,7 +141,7 @@ enum Templates {
         <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
         · attempt {{attempt}} of {{maxAttempts}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
         {{#hasMatches}}<h2>Known issue</h2><div class="known" id="known">{{#matches}}<p><span class="state">{{kind}}</span> <strong>{{signature}}</strong>{{#issue}} · <a href="{{issue}}">{{issue}}</a>{{/issue}}
-        · matched <a href="#L{{line}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
+        · matched <a href="{{href}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
         {{#retriedAs}}<p id="retried">Retried automatically as <a href="/runs/{{.}}">#{{.}}</a>.</p>{{/retriedAs}}
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
@@ -120,23 +156,53 @@ enum Templates {
         {{#tasks}}<tr><td>{{number}}</td><td>{{title}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{took}}</td><td class="muted">{{error}}</td></tr>{{/tasks}}
         {{^tasks}}<tr><td colspan="5" class="muted">not started</td></tr>{{/tasks}}</table></div>
         {{#hasArtifacts}}<h2>Artifacts</h2><ul>{{#artifacts}}<li><a href="{{href}}">{{name}}</a> <span class="muted">{{size}} bytes</span></li>{{/artifacts}}</ul>{{/hasArtifacts}}
-        <h2>Log</h2><pre id="log">{{{logHTML}}}</pre>
-        {{#active}}<p class="muted" id="live">following the log live…</p>
+        {{#log}}<h2>Log</h2>
+        <form method="get" action="/runs/{{run}}" class="logbar"><input type="search" name="q" value="{{search}}" placeholder="Search the log">
+        <button>Search</button> <a href="/api/v1/runs/{{run}}/log" download="run-{{run}}.log">raw log</a>
+        {{#partial}} · lines {{first}}–{{last}} of {{total}}{{#earlier}} · <a href="/runs/{{run}}?from={{.}}">earlier</a>{{/earlier}}{{#later}} · <a href="/runs/{{run}}?from={{.}}">later</a>{{/later}}{{/partial}}</form>
+        {{#search}}<div id="found"><p class="muted">Lines with “{{search}}”:{{^hasFound}} none{{/hasFound}}</p>
+        {{#found}}<div class="logtext"><a class="ln" href="/runs/{{run}}?from={{number}}#L{{number}}">{{number}}</a>{{{html}}}</div>{{/found}}</div>{{/search}}
+        <input type="checkbox" id="show-times"><label for="show-times" class="inline">timestamps</label>
+        <div id="log" class="logtext">{{{html}}}</div>{{/log}}
+        {{#follows}}<p class="muted" id="live">following the log live…</p>
         <script>
         const log = document.getElementById("log");
-        let next = {{lineCount}};
-        const source = new EventSource("/api/v1/runs/{{run.id}}/log/live?from={{lineCount}}");
+        let next = {{log.last}};
+        const source = new EventSource("/api/v1/runs/{{run.id}}/log/live?from={{log.last}}");
         source.onmessage = (event) => {
           next += 1;
           const line = document.createElement("span");
           line.className = "line"; line.id = "L" + next;
           const number = document.createElement("a");
           number.className = "ln"; number.href = "#L" + next; number.textContent = next;
-          line.append(number, event.data + "\\n");
-          log.append(line);
+          line.append(number, event.data);
+          log.append(line, "\\n");
         };
         source.addEventListener("end", (event) => { source.close(); location.reload(); });
-        </script>{{/active}}
+        </script>{{/follows}}
+        <script>
+        // #L12 or #L12-L20: highlight the lines, unfold their task, and load the part of the log they are in.
+        function showLines() {
+          const range = /^#L(\\d+)(?:-L(\\d+))?$/.exec(location.hash);
+          document.querySelectorAll("#log .hl").forEach((line) => line.classList.remove("hl"));
+          if (!range) return;
+          const first = Number(range[1]), last = Number(range[2] || range[1]);
+          if (!document.getElementById("L" + first)) {
+            if (first <= {{log.total}} && !location.search.includes("from=")) location.search = "?from=" + Math.max(1, first - 20);
+            return;
+          }
+          for (let number = first; number <= Math.min(last, first + 5000); number++) {
+            const line = document.getElementById("L" + number);
+            if (!line) break;
+            line.classList.add("hl");
+            const task = line.closest("details");
+            if (task) task.open = true;
+          }
+          document.getElementById("L" + first).scrollIntoView({ block: "center" });
+        }
+        window.addEventListener("hashchange", showLines);
+        showLines();
+        </script>
         {{/content}}{{/layout}}
         """
 

@@ -79,8 +79,8 @@ struct WebUI {
         router.page(.get, "runs/:id", table: table) { request, context in
             let run = try await control.run(try Inputs([Contract.runID], request, context))
             let now = Date().timeIntervalSince1970
-            let lines = try await store.log(run: run.id, limit: 100_000)
-            let tasks = try await store.tasks(run: run.id).map { task in
+            let stored = try await store.tasks(run: run.id)
+            let tasks = stored.map { task in
                 RunPage.Task(
                     number: task.position + 1,
                     title: task.title,
@@ -91,7 +91,9 @@ struct WebUI {
             }
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
             let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list().map { RunPage.Artifact($0, run: run.id) }
-            let matches = try await store.matches(run: run.id).map(RunPage.Match.init)
+            let query = Self.fields(request.uri.query ?? "")
+            let log = try await logWindow(of: run.id, from: query["from"].flatMap { Int($0) }, search: query["q"], tasks: tasks)
+            let matches = try await store.matches(run: run.id).map { RunPage.Match($0, in: log.lines) }
             return try await render(
                 "run",
                 RunPage(
@@ -104,8 +106,8 @@ struct WebUI {
                     tasks: tasks,
                     artifacts: artifacts,
                     hasArtifacts: !artifacts.isEmpty,
-                    logHTML: HTML.log(lines),
-                    lineCount: lines.count,
+                    log: log,
+                    follows: !run.isFinished && log.atEnd,
                     matches: matches,
                     hasMatches: !matches.isEmpty,
                     retriedAs: try await store.retry(of: run.id)?.id
@@ -207,6 +209,29 @@ struct WebUI {
         }
     }
 
+    /// The part of run `id`'s log the page shows: `from` (a 1-based line) on, else its last lines;
+    /// with `q`, the lines that contain it.
+    private func logWindow(of id: Int, from asked: Int?, search: String?, tasks: [RunPage.Task]) async throws -> RunPage.Log {
+        let total = try await store.lineCount(run: id)
+        let last = max(0, total - 1)
+        let from: Int = asked.map { min(max(0, $0 - 1), last) } ?? max(0, total - LogView.window)
+        let lines = try await store.logLines(run: id, from: from, limit: LogView.window)
+        let info = Dictionary(tasks.map { ($0.number - 1, LogView.TaskInfo(state: $0.state, took: $0.took)) }, uniquingKeysWith: { $1 })
+        var log = RunPage.Log(
+            run: id,
+            html: LogView.html(lines, tasks: info),
+            lines: from..<(from + lines.count),
+            total: total
+        )
+        if let text = search, !text.isEmpty {
+            log.search = text
+            log.found = try await store.searchLog(run: id, for: String(text.prefix(200))).map { line in
+                RunPage.Found(number: line.number + 1, html: ANSI.html(line.text, &log.plain))
+            }
+        }
+        return log
+    }
+
     /// The run's test results, each failing test with its results in the job's last 20 runs.
     private func testsWithHistory(of run: StoredRun) async throws -> RunPage.Tests? {
         guard var tests = RunPage.Tests(try Artifacts(runsFolder: runsFolder, run: run.id).results()) else { return nil }
@@ -224,13 +249,17 @@ struct WebUI {
         return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    private static func redirect(_ location: String) -> Response { Response(status: .seeOther, headers: [.location: location]) }
+    static func redirect(_ location: String) -> Response { Response(status: .seeOther, headers: [.location: location]) }
 
     /// An `application/x-www-form-urlencoded` body as a dictionary.
-    private static func form(_ request: Request, _ context: ServerContext) async throws -> [String: String] {
-        let body = String(buffer: try await request.body.collect(upTo: context.maxUploadSize))
+    static func form(_ request: Request, _ context: ServerContext) async throws -> [String: String] {
+        fields(String(buffer: try await request.body.collect(upTo: context.maxUploadSize)))
+    }
+
+    /// `a=1&b=x+y` (a form's body, or the query a GET form sends) as a dictionary.
+    static func fields(_ encoded: String) -> [String: String] {
         var fields: [String: String] = [:]
-        for pair in body.split(separator: "&") {
+        for pair in encoded.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
             if let name = parts.first, !name.isEmpty { fields[name] = parts.count > 1 ? parts[1] : "" }
         }

@@ -24,6 +24,8 @@ struct RunCoordinator: Sendable {
     let imageProxy: ImageCache?
     /// Classifies runs that end badly.
     let triage: Triage
+    /// Queues what runs that end tell their projects' `notify:`.
+    let notifier: Notifier
 
     /// A worker says what it is; refused when it speaks another protocol.
     func register(_ status: API.WorkerStatus) async throws {
@@ -173,6 +175,11 @@ struct RunCoordinator: Sendable {
     func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run {
         // A git project's checkout for the run is not needed any more.
         try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
+        // The results its collect tasks read (uploaded with its artifacts, before the outcome).
+        let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
+        // A run that ends badly is classified before its end is written, so whoever sees it ended
+        // sees its known issues too (a follower's recheck right after, the run page).
+        let matches = await classify(run, worker: worker, outcome, failedTests: results.tests.filter(\.status.isFailing).map(\.name))
         guard
             let transition = try await store.finish(
                 run.id,
@@ -185,26 +192,49 @@ struct RunCoordinator: Sendable {
         else {
             throw HangarError("run.unknown", "there is no run \(run.id)")
         }
+        let endedBadly = RunState.endedBadly.contains(transition.run.state)
+        if matches != nil, transition.refusal != nil || !endedBadly {
+            // Not this attempt's end after all (stale, or cancelled meanwhile): it explains nothing.
+            try await store.saveMatches([], run: run.id)
+        }
         if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
-        if transition.action == .write {
-            // The results its collect tasks read (uploaded with its artifacts, before the outcome).
-            let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
-            if !results.tests.isEmpty {
-                try await store.saveResults(results, run: run.id, project: transition.run.project, job: transition.run.job)
-            }
+        guard transition.action == .write, let status = transition.run.state.status else { return API.Run(transition.run) }
+        if !results.tests.isEmpty {
+            try await store.saveResults(results, run: run.id, project: transition.run.project, job: transition.run.job)
         }
-        if transition.action == .write, let status = transition.run.state.status {
-            if [.failed, .error, .timedOut].contains(status) {
-                // The run has ended whatever classification does: a failure here is logged, not the worker's.
-                do {
-                    try await triage.runEnded(transition.run)
-                } catch {
-                    triage.logger.error("cannot classify the run", metadata: ["run": "\(run.id)", "error": "\(error)"])
-                }
-            }
-            events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
-        }
+        await retryAndNotify(transition.run, matches: endedBadly ? matches ?? [] : [])
+        events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
         return API.Run(transition.run)
+    }
+
+    /// Classifies the run `worker` holds, which ends with `outcome`, when that is badly and its end
+    /// is not written yet; nil when it was not classified. A failure here is logged, not the worker's.
+    private func classify(_ held: API.HeldRun, worker: String, _ outcome: API.Outcome, failedTests: [String]) async -> [SignatureMatch]? {
+        do {
+            guard RunState.endedBadly.contains(RunState(outcome.status)), var run = try await store.run(held.id), run.state == .running,
+                run.attempt == held.attempt, run.record.owner == worker
+            else { return nil }
+            run.record.failure = outcome.failure
+            return try await triage.classify(run, failedTests: failedTests)
+        } catch {
+            triage.logger.error("cannot classify the run", metadata: ["run": "\(held.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Queues the retry a signature asked for and the run's notifications. The run has ended
+    /// whatever these do: a failure here is logged, not the worker's.
+    private func retryAndNotify(_ run: StoredRun, matches: [SignatureMatch]) async {
+        do {
+            try await triage.retryIfAsked(run, matches: matches)
+        } catch {
+            triage.logger.error("cannot queue the run's automatic retry", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
+        do {
+            try await notifier.runEnded(run, matches: matches)
+        } catch {
+            triage.logger.error("cannot queue the run's notifications", metadata: ["run": "\(run.id)", "error": "\(error)"])
+        }
     }
 
     func release(_ run: API.HeldRun, worker: String) async throws -> API.Run {

@@ -81,11 +81,20 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A folder of known-issue signatures, one YAML file each (see docs/triage.md); read again when a file changes.")
     var signatures: String?
 
+    @Option(help: "HOST:PORT of the SMTP server that e-mail notifications (a project's notify: email:) go through.")
+    var smtp: String?
+
+    @Option(help: "The address notifications come from (default: hangar@HOSTNAME).")
+    var mailFrom: String?
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a port: use 1 to 65535") }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: projects, isDirectory: &isFolder), isFolder.boolValue else {
             throw ValidationError("--projects \(projects) is not a folder: make one, with a subfolder holding a hangar.yml for each project")
+        }
+        if let smtp, smtp.split(separator: ":").count != 2 || Int(smtp.split(separator: ":").last ?? "") == nil {
+            throw ValidationError("--smtp \(smtp) is not HOST:PORT, such as mail.example.org:25")
         }
         guard lease >= 1 else { throw ValidationError("--lease \(lease) is too short: use at least 1 second") }
     }
@@ -115,6 +124,8 @@ struct Serve: AsyncParsableCommand {
             configuration.imageProxy = imageProxy
             configuration.workerLabels = labels.split(separator: ",").map(String.init)
             configuration.lease = .milliseconds(Int(lease * 1000))
+            configuration.smtp = smtp
+            if let mailFrom { configuration.mailFrom = mailFrom }
             configuration.signatures = signatures.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             try await HangarServer.serve(configuration, store: store)
         }

@@ -1,0 +1,82 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import HangarEngine
+import HangarStore
+import Logging
+
+/// Decides, when a run ends, whom its project's `notify:` tells, and queues the messages in the
+/// store: a webhook's JSON and an e-mail's text, each with the outcome, the change from the job's
+/// previous run, the failed tests and the known issues the failure matched. `NotificationSender`
+/// sends them, retrying until they get through; the run is never held up by them.
+struct Notifier: Sendable {
+    let store: RunStore
+    let catalog: ProjectCatalog
+    /// The server's address as people reach it, for links.
+    let publicURL: String
+
+    /// The webhook's body.
+    struct Message: Codable, Equatable {
+        /// `run.passed` or `run.failed`.
+        var event: String
+        /// `demo/test #12 failed (it passed before)`.
+        var summary: String
+        var url: String
+        var run: API.Run
+        /// The outcome of the job's previous run (`passed` or `failed`), if any.
+        var previous: String?
+        var failedTests: [String]
+        var knownIssues: [SignatureMatch]
+    }
+
+    /// Queues what `run`, which just ended, is to tell.
+    func runEnded(_ run: StoredRun, matches: [SignatureMatch]) async throws {
+        guard let spec = catalog.entry(run.project)?.workspace?.project.notify, let outcome = NotifySpec.Outcome(run.state) else { return }
+        let previous = try await store.previousOutcome(project: run.project, job: run.job, before: run.id).flatMap(NotifySpec.Outcome.init)
+        guard spec.tells(outcome, previous: previous) else { return }
+        let message = Message(
+            event: "run.\(outcome.rawValue)",
+            summary: Self.summary(run, outcome: outcome, previous: previous),
+            url: "\(publicURL)/runs/\(run.id)",
+            run: API.Run(run),
+            previous: previous?.rawValue,
+            failedTests: try await store.failedTests(run: run.id),
+            knownIssues: matches
+        )
+        var messages: [NewNotification] = []
+        if let webhook = spec.webhook {
+            let body = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
+            messages.append(NewNotification(run: run.id, channel: .webhook, target: webhook, subject: message.summary, body: body))
+        }
+        for address in spec.email {
+            messages.append(
+                NewNotification(run: run.id, channel: .email, target: address, subject: "[hangar] \(message.summary)", body: Self.text(message))
+            )
+        }
+        try await store.queue(messages)
+    }
+
+    static func summary(_ run: StoredRun, outcome: NotifySpec.Outcome, previous: NotifySpec.Outcome?) -> String {
+        let what = outcome == .passed ? "passed" : run.state.rawValue
+        let change =
+            switch (previous, outcome) {
+            case (.failed, .passed): " (fixed: it failed before)"
+            case (.passed, .failed): " (it passed before)"
+            default: ""
+            }
+        return "\(run.project)/\(run.job) #\(run.id) \(what)\(change)"
+    }
+
+    /// The e-mail's text.
+    static func text(_ message: Message) -> String {
+        var lines = ["\(message.summary).", message.url, ""]
+        if let reason = message.run.reason, message.event == "run.failed" { lines.append("Why: \(reason)") }
+        if !message.failedTests.isEmpty { lines.append("Failed tests: \(message.failedTests.joined(separator: ", "))") }
+        for match in message.knownIssues {
+            lines.append(
+                "Known issue: \(match.kind.rawValue) '\(match.signature)'\(match.issue.map { " \($0)" } ?? "") (line \(match.line + 1): \(match.text))"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
