@@ -55,12 +55,15 @@ struct LiteralMatcher: Sendable {
     /// The ids (positions in the list it was made from) of the literals that occur in `text`.
     func occurring(in text: String) -> Set<Int> {
         var ids = Set<Int>()
-        var state = 0
         var text = text
         text.withUTF8 { bytes in
-            for byte in bytes {
-                state = Int(next[state * 256 + Int(byte)])
-                if !found[state].isEmpty { ids.formUnion(found[state]) }
+            next.withUnsafeBufferPointer { next in
+                var state = 0
+                for byte in bytes {
+                    state = Int(next[state &* 256 &+ Int(byte)])
+                    // Most lines hold no literal at all: nothing is allocated for them.
+                    if !found[state].isEmpty { ids.formUnion(found[state]) }
+                }
             }
         }
         return ids
