@@ -49,6 +49,15 @@ import Testing
         #expect(!arguments.contains("-virtfs"))
     }
 
+    @Test func aSavedStateIsReadInsteadOfBooting() {
+        var restoring = plan()
+        restoring.incoming = "/state/saved here/state"
+        let arguments = QEMUCommand.arguments(for: restoring)
+        let at = arguments.firstIndex(of: "-incoming")
+        #expect(at.map { arguments[$0 + 1] } == "exec:cat '/state/saved here/state'")
+        #expect(!QEMUCommand.arguments(for: plan()).contains("-incoming"))
+    }
+
     @Test func kvmUsesTheHostCPU() {
         var plan = plan()
         plan.accel = "kvm"

@@ -108,23 +108,7 @@ public struct Machines: Sendable {
             let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached, accel: accel)
             let qemu = try await LaunchedQEMU.start(plan)
             launched = qemu
-            let record = MachineRecord(
-                id: id,
-                name: spec.name,
-                project: project,
-                folder: folder,
-                pid: qemu.pid,
-                pidStartTime: ProcessStat(pid: qemu.pid)?.startTime ?? 0,
-                sshPort: plan.sshPort,
-                ports: plan.ports,
-                sshUser: spec.ssh.user,
-                identity: "\(folder)/id_ed25519",
-                image: (spec.image ?? spec.kernel)?.displayName ?? "",
-                accel: plan.accel,
-                ephemeral: ephemeral,
-                created: Date(),
-                backingImage: plan.backingImage
-            )
+            let record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: watchdog) { qemu.isRunning }
             return record
@@ -144,6 +128,27 @@ public struct Machines: Sendable {
             try? FileManager.default.removeItem(atPath: folder)
             throw error
         }
+    }
+
+    /// The record of the machine `plan` started as QEMU process `pid`.
+    static func record(_ plan: MachinePlan, project: String, id: String, pid: Int32, ephemeral: Bool) -> MachineRecord {
+        MachineRecord(
+            id: id,
+            name: plan.spec.name,
+            project: project,
+            folder: plan.folder,
+            pid: pid,
+            pidStartTime: ProcessStat(pid: pid)?.startTime ?? 0,
+            sshPort: plan.sshPort,
+            ports: plan.ports,
+            sshUser: plan.spec.ssh.user,
+            identity: "\(plan.folder)/id_ed25519",
+            image: (plan.spec.image ?? plan.spec.kernel)?.displayName ?? "",
+            accel: plan.accel,
+            ephemeral: ephemeral,
+            created: Date(),
+            backingImage: plan.backingImage
+        )
     }
 
     /// Stops the machine's QEMU (QMP `quit`, then signals) and removes its state folder.

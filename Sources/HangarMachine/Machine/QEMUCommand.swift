@@ -22,6 +22,8 @@ public struct MachinePlan: Sendable {
     public var ports: [PortForward]
     /// The cached file the machine boots from, so `images prune` keeps it.
     public var backingImage: String?
+    /// A saved machine state to start from instead of booting (`SavedState`).
+    public var incoming: String?
 
     /// A plan with every field given.
     public init(
@@ -83,6 +85,10 @@ public enum QEMUCommand {
         }
         if let share = spec.share {
             arguments += ["-virtfs", "local,path=\(share),mount_tag=hangar,security_model=none,id=share0"]
+        }
+        if let state = plan.incoming {
+            // QEMU 7.2 has no `file:` migration; it reads the state from a command's output.
+            arguments += ["-incoming", "exec:cat \(ShellQuote.quote(state))"]
         }
         return arguments
     }

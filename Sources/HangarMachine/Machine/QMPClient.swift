@@ -2,8 +2,9 @@ import Foundation
 
 /// A minimal QMP client: connect to the machine's socket, negotiate, send one command.
 enum QMPClient {
-    /// Sends `command` (e.g. `quit`, `query-status`) and returns QEMU's answer line; nil when unreachable.
-    static func execute(_ command: String, socket path: String) -> String? {
+    /// Sends `command` (e.g. `quit`, `query-status`) with `arguments` (a JSON object's text) and
+    /// returns QEMU's answer line; nil when unreachable.
+    static func execute(_ command: String, arguments: String? = nil, socket path: String) -> String? {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -24,7 +25,7 @@ enum QMPClient {
         var reader = LineReader(fd: fd)
         _ = reader.next()  // greeting
         guard send(fd, #"{"execute":"qmp_capabilities"}"# + "\n"), reader.next() != nil else { return nil }
-        guard send(fd, #"{"execute":"\#(command)"}"# + "\n") else { return nil }
+        guard send(fd, #"{"execute":"\#(command)""# + (arguments.map { #","arguments":\#($0)"# } ?? "") + "}\n") else { return nil }
         while let line = reader.next() {
             if line.contains("\"return\"") || line.contains("\"error\"") { return line }
         }

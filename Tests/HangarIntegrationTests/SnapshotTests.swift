@@ -1,0 +1,36 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// Saving a running machine with QEMU's migration and restoring it (issue 10, part 1), on the real
+/// test guest: the restored guest goes on where it was saved, any number restore from one save,
+/// and the saved state is never written to.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct SnapshotTests {
+    @Test func aSavedMachineGoesOnWhereItWasAndRestoresAsOftenAsAsked() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox(guestYAML(guest, machine: "disk", jobs: "  x: { tasks: [{ run: 'true' }] }\n"))
+        defer { sandbox.remove() }
+        let project = try ProjectFile.load(path: "\(sandbox.project)/hangar.yml")
+        let spec = try #require(project.machines.first)
+        let paths = HangarPaths(cache: sandbox.cache, state: sandbox.state)
+        let machines = Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in })
+
+        let first = try await machines.boot(spec, project: "p", id: "first", ephemeral: true, offline: false, diagnostics: sandbox.root)
+        // A process only this guest's memory knows of.
+        let started = try await GuestSSH(first).run("sleep 1000 >/dev/null 2>&1 & echo $!")
+        let pid = try #require(Int(started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(started.stderr)")
+        let saved = try await machines.save(first, to: "\(sandbox.root)/snapshot")
+        await machines.destroy(first)
+        let savedBytes = try Data(contentsOf: URL(fileURLWithPath: saved.disk))
+
+        for id in ["second", "third"] {
+            let restored = try await machines.restore(spec, from: saved, project: "p", id: id, accel: first.accel)
+            let alive = try await GuestSSH(restored).run("kill -0 \(pid) && echo alive")
+            #expect(alive.stdout == "alive\n", "\(id): \(alive.stderr)")
+            await machines.destroy(restored)
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: saved.disk)) == savedBytes)
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
+}
