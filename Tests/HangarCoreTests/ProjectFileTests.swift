@@ -126,3 +126,11 @@ extension ProjectFileTests {
         #expect(failure("notify: { when: [failed] }\n")?.description.contains("needs 'webhook:' or 'email:'") == true)
     }
 }
+
+extension ProjectFileTests {
+    @Test func aSnapshotIsNotTakenOfAMachineWithASharedFolder() throws {
+        #expect(try parse("machines:\n  default: { image: ./d.qcow2, snapshot: true }\n").machines.first?.snapshot == true)
+        let error = failure("machines:\n  default: { image: ./d.qcow2, snapshot: true, share: . }\n")
+        #expect(error?.description.contains("cannot have 'snapshot: true'") == true)
+    }
+}

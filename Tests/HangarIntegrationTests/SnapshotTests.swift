@@ -33,4 +33,31 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: saved.disk)) == savedBytes)
         #expect(sandbox.qemuProcesses().isEmpty)
     }
+
+    /// `snapshot: true` through the CLI: the first `hangar up` boots cold and saves, the next restores;
+    /// a snapshot that cannot be read is discarded, said so, and replaced.
+    @Test func snapshotTrueRestoresTheSecondUpAndReplacesABrokenSnapshot() async throws {
+        let guest = try TestGuest.require()
+        let yaml = guestYAML(guest, machine: "disk", jobs: "  x: { tasks: [{ run: 'true' }] }\n")
+            .replacingOccurrences(of: "    memory: 512M\n", with: "    memory: 512M\n    snapshot: true\n")
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        func up(_ expected: String) async throws {
+            let up = try await sandbox.hangar(["up"])
+            #expect(up.status == 0, "\(up.stderr)")
+            #expect(up.stderr.contains(expected), "\(up.stderr)")
+            let exec = try await sandbox.hangar(["exec", "--", "echo", "answers"])
+            #expect(exec.stdout == "answers\n", "\(exec.stderr)")
+            #expect(try await sandbox.hangar(["destroy"]).status == 0)
+        }
+        try await up("saved snapshot")
+        try await up("restored from its snapshot")
+        let snapshots = "\(sandbox.cache)/snapshots"
+        let key = try #require(try FileManager.default.contentsOfDirectory(atPath: snapshots).first { !$0.contains(".") })
+        try Data("not a QEMU state".utf8).write(to: URL(fileURLWithPath: "\(snapshots)/\(key)/state"))
+        try await up("could not be restored")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { $0.contains("partial") }.isEmpty)
+        try await up("restored from its snapshot")
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
 }

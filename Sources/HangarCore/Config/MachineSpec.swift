@@ -34,6 +34,8 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     /// is taken for stuck and retried once; zero turns the watchdog off (for images that print nothing).
     public var bootWatchdog: Duration
     /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
+    /// Boot once, keep the booted state, and restore it for later machines (`snapshot: true`).
+    public var snapshot = false
     public var locations: [String: String] = [:]
 
     /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot

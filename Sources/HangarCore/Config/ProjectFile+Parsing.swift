@@ -39,7 +39,7 @@ extension ProjectFile {
 extension MachineSpec {
     static let keys = [
         "image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout", "boot-watchdog",
-        "requires",
+        "requires", "snapshot",
     ]
 
     static func parse(_ value: YAMLValue, name: String, directory: String) throws(HangarError) -> MachineSpec {
@@ -73,11 +73,18 @@ extension MachineSpec {
                 }
                 spec.accel = accel
             case "boot-watchdog": spec.bootWatchdog = try value.duration()
+            case "snapshot": spec.snapshot = try value.bool()
             default: spec.bootTimeout = try value.duration()
             }
         }
         if spec.image == nil && spec.kernel == nil {
             throw value.error("machine '\(name)' has no 'image:' and no 'kernel:'", hint: "give an image URL or file, or a kernel and initrd")
+        }
+        if spec.snapshot && spec.share != nil {
+            throw value.error(
+                "a machine with 'share:' cannot have 'snapshot: true'",
+                hint: "QEMU cannot save a machine while a shared folder is mounted; drop one of them"
+            )
         }
         if spec.kernel == nil && (spec.initrd != nil || spec.append != nil) {
             throw value.error("'initrd:' and 'append:' need 'kernel:'")

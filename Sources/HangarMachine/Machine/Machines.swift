@@ -41,6 +41,24 @@ public struct Machines: Sendable {
         diagnostics: String,
         cached: [String: CachedImage] = [:]
     ) async throws(HangarError) -> MachineRecord {
+        if spec.snapshot {
+            // `snapshot: true` (Machines+Snapshot.swift): restore the saved state, else boot cold and save it.
+            let saved = SavedState(folder: try await snapshotFolder(spec, offline: offline, cached: cached))
+            if let restored = await restoreIfPossible(spec, from: saved, project: project, id: id, ephemeral: ephemeral) { return restored }
+            var cold = spec
+            cold.snapshot = false
+            let record = try await boot(
+                cold,
+                project: project,
+                id: id,
+                ephemeral: ephemeral,
+                offline: offline,
+                diagnostics: diagnostics,
+                cached: cached
+            )
+            await keepSnapshot(of: record, in: saved, machine: spec.name)
+            return record
+        }
         let attempt = { (number: Int, accel: String, watchdog: Duration?) async throws(HangarError) -> MachineRecord in
             try await bootOnce(
                 spec,

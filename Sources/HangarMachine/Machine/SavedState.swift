@@ -14,8 +14,18 @@ public struct SavedState: Sendable {
     public var disk: String { "\(folder)/disk.qcow2" }
     public var seed: String { "\(folder)/seed.iso" }
     public var identity: String { "\(folder)/id_ed25519" }
+    /// Written last: what the state was saved under (`accel`: a TCG state cannot be read by KVM).
+    var manifest: String { "\(folder)/snapshot.json" }
 
     public init(folder: String) { self.folder = folder }
+
+    /// The accelerator the state was saved under; nil while the save is not complete.
+    public var accel: String? {
+        guard let data = FileManager.default.contents(atPath: manifest),
+            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return nil }
+        return json["accel"] as? String
+    }
 }
 
 extension Machines {
@@ -46,6 +56,7 @@ extension Machines {
                 try FileManager.default.copyItem(atPath: from, toPath: to)
             }
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: saved.identity)
+            try JSONSerialization.data(withJSONObject: ["format": 1, "accel": record.accel]).write(to: URL(fileURLWithPath: saved.manifest))
             return saved
         } catch {
             try? FileManager.default.removeItem(atPath: folder)
@@ -60,10 +71,9 @@ extension Machines {
         from saved: SavedState,
         project: String,
         id: String,
-        accel: String
-    ) async throws(HangarError)
-        -> MachineRecord
-    {
+        accel: String,
+        ephemeral: Bool = true
+    ) async throws(HangarError) -> MachineRecord {
         let folder = "\(registry.root)/\(id)"
         try? FileManager.default.removeItem(atPath: folder)
         var launched: LaunchedQEMU?
@@ -104,7 +114,7 @@ extension Machines {
                 throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder): \(status)")
             }
             _ = try qmp("cont", socket: "\(folder)/qmp.sock")
-            let record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: true)
+            let record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: nil) { qemu.isRunning }
             return record
@@ -116,7 +126,7 @@ extension Machines {
     }
 
     /// QEMU's answer to `command`; throws when it does not answer or answers with an error.
-    private func qmp(_ command: String, arguments: String? = nil, socket: String) throws(HangarError) -> String {
+    func qmp(_ command: String, arguments: String? = nil, socket: String) throws(HangarError) -> String {
         guard let answer = QMPClient.execute(command, arguments: arguments, socket: socket) else {
             throw HangarError("machine.qmp", "QEMU did not answer '\(command)' on \(socket)")
         }

@@ -1,0 +1,83 @@
+import Crypto
+import Foundation
+public import HangarCore
+
+extension Machines {
+    // `snapshot: true`: the first boot of a machine is a cold one whose state is then saved (the
+    // guest is paused for it, a few seconds, and goes on); every later boot restores that state.
+    // Snapshots are kept in `<cache>/snapshots/<key>`, the key covering everything that must match
+    // (`snapshotKey`). A snapshot that cannot be restored is discarded, said so, and replaced by a
+    // cold boot and a new save. Two Hangar processes booting one snapshot's first machine at once
+    // save it once (a file lock).
+
+    /// Where the snapshot of `spec` is kept.
+    func snapshotFolder(_ spec: MachineSpec, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> String {
+        "\(paths.cache)/snapshots/\(try await snapshotKey(spec, offline: offline, cached: cached))"
+    }
+
+    /// `spec` restored from `saved` as machine `id`; nil when there is no snapshot yet or it could not
+    /// be restored (then it is discarded, and the user told).
+    func restoreIfPossible(_ spec: MachineSpec, from saved: SavedState, project: String, id: String, ephemeral: Bool) async -> MachineRecord? {
+        guard let accel = saved.accel else { return nil }
+        let name = (saved.folder as NSString).lastPathComponent.prefix(12)
+        do {
+            let record = try await restore(spec, from: saved, project: project, id: id, accel: accel, ephemeral: ephemeral)
+            notice("machine '\(spec.name)': restored from its snapshot \(name)")
+            return record
+        } catch {
+            notice("machine '\(spec.name)': its snapshot \(name) could not be restored (\(error.message)); booting it cold and saving a new one")
+            try? FileManager.default.removeItem(atPath: saved.folder)
+            return nil
+        }
+    }
+
+    /// Saves `record`'s state as the snapshot `saved` (once, whoever else boots it now), then lets the
+    /// guest go on. A failed save is said, not thrown: the machine is fine.
+    func keepSnapshot(of record: MachineRecord, in saved: SavedState, machine: String) async {
+        let name = (saved.folder as NSString).lastPathComponent.prefix(12)
+        do {
+            try FileManager.default.createDirectory(atPath: "\(paths.cache)/snapshots", withIntermediateDirectories: true)
+            let lock = try await FileLock(path: "\(saved.folder).lock")
+            if saved.accel == nil {
+                let partial = "\(saved.folder).partial-\(getpid())"
+                _ = try await save(record, to: partial)
+                try? FileManager.default.removeItem(atPath: saved.folder)
+                try FileManager.default.moveItem(atPath: partial, toPath: saved.folder)
+                notice("machine '\(machine)': saved snapshot \(name); later machines restore it")
+            }
+            withExtendedLifetime(lock) {}
+        } catch {
+            notice("machine '\(machine)': no snapshot was saved: \(error)")
+        }
+        // Saving paused the guest (and a failed save may have): it goes on.
+        _ = QMPClient.execute("cont", socket: record.qmpSocket)
+    }
+
+    /// What a snapshot must match: the images' digests, memory, CPUs, disk, kernel command line, SSH
+    /// user and key, QEMU's version, and the snapshot format.
+    func snapshotKey(_ spec: MachineSpec, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> String {
+        var parts = ["hangar-snapshot-1"]
+        for source in [spec.image, spec.kernel, spec.initrd] {
+            guard let source else {
+                parts.append("-")
+                continue
+            }
+            var image = cached[source.displayName]
+            if image == nil { image = try await cache.fetch(source, offline: offline) }
+            guard let image else { continue }
+            parts.append(image.sha256 ?? "\(image.path) \(Self.fileIdentity(image.path))")
+        }
+        let version = try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? ""
+        parts += [
+            String(version), "\(spec.memory.bytes)", "\(spec.cpus)", "\(spec.disk?.bytes ?? 0)", spec.append ?? "", spec.ssh.user,
+            spec.ssh.identity.map { "\($0) \(Self.fileIdentity($0))" } ?? "generated",
+        ]
+        return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
+    }
+
+    /// A file's size and time, for files that have no digest.
+    private static func fileIdentity(_ path: String) -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        return "\(attributes?[.size] as? Int ?? 0) \((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+    }
+}
