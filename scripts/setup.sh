@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Hangar and its tests need on Debian (run as root, or with sudo available), then builds.
 set -euo pipefail
-packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3 git
+packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils zstd python3 git
     # for the API fuzzing (schemathesis, from PyPI, in a virtual environment)
     python3-venv curl
     # for the web UI's browser tests (WebDriver)
@@ -11,7 +11,9 @@ packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils python3
     # for notifications: curl sends e-mail over SMTP; the tests receive it with aiosmtpd
     python3-aiosmtpd
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
-    cpio dosfstools mtools syslinux syslinux-common fdisk)
+    cpio dosfstools mtools syslinux syslinux-common fdisk
+    # for building the Debian guest (snapshot tests, boot benchmark)
+    debootstrap e2fsprogs)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
 sudo=""

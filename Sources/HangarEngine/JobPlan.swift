@@ -11,6 +11,8 @@ public struct JobPlan: Sendable {
         public var handler: any Handler
         /// The task's own limit.
         public var timeout: Duration?
+        /// A `prepare:` task: skipped in a machine restored from a snapshot, which has its effect.
+        public var prepares = false
 
         /// A step running `handler`.
         public init(title: String, handler: any Handler, timeout: Duration? = nil) {
@@ -30,12 +32,13 @@ public struct JobPlan: Sendable {
 
     /// Plans `job`. When a task needs the machine and the job does not boot it itself, `image.fetch`
     /// and `machine.boot` come first (kanku-style task lists can spell them out to put other tasks
-    /// before them). A job of host tasks only boots nothing, unless `alwaysBoot` (`hangar up`).
+    /// before them). A job of host tasks only boots nothing, unless `alwaysBoot` (`hangar up`) or it has
+    /// `prepare:` tasks.
     public init(_ job: JobSpec, alwaysBoot: Bool = false) throws(HangarError) {
         self.job = job
         var steps: [Step] = []
         if !job.tasks.contains(where: { $0.handler == MachineBoot.name })
-            && (alwaysBoot || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) }))
+            && (alwaysBoot || !job.prepare.isEmpty || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) }))
         {
             let location = job.location
             for name in [ImageFetch.name, MachineBoot.name] {
@@ -47,6 +50,35 @@ public struct JobPlan: Sendable {
             steps.append(Step(title: task.title, handler: try HandlerRegistry.make(task), timeout: task.timeout))
         }
         self.steps = steps
+        try addPreparation()
+    }
+
+    /// Puts the `prepare:` tasks right after the machine boots, then the step that saves the machine
+    /// (`snapshot: true`), and tells the boot what they do: it is part of the snapshot's key.
+    private mutating func addPreparation() throws(HangarError) {
+        guard !job.prepare.isEmpty else { return }
+        guard let boot = steps.firstIndex(where: { $0.handler is MachineBoot }) else {
+            throw .usage("config.prepare", "job '\(job.name)' has 'prepare:' tasks but boots no machine", at: job.location)
+        }
+        var prepared: [Step] = []
+        for task in job.prepare {
+            guard ![ImageFetch.name, MachineBoot.name, MachineDestroy.name].contains(task.handler) else {
+                throw .usage(
+                    "config.prepare",
+                    "'\(task.handler)' cannot be a 'prepare:' task",
+                    hint: "prepare tasks run in the booted machine (commands, copies); list it under 'tasks:'",
+                    at: task.location
+                )
+            }
+            var step = Step(title: "prepare: \(task.title)", handler: try HandlerRegistry.make(task), timeout: task.timeout)
+            step.prepares = true
+            prepared.append(step)
+        }
+        prepared.append(Step(title: SaveSnapshot.name, handler: SaveSnapshot(preparation: job.preparation)))
+        var machineBoot = steps[boot].handler as! MachineBoot
+        machineBoot.preparation = job.preparation
+        steps[boot].handler = machineBoot
+        steps.insert(contentsOf: prepared, at: boot + 1)
     }
 
     /// Checks every job of a project, so a typo anywhere is reported before a machine boots: its

@@ -1,5 +1,6 @@
 public import HangarCore
 public import HangarHandlers
+import HangarMachine
 import Synchronization
 
 /// The outcome of a run.
@@ -35,6 +36,13 @@ public enum JobRunner {
             for (index, step) in plan.steps.enumerated() {
                 if Task.isCancelled { return (.cancelled, nil, nil) }
                 if failure != nil, !type(of: step.handler).runsAfterFailure { continue }
+                if step.prepares, context[.machine]?.restoredFrom != nil {
+                    // The snapshot the machine came from was saved after this task ran.
+                    context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
+                    context.emit(.notice("skipped: the machine was restored from a snapshot saved after this task ran"))
+                    context.emit(.taskFinished(index: index, title: step.title, status: .skipped, duration: .zero, error: nil))
+                    continue
+                }
                 context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
                 started.append(step, at: index)
                 let stepStart = clock.now

@@ -10,6 +10,8 @@ public struct Workspace: Sendable {
     public let project: ProjectFile
     /// This host's machines.
     public let machines: Machines
+    /// The worker's warm pool, for machines with `pool: N` (server mode).
+    public var pool: WarmPool?
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
     public init(
@@ -117,7 +119,8 @@ public struct Workspace: Sendable {
             keepMachine: keep,
             offline: offline,
             runFolder: folder,
-            parameters: parameters
+            parameters: parameters,
+            pool: pool
         ) { event in
             log.write(event)
             emit(event)

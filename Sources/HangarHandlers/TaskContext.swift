@@ -46,6 +46,8 @@ public final class TaskContext: Sendable {
     public let parameters: [String: String]
     /// Reports an event.
     public let emit: @Sendable (RunEvent) -> Void
+    /// The worker's warm pool (`pool: N`); nil outside server mode.
+    public let pool: WarmPool?
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
@@ -58,8 +60,10 @@ public final class TaskContext: Sendable {
         offline: Bool,
         runFolder: String,
         parameters: [String: String] = [:],
+        pool: WarmPool? = nil,
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
+        self.pool = pool
         self.project = project
         self.machineSpec = machineSpec
         self.machines = machines

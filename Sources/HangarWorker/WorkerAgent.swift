@@ -58,11 +58,15 @@ public struct WorkerAgent: Service {
     let configuration: Configuration
     let logger: Logger
     private let runs = ActiveRuns()
+    /// Machines kept ready for runs of machines with `pool: N` (`WarmPool`), drained on shutdown.
+    let pool: WarmPool
 
     public init(coordinator: any Coordinator, configuration: Configuration, logger: Logger) {
         self.coordinator = coordinator
         self.configuration = configuration
         self.logger = logger
+        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache)) { [logger] in logger.notice("\($0)") }
+        pool = WarmPool(machines: machines)
     }
 
     private var journalRoot: String { "\(configuration.paths.state)/journal" }
@@ -132,6 +136,7 @@ public struct WorkerAgent: Service {
             }
             group.cancelAll()
         }
+        await pool.drain()
     }
 
     /// What the worker says of itself now.
@@ -194,7 +199,8 @@ public struct WorkerAgent: Service {
         runs.attach(reporter, to: held.id)
         let outcome: API.Outcome
         do {
-            let workspace = try await coordinator.workspace(for: assignment, folder: folder)
+            var workspace = try await coordinator.workspace(for: assignment, folder: folder)
+            workspace.pool = pool
             let result = try await workspace.run(job: assignment.run.job, parameters: assignment.parameters, folder: folder, offline: false) {
                 event in
                 reporter.write(event)

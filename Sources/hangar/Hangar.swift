@@ -15,6 +15,7 @@ struct Hangar: AsyncParsableCommand {
         version: HangarVersion.current,
         subcommands: [
             Init.self, Up.self, SSH.self, Exec.self, Status.self, Run.self, Destroy.self, Console.self, Ports.self, Images.self,
+            SnapshotsCommand.self,
             Handlers.self, Serve.self, Worker.self, Token.self, Remote.self,
         ]
     )

@@ -133,4 +133,21 @@ extension ProjectFileTests {
         let error = failure("machines:\n  default: { image: ./d.qcow2, snapshot: true, share: . }\n")
         #expect(error?.description.contains("cannot have 'snapshot: true'") == true)
     }
+
+    @Test func aPoolIsRestoredFromTheSnapshot() throws {
+        #expect(try parse("machines:\n  default: { image: ./d.qcow2, snapshot: true, pool: 2 }\n").machines.first?.pool == 2)
+        let error = failure("machines:\n  default:\n    image: ./d.qcow2\n    pool: 2\n")
+        #expect(error?.description.hasPrefix("hangar.yml:4:11: 'pool: 2' needs 'snapshot: true'") == true, "\(String(describing: error))")
+        #expect(
+            failure("machines:\n  default: { image: ./d.qcow2, snapshot: true, pool: -1 }\n")?.description.contains("pool must be 0 or more") == true
+        )
+    }
+
+    @Test func prepareTasksAreParsedInOrder() throws {
+        let project = try parse(
+            "machines:\n  default: { image: ./d.qcow2 }\njobs:\n  j:\n    prepare:\n      - run: a\n      - run: b\n    tasks: []\n"
+        )
+        #expect(project.jobs.first?.prepare.map(\.title) == ["run: a", "run: b"])
+        #expect(project.jobs.first?.preparation.contains("a") == true)
+    }
 }

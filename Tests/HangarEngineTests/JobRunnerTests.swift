@@ -194,9 +194,9 @@ final class Journal: Sendable {
 }
 
 @Suite struct JobPlanTests {
-    func plan(_ tasks: String) throws(HangarError) -> JobPlan {
+    func plan(_ tasks: String, prepare: String? = nil) throws(HangarError) -> JobPlan {
         let project = try ProjectFile.parse(
-            "machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks:\n\(tasks)",
+            "machines:\n  default:\n    image: ./a\njobs:\n  j:\n\(prepare.map { "    prepare:\n\($0)" } ?? "")    tasks:\n\(tasks)",
             path: "/p/hangar.yml",
             displayName: "hangar.yml"
         )
@@ -214,6 +214,33 @@ final class Journal: Sendable {
     @Test func anExplicitBootReplacesTheImplicitOnes() throws {
         let titles = try plan("      - host: echo before\n      - use: machine.boot\n      - run: make\n").steps.map(\.title)
         #expect(titles == ["host: echo before", "machine.boot", "run: make"])
+    }
+
+    @Test func prepareTasksRunAfterTheBootAndBeforeTheSave() throws {
+        let prepared = try plan("      - run: make\n", prepare: "      - run: apt-get install -y gcc\n      - host: echo ready\n")
+        #expect(
+            prepared.steps.map(\.title) == [
+                "image.fetch", "machine.boot", "prepare: run: apt-get install -y gcc", "prepare: host: echo ready", "machine.snapshot", "run: make",
+            ]
+        )
+        #expect(prepared.steps.map(\.prepares) == [false, false, true, true, false, false])
+        let boot = try #require(prepared.steps[1].handler as? MachineBoot)
+        #expect(boot.preparation.contains("apt-get install -y gcc"))
+        // Only host tasks, but preparing a machine boots it.
+        #expect(try plan("      - host: make\n", prepare: "      - run: 'true'\n").steps.count == 5)
+    }
+
+    @Test func theSameTasksWrittenTwoWaysPrepareTheSameSnapshot() throws {
+        let flow = try plan("      - run: make\n", prepare: "      - { use: copy, with: { to: /a, from: b } }\n")
+        let block = try plan("      - run: make\n", prepare: "      - use: copy\n        with:\n          from: b\n          to: /a\n")
+        #expect(flow.job.preparation == block.job.preparation)
+        #expect(try plan("      - run: make\n", prepare: "      - run: b\n").job.preparation != flow.job.preparation)
+    }
+
+    @Test func aBootCannotBeAPrepareTask() {
+        #expect { try plan("      - run: make\n", prepare: "      - use: machine.boot\n") } throws: { error in
+            "\(error)".hasPrefix("hangar.yml:7:9: 'machine.boot' cannot be a 'prepare:' task")
+        }
     }
 
     @Test func unknownHandlersSuggestAndSayWhere() {

@@ -23,11 +23,19 @@ import Testing
         let saved = try await machines.save(first, to: "\(sandbox.root)/snapshot")
         await machines.destroy(first)
         let savedBytes = try Data(contentsOf: URL(fileURLWithPath: saved.disk))
+        // Long enough that a restored clock left at the save's time would be seen to lag.
+        try await Task.sleep(for: .seconds(3))
 
         for id in ["second", "third"] {
             let restored = try await machines.restore(spec, from: saved, project: "p", id: id, accel: first.accel)
             let alive = try await GuestSSH(restored).run("kill -0 \(pid) && echo alive")
             #expect(alive.stdout == "alive\n", "\(id): \(alive.stderr)")
+            // Set to whole seconds, so up to a second behind; left alone, three or more.
+            let before = Date().timeIntervalSince1970
+            let clock = try await GuestSSH(restored).run("date +%s")
+            let after = Date().timeIntervalSince1970
+            let seen = Double(clock.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+            #expect(seen >= before.rounded(.down) - 1 && seen <= after + 1, "\(id): the guest's clock says \(seen), the host's \(before)–\(after)")
             await machines.destroy(restored)
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: saved.disk)) == savedBytes)
@@ -54,10 +62,41 @@ import Testing
         try await up("restored from its snapshot")
         let snapshots = "\(sandbox.cache)/snapshots"
         let key = try #require(try FileManager.default.contentsOfDirectory(atPath: snapshots).first { !$0.contains(".") })
-        try Data("not a QEMU state".utf8).write(to: URL(fileURLWithPath: "\(snapshots)/\(key)/state"))
+        try Data("not a QEMU state".utf8).write(to: URL(fileURLWithPath: "\(snapshots)/\(key)/state.zst"))
         try await up("could not be restored")
         #expect(try FileManager.default.contentsOfDirectory(atPath: snapshots).filter { $0.contains("partial") }.isEmpty)
         try await up("restored from its snapshot")
+        #expect(sandbox.qemuProcesses().isEmpty)
+    }
+
+    /// A job's `prepare:` tasks run once, before the save; a run restored from that snapshot skips
+    /// them and finds what they did; changing them means a cold boot and a new snapshot.
+    @Test func prepareTasksRunOnceBeforeTheSave() async throws {
+        let guest = try TestGuest.require()
+        func yaml(_ mark: String) -> String {
+            guestYAML(
+                guest,
+                machine: "disk",
+                jobs: "  check:\n    prepare:\n      - run: echo \(mark) > /root/prepared\n    tasks:\n      - run: cat /root/prepared\n"
+            )
+            .replacingOccurrences(of: "    memory: 512M\n", with: "    memory: 512M\n    snapshot: true\n")
+        }
+        let sandbox = try Sandbox(yaml("one"))
+        defer { sandbox.remove() }
+        let first = try await sandbox.hangar(["run", "check"])
+        #expect(first.status == 0 && first.stdout.contains("one\n"), "\(first.stdout)\(first.stderr)")
+        #expect(first.stderr.contains("saved snapshot"), "\(first.stderr)")
+
+        let second = try await sandbox.hangar(["run", "check"])
+        #expect(second.status == 0 && second.stdout.contains("one\n"), "\(second.stdout)\(second.stderr)")
+        #expect(second.stderr.contains("restored from its snapshot"), "\(second.stderr)")
+        #expect(second.stderr.contains("skipped: the machine was restored from a snapshot saved after this task ran"), "\(second.stderr)")
+
+        try yaml("two").write(toFile: "\(sandbox.project)/hangar.yml", atomically: true, encoding: .utf8)
+        let changed = try await sandbox.hangar(["run", "check"])
+        #expect(changed.status == 0 && changed.stdout.contains("two\n"), "\(changed.stdout)\(changed.stderr)")
+        #expect(changed.stderr.contains("saved snapshot") && !changed.stderr.contains("restored"), "\(changed.stderr)")
+        #expect(Snapshots(cache: sandbox.cache).entries().count == 2)
         #expect(sandbox.qemuProcesses().isEmpty)
     }
 }

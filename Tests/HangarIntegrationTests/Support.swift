@@ -44,6 +44,14 @@ struct Sandbox {
         return try await Command.run([binary] + arguments, environment: env, directory: project)
     }
 
+    /// Starts `hangar ARGS` in the project folder in the background, its output in `<root>/NAME.log`.
+    func start(_ arguments: [String], log name: String, environment: [String: String] = [:]) async throws -> BackgroundProcess {
+        let binary = "\(packageRoot)/.build/debug/hangar"
+        var env = ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": cache]
+        env.merge(environment) { $1 }
+        return try await Command.start([binary] + arguments, log: "\(root)/\(name).log", environment: env, directory: project)
+    }
+
     /// QEMU processes started for this sandbox that are still running.
     func qemuProcesses() -> [String] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

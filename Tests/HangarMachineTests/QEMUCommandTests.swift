@@ -51,10 +51,10 @@ import Testing
 
     @Test func aSavedStateIsReadInsteadOfBooting() {
         var restoring = plan()
-        restoring.incoming = "/state/saved here/state"
+        restoring.incoming = "/state/saved here/state.zst"
         let arguments = QEMUCommand.arguments(for: restoring)
         let at = arguments.firstIndex(of: "-incoming")
-        #expect(at.map { arguments[$0 + 1] } == "exec:cat '/state/saved here/state'")
+        #expect(at.map { arguments[$0 + 1] } == "exec:zstd -d -c -q '/state/saved here/state.zst'")
         #expect(!QEMUCommand.arguments(for: plan()).contains("-incoming"))
     }
 

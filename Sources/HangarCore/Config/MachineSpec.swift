@@ -36,6 +36,8 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
     /// Boot once, keep the booted state, and restore it for later machines (`snapshot: true`).
     public var snapshot = false
+    /// Machines restored from the snapshot that each worker keeps ready for runs (`pool: N`, server mode).
+    public var pool = 0
     public var locations: [String: String] = [:]
 
     /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot
@@ -101,6 +103,14 @@ public struct JobSpec: Sendable {
     public var timeout: Duration
     /// The tasks, in order.
     public var tasks: [TaskSpec]
+    /// Tasks that prepare the machine (installing packages, say) right after it boots. With
+    /// `snapshot: true` they run before the machine is saved, and a restored machine skips them.
+    public var prepare: [TaskSpec] = []
+
+    /// What the `prepare:` tasks do, as text: part of a snapshot's key, so changing them saves a new one.
+    public var preparation: String {
+        prepare.map { "\($0.handler)\n\($0.options?.canonical ?? "")" }.joined(separator: "\n---\n")
+    }
     /// How often the server runs it again when its worker is lost (not when it fails); default 1.
     public var retries = 1
     /// Labels a worker must have to run it (`kvm`, `arch=x86_64`), besides its machine's.

@@ -39,7 +39,7 @@ extension ProjectFile {
 extension MachineSpec {
     static let keys = [
         "image", "kernel", "initrd", "append", "memory", "cpus", "disk", "ports", "share", "ssh", "accel", "boot-timeout", "boot-watchdog",
-        "requires", "snapshot",
+        "requires", "snapshot", "pool",
     ]
 
     static func parse(_ value: YAMLValue, name: String, directory: String) throws(HangarError) -> MachineSpec {
@@ -74,6 +74,9 @@ extension MachineSpec {
                 spec.accel = accel
             case "boot-watchdog": spec.bootWatchdog = try value.duration()
             case "snapshot": spec.snapshot = try value.bool()
+            case "pool":
+                spec.pool = try value.int()
+                if spec.pool < 0 { throw value.error("pool must be 0 or more") }
             default: spec.bootTimeout = try value.duration()
             }
         }
@@ -84,6 +87,12 @@ extension MachineSpec {
             throw value.error(
                 "a machine with 'share:' cannot have 'snapshot: true'",
                 hint: "QEMU cannot save a machine while a shared folder is mounted; drop one of them"
+            )
+        }
+        if spec.pool > 0 && !spec.snapshot {
+            throw (value["pool"] ?? value).error(
+                "'pool: \(spec.pool)' needs 'snapshot: true'",
+                hint: "pool machines are restored from the machine's snapshot; add 'snapshot: true'"
             )
         }
         if spec.kernel == nil && (spec.initrd != nil || spec.append != nil) {
@@ -155,7 +164,7 @@ extension JobSpec {
     static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
         for (key, value) in try value.entries(allowed: [
-            "machine", "timeout", "tasks", "retries", "parameters", "triggers", "description", "requires",
+            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires",
         ]) {
             switch key {
             case "parameters":
@@ -167,6 +176,7 @@ extension JobSpec {
                 job.retries = try value.int()
                 if job.retries < 0 { throw value.error("retries must be 0 or more") }
             case "tasks": for item in try value.items() { job.tasks.append(try TaskSpec.parse(item)) }
+            case "prepare": for item in try value.items() { job.prepare.append(try TaskSpec.parse(item)) }
             case "triggers": for item in try value.items() { job.triggers.append(try JobTrigger.parse(item)) }
             default: _ = try value.string()
             }

@@ -77,6 +77,9 @@ public struct YAMLValue: @unchecked Sendable {
     /// True for `~`, `null` or an empty value.
     public var isNull: Bool { node.null != nil }
 
+    /// The value as YAML text, the same for the same value however it was written.
+    public var canonical: String { (try? Yams.serialize(node: node, sortKeys: true, sequenceStyle: .block, mappingStyle: .block)) ?? "\(node)" }
+
     /// The entries of a mapping in file order; keys not in `allowed` are rejected with a suggestion.
     public func entries(allowed: [String]? = nil, what: String = "key") throws(HangarError) -> [(key: String, value: YAMLValue)] {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping (key: value)") }

@@ -10,6 +10,7 @@ public enum Tools {
         "ssh-keygen": "openssh-client",
         "genisoimage": "genisoimage",
         "tar": "tar",
+        "zstd": "zstd",
     ]
 
     /// The absolute path of `name`, searched in PATH; a clear error naming the package when missing.

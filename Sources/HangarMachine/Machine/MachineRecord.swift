@@ -33,6 +33,8 @@ public struct MachineRecord: Sendable, Codable {
     public var created: Date
     /// The cached file the machine boots from.
     public var backingImage: String?
+    /// The snapshot the machine was restored from; nil when it booted.
+    public var restoredFrom: String?
 
     /// Files in the state folder.
     public var overlayPath: String { "\(folder)/disk.qcow2" }

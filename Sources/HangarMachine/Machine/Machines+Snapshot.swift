@@ -10,9 +10,21 @@ extension Machines {
     // cold boot and a new save. Two Hangar processes booting one snapshot's first machine at once
     // save it once (a file lock).
 
-    /// Where the snapshot of `spec` is kept.
-    func snapshotFolder(_ spec: MachineSpec, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> String {
-        "\(paths.cache)/snapshots/\(try await snapshotKey(spec, offline: offline, cached: cached))"
+    /// Where the snapshot of `spec`, prepared by `preparation`, is kept.
+    public func snapshotFolder(
+        _ spec: MachineSpec,
+        preparation: String,
+        offline: Bool,
+        cached: [String: CachedImage]
+    ) async throws(HangarError) -> String {
+        "\(paths.cache)/snapshots/\(try await snapshotKey(spec, preparation: preparation, offline: offline, cached: cached))"
+    }
+
+    /// Saves `record` as the snapshot `saved` unless it is there already (`keepSnapshot`); throws only
+    /// when the run was cancelled meanwhile.
+    public func saveSnapshot(of record: MachineRecord, in saved: SavedState) async throws(HangarError) {
+        await keepSnapshot(of: record, in: saved)
+        if Task.isCancelled { throw HangarError("run.cancelled", "cancelled while saving machine '\(record.name)'") }
     }
 
     /// `spec` restored from `saved` as machine `id`; nil when there is no snapshot yet or it could not
@@ -22,6 +34,7 @@ extension Machines {
         let name = (saved.folder as NSString).lastPathComponent.prefix(12)
         do {
             let record = try await restore(spec, from: saved, project: project, id: id, accel: accel, ephemeral: ephemeral)
+            Snapshots.touch(saved)
             notice("machine '\(spec.name)': restored from its snapshot \(name)")
             return record
         } catch {
@@ -33,30 +46,40 @@ extension Machines {
 
     /// Saves `record`'s state as the snapshot `saved` (once, whoever else boots it now), then lets the
     /// guest go on. A failed save is said, not thrown: the machine is fine.
-    func keepSnapshot(of record: MachineRecord, in saved: SavedState, machine: String) async {
+    private func keepSnapshot(of record: MachineRecord, in saved: SavedState) async {
         let name = (saved.folder as NSString).lastPathComponent.prefix(12)
         do {
             try FileManager.default.createDirectory(atPath: "\(paths.cache)/snapshots", withIntermediateDirectories: true)
             let lock = try await FileLock(path: "\(saved.folder).lock")
             if saved.accel == nil {
+                // What a killed save left is no one's now: the lock is ours.
+                let key = (saved.folder as NSString).lastPathComponent
+                for name in try FileManager.default.contentsOfDirectory(atPath: "\(paths.cache)/snapshots") where name.hasPrefix("\(key).partial-") {
+                    try? FileManager.default.removeItem(atPath: "\(paths.cache)/snapshots/\(name)")
+                }
                 let partial = "\(saved.folder).partial-\(getpid())"
                 _ = try await save(record, to: partial)
+                if Task.isCancelled {
+                    // Ctrl-C during the save: what was there before is all that stays.
+                    try? FileManager.default.removeItem(atPath: partial)
+                    throw HangarError("run.cancelled", "cancelled while saving")
+                }
                 try? FileManager.default.removeItem(atPath: saved.folder)
                 try FileManager.default.moveItem(atPath: partial, toPath: saved.folder)
-                notice("machine '\(machine)': saved snapshot \(name); later machines restore it")
+                notice("machine '\(record.name)': saved snapshot \(name); later machines restore it")
             }
             withExtendedLifetime(lock) {}
         } catch {
-            notice("machine '\(machine)': no snapshot was saved: \(error)")
+            notice("machine '\(record.name)': no snapshot was saved: \(error)")
         }
         // Saving paused the guest (and a failed save may have): it goes on.
         _ = QMPClient.execute("cont", socket: record.qmpSocket)
     }
 
     /// What a snapshot must match: the images' digests, memory, CPUs, disk, kernel command line, SSH
-    /// user and key, QEMU's version, and the snapshot format.
-    func snapshotKey(_ spec: MachineSpec, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> String {
-        var parts = ["hangar-snapshot-1"]
+    /// user and key, QEMU's version, the job's `prepare:` tasks, and the snapshot format.
+    func snapshotKey(_ spec: MachineSpec, preparation: String, offline: Bool, cached: [String: CachedImage]) async throws(HangarError) -> String {
+        var parts = ["hangar-snapshot-\(SavedState.format)"]
         for source in [spec.image, spec.kernel, spec.initrd] {
             guard let source else {
                 parts.append("-")
@@ -70,7 +93,7 @@ extension Machines {
         let version = try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? ""
         parts += [
             String(version), "\(spec.memory.bytes)", "\(spec.cpus)", "\(spec.disk?.bytes ?? 0)", spec.append ?? "", spec.ssh.user,
-            spec.ssh.identity.map { "\($0) \(Self.fileIdentity($0))" } ?? "generated",
+            spec.ssh.identity.map { "\($0) \(Self.fileIdentity($0))" } ?? "generated", preparation,
         ]
         return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
     }

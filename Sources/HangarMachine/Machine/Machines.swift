@@ -32,6 +32,8 @@ public struct Machines: Sendable {
     /// and the guest stays silent or QEMU exits, the retry uses TCG, and this host remembers it:
     /// some hosts' KVM runs the firmware (so the probe passes) but hangs every guest kernel.
     /// `cached` holds images already fetched (by `image.fetch`), by URL or path, so they are not fetched again.
+    /// `preparation` is what the job's `prepare:` tasks do (`JobSpec.preparation`): with `snapshot: true`,
+    /// a cold machine is then saved by the job once they ran (`saveSnapshot`), not here.
     public func boot(
         _ spec: MachineSpec,
         project: String,
@@ -39,11 +41,12 @@ public struct Machines: Sendable {
         ephemeral: Bool,
         offline: Bool,
         diagnostics: String,
-        cached: [String: CachedImage] = [:]
+        cached: [String: CachedImage] = [:],
+        preparation: String = ""
     ) async throws(HangarError) -> MachineRecord {
         if spec.snapshot {
             // `snapshot: true` (Machines+Snapshot.swift): restore the saved state, else boot cold and save it.
-            let saved = SavedState(folder: try await snapshotFolder(spec, offline: offline, cached: cached))
+            let saved = SavedState(folder: try await snapshotFolder(spec, preparation: preparation, offline: offline, cached: cached))
             if let restored = await restoreIfPossible(spec, from: saved, project: project, id: id, ephemeral: ephemeral) { return restored }
             var cold = spec
             cold.snapshot = false
@@ -56,7 +59,14 @@ public struct Machines: Sendable {
                 diagnostics: diagnostics,
                 cached: cached
             )
-            await keepSnapshot(of: record, in: saved, machine: spec.name)
+            guard preparation.isEmpty else { return record }
+            do {
+                try await saveSnapshot(of: record, in: saved)
+            } catch {
+                // Ctrl-C while booting: a boot that does not finish leaves no machine.
+                await destroy(record)
+                throw error
+            }
             return record
         }
         let attempt = { (number: Int, accel: String, watchdog: Duration?) async throws(HangarError) -> MachineRecord in

@@ -88,7 +88,7 @@ public enum QEMUCommand {
         }
         if let state = plan.incoming {
             // QEMU 7.2 has no `file:` migration; it reads the state from a command's output.
-            arguments += ["-incoming", "exec:cat \(ShellQuote.quote(state))"]
+            arguments += ["-incoming", "exec:zstd -d -c -q \(ShellQuote.quote(state))"]
         }
         return arguments
     }

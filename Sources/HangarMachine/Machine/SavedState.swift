@@ -5,27 +5,60 @@ public import HangarCore
 /// own migration, and its disk as it was then, kept as a read-only layer; any number of machines
 /// restore from it, each writing to an overlay of its own.
 ///
-/// The folder holds `state` (the migration stream), `disk.qcow2` (the disk layer, backed by the
+/// The folder holds `state.zst` (the migration stream, compressed with zstd: most of a guest's
+/// memory is zero or repeats), `disk.qcow2` (the disk layer, backed by the
 /// cached image), `seed.iso` (the same devices must exist on restore) and `id_ed25519` (the guest
 /// trusts only the key it booted with).
 public struct SavedState: Sendable {
     public let folder: String
-    public var state: String { "\(folder)/state" }
+    public var state: String { "\(folder)/state.zst" }
     public var disk: String { "\(folder)/disk.qcow2" }
     public var seed: String { "\(folder)/seed.iso" }
     public var identity: String { "\(folder)/id_ed25519" }
-    /// Written last: what the state was saved under (`accel`: a TCG state cannot be read by KVM).
+    /// Written last: what was saved, how and when (`SnapshotManifest`).
     var manifest: String { "\(folder)/snapshot.json" }
+    /// The layout of a saved state; a folder in another one is not restored.
+    public static let format = 2
 
     public init(folder: String) { self.folder = folder }
 
-    /// The accelerator the state was saved under; nil while the save is not complete.
-    public var accel: String? {
+    /// What the folder holds; nil while the save is not complete or in another format.
+    public var about: SnapshotManifest? {
         guard let data = FileManager.default.contents(atPath: manifest),
-            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+            let about = try? SnapshotManifest.decoder.decode(SnapshotManifest.self, from: data), about.format == Self.format
         else { return nil }
-        return json["accel"] as? String
+        return about
     }
+
+    /// The accelerator the state was saved under (a TCG state cannot be read by KVM); nil while the
+    /// save is not complete.
+    public var accel: String? { about?.accel }
+}
+
+/// `snapshot.json`: what a saved state is of.
+public struct SnapshotManifest: Sendable, Codable {
+    public var format: Int
+    /// `kvm` or `tcg`.
+    public var accel: String
+    /// The machine's name in hangar.yml.
+    public var machine: String
+    /// The image (URL or path) it was made from.
+    public var image: String
+    /// The cached image under the saved disk layer, if it has a disk.
+    public var backing: String?
+    public var created: Date
+
+    static let decoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+    static let encoder = {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return encoder
+    }()
 }
 
 extension Machines {
@@ -35,8 +68,9 @@ extension Machines {
         let saved = SavedState(folder: folder)
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let zstd = try Tools.path(of: "zstd")
             _ = try qmp("stop", socket: record.qmpSocket)
-            let uri = "exec:cat > \(ShellQuote.quote(saved.state))"
+            let uri = "exec:\(zstd) -q -1 -T0 > \(ShellQuote.quote(saved.state))"
             let arguments = String(decoding: try JSONSerialization.data(withJSONObject: ["uri": uri]), as: UTF8.self)
             _ = try qmp("migrate", arguments: arguments, socket: record.qmpSocket)
             var status = ""
@@ -56,9 +90,19 @@ extension Machines {
                 try FileManager.default.copyItem(atPath: from, toPath: to)
             }
             try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: saved.identity)
-            try JSONSerialization.data(withJSONObject: ["format": 1, "accel": record.accel]).write(to: URL(fileURLWithPath: saved.manifest))
+            let about = SnapshotManifest(
+                format: SavedState.format,
+                accel: record.accel,
+                machine: record.name,
+                image: record.image,
+                backing: record.backingImage,
+                created: Date()
+            )
+            try SnapshotManifest.encoder.encode(about).write(to: URL(fileURLWithPath: saved.manifest))
             return saved
         } catch {
+            // A migration still writing (Ctrl-C, a full disk) stops before its folder goes.
+            _ = QMPClient.execute("migrate_cancel", socket: record.qmpSocket)
             try? FileManager.default.removeItem(atPath: folder)
             throw error as? HangarError ?? HangarError("machine.save", "cannot save the machine's state in \(folder): \(error.localizedDescription)")
         }
@@ -114,14 +158,31 @@ extension Machines {
                 throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder): \(status)")
             }
             _ = try qmp("cont", socket: "\(folder)/qmp.sock")
-            let record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
+            var record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
+            record.restoredFrom = saved.folder
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: nil) { qemu.isRunning }
+            try await setClock(of: record)
             return record
         } catch {
             if let launched { await launched.kill() }
             try? FileManager.default.removeItem(atPath: folder)
             throw error as? HangarError ?? HangarError("machine.restore", "cannot restore from \(saved.folder): \(error.localizedDescription)")
+        }
+    }
+
+    /// The guest's clock stood still while it was saved: set it to now (as root, or with sudo). A
+    /// guest that does not let us is said, not failed: it runs, with the time it was saved at.
+    private func setClock(of record: MachineRecord) async throws(HangarError) {
+        let now = "@\(Int(Date().timeIntervalSince1970))"
+        let result = try await GuestSSH(record).run(
+            "if [ \"$(id -u)\" = 0 ]; then date -u -s \(now); else sudo -n date -u -s \(now); fi >/dev/null"
+        )
+        if result.status != 0 {
+            notice(
+                "machine '\(record.name)': restored, but its clock could not be set to now "
+                    + "(\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): it shows the time it was saved at"
+            )
         }
     }
 

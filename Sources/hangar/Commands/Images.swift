@@ -31,11 +31,15 @@ struct Images: AsyncParsableCommand {
     }
 
     struct Prune: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove cached images no machine uses, and partial downloads.")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove cached images no machine uses, and partial downloads.",
+            discussion: "Images that kept snapshots are saved on stay; 'hangar snapshots prune' first frees them."
+        )
 
         func run() async throws {
             let paths = HangarPaths.fromEnvironment()
-            let inUse = Set(MachineRegistry(state: paths.state).list().filter { $0.state == .running }.map(\.record.backingImage))
+            var inUse = Set(MachineRegistry(state: paths.state).list().filter { $0.state == .running }.map(\.record.backingImage))
+            inUse.formUnion(Snapshots(cache: paths.cache).images().map { Optional($0) })
             let removed = ImageCache(root: paths.cache).prune(keeping: inUse)
             print("removed \(removed.count) image(s)")
         }

@@ -1,0 +1,79 @@
+public import Foundation
+public import HangarCore
+
+/// `pool: N` on a machine (server mode): this worker keeps N machines restored from the machine's
+/// snapshot ready, so a run starts on one at once while another is restored behind it.
+///
+/// The pool fills after the first run of a machine on this worker (that run saves the snapshot, or
+/// finds it): it learns which machines to keep ready from the runs it is given, so the embedded
+/// worker and remote ones need nothing more from the coordinator. A machine is checked before it is
+/// handed out (its QEMU alive, `true` over SSH within 5 s); one that fails is destroyed and replaced.
+/// Pool machines take the host's memory like any machine, so a worker short of memory takes fewer
+/// runs. `drain` destroys them all (the worker's shutdown); a worker that restarts after a crash
+/// destroys them with the other machines its last life left (they are ephemeral).
+public actor WarmPool {
+    let machines: Machines
+    /// Ready machines by the snapshot they were restored from.
+    private var ready: [String: [MachineRecord]] = [:]
+    /// The restores in progress, by snapshot folder.
+    private var filling: [String: Task<Void, Never>] = [:]
+    private var draining = false
+
+    public init(machines: Machines) { self.machines = machines }
+
+    /// A ready machine restored from the snapshot in `folder` that answers; nil when there is none.
+    public func take(from folder: String) async -> MachineRecord? {
+        while let record = ready[folder]?.first {
+            ready[folder]?.removeFirst()
+            if await Self.answers(record) { return record }
+            machines.notice("pool machine \(record.id) failed its health check; destroying it")
+            await machines.destroy(record)
+        }
+        return nil
+    }
+
+    /// Restores machines of `spec` from the snapshot in `folder`, in the background, until `count`
+    /// are ready. Does nothing while the snapshot is not saved yet.
+    public func refill(_ spec: MachineSpec, from folder: String, count: Int) {
+        guard !draining, count > 0, filling[folder] == nil, SavedState(folder: folder).accel != nil else { return }
+        filling[folder] = Task { await fill(spec, from: folder, count: count) }
+    }
+
+    /// How many machines are ready, by snapshot folder.
+    public func counts() -> [String: Int] { ready.mapValues(\.count) }
+
+    /// Stops filling (a restore in progress is cancelled: it leaves nothing) and destroys every ready machine.
+    public func drain() async {
+        draining = true
+        for fill in filling.values {
+            fill.cancel()
+            await fill.value
+        }
+        let all = ready.values.flatMap { $0 }
+        ready = [:]
+        for record in all { await machines.destroy(record) }
+    }
+
+    private func fill(_ spec: MachineSpec, from folder: String, count: Int) async {
+        defer { filling[folder] = nil }
+        let saved = SavedState(folder: folder)
+        while !draining, ready[folder, default: []].count < count, let accel = saved.accel {
+            let id = "pool-\(spec.name)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+            do {
+                let record = try await machines.restore(spec, from: saved, project: "pool", id: id, accel: accel)
+                guard !draining else { return await machines.destroy(record) }
+                ready[folder, default: []].append(record)
+                machines.notice("pool: machine \(id) is ready")
+            } catch {
+                machines.notice("pool: cannot restore machine '\(spec.name)' from its snapshot: \(error.message)")
+                return
+            }
+        }
+    }
+
+    private static func answers(_ record: MachineRecord) async -> Bool {
+        guard MachineRegistry.isAlive(record) else { return false }
+        let answer = try? await withDeadline(.seconds(5)) { try await GuestSSH(record).run("true") }
+        return answer?.status == 0
+    }
+}

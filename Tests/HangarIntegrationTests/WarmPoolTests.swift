@@ -1,0 +1,50 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import Testing
+
+/// `pool: 1` on a real `hangar serve` (its embedded worker) with the real test guest: the first run
+/// boots cold and saves the snapshot, the pool then restores a machine, the next run starts on it
+/// and another is restored behind it; SIGTERM drains the pool (no QEMU left).
+@Suite(.serialized, .timeLimit(.minutes(5))) struct WarmPoolTests {
+    @Test func aRunStartsOnAPoolMachineAndShutdownDrainsThePool() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let project = "\(sandbox.root)/projects/demo"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        try guestYAML(guest, machine: "disk", jobs: "  vm:\n    tasks:\n      - run: echo \"in $(hostname)\"\n")
+            .replacingOccurrences(of: "    memory: 512M\n", with: "    memory: 512M\n    snapshot: true\n    pool: 1\n")
+            .write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator", "--name", "test"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox)
+        try await server.waitUntilUp()
+
+        let cold = try await server.remote(["trigger", "demo/vm", "-f"], token: token)
+        #expect(cold.status == 0, "\(cold.stdout)\(cold.stderr)")
+        #expect(!cold.stdout.contains("warm pool"), "\(cold.stdout)")
+        try await Self.waitForReadyMachines(1, server: server, "the pool restored no machine after the first run")
+
+        let warm = try await server.remote(["trigger", "demo/vm", "-f"], token: token)
+        #expect(warm.status == 0 && warm.stdout.contains("in default"), "\(warm.stdout)\(warm.stderr)")
+        #expect(warm.stdout.contains("taken from the warm pool"), "\(warm.stdout)")
+        // The run's machine is destroyed, and another is restored behind it.
+        try await Self.waitForReadyMachines(2, server: server, "the pool was not refilled")
+        #expect(sandbox.qemuProcesses().count == 1)
+
+        server.process.signal(SIGTERM)
+        #expect(await server.process.wait() == 0)
+        #expect(sandbox.qemuProcesses().isEmpty, "the pool was not drained")
+    }
+
+    /// Waits until the server has said `count` times that a pool machine is ready.
+    static func waitForReadyMachines(_ count: Int, server: Server, _ failure: String) async throws {
+        func said() -> Int { ((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "").components(separatedBy: "is ready").count - 1 }
+        for _ in 0..<600 {
+            if said() >= count { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("\(failure): the server said \(said()) time(s) that a pool machine is ready")
+    }
+}
