@@ -10,6 +10,9 @@ public enum Limits {
     public static let lines = 0...largestNumber
     /// Runs per page of a list.
     public static let pageSize = 1...500
+    /// Log lines read from the store at a time (the raw log's chunks, the log viewer's window, the
+    /// classifier's pages): a log of any length in bounded memory.
+    public static let logPage = 5_000
     /// A run's priority.
     public static let priority = -1000...1000
     /// Project, job and forge names in paths and filters.

@@ -152,7 +152,8 @@ public struct WorkerAgent: Service {
             load: HostResources.load(),
             version: HangarVersion.current,
             unavailable: freeDisk >= configuration.minFreeDisk
-                ? nil : "only \(freeDisk) MiB free in \(state); it takes runs with at least \(configuration.minFreeDisk) MiB free"
+                ? nil : "only \(freeDisk) MiB free in \(state); it takes runs with at least \(configuration.minFreeDisk) MiB free",
+            pool: pool.readyCount.withLock { $0 }
         )
     }
 

@@ -32,6 +32,13 @@ import Testing
         // The run's machine is destroyed, and another is restored behind it.
         try await Self.waitForReadyMachines(2, server: server, "the pool was not refilled")
         #expect(sandbox.qemuProcesses().count == 1)
+        // The machines page shows the worker's pool (from its heartbeats).
+        var page = ""
+        for _ in 0..<150 where !page.contains("1 ready in its warm pool") {
+            try await Task.sleep(for: .milliseconds(100))
+            page = try await server.fetch("/machines", cookie: "hangar_token=\(token)")
+        }
+        #expect(page.contains("1 ready in its warm pool"), "\(page)")
 
         server.process.signal(SIGTERM)
         #expect(await server.process.wait() == 0)

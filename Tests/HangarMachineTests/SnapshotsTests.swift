@@ -13,7 +13,7 @@ import Testing
         try Data(repeating: 1, count: 8_192).write(to: URL(fileURLWithPath: "\(folder)/state.zst"))
         let json = """
             {"format": \(SavedState.format), "accel": "tcg", "machine": "m-\(key)", "image": "\(image)",
-             "backing": \(backing.map { "\"\($0)\"" } ?? "null"), "created": "2026-12-01T10:00:00Z"}
+             "backing": \(backing.map { "\"\($0)\"" } ?? "null"), "qemu": "QEMU emulator version 7.2.0", "created": "2026-12-01T10:00:00Z"}
             """
         try Data(json.utf8).write(to: URL(fileURLWithPath: "\(folder)/snapshot.json"))
         try FileManager.default.setAttributes([.modificationDate: used], ofItemAtPath: "\(folder)/snapshot.json")

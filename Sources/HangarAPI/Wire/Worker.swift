@@ -23,6 +23,8 @@ extension API {
         public var protocolVersion: Int
         /// Why it takes no run now, if it does not (`only 900 MiB free in /var/lib/hangar`).
         public var unavailable: String?
+        /// Machines its warm pool holds ready (`pool: N`).
+        public var pool: Int?
 
         public init(
             name: String,
@@ -33,8 +35,10 @@ extension API {
             load: Double,
             version: String,
             protocolVersion: Int = API.workerProtocol,
-            unavailable: String? = nil
+            unavailable: String? = nil,
+            pool: Int? = nil
         ) {
+            self.pool = pool
             self.name = name
             self.labels = labels
             self.slots = slots
@@ -52,7 +56,7 @@ extension API {
                 "labels": .array(.string(maxLength: Limits.nameLength), maxItems: 100),
                 "slots": .integer(1...1024), "busy": .integer(0...1024), "freeMemory": .integer(0...Limits.largestNumber),
                 "load": .number, "version": .string(maxLength: 100), "protocolVersion": .integer(1...1000),
-                "unavailable": .string(maxLength: 500),
+                "unavailable": .string(maxLength: 500), "pool": .integer(0...1024),
             ],
             required: ["name", "labels", "slots", "busy", "freeMemory", "load", "version", "protocolVersion"]
         )

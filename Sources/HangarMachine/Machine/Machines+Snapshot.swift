@@ -32,7 +32,12 @@ extension Machines {
     func restoreIfPossible(_ spec: MachineSpec, from saved: SavedState, project: String, id: String, ephemeral: Bool) async -> MachineRecord? {
         guard let accel = saved.accel else { return nil }
         let name = (saved.folder as NSString).lastPathComponent.prefix(12)
-        do {
+        do throws(HangarError) {
+            // The key holds QEMU's version too; this catches a state file copied from elsewhere.
+            let qemu = try await Self.qemuVersion()
+            if let other = saved.about?.qemu, other != qemu {
+                throw HangarError("machine.restore", "it was saved by \(other), and this is \(qemu)")
+            }
             let record = try await restore(spec, from: saved, project: project, id: id, accel: accel, ephemeral: ephemeral)
             Snapshots.touch(saved)
             notice("machine '\(spec.name)': restored from its snapshot \(name)")
@@ -90,12 +95,16 @@ extension Machines {
             guard let image else { continue }
             parts.append(image.sha256 ?? "\(image.path) \(Self.fileIdentity(image.path))")
         }
-        let version = try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? ""
         parts += [
-            String(version), "\(spec.memory.bytes)", "\(spec.cpus)", "\(spec.disk?.bytes ?? 0)", spec.append ?? "", spec.ssh.user,
+            try await Self.qemuVersion(), "\(spec.memory.bytes)", "\(spec.cpus)", "\(spec.disk?.bytes ?? 0)", spec.append ?? "", spec.ssh.user,
             spec.ssh.identity.map { "\($0) \(Self.fileIdentity($0))" } ?? "generated", preparation,
         ]
         return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
+    }
+
+    /// The first line of `qemu-system-x86_64 --version`.
+    static func qemuVersion() async throws(HangarError) -> String {
+        String(try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? "")
     }
 
     /// A file's size and time, for files that have no digest.

@@ -262,12 +262,6 @@ public struct Machines: Sendable {
                 instanceID: (folder as NSString).lastPathComponent + "-\(Int(Date().timeIntervalSince1970))"
             )
         }
-        let ports = spec.ports.map { forward in
-            guard forward.host == 0 || !PortPicker.isFree(forward.host) else { return forward }
-            let picked = PortForward(host: PortPicker.freePort(), guest: forward.guest)
-            if forward.host != 0 { notice("host port \(forward.host) is taken; forwarding \(picked.host) to guest port \(forward.guest) instead") }
-            return picked
-        }
         return MachinePlan(
             spec: spec,
             folder: folder,
@@ -277,9 +271,20 @@ public struct Machines: Sendable {
             initrd: initrd?.path,
             accel: accel,
             sshPort: PortPicker.freePort(),
-            ports: ports,
+            ports: hostPorts(spec),
             backingImage: image?.path ?? kernel?.path
         )
+    }
+
+    /// The machine's forwards with the host ports it gets: the declared one when free, else (and for
+    /// host port 0) a free one, said unless it was 0. A restored machine gets its own the same way.
+    func hostPorts(_ spec: MachineSpec) -> [PortForward] {
+        spec.ports.map { forward in
+            guard forward.host == 0 || !PortPicker.isFree(forward.host) else { return forward }
+            let picked = PortForward(host: PortPicker.freePort(), guest: forward.guest)
+            if forward.host != 0 { notice("host port \(forward.host) is taken; forwarding \(picked.host) to guest port \(forward.guest) instead") }
+            return picked
+        }
     }
 }
 

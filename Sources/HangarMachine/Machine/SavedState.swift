@@ -46,6 +46,8 @@ public struct SnapshotManifest: Sendable, Codable {
     public var image: String
     /// The cached image under the saved disk layer, if it has a disk.
     public var backing: String?
+    /// The QEMU that saved it (`qemu-system-x86_64 --version`); another cannot be trusted to read it.
+    public var qemu: String
     public var created: Date
 
     static let decoder = {
@@ -75,14 +77,14 @@ extension Machines {
             _ = try qmp("migrate", arguments: arguments, socket: record.qmpSocket)
             var status = ""
             for _ in 0..<1_200 {
-                status = try qmp("query-migrate", socket: record.qmpSocket)
-                if status.contains(#""status": "completed""#) || status.contains(#""status":"completed""#) { break }
-                if status.contains("failed") || status.contains("cancelled") {
-                    throw HangarError("machine.save", "QEMU could not save the machine's state: \(status)")
+                status = try qmpStatus("query-migrate", socket: record.qmpSocket)
+                if status == "completed" { break }
+                if ["failed", "cancelled"].contains(status) {
+                    throw HangarError("machine.save", "QEMU could not save the machine's state (migration \(status))")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            guard status.contains("completed") else { throw HangarError("machine.save", "saving the machine's state did not end in 2 minutes") }
+            guard status == "completed" else { throw HangarError("machine.save", "saving the machine's state did not end in 2 minutes") }
             for (from, to) in [
                 ("\(record.folder)/disk.qcow2", saved.disk), ("\(record.folder)/seed.iso", saved.seed), (record.identity, saved.identity),
             ]
@@ -96,6 +98,7 @@ extension Machines {
                 machine: record.name,
                 image: record.image,
                 backing: record.backingImage,
+                qemu: try await Self.qemuVersion(),
                 created: Date()
             )
             try SnapshotManifest.encoder.encode(about).write(to: URL(fileURLWithPath: saved.manifest))
@@ -141,21 +144,22 @@ extension Machines {
                 initrd: initrd?.path,
                 accel: accel,
                 sshPort: PortPicker.freePort(),
-                ports: spec.ports.map { PortForward(host: $0.host == 0 ? 0 : PortPicker.freePort(), guest: $0.guest) },
+                ports: hostPorts(spec),
                 backingImage: saved.disk
             )
             plan.incoming = saved.state
             let qemu = try await LaunchedQEMU.start(plan)
             launched = qemu
             // The state is read in, then the guest goes on from where it was saved.
+            // Saved stopped, the guest stays paused once its state is read in.
             var status = ""
             for _ in 0..<600 where qemu.isRunning {
-                status = (try? qmp("query-status", socket: "\(folder)/qmp.sock")) ?? ""
-                if status.contains("paused") || status.contains("postmigrate") { break }
+                status = (try? qmpStatus("query-status", socket: "\(folder)/qmp.sock")) ?? ""
+                if status == "paused" { break }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            guard status.contains("paused") || status.contains("postmigrate") else {
-                throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder): \(status)")
+            guard status == "paused" else {
+                throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder) (status '\(status)')")
             }
             _ = try qmp("cont", socket: "\(folder)/qmp.sock")
             var record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
@@ -184,6 +188,15 @@ extension Machines {
                     + "(\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): it shows the time it was saved at"
             )
         }
+    }
+
+    /// The `status` in QEMU's answer to `command` (`query-migrate`, `query-status`).
+    func qmpStatus(_ command: String, socket: String) throws(HangarError) -> String {
+        let answer = try qmp(command, socket: socket)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
+            let status = (object["return"] as? [String: Any])?["status"] as? String
+        else { throw HangarError("machine.qmp", "QEMU's answer to '\(command)' says no status: \(answer)") }
+        return status
     }
 
     /// QEMU's answer to `command`; throws when it does not answer or answers with an error.

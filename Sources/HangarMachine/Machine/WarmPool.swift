@@ -1,5 +1,6 @@
 public import Foundation
 public import HangarCore
+public import Synchronization
 
 /// `pool: N` on a machine (server mode): this worker keeps N machines restored from the machine's
 /// snapshot ready, so a run starts on one at once while another is restored behind it.
@@ -13,8 +14,12 @@ public import HangarCore
 /// destroys them with the other machines its last life left (they are ephemeral).
 public actor WarmPool {
     let machines: Machines
+    /// How many machines are ready, readable without waiting for the actor (a worker's status).
+    public nonisolated let readyCount = Mutex(0)
     /// Ready machines by the snapshot they were restored from.
-    private var ready: [String: [MachineRecord]] = [:]
+    private var ready: [String: [MachineRecord]] = [:] {
+        didSet { readyCount.withLock { $0 = ready.values.reduce(0) { $0 + $1.count } } }
+    }
     /// The restores in progress, by snapshot folder.
     private var filling: [String: Task<Void, Never>] = [:]
     private var draining = false
@@ -38,9 +43,6 @@ public actor WarmPool {
         guard !draining, count > 0, filling[folder] == nil, SavedState(folder: folder).accel != nil else { return }
         filling[folder] = Task { await fill(spec, from: folder, count: count) }
     }
-
-    /// How many machines are ready, by snapshot folder.
-    public func counts() -> [String: Int] { ready.mapValues(\.count) }
 
     /// Stops filling (a restore in progress is cancelled: it leaves nothing) and destroys every ready machine.
     public func drain() async {

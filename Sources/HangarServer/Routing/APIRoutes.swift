@@ -76,10 +76,10 @@ struct APIRoutes {
             let body = ResponseBody { [store] writer in
                 var next = inputs.integer("from") ?? 0
                 while true {
-                    let lines = try await store.log(run: id, from: next, limit: 5_000)
+                    let lines = try await store.log(run: id, from: next, limit: Limits.logPage)
                     if !lines.isEmpty { try await writer.write(ByteBuffer(string: lines.map { $0 + "\n" }.joined())) }
                     next += lines.count
-                    if lines.count < 5_000 { break }
+                    if lines.count < Limits.logPage { break }
                 }
                 try await writer.finish(nil)
             }

@@ -1,4 +1,5 @@
 import Foundation
+import HangarAPI
 import HangarCore
 import HangarStore
 import Logging
@@ -15,9 +16,6 @@ struct Triage: Sendable {
 
     /// How far back a new or changed signature looks.
     static let reclassifyDays = 14
-    /// Log lines read at a time: a log of any length is classified in bounded memory.
-    static let page = 5_000
-
     /// Classifies `run`, which ends badly, against every signature, and keeps its matches.
     /// `failedTests`: its failed tests' names, when they are not stored yet.
     func classify(_ run: StoredRun, failedTests: [String]? = nil) async throws -> [SignatureMatch] {
@@ -97,10 +95,10 @@ struct Triage: Sendable {
         var classifier = LogClassifier(signatures, for: facts)
         var next = 0
         while !classifier.isDone {
-            let lines = try await store.log(run: run.id, from: next, limit: Self.page)
+            let lines = try await store.log(run: run.id, from: next, limit: Limits.logPage)
             for (offset, line) in lines.enumerated() { classifier.scan(line, number: next + offset) }
             next += lines.count
-            if lines.count < Self.page { break }
+            if lines.count < Limits.logPage { break }
         }
         return classifier.matches
     }

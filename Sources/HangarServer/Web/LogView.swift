@@ -1,4 +1,5 @@
 import Foundation
+import HangarAPI
 import HangarStore
 
 /// A run's log as the run page shows it, as GitHub's and GitLab's viewers do: numbered lines that
@@ -7,7 +8,7 @@ import HangarStore
 /// time each line arrived (shown on demand). It renders a window of the log, never all of a long one.
 enum LogView {
     /// Lines a page shows at most.
-    static let window = 5_000
+    static let window = Limits.logPage
 
     /// What a task's header shows, by position.
     struct TaskInfo {

@@ -194,8 +194,6 @@ struct RunPage {
             didSet { hasFound = !found.isEmpty }
         }
         var hasFound = false
-        /// Colours are not carried from one search result to the next.
-        var plain = ANSI.State()
 
         init(run: Int, html: String, lines: Range<Int>, total: Int) {
             self.run = run
@@ -329,7 +327,9 @@ struct MachinesPage {
             name = worker.status.name
             state = !worker.online ? "stale" : worker.status.unavailable == nil ? "running" : "unavailable"
             labels = worker.status.labels.joined(separator: ", ")
-            slots = "\(worker.runs.count) of \(worker.status.slots) in use"
+            slots =
+                "\(worker.runs.count) of \(worker.status.slots) in use"
+                + (worker.status.pool.map { $0 > 0 ? ", \($0) ready in its warm pool" : "" } ?? "")
             load = String(format: "%.2f", worker.status.load)
             version = worker.status.version
             lastSeen = Moment(worker.lastSeen, now: now)

@@ -226,7 +226,9 @@ struct WebUI {
         if let text = search, !text.isEmpty {
             log.search = text
             log.found = try await store.searchLog(run: id, for: String(text.prefix(200))).map { line in
-                RunPage.Found(number: line.number + 1, html: ANSI.html(line.text, &log.plain))
+                // Colours are not carried from one search result to the next.
+                var colours = ANSI.State()
+                return RunPage.Found(number: line.number + 1, html: ANSI.html(line.text, &colours))
             }
         }
         return log
