@@ -36,14 +36,21 @@ public struct GuestSSH: Sendable {
     ///
     /// Fails as soon as QEMU exits, or when `timeout` passes, with the serial console's last lines;
     /// with a `watchdog`, also once that long has passed with nothing at all on the serial console
-    /// (`machine.silent`: a stuck boot, worth one more try rather than the whole timeout).
-    public func waitUntilReachable(timeout: Duration, watchdog: Duration? = nil, qemuRunning: @Sendable () -> Bool) async throws(HangarError) {
+    /// (`machine.silent`: a stuck boot, worth one more try rather than the whole timeout). With
+    /// `master`, the connection that answers stays open for the commands that follow (a restored
+    /// guest answers its first try: it saves them a second handshake, about a second under TCG).
+    public func waitUntilReachable(
+        timeout: Duration,
+        watchdog: Duration? = nil,
+        master: Bool = false,
+        qemuRunning: @Sendable () -> Bool
+    ) async throws(HangarError) {
         let start = ContinuousClock.now
         let deadline = start + timeout
         var delay = Duration.milliseconds(100)
         while true {
             let attempt = try? await withDeadline(.seconds(5)) {
-                try await Command.run(baseArguments(master: false) + ["--", "true"])
+                try await Command.run(baseArguments(master: master) + ["--", "true"])
             }
             if attempt?.status == 0 { return }
             guard qemuRunning() else {

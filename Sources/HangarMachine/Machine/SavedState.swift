@@ -165,7 +165,7 @@ extension Machines {
             var record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
             record.restoredFrom = saved.folder
             try registry.save(record)
-            try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: nil) { qemu.isRunning }
+            try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, master: true) { qemu.isRunning }
             try await setClock(of: record)
             return record
         } catch {
