@@ -194,6 +194,7 @@ let package = Package(
                 "HangarMachine",
                 "HangarServer",
                 "HangarStore",
+                "HangarTestSupport",
                 "HangarWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -381,6 +381,26 @@ public enum Contract {
         body: (API.Outcome.reference, true),
         responses: [.init(200, "The run as it ended.", .json(API.Run.reference)), stale]
     )
+    public static let position = Endpoint.Parameter("position", in: .path, .integer(0...10_000), "The task's position in the job (0 for the first).")
+    public static let runTask = Endpoint(
+        "runPlacedTask",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/tasks/{position}",
+        "The holder of the attempt has a task run where its handler is placed: on the coordinator, or on every online worker (each gets its part with its next heartbeat). Answers when it ended, with what it printed; asked again, it answers the same and runs nothing twice.",
+        access: .role(.worker),
+        parameters: [runID, attempt, position, workerName],
+        responses: [.init(200, "How it ended.", .json(API.TaskResult.reference)), stale]
+    )
+    public static let taskResult = Endpoint(
+        "reportPlacedTask",
+        .post,
+        "/api/v1/runs/{id}/attempts/{attempt}/tasks/{position}/result",
+        "A worker says how its part of an every-worker task ended. Sent again, it changes nothing.",
+        access: .role(.worker),
+        parameters: [runID, attempt, position, workerName],
+        body: (API.TaskResult.reference, true),
+        responses: [.init(204, "Stored."), .init(409, "This worker was not running that task (any more).", .json(API.ErrorBody.reference))]
+    )
     public static let attemptRelease = Endpoint(
         "releaseAttempt",
         .post,
@@ -416,7 +436,7 @@ public enum Contract {
         registerWorker, claim,
         heartbeat, heldRuns,
         workers, attemptReport,
-        attemptArtifact, attemptFinish, attemptRelease, proxyImage,
+        attemptArtifact, attemptFinish, attemptRelease, runTask, taskResult, proxyImage,
     ]
 
     /// The schemas the operations refer to, by name.
@@ -424,7 +444,8 @@ public enum Contract {
         API.Run.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
-        API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.Report.self, API.LogCount.self, API.TaskEvent.self, API.Outcome.self,
+        API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.TaskOrder.self, API.TaskResult.self, API.Report.self, API.LogCount.self,
+        API.TaskEvent.self, API.Outcome.self,
         API.Results.self, TestCase.self, API.SignatureInfo.self, API.SignatureRequest.self, API.SignatureSaved.self, Signature.self,
         Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self,
     ]

@@ -46,7 +46,7 @@ public enum JobRunner {
                 context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
                 started.append(step, at: index)
                 let stepStart = clock.now
-                var (status, error) = await runStep(step, context: context)
+                var (status, error) = await runStep(step, at: index, context: context)
                 // Cancelled by the job's timeout: the task timed out, and says why.
                 if status == .cancelled, expired.isSet { (status, error) = (.timedOut, Self.blame(jobTimeout, on: step)) }
                 context.emit(.taskFinished(index: index, title: step.title, status: status, duration: clock.now - stepStart, error: error))
@@ -64,7 +64,8 @@ public enum JobRunner {
         let (status, error) = (ending.status, ending.error)
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
         await Task {
-            for step in started.all.reversed() { await step.handler.finalize(context) }
+            // A task run elsewhere was finalized there.
+            for step in started.all.reversed() where elsewhere(step, context) == nil { await step.handler.finalize(context) }
         }.value
         return RunResult(
             status: Task.isCancelled && status == .passed ? .cancelled : status,
@@ -74,12 +75,13 @@ public enum JobRunner {
         )
     }
 
-    private static func runStep(_ step: JobPlan.Step, context: TaskContext) async -> (RunStatus, HangarError?) {
+    private static func runStep(_ step: JobPlan.Step, at index: Int, context: TaskContext) async -> (RunStatus, HangarError?) {
         let result = await withLimit(step.timeout) { () async -> HangarError? in
+            guard let placed = elsewhere(step, context) else { return await perform(step, context: context) }
             do throws(HangarError) {
-                try await step.handler.prepare(context)
-                try await step.handler.execute(context)
-                return nil
+                let output = try await placed(index)
+                for line in output.lines { context.emit(.output(line, isError: false)) }
+                return output.error
             } catch {
                 return error
             }
@@ -94,6 +96,23 @@ public enum JobRunner {
         if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
         guard let error = result else { return (.passed, nil) }
         return (RunStatus(failure: error), error)
+    }
+
+    /// Prepares and executes `step` here; its error, if it failed.
+    static func perform(_ step: JobPlan.Step, context: TaskContext) async -> HangarError? {
+        do throws(HangarError) {
+            try await step.handler.prepare(context)
+            try await step.handler.execute(context)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// How to run `step` away from this host, when its handler is placed elsewhere and the run has
+    /// somewhere else (server mode); nil: it runs here.
+    private static func elsewhere(_ step: JobPlan.Step, _ context: TaskContext) -> PlacedRunner? {
+        type(of: step.handler).placement == .worker ? nil : context.placed
     }
 
     /// A timeout in a task that runs the job's tests is a test failure; elsewhere the infrastructure's.

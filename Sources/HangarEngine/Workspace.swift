@@ -1,6 +1,6 @@
 public import Foundation
 public import HangarCore
-import HangarHandlers
+public import HangarHandlers
 public import HangarMachine
 
 /// One project's view of this host: its hangar.yml, its machines, and the runs it starts.
@@ -12,6 +12,8 @@ public struct Workspace: Sendable {
     public let machines: Machines
     /// The worker's warm pool, for machines with `pool: N` (server mode).
     public var pool: WarmPool?
+    /// Runs the tasks placed on the coordinator or on every worker (server mode); nil: all run here.
+    public var placed: PlacedRunner?
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
     public init(
@@ -120,7 +122,8 @@ public struct Workspace: Sendable {
             offline: offline,
             runFolder: folder,
             parameters: parameters,
-            pool: pool
+            pool: pool,
+            placed: placed
         ) { event in
             log.write(event)
             emit(event)

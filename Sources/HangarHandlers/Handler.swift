@@ -20,6 +20,8 @@ public protocol Handler: Sendable {
     /// True when it runs the job's own commands (its tests): a timeout there is a test failure;
     /// anywhere else (fetching, booting) it is the infrastructure's.
     static var runsTests: Bool { get }
+    /// Where its task runs in server mode (`Placement`); outside it, everything runs on this host.
+    static var placement: Placement { get }
 
     /// Reads and checks the task's `with:` options.
     init(options: OptionReader) throws(HangarError)
@@ -39,6 +41,8 @@ extension Handler {
     public static var runsAfterFailure: Bool { false }
     /// Most handlers are Hangar's own work, not the job's tests.
     public static var runsTests: Bool { false }
+    /// Most handlers run where the run's machines are.
+    public static var placement: Placement { .worker }
 
     /// Builds the handler from options (the registry calls this through `any Handler.Type`).
     static func make(_ options: OptionReader) throws(HangarError) -> any Handler { try Self(options: options) }

@@ -4,7 +4,8 @@ public import HangarCore
 public enum HandlerRegistry {
     /// Every handler, in the order `hangar handlers` lists them.
     public static let all: [any Handler.Type] = [
-        ImageFetch.self, MachineBoot.self, GuestRun.self, HostRun.self, Copy.self, Collect.self, Wait.self, MachineDestroy.self,
+        ImageFetch.self, MachineBoot.self, GuestRun.self, HostRun.self, Copy.self, Collect.self, Wait.self, MachineDestroy.self, Notify.self,
+        SnapshotsPrune.self,
     ]
 
     /// True when a task of handler `name` needs the job's machine (unknown names count as needing it).

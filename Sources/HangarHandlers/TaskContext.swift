@@ -25,6 +25,20 @@ extension ContextKey where Value == MachineRecord {
     public static var machine: ContextKey { ContextKey("machine") }
 }
 
+/// What a task run away from this host (`Placement`) printed, and how it ended (nil: passed).
+public struct PlacedOutput: Sendable {
+    public var lines: [String]
+    public var error: HangarError?
+
+    public init(lines: [String], error: HangarError?) {
+        self.lines = lines
+        self.error = error
+    }
+}
+
+/// Runs the run's task at a position where its handler's placement says (server mode).
+public typealias PlacedRunner = @Sendable (_ position: Int) async throws(HangarError) -> PlacedOutput
+
 /// What a task can see and use: the project, the host's machines, the run's folder, and the job
 /// context that earlier tasks filled in.
 public final class TaskContext: Sendable {
@@ -48,6 +62,9 @@ public final class TaskContext: Sendable {
     public let emit: @Sendable (RunEvent) -> Void
     /// The worker's warm pool (`pool: N`); nil outside server mode.
     public let pool: WarmPool?
+    /// Runs a task whose handler is placed on the coordinator or on every worker; nil outside
+    /// server mode, where every task runs here.
+    public let placed: PlacedRunner?
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
@@ -61,9 +78,11 @@ public final class TaskContext: Sendable {
         runFolder: String,
         parameters: [String: String] = [:],
         pool: WarmPool? = nil,
+        placed: PlacedRunner? = nil,
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
         self.pool = pool
+        self.placed = placed
         self.project = project
         self.machineSpec = machineSpec
         self.machines = machines

@@ -72,6 +72,7 @@ public enum HangarServer {
             statuses: statuses
         )
         let runsFolder = "\(configuration.paths.state)/runs"
+        let identity = configuration.identity ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
         let control = RunControl(store: store, catalog: catalog, events: events) { queue.notify() }
         let triage = Triage(store: store, queued: { control.queued([$0]) }, logger: configuration.logger)
         let coordinator = RunCoordinator(
@@ -83,7 +84,8 @@ public enum HangarServer {
             runsFolder: runsFolder,
             imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil,
             triage: triage,
-            notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL)
+            notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL),
+            identity: identity
         )
         let machines = MachineRegistry(state: configuration.paths.state)
 
@@ -111,7 +113,6 @@ public enum HangarServer {
         )
         .add(to: router)
 
-        let identity = configuration.identity ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
         var services: [any Service] = [
             ProjectReloader(catalog: catalog),
             LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { queue.notify() }, logger: configuration.logger),

@@ -224,6 +224,32 @@ enum Migrations {
                 "ALTER TABLE log_lines ADD COLUMN at DOUBLE PRECISION"
             ]
         ),
+        (
+            12,
+            [
+                // Tasks run away from the worker holding their run (`Placement`): one row with runner ''
+                // for the task itself (run by the coordinator replica `taken_by`, or dispatched to every
+                // worker), and for an every-worker task one row per worker.
+                """
+                CREATE TABLE placed_tasks (
+                    run_id INTEGER NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    runner TEXT NOT NULL,
+                    placement TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    taken_by TEXT,
+                    lines TEXT NOT NULL DEFAULT '[]',
+                    error TEXT,
+                    code TEXT,
+                    kind TEXT,
+                    updated_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (run_id, attempt, position, runner)
+                )
+                """,
+                "CREATE INDEX placed_tasks_by_runner ON placed_tasks (runner, state)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

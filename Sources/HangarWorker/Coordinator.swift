@@ -25,6 +25,11 @@ public protocol Coordinator: Sendable {
     func finish(_ run: API.HeldRun, worker: String, _ outcome: API.Outcome) async throws -> API.Run
     /// Gives the run up: it is queued again as its next attempt, or ends error.
     func release(_ run: API.HeldRun, worker: String) async throws
+    /// Runs task `position` of the attempt where its handler is placed (on the coordinator, or on
+    /// every worker); answers when it ended. Asked again, it answers the same and runs nothing twice.
+    func runTask(_ run: API.HeldRun, worker: String, position: Int) async throws -> API.TaskResult
+    /// Says how this worker's part of an every-worker task ended.
+    func taskEnded(_ order: API.TaskOrder, worker: String, _ result: API.TaskResult) async throws
     /// The workspace the assignment's job runs in; `folder` is the run's folder on this host.
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace
 }

@@ -70,6 +70,15 @@ public struct RemoteCoordinator: Coordinator {
         _ = try await call(.POST, attempt(run) + "/release")
     }
 
+    public func runTask(_ run: API.HeldRun, worker: String, position: Int) async throws -> API.TaskResult {
+        // As long as the task takes: the run's own timeout ends the wait.
+        try decode(API.TaskResult.self, try await call(.POST, attempt(run) + "/tasks/\(position)", timeout: .hours(24)).body)
+    }
+
+    public func taskEnded(_ order: API.TaskOrder, worker: String, _ result: API.TaskResult) async throws {
+        _ = try await call(.POST, attempt(order.run) + "/tasks/\(order.position)/result", json: result)
+    }
+
     public func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
         try Workspace(
             text: assignment.projectFile,

@@ -15,6 +15,8 @@ import Synchronization
 /// - Every second a heartbeat renews the leases of the runs it holds and brings back the ones to
 ///   stop: cancelled anywhere, or lost (its lease ran out while it was cut off; another took them).
 /// - What it has to report goes through a `Journal` on its disk first (`RunReporter`).
+/// - A task placed elsewhere (`Placement`) is run by the coordinator on its behalf; its heartbeats
+///   bring back its parts of every-worker tasks, which it runs beside its runs (not in a slot).
 /// - When it starts, it reconciles with the coordinator: runs it still holds get the rest of their
 ///   report (the result, if it was written; else they are given up and run again elsewhere), runs
 ///   it no longer holds are forgotten, and machines left by its last life are destroyed.
@@ -202,6 +204,7 @@ public struct WorkerAgent: Service {
         do {
             var workspace = try await coordinator.workspace(for: assignment, folder: folder)
             workspace.pool = pool
+            workspace.placed = { position throws(HangarError) in try await runElsewhere(held, position: position) }
             let result = try await workspace.run(job: assignment.run.job, parameters: assignment.parameters, folder: folder, offline: false) {
                 event in
                 reporter.write(event)
@@ -240,6 +243,7 @@ public struct WorkerAgent: Service {
         do {
             let answer = try await coordinator.heartbeat(API.Heartbeat(status: status(), runs: runs.held))
             for id in answer.cancel { runs.cancel(id) }
+            for order in answer.tasks ?? [] { Task { await runPart(order) } }
             for id in answer.lost {
                 logger.warning("run \(id) was lost (its lease ran out); stopping it and destroying its machines")
                 runs.lose(id)

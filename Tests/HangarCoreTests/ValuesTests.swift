@@ -17,7 +17,7 @@ import Testing
         #expect(ByteSize(bytes: 1536 << 20).description == "1536M")
     }
 
-    @Test(arguments: [("30m", 1800), ("90s", 90), ("1h30m", 5400), ("45", 45)])
+    @Test(arguments: [("30m", 1800), ("90s", 90), ("1h30m", 5400), ("45", 45), ("7d", 604_800), ("1d12h", 129_600)])
     func durationsParse(text: String, seconds: Int64) {
         #expect(DurationText.parse(text) == .seconds(seconds))
     }

@@ -15,6 +15,18 @@ protocol Labelled: Handler {
 protocol ProbeTraits: Sendable {
     static var runsAfterFailure: Bool { get }
     static var runsTests: Bool { get }
+    static var placement: Placement { get }
+}
+
+extension ProbeTraits {
+    static var placement: Placement { .worker }
+}
+
+/// Runs on the coordinator, as `notify` does.
+enum OnTheCoordinator: ProbeTraits {
+    static let runsAfterFailure = false
+    static let runsTests = false
+    static let placement = Placement.coordinator
 }
 
 /// Still runs after a test failure, as `collect` does.
@@ -36,6 +48,7 @@ struct Flavoured<Traits: ProbeTraits>: Labelled {
     static var options: [OptionDoc] { [] }
     static var runsAfterFailure: Bool { Traits.runsAfterFailure }
     static var runsTests: Bool { Traits.runsTests }
+    static var placement: Placement { Traits.placement }
     let probe: Probe
     var label: String { probe.label }
 
@@ -48,6 +61,7 @@ struct Flavoured<Traits: ProbeTraits>: Labelled {
 
 typealias Gatherer = Flavoured<Gathers>
 typealias TestCommand = Flavoured<RunsTests>
+typealias CoordinatorTask = Flavoured<OnTheCoordinator>
 
 /// A handler for testing the runner's logic: records its calls, and fails, hangs or succeeds.
 struct Probe: Labelled {
@@ -95,7 +109,12 @@ final class Journal: Sendable {
     /// How each task ended, as the run's events said: `b timed-out: <message>`.
     let endings = Journal()
 
-    func run(_ probes: [any Labelled], jobTimeout: Duration = .seconds(60), stepTimeout: Duration? = nil) async throws -> RunResult {
+    func run(
+        _ probes: [any Labelled],
+        jobTimeout: Duration = .seconds(60),
+        stepTimeout: Duration? = nil,
+        placed: PlacedRunner? = nil
+    ) async throws -> RunResult {
         let project = try ProjectFile.parse(
             "machines:\n  default:\n    image: ./a\njobs:\n  j:\n    tasks: []\n",
             path: "/tmp/p/hangar.yml",
@@ -111,11 +130,13 @@ final class Journal: Sendable {
             machineID: "t",
             keepMachine: false,
             offline: true,
-            runFolder: "/nonexistent/run"
+            runFolder: "/nonexistent/run",
+            placed: placed
         ) { [endings] event in
             if case .taskFinished(_, let title, let status, _, let error) = event {
                 endings.add("\(title) \(status.rawValue): \(error?.message ?? "")")
             }
+            if case .output(let line, _) = event { endings.add("output: \(line)") }
         }
         return await JobRunner.run(plan, context: context)
     }
@@ -124,6 +145,61 @@ final class Journal: Sendable {
         let result = try await run([Probe("a", journal: journal), Probe("b", journal: journal)])
         #expect(result.status == .passed)
         #expect(journal.all == ["execute a", "execute b", "finalize b", "finalize a"])
+    }
+
+    @Test func aTaskPlacedElsewhereRunsThereAndWhatItPrintedComesBack() async throws {
+        let asked = Journal()
+        let probes: [any Labelled] = [Probe("a", journal: journal), CoordinatorTask(Probe("b", journal: journal)), Probe("c", journal: journal)]
+        let result = try await run(probes) { position throws(HangarError) in
+            asked.add("task \(position)")
+            return PlacedOutput(lines: ["said on the coordinator"], error: nil)
+        }
+        #expect(result.status == .passed)
+        #expect(asked.all == ["task 1"])
+        #expect(journal.all == ["execute a", "execute c", "finalize c", "finalize a"], "it was finalized where it ran")
+        #expect(endings.all.contains("output: said on the coordinator"))
+    }
+
+    @Test func aTaskThatFailedElsewhereFailsTheRunHere() async throws {
+        let probes: [any Labelled] = [CoordinatorTask(Probe("b", journal: journal)), Probe("c", journal: journal)]
+        let result = try await run(probes) { _ throws(HangarError) in
+            PlacedOutput(lines: [], error: HangarError("notify.webhook", "the hook answered HTTP 500"))
+        }
+        #expect(result.status == .error)
+        #expect(result.failedTask == 0)
+        #expect(result.error?.code == "notify.webhook")
+        #expect(journal.all.isEmpty)
+    }
+
+    @Test func withNowhereElseToRunAPlacedTaskRunsHere() async throws {
+        let result = try await run([CoordinatorTask(Probe("b", journal: journal))])
+        #expect(result.status == .passed)
+        #expect(journal.all == ["execute b", "finalize b"])
+    }
+
+    @Test func aPlacedStepRunsOnlyWhereItsHandlerIsPlaced() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-placed-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let workspace = try Workspace(
+            text: "jobs:\n  tidy:\n    tasks:\n      - host: touch \(folder)/ran\n      - use: snapshots.prune\n",
+            path: "\(folder)/hangar.yml",
+            paths: HangarPaths(cache: "\(folder)/cache", state: "\(folder)/state"),
+            notice: { _ in }
+        )
+        let refused = await PlacedStep.run(workspace, job: "tidy", position: 0, parameters: [:], folder: folder, here: .coordinator)
+        #expect(refused.error?.code == "task.placement", "a worker may not have the coordinator run its host commands")
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/ran"))
+        #expect(
+            await PlacedStep.run(workspace, job: "tidy", position: 1, parameters: [:], folder: folder, here: .coordinator).error?.code
+                == "task.placement"
+        )
+        #expect(
+            await PlacedStep.run(workspace, job: "tidy", position: 7, parameters: [:], folder: folder, here: .everyWorker).error?.code
+                == "task.placement"
+        )
+        let pruned = await PlacedStep.run(workspace, job: "tidy", position: 1, parameters: [:], folder: folder, here: .everyWorker)
+        #expect(pruned.error == nil)
+        #expect(pruned.lines == ["removed 0 snapshot(s), 0 MiB"])
     }
 
     @Test func aTestFailureStopsTheRunAsFailedAndStillFinalizes() async throws {

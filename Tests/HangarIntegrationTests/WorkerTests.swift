@@ -300,6 +300,65 @@ import Testing
         }
     }
 
+    /// Tasks placed away from the worker holding the run (`Placement`): `notify` runs on the
+    /// coordinator — the holder is in its own network namespace, where the receiver is out of reach
+    /// — and posts once; `snapshots.prune` runs once on each online worker, on its own snapshots.
+    @Test func placedTasksRunOnTheCoordinatorAndOnEveryWorker() async throws {
+        try await NetworkNamespace.with { network in
+            let port = PortPicker.freePort()
+            let receiver = "http://127.0.0.1:\(port)/hook"
+            let project = """
+                jobs:
+                  placed:
+                    requires: [isolated]
+                    tasks:
+                      - use: notify
+                        with: { url: "\(receiver)", message: "run ${HANGAR_RUN_ID} reached notify" }
+                      - use: snapshots.prune
+                        with: { unused-for: 1d }
+                      - host: curl -s -m 3 \(receiver) && echo reached || echo "the receiver is out of reach here"
+                """
+            let site = try await Site(serve: ["--host", "0.0.0.0"], projects: ["placed": project])
+            defer { site.sandbox.remove() }
+            let sink = try await Sink.start("http", port: port, folder: "\(site.sandbox.root)/sink")
+            defer { sink.process.signal(SIGKILL) }
+            let isolated = try await WorkerProcess(
+                site.sandbox,
+                name: "isolated",
+                server: "http://\(network.hostAddress):\(site.coordinator.port)",
+                token: site.workerToken,
+                arguments: ["--slots", "1", "--labels", "isolated"],
+                prefix: network.prefix,
+                cache: "\(site.sandbox.root)/cache-isolated"
+            )
+            let plain = try await site.worker("plain", cache: "\(site.sandbox.root)/cache-plain")
+            defer { site.stop([isolated, plain]) }
+            // Each worker keeps one snapshot unused for ever (no manifest) and one used just now.
+            for name in ["isolated", "plain"] {
+                let snapshots = "\(site.sandbox.root)/cache-\(name)/snapshots"
+                try FileManager.default.createDirectory(atPath: "\(snapshots)/stale", withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: "\(snapshots)/fresh", withIntermediateDirectories: true)
+                try "{}".write(toFile: "\(snapshots)/fresh/snapshot.json", atomically: true, encoding: .utf8)
+            }
+            while try await site.workers().filter(\.online).count < 2 { try await Task.sleep(for: .milliseconds(200)) }
+            let triggered = try await site.coordinator.remote(["trigger", "placed/placed"], token: site.token)
+            let id = try #require(Int(triggered.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(triggered.stderr)")
+            let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
+            let log = try await site.log(id)
+            #expect(ended.state == "passed", "\(log)\n\(isolated.log)")
+            #expect(try await site.workers().first { $0.status.name == "isolated" }?.status.labels.contains("isolated") == true)
+            #expect(log.contains("the receiver is out of reach here"), "the holder cannot reach the receiver: \(log)")
+            #expect(sink.received(".json") == ["{\"text\":\"run \(id) reached notify\"}"])
+            #expect(log.contains("posted to \(receiver)"))
+            for name in ["isolated", "plain"] {
+                #expect(log.contains("\(name): removed snapshot stale"), "\(log)")
+                #expect(log.contains("\(name): removed 1 snapshot(s)"), "\(log)")
+                let left = try FileManager.default.contentsOfDirectory(atPath: "\(site.sandbox.root)/cache-\(name)/snapshots")
+                #expect(!left.contains("stale") && left.contains("fresh"), "\(name): \(left)")
+            }
+        }
+    }
+
     @Test func withAnImageProxyWorkersGetImagesThroughTheCoordinator() async throws {
         let guest = try TestGuest.require()
         let images = try await ImageServer()

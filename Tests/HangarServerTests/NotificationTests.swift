@@ -2,6 +2,7 @@ import Foundation
 import HangarAPI
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -13,23 +14,11 @@ import Testing
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-sinks-\(UUID().uuidString.prefix(8))").path
 
     func sink(_ kind: String, port: Int) async throws -> BackgroundProcess {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        // Debian's python, which has python3-aiosmtpd (another python3 may come first in PATH).
-        let process = try await Command.start(
-            ["/usr/bin/python3", "-u", "\(root)/Fixtures/sinks.py", kind, "\(port)", "\(folder)/\(kind)"],
-            log: "\(folder)/\(kind).log"
-        )
-        #expect(await process.firstLine() == "ready", "the \(kind) sink did not start: \(process.output())")
-        return process
+        try await Sink.start(kind, port: port, folder: "\(folder)/\(kind)").process
     }
 
     /// The messages a sink kept, oldest first.
-    func received(_ kind: String, _ suffix: String) -> [String] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/\(kind)")) ?? []).filter { $0.hasSuffix(suffix) }
-        return names.sorted { Int($0.dropLast(suffix.count))! < Int($1.dropLast(suffix.count))! }
-            .compactMap { try? String(contentsOfFile: "\(folder)/\(kind)/\($0)", encoding: .utf8) }
-    }
+    func received(_ kind: String, _ suffix: String) -> [String] { Sink.received(in: "\(folder)/\(kind)", suffix) }
 
     func until(_ what: String, _ condition: () async throws -> Bool) async throws {
         for _ in 0..<300 {

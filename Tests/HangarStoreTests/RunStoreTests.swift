@@ -60,6 +60,31 @@ final class TestClock: Sendable {
     }
 
     @Test(arguments: Database.allCases)
+    func aPlacedTaskIsRecordedOnceAndEachPartIsTakenOnceAndEndsOnce(database: Database) async throws {
+        try await withStore(database) { store, location in
+            let key = PlacedTaskKey(run: 7, attempt: 1, position: 2)
+            #expect(try await store.placeTask(key, placement: .everyWorker, by: "c1", workers: ["w1", "w2"]))
+            // The same request at another replica records nothing more.
+            let again = try await withReplica(location) { try await $0.placeTask(key, placement: .everyWorker, by: "c2", workers: ["w1", "w3"]) }
+            #expect(!again)
+            #expect(try await store.placedTask(key).map(\.runner) == ["", "w1", "w2"])
+            #expect(try await store.pendingPlacedTasks(for: "w1") == [key])
+            #expect(try await store.updatePlacedTask(key, runner: "w1", .taken))
+            #expect(try await !store.updatePlacedTask(key, runner: "w1", .taken), "handed out once")
+            #expect(try await store.pendingPlacedTasks(for: "w1").isEmpty)
+            let ending = PlacedTaskEnding(passed: true, lines: ["removed 1 snapshot(s)"], error: nil, code: nil, kind: nil)
+            #expect(try await store.updatePlacedTask(key, runner: "w1", .ended(passed: true), ending: ending))
+            #expect(try await !store.updatePlacedTask(key, runner: "w1", .ended(passed: false)), "it ended once")
+            #expect(try await store.unendedPlacedTasks(runner: "w2").map(\.key) == [key])
+            #expect(try await store.updatePlacedTask(key, runner: "w2", .runnerGone))
+            let rows = try await store.placedTask(key)
+            #expect(rows.map(\.state) == [.running, .passed, .lost])
+            #expect(rows[1].lines == ["removed 1 snapshot(s)"])
+            #expect(rows[0].takenBy == "c1")
+        }
+    }
+
+    @Test(arguments: Database.allCases)
     func eachTestHasAHistoryAcrossTheRunsOfItsJob(database: Database) async throws {
         try await withStore(database) { store, _ in
             let results = { (status: TestStatus) in

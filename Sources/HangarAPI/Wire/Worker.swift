@@ -166,15 +166,73 @@ extension API {
     public struct HeartbeatAnswer: Documented, Equatable {
         public var cancel: [Int]
         public var lost: [Int]
+        /// Parts of `every-worker` tasks for this worker to run now (each handed out once).
+        public var tasks: [TaskOrder]?
 
-        public init(cancel: [Int], lost: [Int]) {
+        public init(cancel: [Int], lost: [Int], tasks: [TaskOrder]? = nil) {
             self.cancel = cancel
             self.lost = lost
+            self.tasks = tasks
         }
 
         public static let schema = Schema.object(
-            ["cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids))],
+            ["cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids)), "tasks": .array(TaskOrder.reference)],
             required: ["cancel", "lost"]
+        )
+    }
+
+    /// A task of a run held by some worker, for this worker to run its part of (its handler runs
+    /// on every worker): the job as the coordinator resolved it, and the task's position in it.
+    public struct TaskOrder: Documented, Equatable {
+        public var run: HeldRun
+        public var position: Int
+        public var job: String
+        public var projectFile: String
+        public var projectPath: String
+        public var parameters: [String: String]
+
+        public init(run: HeldRun, position: Int, job: String, projectFile: String, projectPath: String, parameters: [String: String]) {
+            self.run = run
+            self.position = position
+            self.job = job
+            self.projectFile = projectFile
+            self.projectPath = projectPath
+            self.parameters = parameters
+        }
+
+        public static let schema = Schema.object(
+            [
+                "run": HeldRun.reference, "position": .integer(0...10_000), "job": .string(maxLength: Limits.nameLength),
+                "projectFile": .string(), "projectPath": .string(), "parameters": .map(.string()),
+            ],
+            required: ["run", "position", "job", "projectFile", "projectPath", "parameters"]
+        )
+    }
+
+    /// How a task run away from the run's holder ended (on the coordinator, or on one or every
+    /// worker), with what it printed.
+    public struct TaskResult: Documented, Equatable {
+        public var passed: Bool
+        public var lines: [String]
+        public var error: String?
+        /// The error's code and who is to blame, when it failed.
+        public var code: String?
+        public var kind: HangarError.Kind?
+
+        public init(passed: Bool, lines: [String], error: String? = nil, code: String? = nil, kind: HangarError.Kind? = nil) {
+            self.passed = passed
+            self.lines = lines
+            self.error = error
+            self.code = code
+            self.kind = kind
+        }
+
+        public static let schema = Schema.object(
+            [
+                "passed": .boolean, "lines": .array(.string(maxLength: Report.maxLineBytes), maxItems: 2001), "error": .string(maxLength: 10_000),
+                "code": .string(maxLength: Limits.nameLength), "kind": .string(choices: ["usage", "infrastructure", "test"]),
+            ],
+            required: ["passed", "lines"]
         )
     }
 

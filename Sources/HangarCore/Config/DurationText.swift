@@ -8,14 +8,17 @@ public enum DurationText {
         if let seconds = Double(trimmed) { return seconds >= 0 ? .milliseconds(Int64(seconds * 1000)) : nil }
         var total = Duration.zero
         var rest = Substring(trimmed)
-        let units: [(String, Duration)] = [("ms", .milliseconds(1)), ("h", .seconds(3600)), ("m", .seconds(60)), ("s", .seconds(1))]
+        let units: [(String, Duration)] = [
+            ("ms", .milliseconds(1)), ("d", .seconds(86_400)), ("h", .seconds(3600)), ("m", .seconds(60)), ("s", .seconds(1)),
+        ]
         while !rest.isEmpty {
             let digits = rest.prefix { $0.isNumber || $0 == "." }
             guard let number = Double(digits) else { return nil }
             rest = rest.dropFirst(digits.count)
             guard let (unit, scale) = units.first(where: { rest.hasPrefix($0.0) }) else { return nil }
             rest = rest.dropFirst(unit.count)
-            total += scale * number
+            // Whole numbers exactly (a Double product of a day rounds its attoseconds).
+            total += number == number.rounded() ? scale * Int(number) : scale * number
         }
         return trimmed.isEmpty ? nil : total
     }

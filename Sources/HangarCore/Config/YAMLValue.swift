@@ -146,7 +146,7 @@ public struct YAMLValue: @unchecked Sendable {
     public func duration() throws(HangarError) -> Duration {
         let text = node.string ?? ""
         guard let duration = DurationText.parse(text) else {
-            throw error("'\(text)' is not a duration", hint: "write a number with a unit, such as 90s, 30m or 1h30m")
+            throw error("'\(text)' is not a duration", hint: "write a number with a unit, such as 90s, 30m, 1h30m or 7d")
         }
         return duration
     }

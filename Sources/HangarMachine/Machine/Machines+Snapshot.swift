@@ -103,6 +103,13 @@ extension Machines {
     }
 
     /// The first line of `qemu-system-x86_64 --version`.
+    /// Removes the snapshots not restored for `unusedFor` (all when nil), keeping those running
+    /// machines were restored from (`Snapshots.prune`); returns what went.
+    public func pruneSnapshots(unusedFor: Duration?) -> [Snapshots.Entry] {
+        let running = registry.list().filter { $0.state == .running }
+        return Snapshots(cache: paths.cache).prune(inUse: Set(running.compactMap(\.record.backingImage)), unusedFor: unusedFor, now: Date())
+    }
+
     static func qemuVersion() async throws(HangarError) -> String {
         String(try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? "")
     }

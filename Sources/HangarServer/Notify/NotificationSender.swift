@@ -1,11 +1,8 @@
-import AsyncHTTPClient
 import Foundation
 import HangarCore
 import HangarMachine
 import HangarStore
 import Logging
-import NIOCore
-import NIOHTTP1
 import ServiceLifecycle
 
 /// Sends the notifications the store holds, one second after they are queued at most: webhooks
@@ -56,16 +53,7 @@ struct NotificationSender: Service {
     }
 
     private func post(_ message: NewNotification) async throws {
-        var request = HTTPClientRequest(url: message.target)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "User-Agent", value: "hangar/\(HangarVersion.current)")
-        request.body = .bytes(ByteBuffer(string: message.body))
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
-        _ = try await response.body.collect(upTo: 1 << 20)
-        guard (200..<300).contains(response.status.code) else {
-            throw HangarError("notify.webhook", "\(message.target) answered HTTP \(response.status.code)")
-        }
+        try await Webhook.post(message.body, to: message.target)
     }
 
     private func mail(_ message: NewNotification) async throws {

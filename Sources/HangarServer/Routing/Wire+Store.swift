@@ -84,6 +84,7 @@ extension API.NewToken: ResponseEncodable {}
 extension API.WebhookAnswer: ResponseEncodable {}
 extension API.WorkerStatus: ResponseEncodable {}
 extension API.Worker: ResponseEncodable {}
+extension API.TaskResult: ResponseEncodable {}
 extension API.SignatureInfo: ResponseEncodable {}
 extension API.DryRun: ResponseEncodable {}
 extension API.FlakyTest: ResponseEncodable {

@@ -3,6 +3,7 @@ import HangarAPI
 import HangarCore
 import HangarEngine
 import HangarMachine
+import HangarStore
 import HangarWorker
 
 /// The coordinator as the embedded worker of `hangar serve` sees it: the same questions a remote
@@ -40,6 +41,18 @@ struct LocalCoordinator: Coordinator {
     }
 
     func release(_ run: API.HeldRun, worker: String) async throws { _ = try await coordinator.release(run, worker: worker) }
+
+    func runTask(_ run: API.HeldRun, worker: String, position: Int) async throws -> API.TaskResult {
+        try await coordinator.runPlaced(run, worker: worker, position: position)
+    }
+
+    func taskEnded(_ order: API.TaskOrder, worker: String, _ result: API.TaskResult) async throws {
+        try await coordinator.partEnded(
+            PlacedTaskKey(run: order.run.id, attempt: order.run.attempt, position: order.position),
+            worker: worker,
+            result
+        )
+    }
 
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
         try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })

@@ -26,9 +26,20 @@ struct RunCoordinator: Sendable {
     let triage: Triage
     /// Queues what runs that end tell their projects' `notify:`.
     let notifier: Notifier
+    /// This replica's name, as the runner of the tasks placed on the coordinator.
+    let identity: String
 
-    /// A worker says what it is; refused when it speaks another protocol.
+    /// A worker (re)starts and says what it is; refused when it speaks another protocol. The parts
+    /// of every-worker tasks its last life had not ended are lost: they are not run twice.
     func register(_ status: API.WorkerStatus) async throws {
+        try await save(status)
+        for task in try await store.unendedPlacedTasks(runner: status.name) {
+            try await store.updatePlacedTask(task.key, runner: status.name, .runnerGone)
+        }
+    }
+
+    /// Remembers what the worker says of itself, now.
+    private func save(_ status: API.WorkerStatus) async throws {
         try check(status)
         try await store.saveWorker(status.name, status: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
     }
@@ -72,15 +83,7 @@ struct RunCoordinator: Sendable {
     /// The run as a worker gets it; nil when its project cannot be read (the run then ends error).
     private func assignment(for run: StoredRun) async -> API.Assignment? {
         do {
-            let workspace = try await catalog.workspace(
-                for: run.project,
-                commit: run.parameters["HANGAR_COMMIT"],
-                folder: "\(runsFolder)/\(run.id)/source"
-            )
-            let job = try workspace.project.job(named: run.job)
-            let parameters = try job.resolve(parameters: run.parameters).merging(["HANGAR_RUN_ID": "\(run.id)", "HANGAR_ATTEMPT": "\(run.attempt)"]) {
-                $1
-            }
+            let (workspace, _, parameters) = try await resolve(run)
             events.started(run)
             return API.Assignment(
                 run: API.Run(run),
@@ -100,9 +103,25 @@ struct RunCoordinator: Sendable {
         }
     }
 
-    /// Renews the leases of the worker's runs; which to stop (cancelled) and which it lost.
+    /// Run `run`'s project at its commit, its job, and the parameters its tasks get (defaults filled
+    /// in, with `HANGAR_RUN_ID` and `HANGAR_ATTEMPT`).
+    func resolve(_ run: StoredRun) async throws -> (workspace: Workspace, job: JobSpec, parameters: [String: String]) {
+        let workspace = try await catalog.workspace(
+            for: run.project,
+            commit: run.parameters["HANGAR_COMMIT"],
+            folder: "\(runsFolder)/\(run.id)/source"
+        )
+        let job = try workspace.project.job(named: run.job)
+        let parameters = try job.resolve(parameters: run.parameters).merging(["HANGAR_RUN_ID": "\(run.id)", "HANGAR_ATTEMPT": "\(run.attempt)"]) {
+            $1
+        }
+        return (workspace, job, parameters)
+    }
+
+    /// Renews the leases of the worker's runs; which to stop (cancelled) and which it lost; and the
+    /// parts of every-worker tasks it is to run.
     func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer {
-        try await register(beat.status)
+        try await save(beat.status)
         let transitions = try await store.renewLeases(owner: beat.status.name, runs: beat.runs.map { ($0.id, $0.attempt) }, lease: lease.seconds)
         var answer = API.HeartbeatAnswer(cancel: [], lost: [])
         for run in beat.runs {
@@ -118,6 +137,8 @@ struct RunCoordinator: Sendable {
             case .write, .none: break
             }
         }
+        let orders = try await orders(for: beat.status.name)
+        answer.tasks = orders.isEmpty ? nil : orders
         return answer
     }
 
@@ -128,14 +149,9 @@ struct RunCoordinator: Sendable {
         var urls: Set<String> = []
         for held in try await store.held(by: worker) {
             guard let run = try await store.run(held.id) else { continue }
-            let workspace = try await catalog.workspace(
-                for: run.project,
-                commit: run.parameters["HANGAR_COMMIT"],
-                folder: "\(runsFolder)/\(run.id)/source"
-            )
-            let job = try workspace.project.job(named: run.job)
+            let (workspace, job, parameters) = try await resolve(run)
             guard let machine = workspace.project.machines.first(where: { $0.name == job.machine }) else { continue }
-            let spec = try machine.expanding(try job.resolve(parameters: run.parameters), directory: workspace.project.directory)
+            let spec = try machine.expanding(parameters, directory: workspace.project.directory)
             for case .url(let url, _) in [spec.image, spec.kernel, spec.initrd].compactMap({ $0 }) { urls.insert(url) }
         }
         return urls

@@ -51,6 +51,17 @@ struct WorkerRoutes {
             let outcome = try inputs.require(API.Outcome.self)
             return try await worker { try await coordinator.finish(run, worker: name, outcome) }
         }
+        router.on(Contract.runTask, table: table) { _, _, inputs -> API.TaskResult in
+            let (run, name) = try Self.attempt(inputs)
+            return try await worker { try await coordinator.runPlaced(run, worker: name, position: try Self.position(inputs)) }
+        }
+        router.on(Contract.taskResult, table: table) { _, _, inputs -> HTTPResponse.Status in
+            let (run, name) = try Self.attempt(inputs)
+            let result = try inputs.require(API.TaskResult.self)
+            let key = PlacedTaskKey(run: run.id, attempt: run.attempt, position: try Self.position(inputs))
+            try await worker { try await coordinator.partEnded(key, worker: name, result) }
+            return .noContent
+        }
         router.on(Contract.proxyImage, table: table) { request, context, inputs -> Response in
             guard let cache = coordinator.imageProxy else {
                 throw HTTPError(.notFound, message: "this coordinator does not proxy images: start it with --image-proxy")
@@ -90,6 +101,12 @@ struct WorkerRoutes {
             throw HTTPError(.badRequest, message: "no run or attempt")
         }
         return (API.HeldRun(id: id, attempt: attempt), try inputs.required(Contract.workerName.name))
+    }
+
+    /// The task position a route names.
+    private static func position(_ inputs: Inputs) throws -> Int {
+        guard let position = inputs.integer(Contract.position.name) else { throw HTTPError(.badRequest, message: "no task position") }
+        return position
     }
 
     private static func json(_ value: some Encodable) throws -> Response {

@@ -10,7 +10,8 @@ struct Handlers: ParsableCommand {
 
     func run() {
         for handler in HandlerRegistry.all {
-            print("\(handler.name)\n  \(handler.summary)")
+            let placement = handler.placement == .worker ? "" : " (runs \(handler.placement.phrase) in server mode)"
+            print("\(handler.name)\n  \(handler.summary)\(placement)")
             for option in handler.options {
                 let value = option.defaultValue.map { "default \($0)" } ?? "required"
                 print("    \(option.name) (\(option.type), \(value)): \(option.summary)")

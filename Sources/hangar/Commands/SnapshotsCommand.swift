@@ -47,12 +47,8 @@ struct SnapshotsCommand: AsyncParsableCommand {
 
         func run() throws {
             let paths = HangarPaths.fromEnvironment()
-            let running = MachineRegistry(state: paths.state).list().filter { $0.state == .running }
-            let removed = Snapshots(cache: paths.cache).prune(
-                inUse: Set(running.compactMap(\.record.backingImage)),
-                unusedFor: unusedFor,
-                now: Date()
-            )
+            let machines = Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in })
+            let removed = machines.pruneSnapshots(unusedFor: unusedFor)
             if json { return try Terminal.json(removed) }
             let bytes = removed.reduce(0) { $0 + $1.size }
             print("removed \(removed.count) snapshot(s), \(bytes / 1_048_576) MiB")

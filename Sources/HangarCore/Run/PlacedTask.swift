@@ -1,0 +1,58 @@
+/// Where a handler's task runs, as kanku's handlers declare it (`distributable`): on the worker that
+/// holds the run (machines, guest commands: most handlers), on the coordinator (work that needs what
+/// only it has: its network, its secrets — `notify`), or once on every online worker (work on each
+/// host's own state — `snapshots.prune`). Outside server mode everything runs on the one host.
+public enum Placement: String, Sendable, Codable, CaseIterable {
+    case worker
+    case coordinator
+    case everyWorker = "every-worker"
+
+    /// For people: "on the coordinator".
+    public var phrase: String {
+        switch self {
+        case .worker: "on the worker holding the run"
+        case .coordinator: "on the coordinator"
+        case .everyWorker: "on every online worker"
+        }
+    }
+}
+
+/// One task run away from the worker holding its run: by a coordinator, or by one worker of an
+/// every-worker task. Each is run at most once: it is taken once, and ends once.
+public enum PlacedTaskState: String, Sendable, Codable, CaseIterable {
+    /// Waiting for its worker to take it (with its next heartbeat).
+    case pending
+    /// Taken: a coordinator or a worker is running it.
+    case running
+    case passed
+    case failed
+    /// Its runner went away before it ended (restarted, offline); it is not run again, as it may
+    /// have had its effect.
+    case lost
+
+    /// True once it ended, one way or another.
+    public var isFinal: Bool { self == .passed || self == .failed || self == .lost }
+}
+
+/// What happens to a placed task.
+public enum PlacedTaskEvent: Sendable, Equatable {
+    /// Its runner takes it.
+    case taken
+    /// Its runner says how it ended.
+    case ended(passed: Bool)
+    /// Its runner restarted or went offline.
+    case runnerGone
+}
+
+extension PlacedTaskState {
+    /// The state after `event`, or nil when the event does not apply (an ended task stays ended; a
+    /// task is taken once): the store writes only a transition this allows, with compare-and-set.
+    public func after(_ event: PlacedTaskEvent) -> PlacedTaskState? {
+        switch (self, event) {
+        case (.pending, .taken): .running
+        case (.running, .ended(let passed)): passed ? .passed : .failed
+        case (.pending, .runnerGone), (.running, .runnerGone): .lost
+        default: nil
+        }
+    }
+}

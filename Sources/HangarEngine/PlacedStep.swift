@@ -1,0 +1,68 @@
+public import HangarCore
+public import HangarHandlers
+import HangarMachine
+import Synchronization
+
+/// A task of a run held elsewhere, run here because its handler is placed here (`Placement`): the
+/// coordinator runs `coordinator` tasks, each worker its part of an `every-worker` task. It runs on
+/// its own — no machine, the run's parameters — and what it prints is returned to the run's holder.
+public enum PlacedStep {
+    /// The most lines one placed task sends back; the rest are counted.
+    static let maxLines = 2000
+
+    /// Runs task `position` of job `name` in `workspace`, refusing one whose handler is not placed
+    /// `here` (a worker may not have the coordinator run its `host:` commands). `folder` is its
+    /// working folder.
+    public static func run(
+        _ workspace: Workspace,
+        job name: String,
+        position: Int,
+        parameters: [String: String],
+        folder: String,
+        here: Placement
+    ) async -> PlacedOutput {
+        let step: JobPlan.Step
+        let job: JobSpec
+        do throws(HangarError) {
+            job = try workspace.project.job(named: name)
+            let steps = try JobPlan(job).steps
+            guard steps.indices.contains(position), type(of: steps[position].handler).placement == here else {
+                throw .usage("task.placement", "task \(position + 1) of job '\(name)' does not run \(here.phrase)")
+            }
+            step = steps[position]
+        } catch {
+            return PlacedOutput(lines: [], error: error)
+        }
+        let lines = Mutex<[String]>([])
+        let context = TaskContext(
+            project: workspace.project,
+            machineSpec: workspace.project.machines.first { $0.name == job.machine } ?? MachineSpec(name: job.machine),
+            machines: workspace.machines,
+            machineID: "placed",
+            keepMachine: false,
+            offline: false,
+            runFolder: folder,
+            parameters: parameters
+        ) { event in
+            let line: String? =
+                switch event {
+                case .output(let text, _): text
+                case .notice(let text): "note: \(text)"
+                case .taskStarted, .taskFinished: nil
+                }
+            guard let line else { return }
+            lines.withLock { lines in
+                if lines.count < maxLines { lines.append(line) } else if lines.count == maxLines { lines.append("(more lines not kept)") }
+            }
+        }
+        let limited = await JobRunner.withLimit(step.timeout) { await JobRunner.perform(step, context: context) }
+        await step.handler.finalize(context)
+        var error: HangarError?
+        switch limited {
+        case .finished(let failure): error = failure
+        case .timedOut, .timerStopped:
+            error = HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
+        }
+        return PlacedOutput(lines: lines.withLock { $0 }, error: error)
+    }
+}

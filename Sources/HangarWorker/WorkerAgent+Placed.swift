@@ -1,0 +1,82 @@
+import Foundation
+import HangarAPI
+import HangarCore
+import HangarEngine
+import HangarHandlers
+import Logging
+
+/// Tasks placed away from the worker holding their run (`Placement`): this worker has the
+/// coordinator run them for the runs it holds, and runs its own part of every-worker tasks.
+extension WorkerAgent {
+    /// Has the coordinator run task `position` of `held` where it is placed, asking again while the
+    /// coordinator does not answer (asked again, it runs nothing twice).
+    func runElsewhere(_ held: API.HeldRun, position: Int) async throws(HangarError) -> PlacedOutput {
+        var pause = Duration.milliseconds(200)
+        while true {
+            do {
+                let result = try await coordinator.runTask(held, worker: configuration.name, position: position)
+                let error =
+                    result.passed ? nil : HangarError(result.code ?? "task.failed", result.error ?? "failed", kind: result.kind ?? .infrastructure)
+                return PlacedOutput(lines: result.lines, error: error)
+            } catch {
+                let failure = error as? HangarError ?? HangarError("worker.answer", "\(error)")
+                guard failure.code == "worker.unreachable", !Task.isCancelled else { throw failure }
+                logger.warning("cannot have task \(position + 1) of run \(held.id) run; retrying", metadata: ["error": "\(failure)"])
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+
+    /// Runs this worker's part of an every-worker task in a folder of its own, and says how it
+    /// ended, asking again while the coordinator does not answer.
+    func runPart(_ order: API.TaskOrder) async {
+        let folder = "\(configuration.runsFolder)/\(order.run.id)-task-\(order.position)"
+        var output: PlacedOutput
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let workspace = try Workspace(
+                text: order.projectFile,
+                path: "\(order.projectPath)/hangar.yml",
+                paths: configuration.paths,
+                notice: { _ in }
+            )
+            output = await PlacedStep.run(
+                workspace,
+                job: order.job,
+                position: order.position,
+                parameters: order.parameters,
+                folder: folder,
+                here: .everyWorker
+            )
+        } catch {
+            output = PlacedOutput(lines: [], error: error as? HangarError ?? HangarError("task.folder", "cannot make \(folder): \(error)"))
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+        let result = API.TaskResult(
+            passed: output.error == nil,
+            lines: output.lines,
+            error: output.error?.description,
+            code: output.error?.code,
+            kind: output.error?.kind
+        )
+        var pause = Duration.milliseconds(200)
+        while !Task.isCancelled {
+            do {
+                try await coordinator.taskEnded(order, worker: configuration.name, result)
+                return
+            } catch {
+                let failure = error as? HangarError ?? HangarError("worker.answer", "\(error)")
+                guard failure.code == "worker.unreachable" else {
+                    logger.warning(
+                        "the coordinator refused the end of task \(order.position + 1) of run \(order.run.id)",
+                        metadata: ["error": "\(failure)"]
+                    )
+                    return
+                }
+                try? await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
+    }
+}
