@@ -128,7 +128,8 @@ public struct Workspace: Sendable {
             log.write(event)
             emit(event)
         }
-        var result = await JobRunner.run(plan, context: context)
+        let notice: @Sendable (String) -> Void = { context.emit(.notice($0)) }
+        var result = await RunNotices.$current.withValue(notice) { await JobRunner.run(plan, context: context) }
         result.folder = folder
         log.write(result)
         return result

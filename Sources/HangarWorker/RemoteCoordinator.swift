@@ -85,7 +85,7 @@ public struct RemoteCoordinator: Coordinator {
             path: "\(assignment.projectPath)/hangar.yml",
             paths: paths,
             imageProxy: assignment.imageProxy == true ? ImageCache.Proxy(base: base, token: token, worker: worker) : nil,
-            notice: { _ in }
+            notice: RunNotices.toCurrentRun
         )
     }
 

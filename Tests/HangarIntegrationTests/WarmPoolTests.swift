@@ -24,6 +24,7 @@ import Testing
         let cold = try await server.remote(["trigger", "demo/vm", "-f"], token: token)
         #expect(cold.status == 0, "\(cold.stdout)\(cold.stderr)")
         #expect(!cold.stdout.contains("warm pool"), "\(cold.stdout)")
+        #expect(cold.stdout.contains("note: machine 'default': saved snapshot"), "the machine's notices reach the run's log: \(cold.stdout)")
         try await Self.waitForReadyMachines(1, server: server, "the pool restored no machine after the first run")
 
         let warm = try await server.remote(["trigger", "demo/vm", "-f"], token: token)
