@@ -5,7 +5,7 @@
 #
 #   OUT/disk.qcow2            ext4 root file system on the whole disk (no partition table, no boot loader)
 #   OUT/vmlinuz, OUT/initrd.img   the guest's own kernel and initramfs, for direct kernel boot with
-#                             append "root=/dev/vda rw console=ttyS0"
+#                             append "root=/dev/vda rw console=ttyS0 no_timer_check"
 #
 # Like Debian's cloud images, it has no user and no password: cloud-init creates the login user from
 # Hangar's NoCloud seed (its only data source here) and brings up the network with systemd-networkd.

@@ -143,9 +143,10 @@ cp "$unpacked/boot/vmlinuz-$kver" "$work/vmlinuz"
 cp "$unpacked/boot/vmlinuz-$generic_kver" "$work/vmlinuz-generic"
 
 # A BIOS-bootable disk: MBR + one FAT partition holding syslinux, the kernel and the initramfs.
+# no_timer_check: under TCG on a busy host the kernel's IO-APIC timer check can fail and panic.
 part="$work/part.img"
 mkfs.vfat -C -n HANGARBOOT "$part" $((48 * 1024)) >/dev/null
-printf 'DEFAULT linux\nPROMPT 0\nTIMEOUT 1\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND console=ttyS0 quiet\n' > "$work/syslinux.cfg"
+printf 'DEFAULT linux\nPROMPT 0\nTIMEOUT 1\nLABEL linux\n  KERNEL vmlinuz\n  INITRD initrd.img\n  APPEND console=ttyS0 quiet no_timer_check\n' > "$work/syslinux.cfg"
 mcopy -i "$part" "$work/vmlinuz" "$work/initrd.img" "$work/syslinux.cfg" ::/
 syslinux --install "$part"
 disk="$work/disk.raw"

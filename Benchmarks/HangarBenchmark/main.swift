@@ -38,13 +38,13 @@ let machine =
         image: \(debianGuest)/disk.qcow2
         kernel: \(debianGuest)/vmlinuz
         initrd: \(debianGuest)/initrd.img
-        append: root=/dev/vda rw console=ttyS0
+        append: root=/dev/vda rw console=ttyS0 no_timer_check
         memory: 1G
     """
     : """
         kernel: \(testGuest)/vmlinuz
         initrd: \(testGuest)/initrd.img
-        append: console=ttyS0 quiet
+        append: console=ttyS0 quiet no_timer_check
         memory: 512M
         ssh: { identity: \(testGuest)/id_ed25519 }
     """

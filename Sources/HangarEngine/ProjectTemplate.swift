@@ -16,7 +16,7 @@ public enum ProjectTemplate {
             share: .              # this folder, at /hangar in the guest
             # Images with cloud-init get a generated key for user 'hangar'. For images without it:
             # ssh: { user: root, identity: ./id_ed25519 }
-            # For kernel + initramfs images: kernel: ./vmlinuz, initrd: ./initrd.img, append: "console=ttyS0"
+            # For kernel + initramfs images: kernel: ./vmlinuz, initrd: ./initrd.img, append: "console=ttyS0 no_timer_check"
             # boot-timeout: 5m    # how long to wait for SSH
             # boot-watchdog: 60s  # a serial console silent this long is a stuck boot, retried once
 

@@ -32,7 +32,7 @@ enum DebianGuest {
                 image: \(guest)/disk.qcow2
                 kernel: \(guest)/vmlinuz
                 initrd: \(guest)/initrd.img
-                append: root=/dev/vda rw console=ttyS0
+                append: root=/dev/vda rw console=ttyS0 no_timer_check
                 memory: 1G
                 accel: tcg
                 snapshot: true

@@ -156,6 +156,23 @@ import Testing
         #expect(sandbox.machineFolders().isEmpty)
     }
 
+    @Test func aKernelPanicEndsTheWaitAtOnceAndIsRetriedOnce() async throws {
+        let guest = try TestGuest.require()
+        // No such init: the kernel panics ("No working init found"), and halts.
+        let yaml =
+            "machines:\n  default:\n    kernel: \(guest)/vmlinuz\n    initrd: \(guest)/initrd.img\n    append: console=ttyS0 rdinit=/nope init=/nope\n"
+            + "    memory: 512M\n    accel: tcg\n    boot-timeout: 5m\n    ssh: { identity: \(guest)/id_ed25519 }\njobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
+        let sandbox = try Sandbox(yaml)
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "test"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("the guest's kernel panicked: "), "\(result.stderr)")
+        #expect(result.stderr.contains("booting it once more"), "\(result.stderr)")
+        #expect(!result.stderr.contains("did not answer SSH"), "it did not wait for the boot timeout: \(result.stderr)")
+        #expect(sandbox.qemuProcesses().isEmpty)
+        #expect(sandbox.machineFolders().isEmpty)
+    }
+
     @Test func aSilentBootIsRetriedOnceAndLeavesItsDiagnostics() async throws {
         let guest = try TestGuest.require()
         // No console=ttyS0: the kernel writes to the (invisible) VGA console, the serial log stays empty.

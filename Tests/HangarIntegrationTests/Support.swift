@@ -87,6 +87,6 @@ func guestYAML(_ guest: String, machine: String = "kernel", extra: String = "", 
     let spec =
         machine == "disk"
         ? "image: \(guest)/disk.qcow2"
-        : "kernel: \(guest)/vmlinuz\(suffix)\n    initrd: \(guest)/initrd\(suffix).img\n    append: console=ttyS0 quiet\n    ssh: { identity: \(guest)/id_ed25519 }"
+        : "kernel: \(guest)/vmlinuz\(suffix)\n    initrd: \(guest)/initrd\(suffix).img\n    append: console=ttyS0 quiet no_timer_check\n    ssh: { identity: \(guest)/id_ed25519 }"
     return "machines:\n  default:\n    \(spec)\n    memory: 512M\n    accel: tcg\n\(extra)jobs:\n\(jobs)"
 }

@@ -61,6 +61,9 @@ public struct GuestSSH: Sendable {
                         + SerialLog.tail(record.serialLog)
                 )
             }
+            if let panic = SerialLog.panic(record.serialLog) {
+                throw HangarError("machine.panic", "the guest's kernel panicked: \(panic)" + SerialLog.tail(record.serialLog))
+            }
             if let watchdog, ContinuousClock.now - start >= watchdog, SerialLog.isEmpty(record.serialLog) {
                 throw HangarError(
                     "machine.silent",
@@ -119,6 +122,15 @@ public enum SerialLog {
     /// True when the guest has printed nothing yet.
     public static func isEmpty(_ path: String) -> Bool {
         ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) == 0
+    }
+
+    /// The kernel's panic line, once the guest printed one (`Kernel panic - not syncing: …`): it
+    /// will not answer SSH, so there is no point waiting for it.
+    public static func panic(_ path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let start = text.range(of: "Kernel panic - not syncing: ") else {
+            return nil
+        }
+        return String(text[start.upperBound...].prefix { $0 != "\n" && $0 != "\r" })
     }
 
     /// The last lines of the log as a message suffix, without terminal escape sequences.

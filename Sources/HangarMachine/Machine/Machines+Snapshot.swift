@@ -1,6 +1,10 @@
 import Crypto
 import Foundation
 public import HangarCore
+import Synchronization
+
+/// QEMU's version by its binary's identity (`Machines.qemuVersion`).
+private let qemuVersions = Mutex<[String: String]>([:])
 
 extension Machines {
     // `snapshot: true`: the first boot of a machine is a cold one whose state is then saved (the
@@ -102,7 +106,6 @@ extension Machines {
         return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
     }
 
-    /// The first line of `qemu-system-x86_64 --version`.
     /// Removes the snapshots not restored for `unusedFor` (all when nil), keeping those running
     /// machines were restored from (`Snapshots.prune`); returns what went.
     public func pruneSnapshots(unusedFor: Duration?) -> [Snapshots.Entry] {
@@ -110,8 +113,15 @@ extension Machines {
         return Snapshots(cache: paths.cache).prune(inUse: Set(running.compactMap(\.record.backingImage)), unusedFor: unusedFor, now: Date())
     }
 
+    /// The first line of `qemu-system-x86_64 --version`, asked once per binary: remembered by the
+    /// binary's path, size and time, so a long-running worker whose QEMU is upgraded asks again.
     static func qemuVersion() async throws(HangarError) -> String {
-        String(try await Command.check(["qemu-system-x86_64", "--version"], code: "machine.qemu").split(separator: "\n").first ?? "")
+        let binary = try Tools.path(of: "qemu-system-x86_64")
+        let identity = "\(binary) \(fileIdentity(binary))"
+        if let known = qemuVersions.withLock({ $0[identity] }) { return known }
+        let version = String(try await Command.check([binary, "--version"], code: "machine.qemu").split(separator: "\n").first ?? "")
+        qemuVersions.withLock { $0[identity] = version }
+        return version
     }
 
     /// A file's size and time, for files that have no digest.

@@ -28,7 +28,8 @@ public struct Machines: Sendable {
     /// A boot that fails after QEMU started keeps QEMU's log, the serial log and QMP `query-status`
     /// in `diagnostics` (`boot-1-qemu.log`, `boot-1-serial.log`, `boot-1-status.json`). A boot
     /// whose serial console stays silent past the machine's `boot-watchdog` is stuck, not slow: it
-    /// is retried once, without the watchdog, and the notice says so. Where `accel: auto` chose KVM
+    /// is retried once, without the watchdog, and the notice says so; so is a boot whose kernel
+    /// panicked (under TCG on a busy host, a failed IO-APIC timer check does it). Where `accel: auto` chose KVM
     /// and the guest stays silent or QEMU exits, the retry uses TCG, and this host remembers it:
     /// some hosts' KVM runs the firmware (so the probe passes) but hangs every guest kernel.
     /// `cached` holds images already fetched (by `image.fetch`), by URL or path, so they are not fetched again.
@@ -94,7 +95,7 @@ public struct Machines: Sendable {
                     + "booting it again with TCG, as every machine will until the host restarts (the first try's logs are in \(diagnostics))"
             )
             return try await attempt(2, "tcg", nil)
-        } catch  where error.code == "machine.silent" {
+        } catch  where ["machine.silent", "machine.panic"].contains(error.code) {
             notice("machine '\(spec.name)': \(error.message); booting it once more (the first try's logs are in \(diagnostics))")
             return try await attempt(2, accel, nil)
         }

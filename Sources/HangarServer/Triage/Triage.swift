@@ -29,6 +29,8 @@ struct Triage: Sendable {
     /// for one and its retries are not used up; returns it.
     @discardableResult
     func retryIfAsked(_ run: StoredRun, matches: [SignatureMatch]) async throws -> StoredRun? {
+        // Only a matched signature can ask: most runs end without reading them.
+        guard !matches.isEmpty else { return nil }
         let signatures = try await store.signatures().map(\.signature)
         guard let signature = AutomaticRetry.signature(for: matches, among: signatures, retriesSoFar: run.automaticRetries) else { return nil }
         var retry = NewRun(

@@ -29,7 +29,7 @@ extension RunCoordinator {
         if try await store.placeTask(key, placement: placement, by: identity, workers: workers), placement == .coordinator {
             try await runHere(key, workspace: workspace, job: job.name, parameters: parameters)
         }
-        return try await waitUntilEnded(key, held: held, worker: worker)
+        return try await waitUntilEnded(key, held: held, worker: worker, limit: steps[position].timeout ?? job.timeout)
     }
 
     /// Runs a `coordinator` task here, saying every lease/3 that it is still at it.
@@ -73,9 +73,10 @@ extension RunCoordinator {
     }
 
     /// Waits until task `key` ended (each worker's part, for an every-worker task), while `worker`
-    /// still holds the attempt. A coordinator that stopped saying it runs the task, and a worker
-    /// gone offline with its part, make it lost.
-    private func waitUntilEnded(_ key: PlacedTaskKey, held: API.HeldRun, worker: String) async throws -> API.TaskResult {
+    /// still holds the attempt. A coordinator that stopped saying it runs the task, a worker gone
+    /// offline with its part, and a part running longer than the task's `limit` (and a lease: its
+    /// worker never got it, say) make it lost.
+    private func waitUntilEnded(_ key: PlacedTaskKey, held: API.HeldRun, worker: String, limit: Duration) async throws -> API.TaskResult {
         while true {
             try await checkHolder(held, worker: worker)
             let rows = try await store.placedTask(key)
@@ -92,7 +93,8 @@ extension RunCoordinator {
                 return result
             } else {
                 let online = Set(try await WorkerList.online(store).map(\.name))
-                for part in parts where !part.state.isFinal && !online.contains(part.runner) {
+                let overdue = store.time() - (limit + lease).seconds
+                for part in parts where !part.state.isFinal && (!online.contains(part.runner) || part.state == .running && part.updatedAt < overdue) {
                     try await store.updatePlacedTask(key, runner: part.runner, .runnerGone)
                 }
             }
@@ -161,7 +163,9 @@ extension RunCoordinator {
         var lines: [String] = parts.isEmpty ? ["no worker was online"] : []
         for part in parts {
             lines += part.lines.map { "\(part.runner): \($0)" }
-            if part.state == .lost { lines.append("\(part.runner): did not end (the worker restarted or went offline); not run again") }
+            if part.state == .lost {
+                lines.append("\(part.runner): did not end (its worker restarted, went offline or did not answer in time); not run again")
+            }
         }
         let failed = parts.filter { $0.state != .passed }
         guard let first = failed.first else { return API.TaskResult(passed: true, lines: lines) }
