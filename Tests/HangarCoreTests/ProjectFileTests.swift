@@ -134,6 +134,15 @@ extension ProjectFileTests {
         #expect(error?.description.contains("cannot have 'snapshot: true'") == true)
     }
 
+    @Test func aFreshSnapshotGivesEachCloneItsOwnIdentity() throws {
+        let fresh = try #require(try parse("machines:\n  default: { image: ./d.qcow2, snapshot: fresh }\n").machines.first)
+        #expect(fresh.snapshot && fresh.freshIdentity)
+        let plain = try #require(try parse("machines:\n  default: { image: ./d.qcow2, snapshot: true }\n").machines.first)
+        #expect(plain.snapshot && !plain.freshIdentity)
+        let error = failure("machines:\n  default:\n    image: ./d.qcow2\n    snapshot: new\n")
+        #expect(error?.description.hasPrefix("hangar.yml:4:15: expected true, false or fresh, got 'new'") == true, "\(String(describing: error))")
+    }
+
     @Test func aPoolIsRestoredFromTheSnapshot() throws {
         #expect(try parse("machines:\n  default: { image: ./d.qcow2, snapshot: true, pool: 2 }\n").machines.first?.pool == 2)
         let error = failure("machines:\n  default:\n    image: ./d.qcow2\n    pool: 2\n")

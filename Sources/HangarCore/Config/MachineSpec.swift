@@ -33,11 +33,13 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     /// How long a serial console may stay silent while the guest does not answer SSH before the boot
     /// is taken for stuck and retried once; zero turns the watchdog off (for images that print nothing).
     public var bootWatchdog: Duration
-    /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
     /// Boot once, keep the booted state, and restore it for later machines (`snapshot: true`).
     public var snapshot = false
+    /// Each restored machine gets its own machine-id and SSH host keys (`snapshot: fresh`).
+    public var freshIdentity = false
     /// Machines restored from the snapshot that each worker keeps ready for runs (`pool: N`, server mode).
     public var pool = 0
+    /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
     public var locations: [String: String] = [:]
 
     /// A machine with the documented defaults: 1G memory, 2 CPUs, user `hangar`, `accel: auto`, 5m boot

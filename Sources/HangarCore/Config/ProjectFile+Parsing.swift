@@ -73,7 +73,17 @@ extension MachineSpec {
                 }
                 spec.accel = accel
             case "boot-watchdog": spec.bootWatchdog = try value.duration()
-            case "snapshot": spec.snapshot = try value.bool()
+            case "snapshot":
+                // `fresh`: as `true`, and each restored machine gets its own identity.
+                if (try? value.string()) == "fresh" {
+                    (spec.snapshot, spec.freshIdentity) = (true, true)
+                } else {
+                    do {
+                        spec.snapshot = try value.bool()
+                    } catch {
+                        throw value.error("expected true, false or fresh, got '\((try? value.string()) ?? "a collection")'")
+                    }
+                }
             case "pool":
                 spec.pool = try value.int()
                 if spec.pool < 0 { throw value.error("pool must be 0 or more") }

@@ -167,6 +167,7 @@ extension Machines {
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, master: true) { qemu.isRunning }
             try await setClock(of: record)
+            if spec.freshIdentity { try await renewIdentity(of: record) }
             return record
         } catch {
             if let launched { await launched.kill() }
@@ -186,6 +187,30 @@ extension Machines {
             notice(
                 "machine '\(record.name)': restored, but its clock could not be set to now "
                     + "(\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): it shows the time it was saved at"
+            )
+        }
+    }
+
+    /// `snapshot: fresh`: the restored guest gets its own machine-id and SSH host keys (as root, or
+    /// with sudo; sshd reloads them), and this machine's known_hosts forgets the saved guest's keys.
+    /// A guest that does not let us is said, not failed: it runs with the saved guest's identity.
+    private func renewIdentity(of record: MachineRecord) async throws(HangarError) {
+        let script = """
+            rm -f /etc/machine-id /var/lib/dbus/machine-id
+            if command -v systemd-machine-id-setup >/dev/null; then systemd-machine-id-setup >/dev/null
+            else tr -d - </proc/sys/kernel/random/uuid >/etc/machine-id; fi
+            if ls /etc/ssh/ssh_host_*_key >/dev/null 2>&1; then
+                rm -f /etc/ssh/ssh_host_*; ssh-keygen -A >/dev/null
+                systemctl reload ssh 2>/dev/null || systemctl reload sshd 2>/dev/null || pkill -HUP -x sshd || true
+            fi
+            """
+        let quoted = ShellQuote.quote(script)
+        let result = try await GuestSSH(record).run("if [ \"$(id -u)\" = 0 ]; then sh -ec \(quoted); else sudo -n sh -ec \(quoted); fi")
+        try? FileManager.default.removeItem(atPath: "\(record.folder)/known_hosts")
+        if result.status != 0 {
+            notice(
+                "machine '\(record.name)': restored, but it could not be given its own machine-id and SSH host keys "
+                    + "(\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))): it has the saved guest's"
             )
         }
     }
