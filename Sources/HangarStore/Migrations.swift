@@ -250,6 +250,15 @@ enum Migrations {
                 "CREATE INDEX placed_tasks_by_runner ON placed_tasks (runner, state)",
             ]
         ),
+        (
+            13,
+            [
+                // The image a run's machine boots (its source after parameters), set when it is claimed:
+                // a test's history and a signature's scope are per image.
+                "ALTER TABLE runs ADD COLUMN image TEXT",
+                "ALTER TABLE test_results ADD COLUMN image TEXT NOT NULL DEFAULT ''",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -58,6 +58,13 @@ extension RunStore {
         }
     }
 
+    /// Records the image run `id`'s machine boots (not a transition: a fact about the run).
+    public func setImage(_ id: Int, _ image: String) async throws {
+        try await connections.withDatabase { database in
+            try await database.raw("UPDATE runs SET image = \(bind: image) WHERE id = \(bind: id)").run()
+        }
+    }
+
     /// Tells queued run `id` why it waits (not a transition: only the text people read changes).
     public func explain(_ id: Int, _ reason: String) async throws {
         try await connections.withDatabase { database in

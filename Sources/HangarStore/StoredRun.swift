@@ -30,6 +30,9 @@ public struct StoredRun: Sendable, Equatable {
     /// The run this one retries automatically, and how many automatic retries came before it in that chain.
     public var retryOf: Int?
     public var automaticRetries: Int
+    /// The image its machine boots (a URL or a path, parameters filled in), once a worker claimed it;
+    /// nil before, and for a job that boots nothing.
+    public var image: String?
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -47,7 +50,7 @@ public struct StoredRun: Sendable, Equatable {
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
         owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
-        not_before, retry_of, automatic_retries
+        not_before, retry_of, automatic_retries, image
         """
 
     init(_ row: any SQLRow) throws {
@@ -64,6 +67,7 @@ public struct StoredRun: Sendable, Equatable {
         notBefore = try row.decode(column: "not_before", as: Double?.self)
         retryOf = try row.decode(column: "retry_of", as: Int?.self)
         automaticRetries = try row.decode(column: "automatic_retries", as: Int.self)
+        image = try row.decode(column: "image", as: String?.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

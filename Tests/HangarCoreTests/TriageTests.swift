@@ -39,7 +39,7 @@ import Testing
         #expect(problem("kind: knwon-bug\npattern: x\n").contains("s.yml:1:7"))
         #expect(problem("kind: knwon-bug\npattern: x\n").contains("did you mean 'known-bug'"))
         #expect(problem("kind: flaky\n").contains("needs 'pattern:'"))
-        #expect(problem("kind: flaky\npattern: x\nscope: { image: a }\n").contains("unknown scope 'image'"))
+        #expect(problem("kind: flaky\npattern: x\nscope: { imgae: a }\n").contains("unknown scope 'imgae'"))
         let unclosed = problem("kind: flaky\npattern: 'error (code'\n")
         #expect(unclosed.contains("s.yml:2:10") && unclosed.contains("'(' is never closed at character 7"))
         #expect(problem("kind: flaky\npattern: 'a{3,1}'\n").contains("the count {3,1} goes down at character 2"))
@@ -54,6 +54,14 @@ import Testing
         #expect(CompiledSignature.requiredText("a|b") == "")
         #expect(CompiledSignature.requiredText("(?i)error") == "")
         #expect(CompiledSignature.requiredText(String(repeating: "0", count: 4096)).count == 24)
+    }
+
+    @Test func aScopeCanNameTheImage() throws {
+        let signature = try Signature.parse("kind: flaky\npattern: x\nscope: { image: '*fedora-41*' }\n", name: "s", file: "s.yml")
+        #expect(signature.scope == Signature.Scope(image: "*fedora-41*"))
+        #expect(signature.scope.contains(FailedRun(project: "p", job: "j", image: "https://example.org/fedora-41.qcow2")))
+        #expect(!signature.scope.contains(FailedRun(project: "p", job: "j", image: "https://example.org/debian-12.qcow2")))
+        #expect(!signature.scope.contains(FailedRun(project: "p", job: "j")), "a run that booted no image is outside an image scope")
     }
 
     @Test func theFirstMatchingLineOfEachSignatureInScopeIsKept() throws {

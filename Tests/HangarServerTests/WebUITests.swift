@@ -206,6 +206,7 @@ import Testing
             let cookie = try await signIn(client, as: client.tokens.viewer)
             let html = try await page(client, "/runs/\(run.id)", cookie)
             #expect(html.contains(#"<p id="tests">2 tests: 1 fail, 1 pass"#))
+            #expect(html.contains(#"image <code id="image">"#) && html.contains(#"/demo/none.qcow2</code>"#), "the image its machine boots")
             #expect(html.contains("cannot read test results: other.xml:1:1"))
             #expect(html.contains("</div><pre>expected 4\ngot 3</pre>"), "the failure's output, after its history")
             let broken = try #require(html.range(of: "demo.broken<div class=\"history\">"))

@@ -94,6 +94,11 @@ final class TestClock: Sendable {
                 try await store.saveResults(results(status), run: run, project: "demo", job: "test")
             }
             try await store.saveResults(results(.skip), run: 5, project: "demo", job: "other")
+            // Another image has a history of its own.
+            try await store.saveResults(results(.fail), run: 6, project: "demo", job: "test", image: "https://example.org/f41.qcow2")
+            let other = try await store.history(of: "net.ping", project: "demo", job: "test", image: "https://example.org/f41.qcow2", upTo: 9)
+            #expect(other.map(\.run) == [6])
+            #expect(try await store.history(of: "net.ping", project: "demo", job: "test", upTo: 9).map(\.run) == [1, 2, 3, 4])
             // A resent result replaces, never doubles.
             try await store.saveResults(results(.fail), run: 4, project: "demo", job: "test")
             let history = try await store.history(of: "net.ping", project: "demo", job: "test", upTo: 4)

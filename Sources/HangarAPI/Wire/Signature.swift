@@ -116,6 +116,7 @@ extension Signature.Scope: Documented {
         [
             "project": .string(maxLength: Limits.nameLength), "job": .string(maxLength: Limits.nameLength),
             "task": .string(maxLength: Limits.nameLength), "test": .string(maxLength: Limits.nameLength),
+            "image": .string(maxLength: Limits.urlLength),
         ],
         required: []
     )

@@ -40,12 +40,13 @@ extension Signature {
                 pattern = try value.string()
                 patternLocation = value.location
             case "scope":
-                for (field, glob) in try value.entries(allowed: ["project", "job", "task", "test"], what: "scope") {
+                for (field, glob) in try value.entries(allowed: ["project", "job", "task", "test", "image"], what: "scope") {
                     let text = try glob.string()
                     switch field {
                     case "project": scope.project = text
                     case "job": scope.job = text
                     case "task": scope.task = text
+                    case "image": scope.image = text
                     default: scope.test = text
                     }
                 }

@@ -9,7 +9,7 @@ public import Foundation
 /// kind: infrastructure        # infrastructure | known-bug | flaky
 /// pattern: 'Could not resolve host: deb\.debian\.org'
 /// issue: https://tracker.example.org/123
-/// scope: { project: demo, job: test, task: "run: make check", test: "net_*" }   # each optional; * and ? match
+/// scope: { project: demo, job: test, task: "run: make check", test: "net_*", image: "*fedora*" }   # each optional; * and ? match
 /// retries: 2                  # runs again up to this many times (infrastructure: 2, flaky: 1, known-bug: 0)
 /// delay: 1m                   # before each retry (infrastructure: 1m, otherwise 0s)
 /// description: the Debian mirror did not answer
@@ -33,12 +33,15 @@ public struct Signature: Sendable, Equatable, Codable {
         public var task: String?
         /// One failed test's name.
         public var test: String?
+        /// The image the run's machine booted (its URL or path), such as `*/fedora-41*`.
+        public var image: String?
 
-        public init(project: String? = nil, job: String? = nil, task: String? = nil, test: String? = nil) {
+        public init(project: String? = nil, job: String? = nil, task: String? = nil, test: String? = nil, image: String? = nil) {
             self.project = project
             self.job = job
             self.task = task
             self.test = test
+            self.image = image
         }
 
         /// True when `run` is inside this scope.
@@ -47,7 +50,7 @@ public struct Signature: Sendable, Equatable, Codable {
                 guard let glob else { return true }
                 return value.map { Glob.matches(glob, $0) } ?? false
             }
-            return fits(project, run.project) && fits(job, run.job) && fits(task, run.failedTask)
+            return fits(project, run.project) && fits(job, run.job) && fits(task, run.failedTask) && fits(image, run.image)
                 && (test == nil || run.failedTests.contains { Glob.matches(test!, $0) })
         }
     }
@@ -138,11 +141,14 @@ public struct FailedRun: Sendable, Equatable {
     public var failedTask: String?
     /// The names of the tests that failed.
     public var failedTests: [String]
+    /// The image its machine booted, if it booted one.
+    public var image: String?
 
-    public init(project: String, job: String, failedTask: String? = nil, failedTests: [String] = []) {
+    public init(project: String, job: String, failedTask: String? = nil, failedTests: [String] = [], image: String? = nil) {
         self.project = project
         self.job = job
         self.failedTask = failedTask
         self.failedTests = failedTests
+        self.image = image
     }
 }

@@ -93,7 +93,7 @@ struct Triage: Sendable {
         let failedTask = run.record.failure?.task.flatMap { position in tasks.first { $0.position == position }?.title }
         var tests = failedTests ?? []
         if failedTests == nil { tests = try await store.failedTests(run: run.id) }
-        let facts = FailedRun(project: run.project, job: run.job, failedTask: failedTask, failedTests: tests)
+        let facts = FailedRun(project: run.project, job: run.job, failedTask: failedTask, failedTests: tests, image: run.image)
         var classifier = LogClassifier(signatures, for: facts)
         var next = 0
         while !classifier.isDone {

@@ -77,6 +77,8 @@ struct RunRow {
     var ended: Bool
     var attempt: Int
     var maxAttempts: Int
+    /// The image its machine boots, once claimed.
+    var image: String?
 
     init(_ run: StoredRun, now: Double) {
         id = run.id
@@ -93,6 +95,7 @@ struct RunRow {
         ended = run.isFinished
         attempt = run.attempt
         maxAttempts = run.maxAttempts
+        image = run.image
     }
 
     /// `0.4s`, `12s`, `1m 5s`, `running for 12s`, or empty before it started.

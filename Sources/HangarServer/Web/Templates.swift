@@ -139,7 +139,7 @@ enum Templates {
         {{<layout}}{{$content}}
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
         <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
-        · attempt {{attempt}} of {{maxAttempts}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
+        · attempt {{attempt}} of {{maxAttempts}}{{#image}} · image <code id="image">{{image}}</code>{{/image}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
         {{#hasMatches}}<h2>Known issue</h2><div class="known" id="known">{{#matches}}<p><span class="state">{{kind}}</span> <strong>{{signature}}</strong>{{#issue}} · <a href="{{issue}}">{{issue}}</a>{{/issue}}
         · matched <a href="{{href}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
         {{#retriedAs}}<p id="retried">Retried automatically as <a href="/runs/{{.}}">#{{.}}</a>.</p>{{/retriedAs}}

@@ -66,6 +66,7 @@ struct SignaturesPage {
             let signature = info.signature
             let scope = [
                 ("project", signature.scope.project), ("job", signature.scope.job), ("task", signature.scope.task), ("test", signature.scope.test),
+                ("image", signature.scope.image),
             ]
             .compactMap { name, glob in glob.map { "\(name): \($0)" } }.joined(separator: ", ")
             let since = info.lastHit ?? info.updatedAt

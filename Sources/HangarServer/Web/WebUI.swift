@@ -238,8 +238,14 @@ struct WebUI {
     private func testsWithHistory(of run: StoredRun) async throws -> RunPage.Tests? {
         guard var tests = RunPage.Tests(try Artifacts(runsFolder: runsFolder, run: run.id).results()) else { return nil }
         for index in tests.tests.indices.prefix(50) where tests.tests[index].output != nil || tests.tests[index].look == "failed" {
-            tests.tests[index].history = try await store.history(of: tests.tests[index].name, project: run.project, job: run.job, upTo: run.id)
-                .map { RunPage.Test.Cell(run: $0.run, look: RunPage.Test.look($0.status), status: $0.status.rawValue) }
+            tests.tests[index].history = try await store.history(
+                of: tests.tests[index].name,
+                project: run.project,
+                job: run.job,
+                image: run.image ?? "",
+                upTo: run.id
+            )
+            .map { RunPage.Test.Cell(run: $0.run, look: RunPage.Test.look($0.status), status: $0.status.rawValue) }
         }
         return tests
     }

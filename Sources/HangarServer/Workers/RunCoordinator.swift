@@ -83,7 +83,12 @@ struct RunCoordinator: Sendable {
     /// The run as a worker gets it; nil when its project cannot be read (the run then ends error).
     private func assignment(for run: StoredRun) async -> API.Assignment? {
         do {
-            let (workspace, _, parameters) = try await resolve(run)
+            let (workspace, job, parameters) = try await resolve(run)
+            if let machine = workspace.project.machines.first(where: { $0.name == job.machine }),
+                let image = try machine.expanding(parameters, directory: workspace.project.directory).image
+            {
+                try await store.setImage(run.id, image.displayName)
+            }
             events.started(run)
             return API.Assignment(
                 run: API.Run(run),
@@ -216,7 +221,13 @@ struct RunCoordinator: Sendable {
         if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
         guard transition.action == .write, let status = transition.run.state.status else { return API.Run(transition.run) }
         if !results.tests.isEmpty {
-            try await store.saveResults(results, run: run.id, project: transition.run.project, job: transition.run.job)
+            try await store.saveResults(
+                results,
+                run: run.id,
+                project: transition.run.project,
+                job: transition.run.job,
+                image: transition.run.image ?? ""
+            )
         }
         await retryAndNotify(transition.run, matches: endedBadly ? matches ?? [] : [])
         events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
