@@ -7,9 +7,6 @@ import Synchronization
 /// coordinator runs `coordinator` tasks, each worker its part of an `every-worker` task. It runs on
 /// its own — no machine, the run's parameters — and what it prints is returned to the run's holder.
 public enum PlacedStep {
-    /// The most lines one placed task sends back; the rest are counted.
-    static let maxLines = 2000
-
     /// Runs task `position` of job `name` in `workspace`, refusing one whose handler is not placed
     /// `here` (a worker may not have the coordinator run its `host:` commands). `folder` is its
     /// working folder.
@@ -51,9 +48,8 @@ public enum PlacedStep {
                 case .taskStarted, .taskFinished: nil
                 }
             guard let line else { return }
-            lines.withLock { lines in
-                if lines.count < maxLines { lines.append(line) } else if lines.count == maxLines { lines.append("(more lines not kept)") }
-            }
+            // One more than fits, so `capped` says some were dropped.
+            lines.withLock { lines in if lines.count <= PlacedTaskLimits.maxLines { lines.append(line) } }
         }
         let limited = await JobRunner.withLimit(step.timeout) { await JobRunner.perform(step, context: context) }
         await step.handler.finalize(context)
@@ -63,6 +59,6 @@ public enum PlacedStep {
         case .timedOut, .timerStopped:
             error = HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
         }
-        return PlacedOutput(lines: lines.withLock { $0 }, error: error)
+        return PlacedOutput(lines: PlacedTaskLimits.capped(lines.withLock { $0 }), error: error)
     }
 }

@@ -56,7 +56,7 @@ extension WorkerAgent {
         let result = API.TaskResult(
             passed: output.error == nil,
             lines: output.lines,
-            error: output.error?.description,
+            error: PlacedTaskLimits.capped(error: output.error?.description),
             code: output.error?.code,
             kind: output.error?.kind
         )

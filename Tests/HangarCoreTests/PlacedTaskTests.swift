@@ -23,4 +23,13 @@ import Testing
             #expect(state.after(event) == nil, "\(state) after \(event)")
         }
     }
+
+    @Test func whatAPlacedTaskSendsBackFitsInOneRequest() {
+        let many = (1...PlacedTaskLimits.maxLines + 5).map { "line \($0)" }
+        let capped = PlacedTaskLimits.capped(many)
+        #expect(capped.count == PlacedTaskLimits.maxLines + 1 && capped.last == PlacedTaskLimits.dropped)
+        #expect(PlacedTaskLimits.capped([String(repeating: "x", count: 5000)]) == [String(repeating: "x", count: PlacedTaskLimits.maxLineLength)])
+        #expect(PlacedTaskLimits.capped(["a", "b"]) == ["a", "b"])
+        #expect(PlacedTaskLimits.capped(error: String(repeating: "e", count: 20_000))?.count == PlacedTaskLimits.maxErrorLength)
+    }
 }

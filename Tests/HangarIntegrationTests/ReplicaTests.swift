@@ -54,14 +54,21 @@ import Testing
             return try JSONDecoder().decode([Run].self, from: Data(result.stdout.utf8))
         }
 
-        /// Waits until every run has ended, asking `replica` (which may fail while the database is away).
+        /// Waits until every run has ended, asking `replica` (which may fail while the database is
+        /// away); fails after 3 minutes with the runs last seen and what the replicas logged.
         func waitForAll(on replica: Int, count: Int) async throws -> [Run] {
-            while true {
-                if let runs = try? await runs(on: replica), runs.count == count, runs.allSatisfy({ $0.state != "queued" && $0.state != "running" }) {
-                    return runs
-                }
-                try await Task.sleep(for: .milliseconds(200))
+            var seen: [Run] = []
+            try await eventually("\(count) runs end; last seen: \(seen); the replicas said: \(said())", within: .seconds(180)) {
+                guard let runs = try? await runs(on: replica) else { return false }
+                seen = runs
+                return runs.count == count && runs.allSatisfy { $0.state != "queued" && $0.state != "running" }
             }
+            return seen
+        }
+
+        /// The end of each replica's error log.
+        func said() -> String {
+            replicas.map { String(((try? String(contentsOfFile: $0.errors, encoding: .utf8)) ?? "").suffix(3000)) }.joined(separator: "\n---\n")
         }
 
         func log(_ id: Int) async throws -> String {
@@ -110,7 +117,9 @@ import Testing
         }
         for index in 0..<4 { _ = try await cluster.trigger("slow", on: index % 2) }
         for index in 0..<8 { _ = try await cluster.trigger("quick", on: index % 2) }
-        while try await cluster.runs(on: 0).filter({ $0.state == "running" }).count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        try await eventually("two runs start; the replicas said: \(cluster.said())") {
+            try await cluster.runs(on: 0).filter { $0.state == "running" }.count >= 2
+        }
         try await postgres.stop()
         try await Task.sleep(for: .seconds(3))
         try await postgres.start()

@@ -229,7 +229,9 @@ extension API {
 
         public static let schema = Schema.object(
             [
-                "passed": .boolean, "lines": .array(.string(maxLength: Report.maxLineBytes), maxItems: 2001), "error": .string(maxLength: 10_000),
+                "passed": .boolean,
+                "lines": .array(.string(maxLength: PlacedTaskLimits.maxLineLength), maxItems: PlacedTaskLimits.maxLines + 1),
+                "error": .string(maxLength: PlacedTaskLimits.maxErrorLength),
                 "code": .string(maxLength: Limits.nameLength), "kind": .string(choices: ["usage", "infrastructure", "test"]),
             ],
             required: ["passed", "lines"]

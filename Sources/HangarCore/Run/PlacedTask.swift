@@ -17,6 +17,25 @@ public enum Placement: String, Sendable, Codable, CaseIterable {
     }
 }
 
+/// What one placed task sends back, at most: lines past `maxLines` are dropped (one line says so) and
+/// each line is cut at `maxLineLength` characters, so its result always fits in one request.
+public enum PlacedTaskLimits {
+    public static let maxLines = 500
+    public static let maxLineLength = 1000
+    public static let maxErrorLength = 10_000
+    /// The line that stands for the ones dropped.
+    public static let dropped = "(more lines not kept)"
+
+    /// `lines`, within the limits.
+    public static func capped(_ lines: [String]) -> [String] {
+        let kept = lines.prefix(maxLines).map { $0.count > maxLineLength ? String($0.prefix(maxLineLength)) : $0 }
+        return lines.count > maxLines ? kept + [dropped] : kept
+    }
+
+    /// An error's text, within the limit.
+    public static func capped(error: String?) -> String? { error.map { String($0.prefix(maxErrorLength)) } }
+}
+
 /// One task run away from the worker holding its run: by a coordinator, or by one worker of an
 /// every-worker task. Each is run at most once: it is taken once, and ends once.
 public enum PlacedTaskState: String, Sendable, Codable, CaseIterable {

@@ -53,7 +53,7 @@ extension RunCoordinator {
         let ending = PlacedTaskEnding(
             passed: output.error == nil,
             lines: output.lines,
-            error: output.error?.description,
+            error: PlacedTaskLimits.capped(error: output.error?.description),
             code: output.error?.code,
             kind: output.error?.kind
         )
@@ -167,12 +167,13 @@ extension RunCoordinator {
                 lines.append("\(part.runner): did not end (its worker restarted, went offline or did not answer in time); not run again")
             }
         }
+        lines = PlacedTaskLimits.capped(lines)
         let failed = parts.filter { $0.state != .passed }
         guard let first = failed.first else { return API.TaskResult(passed: true, lines: lines) }
         return API.TaskResult(
             passed: false,
             lines: lines,
-            error: "failed on \(failed.map(\.runner).joined(separator: ", ")): \(first.error ?? "it did not end")",
+            error: PlacedTaskLimits.capped(error: "failed on \(failed.map(\.runner).joined(separator: ", ")): \(first.error ?? "it did not end")"),
             code: first.code ?? "task.lost",
             kind: first.kind ?? .infrastructure
         )
