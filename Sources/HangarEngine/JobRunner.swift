@@ -86,16 +86,15 @@ public enum JobRunner {
                 return error
             }
         }
-        guard case .finished(let result) = result else {
-            let timeout = HangarError(
-                "task.timeout",
-                "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')"
-            )
-            return (.timedOut, blame(timeout, on: step))
-        }
+        guard case .finished(let result) = result else { return (.timedOut, blame(timeout(of: step), on: step)) }
         if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
         guard let error = result else { return (.passed, nil) }
         return (RunStatus(failure: error), error)
+    }
+
+    /// The error of `step` running past its own `timeout:`.
+    static func timeout(of step: JobPlan.Step) -> HangarError {
+        HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
     }
 
     /// Prepares and executes `step` here; its error, if it failed.

@@ -53,12 +53,11 @@ public enum PlacedStep {
         }
         let limited = await JobRunner.withLimit(step.timeout) { await JobRunner.perform(step, context: context) }
         await step.handler.finalize(context)
-        var error: HangarError?
-        switch limited {
-        case .finished(let failure): error = failure
-        case .timedOut, .timerStopped:
-            error = HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
-        }
+        let error: HangarError? =
+            switch limited {
+            case .finished(let failure): failure
+            case .timedOut, .timerStopped: JobRunner.timeout(of: step)
+            }
         return PlacedOutput(lines: PlacedTaskLimits.capped(lines.withLock { $0 }), error: error)
     }
 }

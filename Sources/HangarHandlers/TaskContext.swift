@@ -36,6 +36,25 @@ public struct PlacedOutput: Sendable {
     }
 }
 
+extension PlacedOutput {
+    /// What a runner reports of it: the error as text, cut to fit (`PlacedTaskLimits`).
+    public var result: PlacedTaskResult {
+        PlacedTaskResult(
+            passed: error == nil,
+            lines: lines,
+            error: PlacedTaskLimits.capped(error: error?.description),
+            code: error?.code,
+            kind: error?.kind
+        )
+    }
+
+    /// A reported end, as the run's holder takes it.
+    public init(_ result: PlacedTaskResult) {
+        lines = result.lines
+        error = result.passed ? nil : HangarError(result.code ?? "task.failed", result.error ?? "failed", kind: result.kind ?? .infrastructure)
+    }
+}
+
 /// Runs the run's task at a position where its handler's placement says (server mode).
 public typealias PlacedRunner = @Sendable (_ position: Int) async throws(HangarError) -> PlacedOutput
 

@@ -31,23 +31,6 @@ public struct StoredPlacedTask: Sendable, Equatable {
     public var updatedAt: Double
 }
 
-/// How a placed task ended, as its runner says.
-public struct PlacedTaskEnding: Sendable, Equatable {
-    public var passed: Bool
-    public var lines: [String]
-    public var error: String?
-    public var code: String?
-    public var kind: HangarError.Kind?
-
-    public init(passed: Bool, lines: [String], error: String?, code: String?, kind: HangarError.Kind?) {
-        self.passed = passed
-        self.lines = lines
-        self.error = error
-        self.code = code
-        self.kind = kind
-    }
-}
-
 extension RunStore {
     private static let placedColumns = "run_id, attempt, position, runner, placement, state, taken_by, lines, error, code, kind, updated_at"
 
@@ -92,7 +75,7 @@ extension RunStore {
     /// Applies `event` to `runner`'s row of task `key` when `PlacedTaskState.after` allows it
     /// (compare-and-set on its state); `ending` is stored with an `ended` event. False when refused.
     @discardableResult
-    public func updatePlacedTask(_ key: PlacedTaskKey, runner: String, _ event: PlacedTaskEvent, ending: PlacedTaskEnding? = nil) async throws -> Bool
+    public func updatePlacedTask(_ key: PlacedTaskKey, runner: String, _ event: PlacedTaskEvent, ending: PlacedTaskResult? = nil) async throws -> Bool
     {
         let now = now()
         return try await connections.withDatabase { database in

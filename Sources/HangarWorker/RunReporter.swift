@@ -41,7 +41,7 @@ public final class RunReporter: Sendable {
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         signal = continuation
         done = Task { [shared] in
-            var pause = Duration.milliseconds(100)
+            var backoff = Backoff(first: .milliseconds(100))
             var iterator = stream.makeAsyncIterator()
             while true {
                 let (batch, closed) = shared.state.withLock { state in
@@ -57,14 +57,13 @@ public final class RunReporter: Sendable {
                     if let ended = try await Self.deliver(journal, coordinator: coordinator, worker: worker) {
                         return .delivered(ended)
                     }
-                    pause = .milliseconds(100)
+                    backoff.reset()
                 } catch let error as HangarError where error.isStale {
                     return .lost(error.message)
                 } catch {
                     if Task.isCancelled { return .stopped }
                     logger.warning("cannot report run \(journal.run.id) to the coordinator; retrying", metadata: ["error": "\(error)"])
-                    try? await Task.sleep(for: pause)
-                    pause = min(pause * 2, .seconds(5))
+                    await backoff.wait()
                     continue
                 }
                 if Task.isCancelled { return .stopped }

@@ -11,19 +11,15 @@ extension WorkerAgent {
     /// Has the coordinator run task `position` of `held` where it is placed, asking again while the
     /// coordinator does not answer (asked again, it runs nothing twice).
     func runElsewhere(_ held: API.HeldRun, position: Int) async throws(HangarError) -> PlacedOutput {
-        var pause = Duration.milliseconds(200)
+        var backoff = Backoff()
         while true {
             do {
-                let result = try await coordinator.runTask(held, worker: configuration.name, position: position)
-                let error =
-                    result.passed ? nil : HangarError(result.code ?? "task.failed", result.error ?? "failed", kind: result.kind ?? .infrastructure)
-                return PlacedOutput(lines: result.lines, error: error)
+                return PlacedOutput(try await coordinator.runTask(held, worker: configuration.name, position: position))
             } catch {
                 let failure = error as? HangarError ?? HangarError("worker.answer", "\(error)")
                 guard failure.code == "worker.unreachable", !Task.isCancelled else { throw failure }
                 logger.warning("cannot have task \(position + 1) of run \(held.id) run; retrying", metadata: ["error": "\(failure)"])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
+                await backoff.wait()
             }
         }
     }
@@ -32,7 +28,7 @@ extension WorkerAgent {
     /// ended, asking again while the coordinator does not answer.
     func runPart(_ order: API.TaskOrder) async {
         let folder = "\(configuration.runsFolder)/\(order.run.id)-task-\(order.position)"
-        var output: PlacedOutput
+        let output: PlacedOutput
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let workspace = try Workspace(
@@ -53,17 +49,10 @@ extension WorkerAgent {
             output = PlacedOutput(lines: [], error: error as? HangarError ?? HangarError("task.folder", "cannot make \(folder): \(error)"))
         }
         try? FileManager.default.removeItem(atPath: folder)
-        let result = API.TaskResult(
-            passed: output.error == nil,
-            lines: output.lines,
-            error: PlacedTaskLimits.capped(error: output.error?.description),
-            code: output.error?.code,
-            kind: output.error?.kind
-        )
-        var pause = Duration.milliseconds(200)
+        var backoff = Backoff()
         while !Task.isCancelled {
             do {
-                try await coordinator.taskEnded(order, worker: configuration.name, result)
+                try await coordinator.taskEnded(order, worker: configuration.name, output.result)
                 return
             } catch {
                 let failure = error as? HangarError ?? HangarError("worker.answer", "\(error)")
@@ -74,8 +63,7 @@ extension WorkerAgent {
                     )
                     return
                 }
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
+                await backoff.wait()
             }
         }
     }

@@ -94,7 +94,7 @@ public struct WorkerAgent: Service {
                 }
             }
             await cancelWhenGracefulShutdown {
-                var pause = Duration.milliseconds(200)
+                var backoff = Backoff()
                 var wakes = freed.makeAsyncIterator()
                 var unavailable: String?
                 while !Task.isCancelled {
@@ -116,12 +116,11 @@ public struct WorkerAgent: Service {
                         if let assignment = try await coordinator.claim(now, wait: configuration.claimWait) {
                             start(assignment) { free.yield() }
                         }
-                        pause = .milliseconds(200)
+                        backoff.reset()
                     } catch {
                         if Task.isCancelled { break }
                         logger.warning("cannot claim a run; retrying", metadata: ["error": "\(error)"])
-                        try? await Task.sleep(for: pause)
-                        pause = min(pause * 2, .seconds(5))
+                        await backoff.wait()
                     }
                 }
             }
@@ -160,7 +159,7 @@ public struct WorkerAgent: Service {
     }
 
     private func register() async throws {
-        var pause = Duration.milliseconds(200)
+        var backoff = Backoff()
         while true {
             do {
                 try await coordinator.register(status())
@@ -170,8 +169,7 @@ public struct WorkerAgent: Service {
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 logger.warning("cannot reach the coordinator; retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: pause)
-                pause = min(pause * 2, .seconds(5))
+                await backoff.wait()
             }
         }
     }

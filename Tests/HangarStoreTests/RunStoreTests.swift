@@ -72,7 +72,7 @@ final class TestClock: Sendable {
             #expect(try await store.updatePlacedTask(key, runner: "w1", .taken))
             #expect(try await !store.updatePlacedTask(key, runner: "w1", .taken), "handed out once")
             #expect(try await store.pendingPlacedTasks(for: "w1").isEmpty)
-            let ending = PlacedTaskEnding(passed: true, lines: ["removed 1 snapshot(s)"], error: nil, code: nil, kind: nil)
+            let ending = PlacedTaskResult(passed: true, lines: ["removed 1 snapshot(s)"])
             #expect(try await store.updatePlacedTask(key, runner: "w1", .ended(passed: true), ending: ending))
             #expect(try await !store.updatePlacedTask(key, runner: "w1", .ended(passed: false)), "it ended once")
             #expect(try await store.unendedPlacedTasks(runner: "w2").map(\.key) == [key])

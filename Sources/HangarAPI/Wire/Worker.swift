@@ -211,32 +211,7 @@ extension API {
 
     /// How a task run away from the run's holder ended (on the coordinator, or on one or every
     /// worker), with what it printed.
-    public struct TaskResult: Documented, Equatable {
-        public var passed: Bool
-        public var lines: [String]
-        public var error: String?
-        /// The error's code and who is to blame, when it failed.
-        public var code: String?
-        public var kind: HangarError.Kind?
-
-        public init(passed: Bool, lines: [String], error: String? = nil, code: String? = nil, kind: HangarError.Kind? = nil) {
-            self.passed = passed
-            self.lines = lines
-            self.error = error
-            self.code = code
-            self.kind = kind
-        }
-
-        public static let schema = Schema.object(
-            [
-                "passed": .boolean,
-                "lines": .array(.string(maxLength: PlacedTaskLimits.maxLineLength), maxItems: PlacedTaskLimits.maxLines + 1),
-                "error": .string(maxLength: PlacedTaskLimits.maxErrorLength),
-                "code": .string(maxLength: Limits.nameLength), "kind": .string(choices: ["usage", "infrastructure", "test"]),
-            ],
-            required: ["passed", "lines"]
-        )
-    }
+    public typealias TaskResult = PlacedTaskResult
 
     /// What the holder of an attempt reports, in order: log lines and task events, the first line
     /// being line `offset` of the run's log.
@@ -346,4 +321,18 @@ extension API {
             required: ["code", "kind"]
         )
     }
+}
+
+extension PlacedTaskResult: Documented {
+    public static let schemaName = "TaskResult"
+
+    public static let schema = Schema.object(
+        [
+            "passed": .boolean,
+            "lines": .array(.string(maxLength: PlacedTaskLimits.maxLineLength), maxItems: PlacedTaskLimits.maxLines + 1),
+            "error": .string(maxLength: PlacedTaskLimits.maxErrorLength),
+            "code": .string(maxLength: Limits.nameLength), "kind": .string(choices: ["usage", "infrastructure", "test"]),
+        ],
+        required: ["passed", "lines"]
+    )
 }

@@ -36,6 +36,25 @@ public enum PlacedTaskLimits {
     public static func capped(error: String?) -> String? { error.map { String($0.prefix(maxErrorLength)) } }
 }
 
+/// How a placed task ended, with what it printed: what its runner reports, what the store keeps,
+/// and what the run's holder gets back (`API.TaskResult`).
+public struct PlacedTaskResult: Sendable, Equatable, Codable {
+    public var passed: Bool
+    public var lines: [String]
+    public var error: String?
+    /// The error's code and who is to blame, when it failed.
+    public var code: String?
+    public var kind: HangarError.Kind?
+
+    public init(passed: Bool, lines: [String], error: String? = nil, code: String? = nil, kind: HangarError.Kind? = nil) {
+        self.passed = passed
+        self.lines = lines
+        self.error = error
+        self.code = code
+        self.kind = kind
+    }
+}
+
 /// One task run away from the worker holding its run: by a coordinator, or by one worker of an
 /// every-worker task. Each is run at most once: it is taken once, and ends once.
 public enum PlacedTaskState: String, Sendable, Codable, CaseIterable {

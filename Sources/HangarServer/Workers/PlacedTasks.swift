@@ -50,13 +50,7 @@ extension RunCoordinator {
             here: .coordinator
         )
         alive.cancel()
-        let ending = PlacedTaskEnding(
-            passed: output.error == nil,
-            lines: output.lines,
-            error: PlacedTaskLimits.capped(error: output.error?.description),
-            code: output.error?.code,
-            kind: output.error?.kind
-        )
+        let ending = output.result
         // Its end is data: written, retried a few times, or the request fails (the task stays
         // running in the store, and the run's own timeout ends the wait).
         var tries = 0
@@ -120,7 +114,7 @@ extension RunCoordinator {
                     )
                 )
             } catch {
-                let ending = PlacedTaskEnding(
+                let ending = PlacedTaskResult(
                     passed: false,
                     lines: [],
                     error: "its project could not be read: \(error)",
@@ -136,8 +130,7 @@ extension RunCoordinator {
     /// Stores how `worker`'s part of task `key` ended. Sent again, it changes nothing; a part the
     /// worker was not running is refused (`run.stale`).
     func partEnded(_ key: PlacedTaskKey, worker: String, _ result: API.TaskResult) async throws {
-        let ending = PlacedTaskEnding(passed: result.passed, lines: result.lines, error: result.error, code: result.code, kind: result.kind)
-        guard try await store.updatePlacedTask(key, runner: worker, .ended(passed: result.passed), ending: ending) else {
+        guard try await store.updatePlacedTask(key, runner: worker, .ended(passed: result.passed), ending: result) else {
             let part = try await store.placedTask(key).first { $0.runner == worker }
             if part?.state == (result.passed ? .passed : .failed) { return }
             throw HangarError("run.stale", "worker \(worker) is not running task \(key.position + 1) of run \(key.run) attempt \(key.attempt)")

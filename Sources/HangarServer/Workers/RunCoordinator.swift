@@ -84,9 +84,7 @@ struct RunCoordinator: Sendable {
     private func assignment(for run: StoredRun) async -> API.Assignment? {
         do {
             let (workspace, job, parameters) = try await resolve(run)
-            if let machine = workspace.project.machines.first(where: { $0.name == job.machine }),
-                let image = try machine.expanding(parameters, directory: workspace.project.directory).image
-            {
+            if let image = try Self.machine(of: job, in: workspace, parameters: parameters)?.image {
                 try await store.setImage(run.id, image.displayName)
             }
             events.started(run)
@@ -123,6 +121,12 @@ struct RunCoordinator: Sendable {
         return (workspace, job, parameters)
     }
 
+    /// The machine `job` boots, its images' `${NAME}` filled in from `parameters`; nil when the
+    /// project defines no such machine (a job of host tasks only).
+    private static func machine(of job: JobSpec, in workspace: Workspace, parameters: [String: String]) throws -> MachineSpec? {
+        try workspace.project.machines.first { $0.name == job.machine }?.expanding(parameters, directory: workspace.project.directory)
+    }
+
     /// Renews the leases of the worker's runs; which to stop (cancelled) and which it lost; and the
     /// parts of every-worker tasks it is to run.
     func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer {
@@ -155,8 +159,7 @@ struct RunCoordinator: Sendable {
         for held in try await store.held(by: worker) {
             guard let run = try await store.run(held.id) else { continue }
             let (workspace, job, parameters) = try await resolve(run)
-            guard let machine = workspace.project.machines.first(where: { $0.name == job.machine }) else { continue }
-            let spec = try machine.expanding(parameters, directory: workspace.project.directory)
+            guard let spec = try Self.machine(of: job, in: workspace, parameters: parameters) else { continue }
             for case .url(let url, _) in [spec.image, spec.kernel, spec.initrd].compactMap({ $0 }) { urls.insert(url) }
         }
         return urls
