@@ -14,6 +14,9 @@ public struct Workspace: Sendable {
     public var pool: WarmPool?
     /// Runs the tasks placed on the coordinator or on every worker (server mode); nil: all run here.
     public var placed: PlacedRunner?
+    /// The machines' notices during a run (a boot retried, a port changed, a snapshot restored) go
+    /// into the run's log as `note:` lines (server mode), not to `Machines.notice`.
+    public var machineNoticesInRunLog = false
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
     public init(
@@ -113,23 +116,24 @@ public struct Workspace: Sendable {
         if plan.bootsMachine { try spec.checkFiles() }
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
+        let write: @Sendable (RunEvent) -> Void = { event in
+            log.write(event)
+            emit(event)
+        }
         let context = TaskContext(
             project: project,
             machineSpec: spec,
-            machines: machines,
+            machines: machineNoticesInRunLog ? Machines(paths: machines.paths, cache: machines.cache) { write(.notice($0)) } : machines,
             machineID: id,
             keepMachine: keep,
             offline: offline,
             runFolder: folder,
             parameters: parameters,
             pool: pool,
-            placed: placed
-        ) { event in
-            log.write(event)
-            emit(event)
-        }
-        let notice: @Sendable (String) -> Void = { context.emit(.notice($0)) }
-        var result = await RunNotices.$current.withValue(notice) { await JobRunner.run(plan, context: context) }
+            placed: placed,
+            emit: write
+        )
+        var result = await JobRunner.run(plan, context: context)
         result.folder = folder
         log.write(result)
         return result

@@ -80,13 +80,15 @@ public struct RemoteCoordinator: Coordinator {
     }
 
     public func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
-        try Workspace(
+        var workspace = try Workspace(
             text: assignment.projectFile,
             path: "\(assignment.projectPath)/hangar.yml",
             paths: paths,
             imageProxy: assignment.imageProxy == true ? ImageCache.Proxy(base: base, token: token, worker: worker) : nil,
-            notice: RunNotices.toCurrentRun
+            notice: { _ in }
         )
+        workspace.machineNoticesInRunLog = true
+        return workspace
     }
 
     private func attempt(_ run: API.HeldRun) -> String { "/api/v1/runs/\(run.id)/attempts/\(run.attempt)" }

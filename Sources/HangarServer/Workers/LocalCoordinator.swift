@@ -55,6 +55,8 @@ struct LocalCoordinator: Coordinator {
     }
 
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
-        try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: RunNotices.toCurrentRun)
+        var workspace = try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })
+        workspace.machineNoticesInRunLog = true
+        return workspace
     }
 }
