@@ -130,6 +130,7 @@ struct Setup {
 }
 
 var postgres: TestPostgres?
+var failed = false
 do {
     guard FileManager.default.isExecutableFile(atPath: hangar) else { throw HangarError("bench.build", "build first: swift build -c release") }
     let cluster = TestPostgres()
@@ -158,5 +159,7 @@ do {
     say("(\(runCount) null runs each; goals: >= 500 claims/s, p99 < 50 ms with \(workerCount) idle workers long-polling, coordinator < 200 MiB)")
 } catch {
     say("benchmark failed: \(error)")
+    failed = true
 }
 try? await postgres?.destroy()
+if failed { exit(1) }

@@ -276,14 +276,22 @@ public enum Contract {
         "webhook",
         .post,
         "/hooks/{forge}/{project}",
-        "A forge's push or pull/merge request, verified with the project's webhook secret (GitHub and Gitea: HMAC signature; GitLab: token).",
+        "A forge's push or pull/merge request, verified with the project's webhook secret (GitHub and Gitea: HMAC signature; GitLab: token), as JSON or (GitHub) form-encoded. Only a delivery that queued runs is remembered: its resend starts nothing; a delivery without an id (older GitLab) is told apart by its event, ref and commit within an hour.",
         access: .webhook,
         parameters: [.init("forge", in: .path, .string(choices: ["github", "gitlab", "gitea"]), "The forge."), project],
-        body: (.anyObject, true),
+        rawBody: .init(
+            limit: Limits.webhookBytes,
+            media: ["application/json": .anyObject, "application/x-www-form-urlencoded": .object(["payload": .string()], required: ["payload"])]
+        ),
         responses: [
             .init(200, "Nothing to run, or a delivery seen before.", .json(API.WebhookAnswer.reference)),
             .init(201, "Runs were queued.", .json(API.WebhookAnswer.reference)),
             .init(401, "The delivery is not signed with the project's secret.", .json(API.ErrorBody.reference)),
+            .init(
+                422,
+                "The delivery is for another repository than the project's `forge.repository`: nothing was started.",
+                .json(API.ErrorBody.reference)
+            ),
             .init(503, "The server has no webhook secret for the project.", .json(API.ErrorBody.reference)),
         ]
     )
@@ -304,16 +312,29 @@ public enum Contract {
         "The worker does not hold this attempt (any more): nothing was applied.",
         .json(API.ErrorBody.reference)
     )
-    static let mismatch = Endpoint.Response(409, "The worker speaks a protocol this server does not.", .json(API.ErrorBody.reference))
+    static let mismatch = Endpoint.Response(
+        409,
+        "The worker speaks a protocol this server does not (`worker.protocol`), or another worker took its name (`worker.replaced`).",
+        .json(API.ErrorBody.reference)
+    )
 
     public static let registerWorker = Endpoint(
         "registerWorker",
         .post,
         "/api/v1/workers/register",
-        "A worker says what it is; 409 when it speaks a protocol this server does not.",
+        "A worker says what it is. 409 when it speaks a protocol this server does not, or when another instance that is online holds its name (`worker.name-taken`): a name is one worker's.",
         access: .role(.worker),
         body: (API.WorkerStatus.reference, true),
         responses: [.init(200, "Registered.", .json(API.WorkerStatus.reference)), mismatch]
+    )
+    public static let leaveWorker = Endpoint(
+        "leaveWorker",
+        .post,
+        "/api/v1/workers/leave",
+        "A worker stops gracefully: it is offline at once.",
+        access: .role(.worker),
+        body: (API.WorkerStatus.reference, true),
+        responses: [.init(204, "Offline."), mismatch]
     )
     public static let claim = Endpoint(
         "claimRun",
@@ -323,7 +344,10 @@ public enum Contract {
         access: .role(.worker),
         parameters: [.init("wait", in: .query, .integer(Limits.claimWait), "Seconds to wait for a run; default 30.")],
         body: (API.WorkerStatus.reference, true),
-        responses: [.init(200, "A run, held by this worker now.", .json(API.Assignment.reference)), .init(204, "No run came."), mismatch]
+        responses: [
+            .init(200, "A run, held by this worker now.", .json(API.Assignment.reference)), .init(204, "No run came."), mismatch,
+            .init(503, "The coordinator is stopping (`server.stopping`): ask again later.", .json(API.ErrorBody.reference)),
+        ]
     )
     public static let heartbeat = Endpoint(
         "workerHeartbeat",
@@ -368,7 +392,7 @@ public enum Contract {
         "One collected file, as bytes.",
         access: .role(.worker),
         parameters: [runID, attempt, workerName, artifactPath],
-        byteBody: Limits.artifactBytes,
+        rawBody: .bytes(Limits.artifactBytes),
         responses: [.init(204, "Stored."), stale]
     )
     public static let attemptFinish = Endpoint(
@@ -433,7 +457,7 @@ public enum Contract {
     public static let endpoints: [Endpoint] = [
         health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, results, projects,
         getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, tokens, createToken, webhook,
-        registerWorker, claim,
+        registerWorker, leaveWorker, claim,
         heartbeat, heldRuns,
         workers, attemptReport,
         attemptArtifact, attemptFinish, attemptRelease, runTask, taskResult, proxyImage,

@@ -31,8 +31,10 @@ public enum Limits {
     public static let patternLength = 4096
     /// An artifact's path under the run's artifacts folder.
     public static let artifactPathLength = 1024
-    /// A request body (webhook payloads are the largest expected): 5 MiB.
+    /// A request body of the API: 5 MiB.
     public static let bodyBytes = 5 * 1024 * 1024
+    /// A webhook delivery: 25 MiB, the most GitHub sends (a push of many commits can pass 5 MiB).
+    public static let webhookBytes = 25 * 1024 * 1024
     /// An artifact a worker uploads: 2 GiB.
     public static let artifactBytes = 2 * 1024 * 1024 * 1024
     /// How long a worker's claim may wait for a run, in seconds.

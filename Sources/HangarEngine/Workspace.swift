@@ -17,6 +17,9 @@ public struct Workspace: Sendable {
     /// The machines' notices during a run (a boot retried, a port changed, a snapshot restored) go
     /// into the run's log as `note:` lines (server mode), not to `Machines.notice`.
     public var machineNoticesInRunLog = false
+    /// The worker whose runs these are (server mode): the machines they boot are its own
+    /// (`MachineRecord.owner`), so its restart destroys what it left and nothing else.
+    public var machineOwner: String?
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
     public init(
@@ -120,10 +123,12 @@ public struct Workspace: Sendable {
             log.write(event)
             emit(event)
         }
+        var notice = machines.notice
+        if machineNoticesInRunLog { notice = { write(RunEvent.notice($0)) } }
         let context = TaskContext(
             project: project,
             machineSpec: spec,
-            machines: machineNoticesInRunLog ? Machines(paths: machines.paths, cache: machines.cache) { write(.notice($0)) } : machines,
+            machines: Machines(paths: machines.paths, cache: machines.cache, owner: machineOwner, notice: notice),
             machineID: id,
             keepMachine: keep,
             offline: offline,

@@ -5,7 +5,6 @@ import HangarWorker
 public import Hummingbird
 public import Logging
 public import ServiceLifecycle
-import UnixSignals
 
 /// `hangar serve`: the API, the web UI, webhooks, the scheduler and the embedded worker over one store.
 public enum HangarServer {
@@ -57,7 +56,10 @@ public enum HangarServer {
     }
 
     /// The router and the background services, sharing one catalog, one queue signal and one store.
-    public static func parts(_ configuration: Configuration, store: RunStore) -> (router: Router<ServerContext>, services: [any Service]) {
+    public static func parts(
+        _ configuration: Configuration,
+        store: RunStore
+    ) -> (router: Router<ServerContext>, services: [(name: String, service: any Service)]) {
         let catalog = ProjectCatalog(folder: configuration.projects, paths: configuration.paths)
         let queue = QueueSignal()
         let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
@@ -75,6 +77,7 @@ public enum HangarServer {
         let identity = configuration.identity ?? "\(ProcessInfo.processInfo.hostName):\(configuration.port)"
         let control = RunControl(store: store, catalog: catalog, events: events) { queue.notify() }
         let triage = Triage(store: store, queued: { control.queued([$0]) }, logger: configuration.logger)
+        let shutdown = ShutdownSignal()
         let coordinator = RunCoordinator(
             store: store,
             catalog: catalog,
@@ -85,11 +88,11 @@ public enum HangarServer {
             imageProxy: configuration.imageProxy ? ImageCache(root: configuration.paths.cache) : nil,
             triage: triage,
             notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL),
-            identity: identity
+            identity: identity,
+            shutdown: shutdown
         )
         let machines = MachineRegistry(state: configuration.paths.state)
 
-        let shutdown = ShutdownSignal()
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
         router.add(middleware: PageErrors())
@@ -113,31 +116,36 @@ public enum HangarServer {
         )
         .add(to: router)
 
-        var services: [any Service] = [
-            ProjectReloader(catalog: catalog),
-            LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { queue.notify() }, logger: configuration.logger),
-            Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity),
-            WaitingReasons(store: store, logger: configuration.logger),
-            StatusReporter(updates: updates),
-            NotificationSender(store: store, smtp: configuration.smtp, mailFrom: configuration.mailFrom, logger: configuration.logger),
+        var services: [(name: String, service: any Service)] = [
+            ("the project reloader", ProjectReloader(catalog: catalog)),
+            (
+                "the lease reaper",
+                LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { queue.notify() }, logger: configuration.logger)
+            ),
+            ("the scheduler", Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity)),
+            ("the waiting reasons", WaitingReasons(store: store, logger: configuration.logger)),
+            ("the commit statuses", StatusReporter(updates: updates)),
+            (
+                "the notifications",
+                NotificationSender(store: store, smtp: configuration.smtp, mailFrom: configuration.mailFrom, logger: configuration.logger)
+            ),
         ]
         if let folder = configuration.signatures {
-            services.append(SignatureFolder(folder: folder, triage: triage, logger: configuration.logger))
+            services.append(("the signatures folder", SignatureFolder(folder: folder, triage: triage, logger: configuration.logger)))
         }
         if configuration.embeddedWorker {
             var worker = WorkerAgent.Configuration(name: identity, labels: configuration.workerLabels, paths: configuration.paths)
             worker.slots = configuration.capacity
             worker.finishOnShutdown = configuration.finishOnShutdown
-            services.append(
-                WorkerAgent(
-                    coordinator: LocalCoordinator(coordinator: coordinator, paths: configuration.paths),
-                    configuration: worker,
-                    logger: configuration.logger
-                )
+            let agent = WorkerAgent(
+                coordinator: LocalCoordinator(coordinator: coordinator, paths: configuration.paths),
+                configuration: worker,
+                logger: configuration.logger
             )
+            services.append(("the embedded worker", agent))
         }
         // Last, so it hears a shutdown first: live logs end at once; then the worker stops taking runs.
-        services.append(ShutdownWatch(signal: shutdown))
+        services.append(("the shutdown watch", ShutdownWatch(signal: shutdown, wake: { queue.notify() })))
         return (router, services)
     }
 
@@ -151,14 +159,7 @@ public enum HangarServer {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             logger: configuration.logger
         )
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [server] + services,
-                gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: configuration.logger
-            )
-        )
-        try await group.run()
+        try await ServiceRunner.run([("the HTTP server", server)] + services, logger: configuration.logger)
     }
 
     /// The application: router plus the background services (for tests, which run it in-process).
@@ -167,7 +168,7 @@ public enum HangarServer {
         return Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
-            services: services,
+            services: services.map(\.service),
             logger: configuration.logger
         )
     }

@@ -18,12 +18,15 @@ public final class ShutdownSignal: Sendable {
 /// the signal; then the other services stop, the HTTP server last.
 struct ShutdownWatch: Service {
     let signal: ShutdownSignal
+    /// Wakes what waits for queued runs (workers' claims), so they see the shutdown at once.
+    let wake: @Sendable () -> Void
 
     func run() async throws {
         await withGracefulShutdownHandler {
             while !Task.isCancelled, !signal.isShuttingDown { try? await Task.sleep(for: .milliseconds(100)) }
         } onGracefulShutdown: {
             signal.begin()
+            wake()
         }
     }
 }

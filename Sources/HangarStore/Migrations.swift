@@ -259,6 +259,15 @@ enum Migrations {
                 "ALTER TABLE test_results ADD COLUMN image TEXT NOT NULL DEFAULT ''",
             ]
         ),
+        (
+            14,
+            [
+                // A worker's name belongs to one life of it at a time (`instance`); one that stopped
+                // gracefully says so (`stopped`), and is offline at once.
+                "ALTER TABLE workers ADD COLUMN instance TEXT",
+                "ALTER TABLE workers ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

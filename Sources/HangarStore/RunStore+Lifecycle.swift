@@ -72,8 +72,16 @@ extension RunStore {
 
     /// Claims the next queued run (highest priority, then oldest) that a worker with `labels` (nil:
     /// any) and `freeMemory` MiB can take, for `owner`, holding it for `lease` seconds. Replicas on
-    /// PostgreSQL skip rows another one is claiming.
-    public func claimNext(owner: String, lease: Double, labels: Set<String>? = nil, freeMemory: Int = .max) async throws -> StoredRun? {
+    /// PostgreSQL skip rows another one is claiming. With `instance`, only while the worker named
+    /// `owner` is that instance (`registerWorker`) and has not stopped: a worker whose name another
+    /// took claims nothing, nor does a claim still waiting on the server for one that has gone.
+    public func claimNext(
+        owner: String,
+        instance: String? = nil,
+        lease: Double,
+        labels: Set<String>? = nil,
+        freeMemory: Int = .max
+    ) async throws -> StoredRun? {
         // Idle workers look often: a read first, so an empty queue costs no write transaction.
         let anyQueued = try await connections.withDatabase { database in
             try await database.raw("SELECT id FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) LIMIT 1").first() != nil
@@ -83,10 +91,12 @@ extension RunStore {
             let outcome = try await connections.transaction { [self] database -> (Transition?, written: Bool) in
                 // Only what placement needs, for the candidates, unlocked; then the first that fits is
                 // locked alone (replicas skip a row another is claiming, and take the next).
+                let holdsName: SQLQueryString =
+                    instance.map { "AND EXISTS (SELECT 1 FROM workers WHERE name = \(bind: owner) AND instance = \(bind: $0) AND stopped = 0)" } ?? ""
                 let candidates = try await database.raw(
                     """
                     SELECT id, requires FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) AND memory <= \(bind: freeMemory)
-                    ORDER BY priority DESC, id LIMIT 20
+                    \(holdsName) ORDER BY priority DESC, id LIMIT 20
                     """
                 ).all()
                 var taken: StoredRun?

@@ -45,14 +45,19 @@ extension RunStore {
     /// Records webhook delivery `id` (forge-prefixed) with what it came to, and queues `runs`, in one
     /// transaction: either both are stored or neither (a forge's resend then tries again). Nil when
     /// the delivery was recorded before (a replay, on this replica or another): nothing is queued.
-    public func recordDelivery(_ id: String, project: String, result: String, runs: [NewRun]) async throws -> [StoredRun]? {
+    /// With `window`, a delivery recorded more than that many seconds ago is not a replay but a new
+    /// one under the same id (ids made of an event's contents, when the forge sent none).
+    public func recordDelivery(_ id: String, project: String, result: String, runs: [NewRun], window: Double? = nil) async throws -> [StoredRun]? {
         let now = now()
         return try await connections.transaction { [self] database -> [StoredRun]? in
             let recorded = try await database.raw(
                 """
                 INSERT INTO webhook_deliveries (id, project, result, received_at)
                 VALUES (\(bind: id), \(bind: project), \(bind: result), \(bind: now))
-                ON CONFLICT (id) DO NOTHING RETURNING id
+                ON CONFLICT (id) DO UPDATE SET project = excluded.project, result = excluded.result, received_at = excluded.received_at,
+                    run_id = NULL
+                WHERE webhook_deliveries.received_at < \(bind: window.map { now - $0 } ?? -1)
+                RETURNING id
                 """
             ).first()
             guard recorded != nil else { return nil }

@@ -7,19 +7,54 @@ public struct StoredWorker: Sendable, Equatable {
     /// Its status as JSON (the API's `WorkerStatus`; the store does not look inside).
     public var status: String
     public var lastSeen: Double
+    /// True once it said it stopped (it is offline at once, not after its heartbeats stop).
+    public var stopped: Bool
 }
 
 extension RunStore {
-    /// Remembers what worker `name` says of itself (`status`, JSON), now.
-    public func saveWorker(_ name: String, status: String) async throws {
+    /// Gives worker `name` to its life `instance`, which says `status` (JSON), now. Refused — nil
+    /// returned — while another instance holds the name: one that is not `replaces` (this worker's
+    /// own last life), has not stopped, and was seen within `takeover` seconds; else the name's
+    /// last-seen time is returned. One statement: two instances registering at once cannot both win.
+    public func registerWorker(_ name: String, instance: String, replaces: String?, status: String, takeover: Double) async throws -> Double? {
         let now = now()
-        try await connections.withDatabase { database in
+        return try await connections.withDatabase { database in
+            let taken = try await database.raw(
+                """
+                INSERT INTO workers (name, status, last_seen, instance, stopped) VALUES (\(bind: name), \(bind: status), \(bind: now), \(bind: instance), 0)
+                ON CONFLICT (name) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen, instance = excluded.instance, stopped = 0
+                WHERE workers.instance IS NULL OR workers.instance = excluded.instance OR workers.instance = \(bind: replaces ?? "")
+                    OR workers.stopped = 1 OR workers.last_seen < \(bind: now - takeover)
+                RETURNING name
+                """
+            ).first()
+            guard taken == nil else { return nil }
+            return try await database.raw("SELECT last_seen FROM workers WHERE name = \(bind: name)").first()?.decode(
+                column: "last_seen",
+                as: Double.self
+            )
+                ?? now
+        }
+    }
+
+    /// Remembers what instance `instance` of worker `name` says of itself (`status`, JSON), now;
+    /// false when the name is no longer that instance's (another took it over).
+    public func saveWorker(_ name: String, instance: String, status: String) async throws -> Bool {
+        let now = now()
+        return try await connections.withDatabase { database in
             try await database.raw(
                 """
-                INSERT INTO workers (name, status, last_seen) VALUES (\(bind: name), \(bind: status), \(bind: now))
-                ON CONFLICT (name) DO UPDATE SET status = excluded.status, last_seen = excluded.last_seen
+                UPDATE workers SET status = \(bind: status), last_seen = \(bind: now), stopped = 0
+                WHERE name = \(bind: name) AND instance = \(bind: instance) RETURNING name
                 """
-            ).run()
+            ).first() != nil
+        }
+    }
+
+    /// Instance `instance` of worker `name` stopped: it is offline from now on.
+    public func workerStopped(_ name: String, instance: String) async throws {
+        try await connections.withDatabase { database in
+            try await database.raw("UPDATE workers SET stopped = 1 WHERE name = \(bind: name) AND instance = \(bind: instance)").run()
         }
     }
 
@@ -28,10 +63,11 @@ extension RunStore {
         let since = now() - seconds
         return try await connections.withDatabase { database in
             var workers: [String: StoredWorker] = [:]
-            for row in try await database.raw("SELECT name, status, last_seen FROM workers WHERE last_seen >= \(bind: since)").all() {
+            for row in try await database.raw("SELECT name, status, last_seen, stopped FROM workers WHERE last_seen >= \(bind: since)").all() {
                 workers[try row.decode(column: "name", as: String.self)] = StoredWorker(
                     status: try row.decode(column: "status", as: String.self),
-                    lastSeen: try row.decode(column: "last_seen", as: Double.self)
+                    lastSeen: try row.decode(column: "last_seen", as: Double.self),
+                    stopped: try row.decode(column: "stopped", as: Int.self) != 0
                 )
             }
             return workers

@@ -9,8 +9,11 @@ public import HangarEngine
 /// Every report names the attempt; one for an attempt the worker no longer holds throws a
 /// `run.stale` error and is never applied, so a resend is harmless and a late one changes nothing.
 public protocol Coordinator: Sendable {
-    /// Says what the worker is; throws when the coordinator cannot serve it (another protocol).
+    /// Says what the worker is; throws when the coordinator cannot serve it (another protocol, or
+    /// another worker online under its name).
     func register(_ status: API.WorkerStatus) async throws
+    /// Says the worker stopped: it is offline at once.
+    func leave(_ status: API.WorkerStatus) async throws
     /// A run the worker can take, held by it from now on; nil when none came within `wait`.
     func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment?
     /// Renews the leases of the runs the worker holds; says which to stop.

@@ -29,6 +29,10 @@ public struct RemoteCoordinator: Coordinator {
         _ = try await call(.POST, "/api/v1/workers/register", json: status, timeout: .seconds(10))
     }
 
+    public func leave(_ status: API.WorkerStatus) async throws {
+        _ = try await call(.POST, "/api/v1/workers/leave", json: status, timeout: .seconds(5))
+    }
+
     public func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? {
         let seconds = Int(wait.seconds)
         let (code, body) = try await call(.POST, "/api/v1/workers/claim?wait=\(seconds)", json: status, timeout: .seconds(Int64(seconds + 30)))
@@ -80,15 +84,13 @@ public struct RemoteCoordinator: Coordinator {
     }
 
     public func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
-        var workspace = try Workspace(
+        try Workspace(
             text: assignment.projectFile,
             path: "\(assignment.projectPath)/hangar.yml",
             paths: paths,
             imageProxy: assignment.imageProxy == true ? ImageCache.Proxy(base: base, token: token, worker: worker) : nil,
             notice: { _ in }
         )
-        workspace.machineNoticesInRunLog = true
-        return workspace
     }
 
     private func attempt(_ run: API.HeldRun) -> String { "/api/v1/runs/\(run.id)/attempts/\(run.attempt)" }

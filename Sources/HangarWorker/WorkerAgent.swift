@@ -20,10 +20,13 @@ import Synchronization
 /// - When it starts, it reconciles with the coordinator: runs it still holds get the rest of their
 ///   report (the result, if it was written; else they are given up and run again elsewhere), runs
 ///   it no longer holds are forgotten, and machines left by its last life are destroyed.
+/// - Its name is its own (`WorkerIdentity`): the coordinator refuses it while another instance is
+///   online under that name, and it stops when another took the name over; it says when it stops.
 public struct WorkerAgent: Service {
     /// How the worker works.
     public struct Configuration: Sendable {
-        /// Its name; it holds runs under it. Unique among a coordinator's workers.
+        /// Its name; it holds runs under it. Unique among a coordinator's workers: a second worker
+        /// online under a name is refused.
         public var name: String
         /// What it offers, besides `arch=…`, which it adds itself.
         public var labels: [String]
@@ -59,7 +62,11 @@ public struct WorkerAgent: Service {
     let coordinator: any Coordinator
     let configuration: Configuration
     let logger: Logger
+    /// Its name and this life of it.
+    let identity: WorkerIdentity
     private let runs = ActiveRuns()
+    /// Set when another worker took this one's name over: it stops.
+    private let replaced = Replacement()
     /// Machines kept ready for runs of machines with `pool: N` (`WarmPool`), drained on shutdown.
     let pool: WarmPool
 
@@ -67,19 +74,27 @@ public struct WorkerAgent: Service {
         self.coordinator = coordinator
         self.configuration = configuration
         self.logger = logger
-        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache)) { [logger] in logger.notice("\($0)") }
+        identity = WorkerIdentity(name: configuration.name, state: configuration.paths.state)
+        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), owner: configuration.name) {
+            [logger] in logger.notice("\($0)")
+        }
         pool = WarmPool(machines: machines)
     }
 
-    private var journalRoot: String { "\(configuration.paths.state)/journal" }
+    private var journalRoot: String { "\(identity.folder)/journal" }
 
     public func run() async throws {
+        let lock = try identity.lock()
+        defer { withExtendedLifetime(lock) {} }
         // A coordinator that is away delays the start; a shutdown meanwhile ends it.
         do {
             try await cancelWhenGracefulShutdown { try await register() }
         } catch is CancellationError {
             return
         }
+        try identity.remember()
+        let offered = configuration.allLabels.joined(separator: ",")
+        logger.notice("registered as worker \(configuration.name): \(configuration.slots) slot(s), labels \(offered)")
         await cancelWhenGracefulShutdown { await reconcile() }
         let (freed, free) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
@@ -97,7 +112,7 @@ public struct WorkerAgent: Service {
                 var backoff = Backoff()
                 var wakes = freed.makeAsyncIterator()
                 var unavailable: String?
-                while !Task.isCancelled {
+                while !Task.isCancelled, replaced.error == nil {
                     if runs.busy >= configuration.slots {
                         _ = await wakes.next()
                         continue
@@ -117,6 +132,11 @@ public struct WorkerAgent: Service {
                             start(assignment) { free.yield() }
                         }
                         backoff.reset()
+                    } catch let error as HangarError where error.code == "worker.replaced" {
+                        stop(replacedBy: error)
+                    } catch let error as HangarError where error.code == "server.stopping" {
+                        // Not a fault: it is asked again when the coordinator is back (or this worker stops too).
+                        await backoff.wait()
                     } catch {
                         if Task.isCancelled { break }
                         logger.warning("cannot claim a run; retrying", metadata: ["error": "\(error)"])
@@ -124,9 +144,12 @@ public struct WorkerAgent: Service {
                     }
                 }
             }
+            let held = runs.busy
             if configuration.finishOnShutdown {
+                if held > 0 { logger.notice("stopping: waiting for \(held) run(s) to finish (--finish-on-shutdown)") }
                 await runs.waitForAll()
             } else {
+                if held > 0 { logger.notice("stopping: cancelling \(held) run(s); their machines are destroyed and their reports sent") }
                 runs.cancelAll()
                 // Their reports get a while to reach the coordinator; what is left stays in the journal
                 // and is delivered by the next start.
@@ -138,6 +161,28 @@ public struct WorkerAgent: Service {
             group.cancelAll()
         }
         await pool.drain()
+        if let error = replaced.error { throw error }
+        await leave()
+    }
+
+    /// Another worker took this one's name over (it was silent for longer than a lease): its runs
+    /// are not its own any more, and it stops.
+    private func stop(replacedBy error: HangarError) {
+        guard replaced.set(error) else { return }
+        logger.error("\(error)")
+        for run in runs.held { runs.lose(run.id) }
+    }
+
+    /// Tells the coordinator this worker stopped, so it is offline at once.
+    private func leave() async {
+        do {
+            try await coordinator.leave(status())
+        } catch {
+            logger.warning(
+                "cannot tell the coordinator this worker stopped; it counts it offline once its heartbeats are missed",
+                metadata: ["error": "\(error)"]
+            )
+        }
     }
 
     /// What the worker says of itself now.
@@ -154,7 +199,9 @@ public struct WorkerAgent: Service {
             version: HangarVersion.current,
             unavailable: freeDisk >= configuration.minFreeDisk
                 ? nil : "only \(freeDisk) MiB free in \(state); it takes runs with at least \(configuration.minFreeDisk) MiB free",
-            pool: pool.readyCount.withLock { $0 }
+            pool: pool.readyCount.withLock { $0 },
+            instance: identity.instance,
+            replaces: identity.replaces
         )
     }
 
@@ -166,6 +213,10 @@ public struct WorkerAgent: Service {
                 return
             } catch let error as HangarError where error.code == "worker.protocol" {
                 throw error
+            } catch let error as HangarError where error.code == "worker.name-taken" {
+                // Said plainly: the coordinator's words (without "the coordinator said 409: "), and what to do.
+                let words = error.message.firstRange(of: "409: ").map { String(error.message[$0.upperBound...]) } ?? error.message
+                throw HangarError.usage(error.code, "\(words); give this one --name", hint: "a name is one worker's among a server's workers")
             } catch {
                 if Task.isCancelled { throw CancellationError() }
                 logger.warning("cannot reach the coordinator; retrying", metadata: ["error": "\(error)"])
@@ -201,6 +252,8 @@ public struct WorkerAgent: Service {
         let outcome: API.Outcome
         do {
             var workspace = try await coordinator.workspace(for: assignment, folder: folder)
+            workspace.machineNoticesInRunLog = true
+            workspace.machineOwner = configuration.name
             workspace.pool = pool
             workspace.placed = { position throws(HangarError) in try await runElsewhere(held, position: position) }
             let result = try await workspace.run(job: assignment.run.job, parameters: assignment.parameters, folder: folder, offline: false) {
@@ -246,17 +299,20 @@ public struct WorkerAgent: Service {
                 logger.warning("run \(id) was lost (its lease ran out); stopping it and destroying its machines")
                 runs.lose(id)
             }
+        } catch let error as HangarError where error.code == "worker.replaced" {
+            stop(replacedBy: error)
         } catch {
             if !Task.isCancelled { logger.warning("cannot send a heartbeat; retrying", metadata: ["error": "\(error)"]) }
         }
     }
 
     /// After a restart: finish reporting what this worker still holds, forget what it does not, and
-    /// destroy the machines its last life left behind.
+    /// destroy the machines its last life left behind. The runs held under its name are its last
+    /// life's: the coordinator gave it the name only from that life, or from one silent for a lease.
     private func reconcile() async {
         let registry = MachineRegistry(state: configuration.paths.state)
         let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), notice: { _ in })
-        for (record, _) in registry.list() where record.ephemeral {
+        for (record, _) in registry.list() where record.ephemeral && record.owner == configuration.name {
             logger.notice("destroying machine \(record.id), left by a run this worker was running when it stopped")
             await machines.destroy(record)
         }
@@ -289,6 +345,22 @@ public struct WorkerAgent: Service {
         }
         if completed + givenUp > 0 {
             logger.notice("reconciled after a restart: reported the end of \(completed) run(s); gave up \(givenUp) run(s) to run again")
+        }
+    }
+}
+
+/// Why a worker stops because another took its name over, once it has.
+private final class Replacement: Sendable {
+    private let value = Mutex<HangarError?>(nil)
+
+    var error: HangarError? { value.withLock { $0 } }
+
+    /// Records `error`; false when one was recorded before.
+    func set(_ error: HangarError) -> Bool {
+        value.withLock { current in
+            guard current == nil else { return false }
+            current = error
+            return true
         }
     }
 }

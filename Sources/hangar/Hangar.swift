@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HangarCore
+import HangarMachine
 
 @main
 struct Hangar: AsyncParsableCommand {
@@ -23,6 +24,8 @@ struct Hangar: AsyncParsableCommand {
     /// Runs the command; an error is printed once and ends with the status a script can act on:
     /// 64 for what the user gave (as ArgumentParser does for flags), 1 for a failed test, 2 for the rest.
     static func main() async {
+        // Before anything else runs: SIGINT and SIGTERM are Hangar's from the start (ProcessSignals).
+        ProcessSignals.start()
         do {
             var command = try parseAsRoot()
             if var command = command as? any AsyncParsableCommand {

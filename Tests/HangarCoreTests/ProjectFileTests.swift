@@ -15,6 +15,26 @@ import Testing
         }
     }
 
+    /// As yamllint does: the mistake is the key's second place, not its first.
+    @Test func aDuplicateKeyIsReportedWhereItAppearsAgain() throws {
+        let error = try #require(
+            failure(
+                """
+                machines:
+                  default:
+                    kernel: ./vmlinuz
+                    memory: 1G
+                    # a comment
+                    memory: 2G
+                jobs: {}
+                """
+            )
+        )
+        #expect(error.code == "config.duplicate-key")
+        #expect(error.location == "hangar.yml:6:5", "\(error)")
+        #expect(error.message.contains("'memory' (first at line 4)"))
+    }
+
     @Test func aFullFileParses() throws {
         let project = try parse(
             """

@@ -41,6 +41,7 @@ import Testing
                   - push: [main]
                   - pull-request
                   - { cron: "0 3 * * *", timezone: Europe/Berlin, when: image-changed }
+                  - pull-request: [main, release]
                 tasks: [{ run: "true" }]
             """,
             path: "/p/hangar.yml",
@@ -57,9 +58,10 @@ import Testing
                 )
         )
         let triggers = project.jobs[0].triggers
-        #expect(triggers.count == 3)
+        #expect(triggers.count == 4)
+        #expect(triggers[3] == .pullRequest(branches: ["main", "release"]))
         #expect(triggers[0] == .push(branches: ["main"]))
-        #expect(triggers[1] == .pullRequest)
+        #expect(triggers[1] == .pullRequest(branches: []))
         #expect(triggers[2] == .cron(try CronSchedule("0 3 * * *", timeZone: "Europe/Berlin"), imageChanged: true))
         do {
             _ = try ProjectFile.parse(

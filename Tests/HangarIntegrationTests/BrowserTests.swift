@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// The web UI in a real headless Chromium (`Tests/Fixtures/browser.py` drives it over WebDriver):
@@ -23,7 +24,7 @@ import Testing
         """.write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try await Server(sandbox)
-        defer { server.process.signal(SIGTERM) }
+        defer { server.process.terminate() }
         try await server.waitUntilUp()
         let shots = ProcessInfo.processInfo.environment["HANGAR_SCREENSHOTS"].map { "\(packageRoot)/\($0)" } ?? "\(sandbox.root)/shots"
         let browser = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/browser.py", server.url, token, shots])

@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// A real HTTP server (Tests/Fixtures/image_server.py) serving a folder on 127.0.0.1.
@@ -12,12 +13,12 @@ final class ImageServer {
     init() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-served-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        process = try await Command.start(["python3", "\(packageRoot)/Tests/Fixtures/image_server.py", folder], log: "\(folder).log")
+        process = try await TestProcess.start(["python3", "\(packageRoot)/Tests/Fixtures/image_server.py", folder], log: "\(folder).log")
         port = try #require(Int(await process.firstLine() ?? ""), "the image server did not start: \(process.output())")
     }
 
     deinit {
-        process.signal(SIGTERM)
+        process.terminate()
         try? FileManager.default.removeItem(atPath: folder)
         try? FileManager.default.removeItem(atPath: "\(folder).log")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// Real VMs under TCG, driven through the real `hangar` command.
@@ -297,7 +298,7 @@ import Testing
         let script =
             "import socket,sys,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(300)"
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-holder-\(UUID().uuidString.prefix(8))").path
-        let holder = try await Command.start(["python3", "-c", script], log: log)
+        let holder = try await TestProcess.start(["python3", "-c", script], log: log)
         defer {
             holder.signal(SIGTERM)
             try? FileManager.default.removeItem(atPath: log)

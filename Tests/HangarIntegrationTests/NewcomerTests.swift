@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// What a new user runs into first, through the real binary: exit codes a script can trust, YAML
@@ -95,14 +96,14 @@ import Testing
         #expect(wrap.status == 64)
         #expect(wrap.stderr.contains("use 1 to 65535"))
         let log = "\(sandbox.root)/holder.log"
-        let holder = try await Command.start(
+        let holder = try await TestProcess.start(
             [
                 "python3", "-c",
                 "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); print(s.getsockname()[1], flush=True); time.sleep(60)",
             ],
             log: log
         )
-        defer { holder.signal(SIGTERM) }
+        defer { holder.terminate() }
         let port = try #require(await holder.firstLine())
         let busy = try await sandbox.hangar(["serve", "--projects", sandbox.root, "--port", port])
         #expect(busy.status == 64)

@@ -76,7 +76,7 @@ import Testing
         }
 
         func stop() {
-            for replica in replicas { replica.process.signal(SIGTERM) }
+            for replica in replicas { replica.process.terminate() }
             sandbox.remove()
         }
     }

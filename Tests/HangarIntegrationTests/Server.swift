@@ -1,10 +1,11 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// A running `hangar serve` in a sandbox: the real binary, on a free port, logging to a file.
-final class Server {
+final class Server: Sendable {
     let sandbox: Sandbox
     let process: BackgroundProcess
     let port: Int
@@ -16,7 +17,7 @@ final class Server {
     init(_ sandbox: Sandbox, capacity: Int = 2, port: Int = PortPicker.freePort(), arguments: [String] = ["--name", "test"]) async throws {
         self.sandbox = sandbox
         self.port = port
-        process = try await Command.start(
+        process = try await TestProcess.start(
             [
                 "\(packageRoot)/.build/debug/hangar", "serve", "--projects", "\(sandbox.root)/projects", "--port", "\(port)", "--capacity",
                 "\(capacity)",

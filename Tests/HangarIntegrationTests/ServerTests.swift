@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// The real `hangar serve` over HTTP: tokens from `hangar token`, runs from `hangar remote`, a real
@@ -38,7 +39,7 @@ import Testing
         let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(token.hasPrefix("hgr_"))
         let server = try await Server(sandbox)
-        defer { server.process.signal(SIGTERM) }
+        defer { server.process.terminate() }
         try await server.waitUntilUp()
 
         // A real VM through the embedded worker, followed live.
@@ -89,7 +90,7 @@ import Testing
         let id = try #require(Int(slow.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
         while !(try await server.remote(["logs", "\(id)"], token: token)).stdout.contains("waiting") { try await Task.sleep(for: .milliseconds(100)) }
         // A browser follows the run's live log, and a second run waits for a slot (capacity 2: one more is free, so two).
-        let follower = try await Command.start(
+        let follower = try await TestProcess.start(
             ["curl", "-sN", "-H", "Authorization: Bearer \(token)", "\(server.url)/api/v1/runs/\(id)/log/live"],
             log: "\(sandbox.root)/follower.log"
         )
@@ -103,7 +104,7 @@ import Testing
         #expect(await follower.wait() == 0, "the stream ended cleanly")
 
         server = try await Server(sandbox)
-        defer { server.process.signal(SIGTERM) }
+        defer { server.process.terminate() }
         try await server.waitUntilUp()
         let list = try await server.remote(["runs", "--json"], token: token)
         #expect(list.stdout.contains(#""state":"cancelled""#), "\(list.stdout)")
@@ -137,7 +138,7 @@ import Testing
         defer { sandbox.remove() }
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try await Server(sandbox, capacity: 4)
-        defer { server.process.signal(SIGTERM) }
+        defer { server.process.terminate() }
         try await server.waitUntilUp()
         let outcome = try await server.burst("demo/null", count: 2000, token: token)
         #expect(outcome.queued == 2000)
@@ -162,7 +163,7 @@ import Testing
         """.write(toFile: "\(signatures)/mirror-down.yml", atomically: true, encoding: .utf8)
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let server = try await Server(sandbox, arguments: ["--name", "test", "--signatures", signatures])
-        defer { server.process.signal(SIGTERM) }
+        defer { server.process.terminate() }
         try await server.waitUntilUp()
 
         let failed = try await server.remote(["trigger", "demo/offline", "-f"], token: token)

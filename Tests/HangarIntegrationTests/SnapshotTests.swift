@@ -43,7 +43,8 @@ import Testing
     }
 
     /// `snapshot: true` through the CLI: the first `hangar up` boots cold and saves, the next restores;
-    /// a snapshot that cannot be read is discarded, said so, and replaced.
+    /// a second `up` of a running machine is refused; a snapshot that cannot be read is discarded,
+    /// said so, and replaced.
     @Test func snapshotTrueRestoresTheSecondUpAndReplacesABrokenSnapshot() async throws {
         let guest = try TestGuest.require()
         let yaml = guestYAML(guest, machine: "disk", jobs: "  x: { tasks: [{ run: 'true' }] }\n")
@@ -60,6 +61,12 @@ import Testing
         }
         try await up("saved snapshot")
         try await up("restored from its snapshot")
+        // A second `up` of a running machine is refused, snapshot or not, and leaves no QEMU behind.
+        #expect(try await sandbox.hangar(["up"]).status == 0)
+        let again = try await sandbox.hangar(["up"])
+        #expect(again.status == 2 && again.stderr.contains("is already running"), "\(again.stderr)")
+        #expect(try await sandbox.hangar(["destroy"]).status == 0)
+        #expect(sandbox.qemuProcesses().isEmpty)
         let snapshots = "\(sandbox.cache)/snapshots"
         let key = try #require(try FileManager.default.contentsOfDirectory(atPath: snapshots).first { !$0.contains(".") })
         try Data("not a QEMU state".utf8).write(to: URL(fileURLWithPath: "\(snapshots)/\(key)/state.zst"))

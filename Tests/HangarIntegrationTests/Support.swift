@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// The package's root folder.
@@ -49,7 +50,7 @@ struct Sandbox {
         let binary = "\(packageRoot)/.build/debug/hangar"
         var env = ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": cache]
         env.merge(environment) { $1 }
-        return try await Command.start([binary] + arguments, log: "\(root)/\(name).log", environment: env, directory: project)
+        return try await TestProcess.start([binary] + arguments, log: "\(root)/\(name).log", environment: env, directory: project)
     }
 
     /// QEMU processes started for this sandbox that are still running.

@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 
 /// A running `hangar worker` with its own state folder (its machines, journal and run folders).
 final class WorkerProcess {
@@ -9,10 +10,12 @@ final class WorkerProcess {
     let process: BackgroundProcess
 
     /// `hangar worker` named `name` for `server`, its state under the sandbox's root; `prefix` runs
-    /// it through another program (`ip netns exec NAME`).
+    /// it through another program (`ip netns exec NAME`). With `name` nil it takes its default
+    /// name, and its state folder is named by `label`.
     init(
         _ sandbox: Sandbox,
-        name: String,
+        name: String?,
+        label: String? = nil,
         server: String,
         token: String,
         arguments: [String] = ["--slots", "1"],
@@ -21,11 +24,12 @@ final class WorkerProcess {
     )
         async throws
     {
-        self.name = name
-        state = "\(sandbox.root)/worker-\(name)"
+        self.name = name ?? ""
+        state = "\(sandbox.root)/worker-\(name ?? label ?? "unnamed")"
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        process = try await Command.start(
-            prefix + ["\(packageRoot)/.build/debug/hangar", "worker", "--server", server, "--token", token, "--name", name] + arguments,
+        process = try await TestProcess.start(
+            prefix + ["\(packageRoot)/.build/debug/hangar", "worker", "--server", server, "--token", token]
+                + (name.map { ["--name", $0] } ?? []) + arguments,
             log: "\(state)-\(UUID().uuidString.prefix(4)).log",
             environment: ["HANGAR_STATE_DIR": state, "HANGAR_CACHE_DIR": cache ?? "\(sandbox.root)/cache"]
         )

@@ -121,9 +121,10 @@ import Testing
 
         func log(_ id: Int) async throws -> String { try await coordinator.remote(["logs", "\(id)"], token: token).stdout }
 
+        /// Stops the workers, then the coordinator, each within its grace.
         func stop(_ workers: [WorkerProcess]) {
-            for worker in workers { worker.process.signal(SIGTERM) }
-            coordinator.process.signal(SIGTERM)
+            for worker in workers { worker.process.terminate() }
+            coordinator.process.terminate()
         }
     }
 
@@ -212,7 +213,7 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         // The same coordinator again (its database, name and address): the worker's journal is delivered.
         let again = try await Server(site.sandbox, port: site.coordinator.port, arguments: ["--name", "coordinator", "--no-worker", "--lease", "15"])
-        defer { again.process.signal(SIGTERM) }
+        defer { again.process.terminate() }
         try await again.waitUntilUp()
         let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
         #expect(ended.state == "passed", "\(worker.log)")
@@ -241,7 +242,7 @@ import Testing
         let site = try await Site(database: database)
         defer { site.sandbox.remove() }
         let other = try await Server(site.sandbox, arguments: ["--name", "coordinator-2", "--no-worker", "--database", database])
-        defer { other.process.signal(SIGTERM) }
+        defer { other.process.terminate() }
         try await other.waitUntilUp()
         var workers: [WorkerProcess] = []
         for index in 0..<4 {
@@ -267,6 +268,58 @@ import Testing
         #expect(Set(try await site.workers().map(\.status.name)) == ["w0", "w1", "w2", "w3"])
     }
 
+    /// Two workers on one host, neither named: each takes a name of its own (the host's, with its
+    /// state folder's digest), and the second, started again while the first holds runs, takes none
+    /// of them away. Every run executes once — counted by what the runs write, round after round —
+    /// and a worker started under a name that is online is refused and exits.
+    @Test func twoUnnamedWorkersOnOneHostRunEveryRunExactlyOnce() async throws {
+        let marks = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-test-marks-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: marks) }
+        let site = try await Site(
+            database: try await TestPostgres.shared.newDatabase(),
+            lease: 10,
+            projects: ["marks": "jobs:\n  mark:\n    tasks: [{ host: 'echo \"$HANGAR_RUN_ID-$HANGAR_ATTEMPT\" >> \(marks)' }]\n"]
+        )
+        defer { site.sandbox.remove() }
+        defer { site.coordinator.process.terminate() }
+        func worker(_ label: String, name: String? = nil) async throws -> WorkerProcess {
+            try await WorkerProcess(
+                site.sandbox,
+                name: name,
+                label: label,
+                server: site.coordinator.url,
+                token: site.workerToken,
+                arguments: ["--slots", "2"]
+            )
+        }
+        let first = try await worker("first")
+        defer { first.process.terminate() }
+        let (rounds, count) = (4, 100)
+        for _ in 0..<rounds {
+            async let burst = site.coordinator.burst("marks/mark", count: count, token: site.token)
+            try await eventually("the first worker holds runs: \(first.log)", within: .seconds(60)) {
+                try await site.workers().contains { !$0.runs.isEmpty }
+            }
+            let second = try await worker("second")
+            defer { second.process.terminate() }
+            let outcome = try await burst
+            #expect(outcome.states == ["passed": count], "\(outcome)\n\(first.log)\n\(second.log)")
+            #expect(!second.log.contains("gave up"), "\(second.log)")
+        }
+        let lines = try String(contentsOfFile: marks, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == rounds * count, "every run once: \(lines.count) executions for \(rounds * count) runs")
+        #expect(Set(lines).count == lines.count && lines.allSatisfy { $0.hasSuffix("-1") })
+        let names = try await site.workers().map(\.status.name)
+        #expect(names.count == 2 && Set(names).count == 2, "\(names)")
+        #expect(names.allSatisfy { $0.hasPrefix(ProcessInfo.processInfo.hostName + "-") }, "\(names)")
+
+        let taken = try #require(try await site.workers().first { $0.online }?.status.name)
+        let third = try await worker("third", name: taken)
+        defer { third.process.terminate() }
+        #expect(await third.process.wait() == 64)
+        #expect(third.log.contains("a worker named \(taken) is online (last seen"), "\(third.log)")
+    }
+
     /// A worker in its own network namespace loses its link mid-run: its lease runs out, the run
     /// runs again on another worker and ends once; when the link returns, the cut-off worker learns
     /// the run is not its own any more and drops what it still had to say about it.
@@ -287,7 +340,7 @@ import Testing
             #expect(try await site.workers().first { $0.runs.contains(id) }?.status.name == "cut")
             try await network.cut()
             let other = try await site.worker("other")
-            defer { other.process.signal(SIGTERM) }
+            defer { other.process.terminate() }
             let ended = try await site.waitUntil(id) { !["queued", "running"].contains($0.state) }
             #expect(ended.state == "passed", "\(other.log)")
             #expect(ended.attempt == 2)
@@ -296,7 +349,7 @@ import Testing
             // report, whichever comes first — and drops its journal.
             try await eventually("the cut-off worker gives the run up and empties its journal: \(cutOff.log)") {
                 (cutOff.log.contains("is no longer this worker's") || cutOff.log.contains("was lost (its lease ran out)"))
-                    && ((try? FileManager.default.contentsOfDirectory(atPath: "\(cutOff.state)/journal")) ?? []).isEmpty
+                    && ((try? FileManager.default.contentsOfDirectory(atPath: "\(cutOff.state)/workers/cut/journal")) ?? []).isEmpty
             }
             let log = try await site.log(id)
             #expect(log.contains("tick 2 20"))
@@ -325,7 +378,7 @@ import Testing
             let site = try await Site(serve: ["--host", "0.0.0.0"], projects: ["placed": project])
             defer { site.sandbox.remove() }
             let sink = try await Sink.start("http", port: port, folder: "\(site.sandbox.root)/sink")
-            defer { sink.process.signal(SIGKILL) }
+            defer { sink.process.terminate() }
             let isolated = try await WorkerProcess(
                 site.sandbox,
                 name: "isolated",

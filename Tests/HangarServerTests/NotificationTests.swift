@@ -32,7 +32,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (webPort, smtpPort) = (PortPicker.freePort(), PortPicker.freePort())
         let web = try await sink("http", port: webPort)
-        defer { web.signal(SIGKILL) }
+        defer { web.terminate() }
         let project = """
             notify:
               when: [failed, fixed]
@@ -75,7 +75,7 @@ import Testing
 
             // The SMTP server comes up: the mail gets through on a later try.
             let smtp = try await sink("smtp", port: smtpPort)
-            defer { smtp.signal(SIGKILL) }
+            defer { smtp.terminate() }
             try await until("the mail") { received("smtp", ".eml").count == 1 }
             let mail = try #require(received("smtp", ".eml").first)
             #expect(mail.contains("Subject: [hangar] told/flip #\(failed.id) failed (it passed before)"))

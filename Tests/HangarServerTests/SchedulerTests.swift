@@ -26,7 +26,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: harness.root) }
         let store = try await RunStore.openSQLite(path: "\(harness.root)/hangar.db")
         do {
-            let scheduler = try #require(HangarServer.parts(harness.configuration, store: store).services.compactMap { $0 as? Scheduler }.first)
+            let scheduler = try #require(
+                HangarServer.parts(harness.configuration, store: store).services.compactMap { $0.service as? Scheduler }.first
+            )
             let formatter = ISO8601DateFormatter()
             func runs() async throws -> [StoredRun] { try await store.runs(project: "nightly").reversed() }
 

@@ -5,6 +5,7 @@ import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
+import HangarTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -20,7 +21,7 @@ import Testing
     /// Starts the stand-in forge and returns its process and URL.
     func startForge() async throws -> (BackgroundProcess, String) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
-        let process = try await Command.start(["python3", "-u", "\(root)/Fixtures/fake_forge.py", log], log: log + ".out")
+        let process = try await TestProcess.start(["python3", "-u", "\(root)/Fixtures/fake_forge.py", log], log: log + ".out")
         let port = try #require(await process.firstLine(), "the stand-in forge did not start: \(process.output())")
         return (process, "http://127.0.0.1:\(port)")
     }

@@ -46,9 +46,9 @@ final class TestClock: Sendable {
         }
     }
 
-    /// A second store on the same database (another replica), closed whatever `body` does.
+    /// A second store on the same database (another replica, on the same clock), closed whatever `body` does.
     func withReplica<T>(_ location: DatabaseLocation, _ body: (RunStore) async throws -> T) async throws -> T {
-        let replica = try await RunStore.open(location)
+        let replica = try await RunStore.open(location, now: { [clock] in clock.now })
         do {
             let result = try await body(replica)
             try await replica.close()
@@ -217,6 +217,44 @@ final class TestClock: Sendable {
             #expect(released.run.state == .error)
             #expect(try await store.release(theirs.id, by: RunHolder(owner: "a", attempt: 1))?.refusal != nil)
             #expect(try await store.run(theirs.id)?.state == .running)
+        }
+    }
+
+    /// A name is one worker's: a second instance is refused while the first is online, unless it
+    /// is the first's own next life (`replaces`), the first stopped, or it fell silent for a lease.
+    /// Refused, it claims nothing and its heartbeats are refused; two instances at once: one wins.
+    @Test(arguments: Database.allCases)
+    func aWorkerNameIsOneInstancesAtATime(database: Database) async throws {
+        try await withStore(database) { store, location in
+            #expect(try await store.registerWorker("w", instance: "one", replaces: nil, status: "{}", takeover: 30) == nil)
+            clock.advance(2)
+            #expect(try await store.registerWorker("w", instance: "two", replaces: nil, status: "{}", takeover: 30) == 1_000)
+            #expect(try await store.saveWorker("w", instance: "one", status: "{}"))
+            #expect(!(try await store.saveWorker("w", instance: "two", status: "{}")))
+            _ = try await store.enqueue(project: "p", job: "j", maxAttempts: 1)
+            #expect(try await store.claimNext(owner: "w", instance: "two", lease: 30) == nil)
+            // The first's own restart takes the name over at once.
+            #expect(try await store.registerWorker("w", instance: "three", replaces: "one", status: "{}", takeover: 30) == nil)
+            #expect(!(try await store.saveWorker("w", instance: "one", status: "{}")))
+            #expect(try await store.claimNext(owner: "w", instance: "three", lease: 30) != nil)
+            // A stopped one gives its name up at once; one silent for a lease, after it.
+            try await store.workerStopped("w", instance: "three")
+            #expect(try await store.workers(seenWithin: 60)["w"]?.stopped == true)
+            _ = try await store.enqueue(project: "p", job: "j", maxAttempts: 1)
+            #expect(try await store.claimNext(owner: "w", instance: "three", lease: 30) == nil, "a stopped worker claims nothing")
+            #expect(try await store.registerWorker("w", instance: "four", replaces: nil, status: "{}", takeover: 30) == nil)
+            clock.advance(29)
+            #expect(try await store.registerWorker("w", instance: "five", replaces: nil, status: "{}", takeover: 30) != nil)
+            clock.advance(2)
+            #expect(try await store.registerWorker("w", instance: "five", replaces: nil, status: "{}", takeover: 30) == nil)
+            // Two new instances at once, through two replicas: exactly one gets the name.
+            try await withReplica(location) { replica in
+                clock.advance(60)
+                async let first = store.registerWorker("w", instance: "six", replaces: nil, status: "{}", takeover: 30)
+                async let second = replica.registerWorker("w", instance: "seven", replaces: nil, status: "{}", takeover: 30)
+                let outcomes = [try await first, try await second]
+                #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+            }
         }
     }
 

@@ -13,7 +13,7 @@ public struct Sink: Sendable {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         // Debian's python, which has python3-aiosmtpd (another python3 may come first in PATH).
-        let process = try await Command.start(
+        let process = try await TestProcess.start(
             ["/usr/bin/python3", "-u", "\(root)/Fixtures/sinks.py", kind, "\(port)", folder],
             log: "\(folder).log"
         )

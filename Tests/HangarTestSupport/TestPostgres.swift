@@ -38,7 +38,7 @@ public actor TestPostgres {
             "--auth-host=scram-sha-256", "--pwfile=\(passwordFile)", "-E", "UTF8", "--no-sync",
         ])
         let watchdog = """
-            while [ -d /proc/\(getpid()) ]; do sleep 1; done
+            while [ -e /proc/\(getpid())/stat ] && [ "$(cut -d' ' -f3 /proc/\(getpid())/stat)" != Z ]; do sleep 1; done
             "\(binaries)/pg_ctl" -D "\(folder)/data" stop -m immediate >/dev/null 2>&1; rm -rf "\(folder)"
             """
         _ = try await Command.start(Self.prefix + ["sh", "-c", watchdog], log: "/dev/null")

@@ -65,6 +65,21 @@ public struct Endpoint: Sendable {
         public static let file = Content(mediaType: "application/octet-stream", schema: .string(), alternatives: ["text/plain; charset=utf-8"])
     }
 
+    /// A body its route reads itself, as bytes, streamed: at most `limit` of them, in one of `media`
+    /// (a media type and the schema the document shows for it).
+    public struct RawBody: Sendable {
+        public var limit: Int
+        public var media: [String: Schema]
+
+        public init(limit: Int, media: [String: Schema]) {
+            self.limit = limit
+            self.media = media
+        }
+
+        /// Any bytes (`application/octet-stream`): an upload.
+        public static func bytes(_ limit: Int) -> RawBody { RawBody(limit: limit, media: ["application/octet-stream": .binary]) }
+    }
+
     /// One answer it may give.
     public struct Response: Sendable {
         public var status: Int
@@ -88,8 +103,8 @@ public struct Endpoint: Sendable {
     public var parameters: [Parameter]
     /// The JSON body it takes, if any, and whether it may be left out.
     public var body: (schema: Schema, required: Bool)?
-    /// Takes the body as bytes (`application/octet-stream`), at most this many, instead of JSON.
-    public var byteBody: Int?
+    /// Takes the body as bytes, read by its route, instead of JSON.
+    public var rawBody: RawBody?
     /// The answers when it succeeds; the error answers are added from the rest of its description.
     public var responses: [Response]
 
@@ -101,10 +116,10 @@ public struct Endpoint: Sendable {
         access: Access,
         parameters: [Parameter] = [],
         body: (schema: Schema, required: Bool)? = nil,
-        byteBody: Int? = nil,
+        rawBody: RawBody? = nil,
         responses: [Response]
     ) {
-        self.byteBody = byteBody
+        self.rawBody = rawBody
         self.id = id
         self.method = method
         self.path = path
@@ -128,7 +143,7 @@ public struct Endpoint: Sendable {
         }
         if parameters.contains(where: { $0.location == .path }) { all.append(Response(404, "Nothing by that name or id.", error)) }
         if body != nil { all.append(Response(413, "The body is larger than \(Limits.bodyBytes) bytes.", error)) }
-        if let byteBody { all.append(Response(413, "The body is larger than \(byteBody) bytes.", error)) }
+        if let rawBody { all.append(Response(413, "The body is larger than \(rawBody.limit) bytes.", error)) }
         return all.sorted { $0.status < $1.status }
     }
 }

@@ -59,8 +59,8 @@ public enum OpenAPI {
         if let body = operation.body {
             value["requestBody"] = ["required": .bool(body.required), "content": ["application/json": ["schema": body.schema.json]]]
         }
-        if operation.byteBody != nil {
-            value["requestBody"] = ["required": true, "content": ["application/octet-stream": ["schema": ["type": "string", "format": "binary"]]]]
+        if let body = operation.rawBody {
+            value["requestBody"] = ["required": true, "content": .object(body.media.mapValues { ["schema": $0.json] })]
         }
         return .object(value)
     }

@@ -79,6 +79,7 @@ extension Schema {
         case .boolean: "true or false"
         case .array: "a list"
         case .object, .map, .anyObject: "an object"
+        case .binary: "bytes"
         case .reference(let name): "a \(name) object"
         case .oneOf(_, let description): description
         }

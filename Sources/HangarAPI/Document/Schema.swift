@@ -16,6 +16,8 @@ public indirect enum Schema: Sendable, Equatable {
     case map(Schema, maxProperties: Int? = nil)
     /// Any JSON object (a forge's webhook payload).
     case anyObject
+    /// Bytes (an upload).
+    case binary
     /// A named schema in the document's components.
     case reference(String)
     /// Exactly one of these, described for messages as the text.
@@ -48,6 +50,7 @@ public indirect enum Schema: Sendable, Equatable {
             if let maxProperties { value["maxProperties"] = .number(Double(maxProperties)) }
             return .object(value)
         case .anyObject: return ["type": "object"]
+        case .binary: return ["type": "string", "format": "binary"]
         case .reference(let name): return ["$ref": .string("#/components/schemas/\(name)")]
         case .oneOf(let choices, let description): return ["oneOf": .array(choices.map(\.json)), "description": .string(description)]
         }

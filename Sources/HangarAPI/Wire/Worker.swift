@@ -2,7 +2,8 @@ public import HangarCore
 
 extension API {
     /// The worker protocol this Hangar speaks; a worker speaking another is refused at registration.
-    public static let workerProtocol = 1
+    /// 2: workers say which life of theirs speaks (`WorkerStatus.instance`), and names are exclusive.
+    public static let workerProtocol = 2
 
     /// What a worker says of itself: at registration, and again with each claim and heartbeat.
     public struct WorkerStatus: Documented, Equatable {
@@ -25,6 +26,10 @@ extension API {
         public var unavailable: String?
         /// Machines its warm pool holds ready (`pool: N`).
         public var pool: Int?
+        /// This life of the worker: new at each start. A name belongs to one instance at a time.
+        public var instance: String?
+        /// The instance its state folder's last life had, which this one takes the name over from.
+        public var replaces: String?
 
         public init(
             name: String,
@@ -36,9 +41,13 @@ extension API {
             version: String,
             protocolVersion: Int = API.workerProtocol,
             unavailable: String? = nil,
-            pool: Int? = nil
+            pool: Int? = nil,
+            instance: String? = nil,
+            replaces: String? = nil
         ) {
             self.pool = pool
+            self.instance = instance
+            self.replaces = replaces
             self.name = name
             self.labels = labels
             self.slots = slots
@@ -57,6 +66,7 @@ extension API {
                 "slots": .integer(1...1024), "busy": .integer(0...1024), "freeMemory": .integer(0...Limits.largestNumber),
                 "load": .number, "version": .string(maxLength: 100), "protocolVersion": .integer(1...1000),
                 "unavailable": .string(maxLength: 500), "pool": .integer(0...1024),
+                "instance": .string(maxLength: 100, pattern: "^[A-Za-z0-9-]+$"), "replaces": .string(maxLength: 100, pattern: "^[A-Za-z0-9-]+$"),
             ],
             required: ["name", "labels", "slots", "busy", "freeMemory", "load", "version", "protocolVersion"]
         )

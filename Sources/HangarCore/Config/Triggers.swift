@@ -2,8 +2,9 @@
 public enum JobTrigger: Sendable, Equatable {
     /// A push to one of `branches` (any branch when empty), announced by the project's forge webhook.
     case push(branches: [String])
-    /// A pull (GitHub, Gitea) or merge (GitLab) request opened or updated.
-    case pullRequest
+    /// A pull (GitHub, Gitea) or merge (GitLab) request opened, reopened or given new commits, whose
+    /// target is one of `branches` (any branch when empty).
+    case pullRequest(branches: [String])
     /// A schedule; with `imageChanged`, a due run is skipped when the job's image did not change
     /// since the last scheduled run (kanku's OBSCheck behaviour).
     case cron(CronSchedule, imageChanged: Bool)
@@ -36,13 +37,15 @@ public struct ForgeSpec: Sendable, Equatable {
 
 extension JobTrigger {
     static func parse(_ value: YAMLValue) throws(HangarError) -> JobTrigger {
-        if !value.isMapping, try value.string() == "pull-request" { return .pullRequest }
+        if !value.isMapping, try value.string() == "pull-request" { return .pullRequest(branches: []) }
         let entries = try value.entries(allowed: ["cron", "timezone", "when", "push", "pull-request"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         if let push = fields["push"] {
             return .push(branches: push.isNull ? [] : try push.strings())
         }
-        if fields["pull-request"] != nil { return .pullRequest }
+        if let request = fields["pull-request"] {
+            return .pullRequest(branches: request.isNull ? [] : try request.strings())
+        }
         guard let cron = fields["cron"] else { throw value.error("a trigger needs one of 'cron:', 'push:' or 'pull-request'") }
         let zone = try fields["timezone"]?.string() ?? "UTC"
         let schedule: CronSchedule

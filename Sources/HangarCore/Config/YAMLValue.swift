@@ -33,13 +33,13 @@ public struct YAMLValue: @unchecked Sendable {
             guard let node = try Yams.compose(yaml: text) else { return YAMLValue(Node([(Node, Node)]()), file: file) }
             return YAMLValue(node, file: file)
         } catch let error as YamlError {
-            throw syntaxError(error, file: file)
+            throw syntaxError(error, file: file, text: text)
         } catch {
             throw .usage("config.syntax", "\(error)", at: file)
         }
     }
 
-    private static func syntaxError(_ error: YamlError, file: String) -> HangarError {
+    private static func syntaxError(_ error: YamlError, file: String, text: String) -> HangarError {
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
@@ -50,17 +50,40 @@ public struct YAMLValue: @unchecked Sendable {
                 : problem.contains("did not find expected") ? "check the brackets, quotes and indentation just before here" : nil
             return .usage("config.syntax", "invalid YAML: \(detail)", hint: hint, at: "\(file):\(mark.line):\(mark.column)")
         case .duplicatedKeysInMapping(let duplicates, let context):
+            // Yams marks the key's first place; the mistake is its second, as yamllint says.
+            let first = (line: context.mark.line, column: context.mark.column)
+            let place = duplicates.first.flatMap { secondPlace(of: $0, after: first, in: text) } ?? first
             return .usage(
                 "config.duplicate-key",
-                "duplicate key '\(duplicates.joined(separator: "', '"))'",
+                "duplicate key '\(duplicates.joined(separator: "', '"))' (first at line \(first.line))",
                 hint: "each key may appear once in a mapping; keep one",
-                at: "\(file):\(context.mark.line):\(context.mark.column)"
+                at: "\(file):\(place.line):\(place.column)"
             )
         case .reader(let problem, _, _, _):
             return .usage("config.syntax", "cannot read the file: \(problem)", hint: "hangar.yml must be UTF-8 text", at: file)
         default:
             return .usage("config.syntax", "invalid YAML", at: file)
         }
+    }
+
+    /// Where `key`, first at `first` (1-based line and column), appears again in the same block
+    /// mapping: the next line at the same indentation that starts with it, before the mapping ends.
+    static func secondPlace(of key: String, after first: (line: Int, column: Int), in text: String) -> (line: Int, column: Int)? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard first.line >= 1, first.line <= lines.count else { return nil }
+        let indent = first.column - 1
+        for number in first.line..<lines.count {
+            let line = lines[number]
+            let content = line.drop { $0 == " " }
+            let depth = line.count - content.count
+            if content.isEmpty || content.hasPrefix("#") { continue }
+            if depth < indent { return nil }
+            guard depth == indent else { continue }
+            for spelling in [key, "\"\(key)\"", "'\(key)'"] where content.hasPrefix(spelling) {
+                if content.dropFirst(spelling.count).drop(while: { $0 == " " }).hasPrefix(":") { return (number + 1, indent + 1) }
+            }
+        }
+        return nil
     }
 
     /// `file:line:column` of this value.

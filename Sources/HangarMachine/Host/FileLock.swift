@@ -1,13 +1,15 @@
 import Foundation
 
-/// An exclusive `flock` on a file, so two Hangar processes never download one image twice.
-final class FileLock {
+/// An exclusive `flock` on a file, held until it is released (deinit): two Hangar processes never
+/// download one image twice, and never run as one worker.
+public final class FileLock: Sendable {
     private let descriptor: Int32
 
+    private init(descriptor: Int32) { self.descriptor = descriptor }
+
     /// Waits until the lock is ours; `onWait` is called once if another process holds it.
-    init(path: String, onWait: () -> Void = {}) async throws {
-        descriptor = open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+    convenience init(path: String, onWait: () -> Void = {}) async throws {
+        let descriptor = try Self.open(path)
         var waited = false
         while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
             if !waited { onWait() }
@@ -19,6 +21,23 @@ final class FileLock {
                 throw error
             }
         }
+        self.init(descriptor: descriptor)
+    }
+
+    /// The lock if no other process holds it now; nil if one does.
+    public static func attempt(path: String) throws -> FileLock? {
+        let descriptor = try open(path)
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            return nil
+        }
+        return FileLock(descriptor: descriptor)
+    }
+
+    private static func open(_ path: String) throws -> Int32 {
+        let descriptor = Glibc.open(path, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        return descriptor
     }
 
     deinit { close(descriptor) }

@@ -35,6 +35,9 @@ public struct MachineRecord: Sendable, Codable {
     public var backingImage: String?
     /// The snapshot the machine was restored from; nil when it booted.
     public var restoredFrom: String?
+    /// The worker whose run or warm pool booted it (server mode); nil for a developer's machine.
+    /// A worker that restarts destroys the throwaway machines its own last life left, and no others.
+    public var owner: String?
 
     /// Files in the state folder.
     public var overlayPath: String { "\(folder)/disk.qcow2" }

@@ -14,12 +14,15 @@ public struct Machines: Sendable {
     public let registry: MachineRegistry
     /// Called with notices (fallbacks, port changes) the user should see.
     public let notice: @Sendable (String) -> Void
+    /// The worker the machines it boots belong to (`MachineRecord.owner`); nil outside server mode.
+    public let owner: String?
 
-    /// Machines under `paths`.
-    public init(paths: HangarPaths, cache: ImageCache, notice: @escaping @Sendable (String) -> Void) {
+    /// Machines under `paths`, booted for `owner`.
+    public init(paths: HangarPaths, cache: ImageCache, owner: String? = nil, notice: @escaping @Sendable (String) -> Void) {
         self.paths = paths
         self.cache = cache
         self.registry = MachineRegistry(state: paths.state)
+        self.owner = owner
         self.notice = notice
     }
 
@@ -45,6 +48,9 @@ public struct Machines: Sendable {
         cached: [String: CachedImage] = [:],
         preparation: String = ""
     ) async throws(HangarError) -> MachineRecord {
+        // Whichever way it comes up (cold, restored, saved), a machine's state folder is never
+        // taken from a QEMU that still runs: that QEMU would outlive its record.
+        try checkNotRunning(spec.name, id: id)
         if spec.snapshot {
             // `snapshot: true` (Machines+Snapshot.swift): restore the saved state, else boot cold and save it.
             let saved = SavedState(folder: try await snapshotFolder(spec, preparation: preparation, offline: offline, cached: cached))
@@ -113,16 +119,8 @@ public struct Machines: Sendable {
         diagnostics: (folder: String, attempt: Int)
     ) async throws(HangarError) -> MachineRecord {
         let folder = "\(registry.root)/\(id)"
-        if let existing = registry.record(id: id) {
-            if MachineRegistry.isAlive(existing) {
-                throw .usage(
-                    "machine.running",
-                    "machine '\(spec.name)' is already running (pid \(existing.pid))",
-                    hint: "use 'hangar ssh' to log in, or 'hangar destroy' first"
-                )
-            }
-            notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)")
-        }
+        try checkNotRunning(spec.name, id: id)
+        if registry.record(id: id) != nil { notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)") }
         try? FileManager.default.removeItem(atPath: folder)
         guard (folder + "/qmp.sock").utf8.count < 104 else {
             throw .usage("machine.path", "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
@@ -137,7 +135,7 @@ public struct Machines: Sendable {
             let plan = try await prepare(spec, folder: folder, offline: offline, cached: cached, accel: accel)
             let qemu = try await LaunchedQEMU.start(plan)
             launched = qemu
-            let record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
+            let record = self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, watchdog: watchdog) { qemu.isRunning }
             return record
@@ -159,8 +157,18 @@ public struct Machines: Sendable {
         }
     }
 
+    /// Refuses state folder `id` while the machine in it runs.
+    func checkNotRunning(_ name: String, id: String) throws(HangarError) {
+        guard let existing = registry.record(id: id), MachineRegistry.isAlive(existing) else { return }
+        throw .usage(
+            "machine.running",
+            "machine '\(name)' is already running (pid \(existing.pid))",
+            hint: "use 'hangar ssh' to log in, or 'hangar destroy' first"
+        )
+    }
+
     /// The record of the machine `plan` started as QEMU process `pid`.
-    static func record(_ plan: MachinePlan, project: String, id: String, pid: Int32, ephemeral: Bool) -> MachineRecord {
+    func record(_ plan: MachinePlan, project: String, id: String, pid: Int32, ephemeral: Bool) -> MachineRecord {
         MachineRecord(
             id: id,
             name: plan.spec.name,
@@ -176,7 +184,8 @@ public struct Machines: Sendable {
             accel: plan.accel,
             ephemeral: ephemeral,
             created: Date(),
-            backingImage: plan.backingImage
+            backingImage: plan.backingImage,
+            owner: owner
         )
     }
 

@@ -122,6 +122,7 @@ extension Machines {
         ephemeral: Bool = true
     ) async throws(HangarError) -> MachineRecord {
         let folder = "\(registry.root)/\(id)"
+        try checkNotRunning(spec.name, id: id)
         try? FileManager.default.removeItem(atPath: folder)
         var launched: LaunchedQEMU?
         do {
@@ -162,7 +163,7 @@ extension Machines {
                 throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder) (status '\(status)')")
             }
             _ = try qmp("cont", socket: "\(folder)/qmp.sock")
-            var record = Self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
+            var record = self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
             record.restoredFrom = saved.folder
             try registry.save(record)
             try await GuestSSH(record).waitUntilReachable(timeout: spec.bootTimeout, master: true) { qemu.isRunning }

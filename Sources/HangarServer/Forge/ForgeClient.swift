@@ -47,7 +47,10 @@ struct ForgeClient: Sendable {
                 URLQueryItem(name: "state", value: gitlabState), URLQueryItem(name: "name", value: context),
                 URLQueryItem(name: "target_url", value: link), URLQueryItem(name: "description", value: description),
             ]
-            let project = forge.repository.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? forge.repository
+            // The project's full path as one segment: only its slashes (and anything else reserved) encoded.
+            var unreserved = CharacterSet.alphanumerics
+            unreserved.insert(charactersIn: "-._~")
+            let project = forge.repository.addingPercentEncoding(withAllowedCharacters: unreserved) ?? forge.repository
             request = HTTPClientRequest(url: "\(forge.apiURL)/api/v4/projects/\(project)/statuses/\(commit)?\(query.percentEncodedQuery ?? "")")
             request.headers.add(name: "PRIVATE-TOKEN", value: token)
         }

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 import HangarCore
+import Hummingbird
 
-/// A forge's webhook request, checked and read: which delivery, and what happened to which commit.
+/// What a forge's push or pull/merge request did to which commit, read from a verified delivery.
 struct WebhookEvent: Equatable {
     enum Kind: String {
         case push
@@ -12,35 +13,72 @@ struct WebhookEvent: Equatable {
     var kind: Kind
     /// The branch pushed to, or the request's source branch.
     var branch: String
+    /// A request's target branch (nil for a push).
+    var base: String?
     /// `refs/heads/…` for a push, `refs/pull/N/head`-style for a request (as the forge names it).
     var ref: String
     var commit: String
-    var repository: String
 
     /// What started a run, for people: `push to main at 1a2b3c4 (gitea)`.
     func cause(forge: String) -> String {
         "\(kind == .push ? "push to" : "pull request from") \(branch) at \(commit.prefix(7)) (\(forge))"
     }
 
-    /// Why a delivery is refused or ignored.
+    /// True when `trigger` asks for this event.
+    func matches(_ trigger: JobTrigger) -> Bool {
+        switch (trigger, kind) {
+        case (.push(let branches), .push): branches.isEmpty || branches.contains(branch)
+        case (.pullRequest(let branches), .pullRequest): branches.isEmpty || base.map(branches.contains) == true
+        default: false
+        }
+    }
+
+    /// The parameters a run for this event gets.
+    var parameters: [String: String] {
+        var values = ["HANGAR_COMMIT": commit, "HANGAR_REF": ref, "HANGAR_BRANCH": branch, "HANGAR_EVENT": kind.rawValue]
+        if let base { values["HANGAR_BASE_BRANCH"] = base }
+        return values
+    }
+}
+
+/// A forge's webhook request, checked and read: the repository it is about and the event in it,
+/// if that event starts runs.
+struct WebhookDelivery: Equatable {
+    /// The repository as the forge names it (`owner/name`; GitLab: the project's full path); nil
+    /// when the delivery names none (an organisation's ping).
+    var repository: String?
+    /// The push or request; nil when the delivery starts no runs.
+    var event: WebhookEvent?
+    /// Why it starts no runs (a ping, a tag, a closed request...).
+    var ignored: String?
+    /// What the forge called it, and the action (`Push Hook`, `pull_request`/`opened`), for a
+    /// delivery that carries no id of its own.
+    var name: String
+
+    /// Why a delivery is refused.
     enum Problem: Error, Equatable {
         /// Signature or token wrong or missing: 401.
         case unauthenticated(String)
-        /// Not a push or an opened/updated request (ping, closed, tag deletion...): accepted, nothing run.
-        case ignored(String)
-        /// Not the JSON the forge sends: 400.
+        /// Not what the forge sends: 400.
         case malformed(String)
     }
 
-    /// The delivery's id header, forge-prefixed (`github:…`), or nil when the forge sent none.
-    static func deliveryID(_ kind: ForgeSpec.Kind, header: (String) -> String?) -> String? {
+    /// Deliveries without an id of their own are told apart by forge, event, ref and commit: the
+    /// same within this many seconds is a resend.
+    static let resendWindow = 3600.0
+
+    /// The delivery's id: its header (forge-prefixed, `github:…`) when the forge sent one (GitHub
+    /// and Gitea always do; GitLab from 13.x on), else one made of the forge, the event, the ref
+    /// and the commit, which is a resend only within `resendWindow`.
+    func id(_ kind: ForgeSpec.Kind, header: (String) -> String?) -> (id: String, window: Double?) {
         let name =
             switch kind {
             case .github: "X-GitHub-Delivery"
             case .gitea: "X-Gitea-Delivery"
             case .gitlab: "X-Gitlab-Event-UUID"
             }
-        return header(name).map { "\(kind.rawValue):\($0)" }
+        if let given = header(name), !given.isEmpty { return ("\(kind.rawValue):\(given)", nil) }
+        return ("\(kind.rawValue):\(self.name):\(event?.ref ?? ""):\(event?.commit ?? "")", Self.resendWindow)
     }
 
     /// Checks the request's proof against `secret`: GitHub's and Gitea's HMAC-SHA256 of the body,
@@ -54,82 +92,174 @@ struct WebhookEvent: Equatable {
                 guard given.hasPrefix("sha256=") else { throw .unauthenticated("\(name) is not sha256=…") }
                 given.removeFirst("sha256=".count)
             }
-            let expected = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-            guard constantTimeEqual(expected.hexString, given.lowercased()) else { throw .unauthenticated("\(name) does not match the body") }
+            guard let code = Data(hex: given),
+                HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: body, using: SymmetricKey(data: Data(secret.utf8)))
+            else { throw .unauthenticated("\(name) does not match the body") }
         case .gitlab:
-            guard let given = header("X-Gitlab-Token"), constantTimeEqual(given, secret) else {
-                throw .unauthenticated("X-Gitlab-Token is missing or wrong")
-            }
+            let given = Data((header("X-Gitlab-Token") ?? "").utf8)
+            // Compared as MACs of each, so the comparison takes the same time wherever they differ.
+            let key = SymmetricKey(size: .bits256)
+            guard
+                HMAC<SHA256>.isValidAuthenticationCode(
+                    HMAC<SHA256>.authenticationCode(for: given, using: key),
+                    authenticating: Data(secret.utf8),
+                    using: key
+                )
+            else { throw .unauthenticated("X-Gitlab-Token is missing or wrong") }
         }
     }
 
-    /// Reads the event from a verified body.
-    static func parse(_ kind: ForgeSpec.Kind, body: [UInt8], header: (String) -> String?) throws(Problem) -> WebhookEvent {
-        guard let json = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-            throw .malformed("the body is not a JSON object")
+    /// Reads a verified body: JSON, or GitHub's form encoding (`payload=…`, a new hook's default).
+    static func read(_ kind: ForgeSpec.Kind, body: [UInt8], header: (String) -> String?) throws(Problem) -> WebhookDelivery {
+        var json = Data(body)
+        if header("Content-Type")?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
+            struct Form: Decodable { var payload: String }
+            guard let form = try? URLEncodedFormDecoder().decode(Form.self, from: String(decoding: body, as: UTF8.self)) else {
+                throw .malformed("a form-encoded delivery without a 'payload' field")
+            }
+            json = Data(form.payload.utf8)
         }
-        let event = kind == .gitlab ? header("X-Gitlab-Event") : header(kind == .github ? "X-GitHub-Event" : "X-Gitea-Event")
+        let payload: WebhookPayload
+        do {
+            payload = try WebhookPayload.decoder.decode(WebhookPayload.self, from: json)
+        } catch {
+            throw .malformed("the body is not a \(kind.rawValue) delivery: \(WebhookPayload.describe(error))")
+        }
+        let event = header(kind == .gitlab ? "X-Gitlab-Event" : kind == .github ? "X-GitHub-Event" : "X-Gitea-Event") ?? "none"
+        let repository = kind == .gitlab ? payload.project?.pathWithNamespace : payload.repository?.fullName
+        var delivery = WebhookDelivery(repository: repository, name: event)
         switch (kind, event) {
         case (.github, "push"), (.gitea, "push"), (.gitlab, "Push Hook"):
-            guard let ref = json["ref"] as? String, let commit = json["after"] as? String else {
-                throw .malformed("a push without 'ref' and 'after'")
+            guard let ref = payload.ref, let commit = payload.after else { throw .malformed("a push without 'ref' and 'after'") }
+            if !ref.hasPrefix("refs/heads/") {
+                delivery.ignored = "a push to \(ref), not to a branch"
+            } else if !commit.contains(where: { $0 != "0" }) {
+                delivery.ignored = "branch \(ref) was deleted"
+            } else {
+                delivery.event = WebhookEvent(kind: .push, branch: String(ref.dropFirst("refs/heads/".count)), ref: ref, commit: commit)
             }
-            guard ref.hasPrefix("refs/heads/") else { throw .ignored("a push to \(ref), not to a branch") }
-            guard commit.contains(where: { $0 != "0" }) else { throw .ignored("branch \(ref) was deleted") }
-            let repository =
-                kind == .gitlab
-                ? (json["project"] as? [String: Any])?["path_with_namespace"] as? String
-                : (json["repository"] as? [String: Any])?["full_name"] as? String
-            return WebhookEvent(
-                kind: .push,
-                branch: String(ref.dropFirst("refs/heads/".count)),
-                ref: ref,
-                commit: commit,
-                repository: repository ?? ""
-            )
         case (.github, "pull_request"), (.gitea, "pull_request"):
-            guard let action = json["action"] as? String, let request = json["pull_request"] as? [String: Any],
-                let head = request["head"] as? [String: Any], let commit = head["sha"] as? String, let branch = head["ref"] as? String
-            else { throw .malformed("a pull request without 'action' and 'pull_request.head'") }
-            guard ["opened", "synchronize", "synchronized", "reopened"].contains(action) else { throw .ignored("pull request \(action)") }
-            let number = (json["number"] as? Int).map(String.init) ?? "?"
-            let repository = (json["repository"] as? [String: Any])?["full_name"] as? String
-            return WebhookEvent(kind: .pullRequest, branch: branch, ref: "refs/pull/\(number)/head", commit: commit, repository: repository ?? "")
+            guard let action = payload.action, let request = payload.pullRequest else {
+                throw .malformed("a pull request without 'action' and 'pull_request'")
+            }
+            delivery.name = "\(event)/\(action)"
+            let change = RequestChange(action: action)
+            delivery.ignored = change.startsRuns ? nil : "pull request \(action): no new commits"
+            delivery.event =
+                change.startsRuns
+                ? WebhookEvent(
+                    kind: .pullRequest,
+                    branch: request.head.ref,
+                    base: request.base.ref,
+                    ref: "refs/pull/\(payload.number.map(String.init) ?? "?")/head",
+                    commit: request.head.sha
+                ) : nil
         case (.gitlab, "Merge Request Hook"):
-            guard let attributes = json["object_attributes"] as? [String: Any], let action = attributes["action"] as? String,
-                let commit = (attributes["last_commit"] as? [String: Any])?["id"] as? String, let branch = attributes["source_branch"] as? String
-            else { throw .malformed("a merge request without 'object_attributes'") }
-            guard ["open", "update", "reopen"].contains(action) else { throw .ignored("merge request \(action)") }
-            let number = (attributes["iid"] as? Int).map(String.init) ?? "?"
-            let repository = (json["project"] as? [String: Any])?["path_with_namespace"] as? String
-            return WebhookEvent(
-                kind: .pullRequest,
-                branch: branch,
-                ref: "refs/merge-requests/\(number)/head",
-                commit: commit,
-                repository: repository ?? ""
-            )
+            guard let request = payload.objectAttributes, let action = request.action, let commit = request.lastCommit?.id,
+                let branch = request.sourceBranch
+            else { throw .malformed("a merge request without 'object_attributes' (action, last_commit, source_branch)") }
+            delivery.name = "\(event)/\(action)"
+            let change = RequestChange(action: action, oldrev: request.oldrev)
+            delivery.ignored = change.startsRuns ? nil : "merge request \(action): no new commits"
+            delivery.event =
+                change.startsRuns
+                ? WebhookEvent(
+                    kind: .pullRequest,
+                    branch: branch,
+                    base: request.targetBranch,
+                    ref: "refs/merge-requests/\(request.iid.map(String.init) ?? "?")/head",
+                    commit: commit
+                ) : nil
         default:
-            throw .ignored("event '\(event ?? "none")' starts no runs")
+            delivery.ignored = "event '\(event)' starts no runs"
+        }
+        return delivery
+    }
+}
+
+/// What happened to a pull or merge request, as all three forges say it. One rule for all of them:
+/// a request starts runs when its head commit changed — opened, reopened, or given new commits —
+/// not when its title, labels, reviewers or draft state did.
+enum RequestChange: Equatable {
+    case opened, reopened, newCommits
+    case other(String)
+
+    /// GitHub's and Gitea's `action` (Gitea says `synchronized`, GitHub `synchronize`), or GitLab's
+    /// `object_attributes.action`, whose `update` brings new commits only with an `oldrev`.
+    init(action: String, oldrev: String? = nil) {
+        switch action {
+        case "opened", "open": self = .opened
+        case "reopened", "reopen": self = .reopened
+        case "synchronize", "synchronized": self = .newCommits
+        case "update" where oldrev?.isEmpty == false: self = .newCommits
+        default: self = .other(action)
         }
     }
 
-    /// True when `trigger` asks for this event.
-    func matches(_ trigger: JobTrigger) -> Bool {
-        switch (trigger, kind) {
-        case (.push(let branches), .push): branches.isEmpty || branches.contains(branch)
-        case (.pullRequest, .pullRequest): true
-        default: false
-        }
+    var startsRuns: Bool { if case .other = self { false } else { true } }
+}
+
+/// The parts of the three forges' payloads Hangar reads (GitHub's and Gitea's share a shape).
+struct WebhookPayload: Decodable {
+    struct Repository: Decodable { var fullName: String? }
+    struct Project: Decodable { var pathWithNamespace: String? }
+    struct Side: Decodable {
+        var ref: String
+        var sha: String
+    }
+    struct PullRequest: Decodable {
+        var head: Side
+        var base: Side
+    }
+    struct Commit: Decodable { var id: String }
+    struct MergeRequest: Decodable {
+        var action: String?
+        var iid: Int?
+        var sourceBranch: String?
+        var targetBranch: String?
+        var lastCommit: Commit?
+        var oldrev: String?
     }
 
-    /// The parameters a run for this event gets.
-    var parameters: [String: String] { ["HANGAR_COMMIT": commit, "HANGAR_REF": ref, "HANGAR_BRANCH": branch, "HANGAR_EVENT": kind.rawValue] }
+    var ref: String?
+    var after: String?
+    var action: String?
+    var number: Int?
+    var repository: Repository?
+    var project: Project?
+    var pullRequest: PullRequest?
+    var objectAttributes: MergeRequest?
 
-    private static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
-        let a = Array(left.utf8)
-        let b = Array(right.utf8)
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    /// A decoding error in words: which field, and what was wrong.
+    static func describe(_ error: any Error) -> String {
+        switch error as? DecodingError {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return path.isEmpty ? context.debugDescription : "'\(path)': \(context.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+}
+
+extension Data {
+    /// The bytes a hexadecimal text spells; nil when it is not one.
+    init?(hex: String) {
+        guard hex.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
+            bytes.append(byte)
+            index = next
+        }
+        self.init(bytes)
     }
 }

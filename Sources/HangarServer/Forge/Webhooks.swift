@@ -8,12 +8,15 @@ import Hummingbird
 import Logging
 
 /// `POST /hooks/{github|gitlab|gitea}/PROJECT`: a forge's push or pull/merge request starts the
-/// project's jobs whose triggers ask for it, with `HANGAR_COMMIT`, `HANGAR_REF`, `HANGAR_BRANCH`
-/// and `HANGAR_EVENT` set.
+/// project's jobs whose triggers ask for it, with `HANGAR_COMMIT`, `HANGAR_REF`, `HANGAR_BRANCH`,
+/// `HANGAR_EVENT` (and `HANGAR_BASE_BRANCH` for a request) set.
 ///
 /// The request proves itself with the project's webhook secret (read from the server's environment
-/// variable the project's `forge:` names). A wrong proof gets 401 and starts nothing; a delivery id
-/// seen before gets 200 and starts nothing (forges resend on timeouts).
+/// variable the project's `forge:` names): a wrong proof gets 401. A delivery for another repository
+/// than the project's (an organisation's hook, two projects sharing a secret) gets 422 and starts
+/// nothing. Only a delivery that queued runs is remembered, with its runs in one transaction: its
+/// resend (forges resend on timeouts) gets 200 and starts nothing, while an ignored one, redelivered
+/// after the project's triggers were fixed, starts its runs.
 struct Webhooks {
     let control: RunControl
     let catalog: ProjectCatalog
@@ -37,54 +40,59 @@ struct Webhooks {
             guard let secret = environment[forge.secretVariable], !secret.isEmpty else {
                 throw HTTPError(.serviceUnavailable, message: "the server has no webhook secret: set \(forge.secretVariable) in its environment")
             }
-            let body = [UInt8](inputs.rawBody ?? Data())
+            let body = try await Self.body(of: request)
             let header = { (name: String) in request.headers[HTTPField.Name(name)!] }
-            do {
-                try WebhookEvent.verify(kind, body: body, secret: secret, header: header)
-            } catch {
-                logger.warning("webhook refused", metadata: ["forge": "\(forgeName)", "project": "\(project)", "reason": "\(error)"])
+            let delivery: WebhookDelivery
+            do throws(WebhookDelivery.Problem) {
+                try WebhookDelivery.verify(kind, body: body, secret: secret, header: header)
+                delivery = try WebhookDelivery.read(kind, body: body, header: header)
+            } catch .unauthenticated(let why) {
+                logger.warning("webhook refused", metadata: ["forge": "\(forgeName)", "project": "\(project)", "reason": "\(why)"])
                 metrics.webhook(forge: forgeName, result: "refused")
-                throw HTTPError(.unauthorized, message: "webhook not verified: \(error)")
-            }
-            guard let delivery = WebhookEvent.deliveryID(kind, header: header) else {
-                throw HTTPError(.badRequest, message: "no delivery id header: is this really a \(forgeName) webhook?")
-            }
-            // What the delivery comes to is decided first, then recorded with the runs it queues in one
-            // transaction: a failure stores neither, so the forge's resend is not taken for a replay.
-            var parsed: WebhookEvent?
-            var result = "ignored"
-            var detail: String?
-            do throws(WebhookEvent.Problem) {
-                parsed = try WebhookEvent.parse(kind, body: body, header: header)
-            } catch .ignored(let why) {
-                detail = why
-            } catch {
-                _ = try await control.store.recordDelivery(delivery, project: project, result: "malformed", runs: [])
+                throw HTTPError(.unauthorized, message: "webhook not verified: \(why)")
+            } catch .malformed(let why) {
                 metrics.webhook(forge: forgeName, result: "malformed")
-                throw HTTPError(.badRequest, message: "\(error)")
+                throw HTTPError(.badRequest, message: why)
+            }
+            if let repository = delivery.repository, repository.lowercased() != forge.repository.lowercased() {
+                metrics.webhook(forge: forgeName, result: "other-repository")
+                throw HTTPError(
+                    .unprocessableContent,
+                    message:
+                        "this delivery is for repository \(repository); project '\(project)' takes deliveries for \(forge.repository) (its forge.repository): nothing was started"
+                )
             }
             var planned: [NewRun] = []
-            if let event = parsed {
-                let jobs = file.jobs.filter { $0.triggers.contains(where: event.matches) }
-                planned = try jobs.map { job in
+            if let event = delivery.event {
+                for job in file.jobs where job.triggers.contains(where: event.matches) {
                     var run = try control.prepare(project: project, job: job.name, parameters: event.parameters)
                     run.cause = event.cause(forge: forgeName)
-                    return run
+                    planned.append(run)
                 }
-                result = planned.isEmpty ? "ignored" : "triggered"
-                detail = planned.isEmpty ? "no job's triggers ask for a \(event.kind.rawValue) to \(event.branch)" : nil
             }
-            guard let queued = try await control.store.recordDelivery(delivery, project: project, result: result, runs: planned) else {
+            guard let event = delivery.event, !planned.isEmpty else {
+                metrics.webhook(forge: forgeName, result: "ignored")
+                let why = delivery.ignored ?? "no job's triggers ask for a \(delivery.event?.kind.rawValue ?? "") to \(delivery.event?.branch ?? "")"
+                return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
+            }
+            let (id, window) = delivery.id(kind, header: header)
+            guard let queued = try await control.store.recordDelivery(id, project: project, result: "triggered", runs: planned, window: window) else {
                 metrics.webhook(forge: forgeName, result: "duplicate")
-                return EditedResponse(status: .ok, response: Answer(result: "duplicate", runs: [], detail: "delivery \(delivery) was handled before"))
+                return EditedResponse(status: .ok, response: Answer(result: "duplicate", runs: [], detail: "delivery \(id) was handled before"))
             }
             control.queued(queued)
-            metrics.webhook(forge: forgeName, result: result)
-            let runs = queued.map(\.id)
-            return EditedResponse(
-                status: runs.isEmpty ? .ok : .created,
-                response: Answer(result: result, runs: runs, detail: detail)
-            )
+            metrics.webhook(forge: forgeName, result: "triggered")
+            logger.notice("webhook queued \(queued.count) run(s)", metadata: ["project": "\(project)", "cause": "\(event.cause(forge: forgeName))"])
+            return EditedResponse(status: .created, response: Answer(result: "triggered", runs: queued.map(\.id), detail: nil))
+        }
+    }
+
+    /// The delivery's bytes, read as they stream in, at most `Limits.webhookBytes`.
+    private static func body(of request: Request) async throws -> [UInt8] {
+        do {
+            return [UInt8](buffer: try await request.body.collect(upTo: Limits.webhookBytes))
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "the delivery is larger than \(Limits.webhookBytes) bytes")
         }
     }
 }

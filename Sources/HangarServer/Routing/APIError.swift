@@ -15,9 +15,11 @@ struct APIError: HTTPResponseError {
     static func worker(_ error: any Error) -> any Error {
         guard let error = error as? HangarError else { return error }
         switch error.code {
-        case "run.stale", "worker.protocol": return APIError(status: .conflict, code: error.code, message: error.message)
+        case "run.stale", "worker.protocol", "worker.name-taken", "worker.replaced":
+            return APIError(status: .conflict, code: error.code, message: error.message)
         case "log.gap", "run.report": return APIError(status: .badRequest, code: error.code, message: error.description)
         case "run.unknown": return APIError(status: .notFound, code: error.code, message: error.message)
+        case "server.stopping": return APIError(status: .serviceUnavailable, code: error.code, message: error.message)
         default: return error
         }
     }

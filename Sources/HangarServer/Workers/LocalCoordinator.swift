@@ -16,6 +16,8 @@ struct LocalCoordinator: Coordinator {
 
     func register(_ status: API.WorkerStatus) async throws { try await coordinator.register(status) }
 
+    func leave(_ status: API.WorkerStatus) async throws { try await coordinator.leave(status) }
+
     func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? { try await coordinator.claim(status, wait: wait) }
 
     func heartbeat(_ beat: API.Heartbeat) async throws -> API.HeartbeatAnswer { try await coordinator.heartbeat(beat) }
@@ -55,8 +57,6 @@ struct LocalCoordinator: Coordinator {
     }
 
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {
-        var workspace = try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })
-        workspace.machineNoticesInRunLog = true
-        return workspace
+        try Workspace(text: assignment.projectFile, path: "\(assignment.projectPath)/hangar.yml", paths: paths, notice: { _ in })
     }
 }

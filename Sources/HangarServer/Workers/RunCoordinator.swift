@@ -28,42 +28,79 @@ struct RunCoordinator: Sendable {
     let notifier: Notifier
     /// This replica's name, as the runner of the tasks placed on the coordinator.
     let identity: String
+    /// Set when the server stops: waiting claims end (a worker's long poll must not hold the shutdown).
+    let shutdown: ShutdownSignal
 
-    /// A worker (re)starts and says what it is; refused when it speaks another protocol. The parts
-    /// of every-worker tasks its last life had not ended are lost: they are not run twice.
+    /// A worker (re)starts and says what it is; refused when it speaks another protocol, or when
+    /// its name belongs to another instance that is online (`worker.name-taken`): a name is one
+    /// worker's, or runs held under it would be taken for another's. That other instance may be
+    /// this worker's own last life (`replaces`), or one silent for a lease (its runs are lost anyway).
+    /// The parts of every-worker tasks its last life had not ended are lost: they are not run twice.
     func register(_ status: API.WorkerStatus) async throws {
-        try await save(status)
+        let instance = try check(status)
+        if let lastSeen = try await store.registerWorker(
+            status.name,
+            instance: instance,
+            replaces: status.replaces,
+            status: try Self.json(status),
+            takeover: lease.seconds
+        ) {
+            let ago = max(0, Int(store.time() - lastSeen))
+            throw HangarError(
+                "worker.name-taken",
+                "a worker named \(status.name) is online (last seen \(ago) s ago)",
+                hint: "give this one another --name: a name is one worker's among a server's workers",
+                kind: .usage
+            )
+        }
         for task in try await store.unendedPlacedTasks(runner: status.name) {
             try await store.updatePlacedTask(task.key, runner: status.name, .runnerGone)
         }
     }
 
-    /// Remembers what the worker says of itself, now.
+    /// Remembers what the worker says of itself, now; refused when another instance took its name.
     private func save(_ status: API.WorkerStatus) async throws {
-        try check(status)
-        try await store.saveWorker(status.name, status: String(decoding: try JSONEncoder().encode(status), as: UTF8.self))
+        let instance = try check(status)
+        guard try await store.saveWorker(status.name, instance: instance, status: try Self.json(status)) else {
+            throw HangarError(
+                "worker.replaced",
+                "another worker registered as \(status.name) after this one fell silent for longer than its lease; this one must stop",
+                hint: "give each worker its own --name"
+            )
+        }
     }
 
-    /// Refuses a worker that speaks another protocol.
-    private func check(_ status: API.WorkerStatus) throws {
-        guard status.protocolVersion == API.workerProtocol else {
+    /// The worker stopped gracefully: it is offline at once.
+    func leave(_ status: API.WorkerStatus) async throws {
+        try await store.workerStopped(status.name, instance: try check(status))
+    }
+
+    private static func json(_ status: API.WorkerStatus) throws -> String { String(decoding: try JSONEncoder().encode(status), as: UTF8.self) }
+
+    /// Refuses a worker that speaks another protocol; its instance.
+    private func check(_ status: API.WorkerStatus) throws -> String {
+        guard status.protocolVersion == API.workerProtocol, let instance = status.instance else {
             throw HangarError(
                 "worker.protocol",
                 "worker '\(status.name)' (Hangar \(status.version)) speaks worker protocol \(status.protocolVersion); this server (Hangar \(HangarVersion.current)) speaks \(API.workerProtocol)",
                 hint: "run the same Hangar version on the server and its workers"
             )
         }
+        return instance
     }
 
     /// Hands the worker a run it can take, waiting up to `wait` for one to be queued.
     /// (The worker's status is saved by its registration and its heartbeats, not by every claim.)
+    /// A server that is stopping hands out nothing and says so at once (`server.stopping`), so a
+    /// worker's long poll does not hold its shutdown, and the worker waits before it asks again.
     func claim(_ status: API.WorkerStatus, wait: Duration) async throws -> API.Assignment? {
-        try check(status)
+        let instance = try check(status)
         let deadline = ContinuousClock.now + wait
-        while !Task.isCancelled {
+        while !Task.isCancelled, !shutdown.isShuttingDown {
             let seen = queue.generation
             if let run = try await store.claimNext(
                 owner: status.name,
+                instance: instance,
                 lease: lease.seconds,
                 labels: Set(status.labels),
                 freeMemory: status.freeMemory
@@ -77,6 +114,7 @@ struct RunCoordinator: Sendable {
             // reaper there) are seen within a second.
             await queue.wait(after: seen, timeout: min(left, .seconds(1)))
         }
+        if shutdown.isShuttingDown { throw HangarError("server.stopping", "the coordinator is stopping") }
         return nil
     }
 

@@ -20,6 +20,11 @@ struct WorkerRoutes {
             try await worker { try await coordinator.register(status) }
             return status
         }
+        router.on(Contract.leaveWorker, table: table) { _, _, inputs -> HTTPResponse.Status in
+            let status = try inputs.require(API.WorkerStatus.self)
+            try await worker { try await coordinator.leave(status) }
+            return .noContent
+        }
         router.on(Contract.claim, table: table) { _, _, inputs -> Response in
             let status = try inputs.require(API.WorkerStatus.self)
             let wait = Duration.seconds(inputs.integer("wait") ?? 30)

@@ -2,10 +2,10 @@ import ArgumentParser
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarServer
 import HangarWorker
 import Logging
 import ServiceLifecycle
-import UnixSignals
 
 /// `hangar worker`: runs a coordinator's runs on this host.
 struct Worker: AsyncParsableCommand {
@@ -24,7 +24,10 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "A worker token (default: $HANGAR_TOKEN).")
     var token: String?
 
-    @Option(help: "This worker's name, unique among the server's workers (default: the host name).")
+    @Option(
+        help:
+            "This worker's name; the server refuses a second worker online under one name (default: the host name and a digest of the state folder)."
+    )
     var name: String?
 
     @Option(help: "What this worker offers, such as kvm,arch=x86_64 (it adds arch= itself); jobs' requires: must be among them.")
@@ -59,7 +62,7 @@ struct Worker: AsyncParsableCommand {
             throw ValidationError("a worker token is needed: --token or HANGAR_TOKEN ('hangar token create --role worker' on the server makes one)")
         }
         let paths = HangarPaths.fromEnvironment()
-        let name = name ?? ProcessInfo.processInfo.hostName
+        let name = name ?? WorkerIdentity.defaultName(paths: paths)
         var configuration = WorkerAgent.Configuration(name: name, labels: labels.split(separator: ",").map(String.init), paths: paths)
         if let count = Int(slots) { configuration.slots = count }
         configuration.finishOnShutdown = finishOnShutdown
@@ -67,7 +70,6 @@ struct Worker: AsyncParsableCommand {
         let logger = Logger(label: "hangar.worker")
         let coordinator = RemoteCoordinator(server: server, token: token, worker: name, paths: paths)
         let agent = WorkerAgent(coordinator: coordinator, configuration: configuration, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await ServiceRunner.run([("the worker", agent)], logger: logger)
     }
 }

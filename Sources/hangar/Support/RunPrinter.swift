@@ -36,18 +36,11 @@ enum RunPrinter {
     /// Runs `body` as a task that Ctrl-C / SIGTERM cancels; the run still finalizes (destroys its machine).
     static func cancellable(_ body: @escaping @Sendable () async throws -> RunResult) async throws -> RunResult {
         let task = Task { try await body() }
-        let sources = [SIGINT, SIGTERM].map { number in
-            // A handler, not SIG_IGN: ignored signals stay ignored in children (ssh, QEMU), caught ones do not.
-            signal(number) { _ in }
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                Terminal.note("stopping: cancelling the run and cleaning up")
-                task.cancel()
-            }
-            source.resume()
-            return source
+        return try await ProcessSignals.handling {
+            try await task.value
+        } onSignal: { _ in
+            Terminal.note("stopping: cancelling the run and cleaning up")
+            task.cancel()
         }
-        defer { for source in sources { source.cancel() } }
-        return try await task.value
     }
 }
