@@ -8,6 +8,8 @@ packages=(qemu-system-x86 qemu-utils openssh-client genisoimage xz-utils zstd py
     chromium chromium-driver
     # for the store's tests on PostgreSQL (a throwaway cluster each run) and the worker's network faults
     postgresql iproute2
+    # for the message-bus client and triggers (a throwaway RabbitMQ node each run)
+    rabbitmq-server
     # for notifications: curl sends e-mail over SMTP; the tests receive it with aiosmtpd
     python3-aiosmtpd
     # for building the test guest: cpio, FAT tools, syslinux, sfdisk
@@ -22,5 +24,10 @@ sudo=""
 $sudo apt-get update -qq
 if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    # Debian starts the system's RabbitMQ when it is installed; the tests start nodes of their own.
+    if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+        $sudo service rabbitmq-server stop >/dev/null 2>&1 || true
+        $sudo epmd -kill >/dev/null 2>&1 || true
+    fi
 fi
 swift build

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HangarCore
 import HangarEngine
+import HangarMachine
 import HangarStore
 import Logging
 import NIOCore
@@ -118,6 +119,9 @@ enum ImageFingerprint {
             guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(15)), response.status.code < 400 else { return nil }
             let headers = response.headers
             return headers.first(name: "ETag") ?? headers.first(name: "Last-Modified") ?? headers.first(name: "Content-Length")
+        case .obs(let image):
+            // The newest build's file, size and time; nil (as for an unreachable URL) while not ready.
+            return try? await OBSResolver(image).resolve().fingerprint
         }
     }
 }

@@ -98,7 +98,9 @@ struct ServerHarness {
                 try await body(Client(client: client, tokens: tokens, token: role.map { tokens[$0] }, runs: "\(settings.paths.state)/runs"))
             }
         } catch {
-            try? await store.close()
+            // Closed in a task of its own: this one may have been cancelled (a time limit), and an
+            // SQLite connection that is not closed stops the test process.
+            await Task { try? await store.close() }.value
             throw error
         }
         try await store.close()

@@ -1,6 +1,7 @@
 public import Foundation
 import HangarCore
 public import HangarMachine
+import Synchronization
 
 /// Programs the tests start (servers, workers, stand-ins): each stopped by the test that started it
 /// on every path (`terminate()` in a `defer`), and killed by a watchdog if the test process itself
@@ -27,14 +28,53 @@ public enum TestProcess {
 }
 
 extension BackgroundProcess {
-    /// SIGTERM to its process group, SIGKILL after `grace`; returns once it is gone. Blocking, so a
-    /// `defer` can call it: the test does not go on (or end) with the program still running.
+    /// SIGTERM to its process group now; SIGKILL after `grace` if it is still there. Usable in a
+    /// `defer`, and it never blocks the caller (async tests run on a pool of two threads here:
+    /// waiting there would starve the others): a thread of its own watches the stopping programs,
+    /// and the test process waits for the last of them when it exits.
     public func terminate(grace: Duration = .seconds(10)) {
         signal(SIGTERM)
-        let deadline = ContinuousClock.now + grace
-        while Self.exists(pid), ContinuousClock.now < deadline { usleep(20_000) }
-        if Self.exists(pid) { kill(-pid, SIGKILL) }
-        while Self.exists(pid) { usleep(20_000) }
+        ProcessReaper.watch(pid, until: ContinuousClock.now + grace)
+    }
+}
+
+/// The programs being stopped, watched from a thread of its own (not the concurrency pool).
+enum ProcessReaper {
+    private static let stopping = Mutex<[(pid: Int32, deadline: ContinuousClock.Instant)]>([])
+    private static let started: Void = {
+        Thread.detachNewThread {
+            while true {
+                usleep(50_000)
+                sweep()
+            }
+        }
+        atexit { ProcessReaper.drain() }
+    }()
+
+    static func watch(_ pid: Int32, until deadline: ContinuousClock.Instant) {
+        _ = started
+        stopping.withLock { $0.append((pid, deadline)) }
+    }
+
+    /// Forgets what has ended; kills what is past its grace.
+    private static func sweep() {
+        let now = ContinuousClock.now
+        stopping.withLock { list in
+            list.removeAll { entry in
+                guard exists(entry.pid) else { return true }
+                if now > entry.deadline { kill(-entry.pid, SIGKILL) }
+                return false
+            }
+        }
+    }
+
+    /// At exit: waits (at most a minute) until every program being stopped is gone.
+    private static func drain() {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !stopping.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
+            sweep()
+            usleep(50_000)
+        }
     }
 
     /// True while `pid` runs (a zombie has ended: it waits only to be reaped).

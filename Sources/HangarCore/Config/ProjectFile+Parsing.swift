@@ -146,15 +146,19 @@ extension SSHSpec {
 }
 
 extension ImageSource {
-    /// `https://…`, `./file`, `{url: …, sha256: …}` or `{file: …}`. A text with `${NAME}` in it is
-    /// kept as written and filled in from the run's parameters (`expanding`).
+    /// `https://…`, `./file`, `{url: …, sha256: …}`, `{file: …}` or `{obs: {…}}`. A text with
+    /// `${NAME}` in it is kept as written and filled in from the run's parameters (`expanding`).
     static func parse(_ value: YAMLValue, directory: String) throws(HangarError) -> ImageSource {
         if !value.isMapping {
             let text = try value.string()
             return text.contains("://") || text.contains("${") ? .url(text, sha256: nil) : .file(resolve(text, in: directory))
         }
-        let entries = try value.entries(allowed: ["url", "sha256", "file"])
+        let entries = try value.entries(allowed: ["url", "sha256", "file", "obs"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        if let obs = fields["obs"] {
+            guard entries.count == 1 else { throw value.error("'obs:' names the image alone: no 'url:', 'file:' or 'sha256:' beside it") }
+            return .obs(try OBSImage.parse(obs))
+        }
         switch (fields["url"], fields["file"]) {
         case (let url?, nil):
             let sha = try fields["sha256"]?.string().lowercased()
@@ -167,6 +171,49 @@ extension ImageSource {
         default:
             throw value.error("give exactly one of 'url:' or 'file:'")
         }
+    }
+}
+
+extension OBSImage {
+    /// The coordinates under `obs:`; credentials are never taken from hangar.yml.
+    static func parse(_ value: YAMLValue) throws(HangarError) -> OBSImage {
+        let keys = ["project", "package", "repository", "arch", "api", "download", "prefer", "credentials-env"]
+        for (key, field) in try value.entries() where ["user", "pass", "password", "credentials"].contains(key) {
+            throw field.error(
+                "credentials do not belong in hangar.yml",
+                hint:
+                    "put them in osc's configuration (~/.config/osc/oscrc) on the server, or name a variable holding user:password with 'credentials-env:'"
+            )
+        }
+        let fields = Dictionary(try value.entries(allowed: keys, what: "obs key").map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        func required(_ key: String) throws(HangarError) -> String {
+            guard let field = fields[key] else {
+                throw value.error("'obs:' needs '\(key):'", hint: "project, package, repository and arch name a build")
+            }
+            return try field.string()
+        }
+        var image = OBSImage(
+            project: try required("project"),
+            package: try required("package"),
+            repository: try required("repository"),
+            arch: try required("arch")
+        )
+        if let api = try fields["api"]?.string() { image.api = api.hasSuffix("/") ? String(api.dropLast()) : api }
+        if let download = try fields["download"]?.string() {
+            image.download = download == "none" ? nil : download.hasSuffix("/") ? String(download.dropLast()) : download
+        }
+        if let field = fields["prefer"] {
+            let kind = try field.string()
+            guard OBSImage.kinds.contains(kind) else {
+                throw field.error(
+                    "unknown image kind '\(kind)'\(Suggestion.phrase(for: kind, in: OBSImage.kinds))",
+                    hint: "one of \(OBSImage.kinds.joined(separator: ", "))"
+                )
+            }
+            image.prefer = kind
+        }
+        image.credentialsVariable = try fields["credentials-env"]?.string()
+        return image
     }
 }
 

@@ -51,12 +51,15 @@ public enum ImageSource: Sendable, Hashable, Codable {
     case url(String, sha256: String?)
     /// A local file, used in place (absolute path).
     case file(String)
+    /// The newest image an Open Build Service project built, found when the machine boots.
+    case obs(OBSImage)
 
-    /// The URL or path, for messages.
+    /// The URL, path or OBS coordinates, for messages.
     public var displayName: String {
         switch self {
         case .url(let url, _): url
         case .file(let path): path
+        case .obs(let image): image.displayName
         }
     }
 }

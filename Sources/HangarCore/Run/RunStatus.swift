@@ -10,11 +10,15 @@ public enum RunStatus: String, CaseIterable, Sendable, Codable {
     case cancelled
     /// A task or the job ran past its time limit.
     case timedOut = "timed-out"
-    /// Not run, because an earlier task ended the run.
+    /// Not run: an earlier task ended the run, or its image is not built yet (`image.not-ready`).
     case skipped
 
     /// The status a failed task's error gives the run.
     public init(failure error: HangarError) {
+        if error.code == "image.not-ready" {
+            self = .skipped
+            return
+        }
         switch error.kind {
         case .test: self = .failed
         case .infrastructure, .usage: self = error.code == "run.cancelled" ? .cancelled : .error

@@ -1,8 +1,11 @@
+import Foundation
 public import HangarCore
 import HangarMachine
 
 /// `image.fetch`: puts the machine's image, kernel and initrd in the cache (downloading once per
-/// host, revalidating by ETag) and their local paths in the job context for `machine.boot`.
+/// host, revalidating by ETag) and their local paths in the job context for `machine.boot`. An OBS
+/// image is resolved to its newest build first, which the log names; one not built yet ends the
+/// run `skipped`.
 public struct ImageFetch: Handler {
     public static let name = "image.fetch"
     public static let summary = "Cache the machine's image, kernel and initrd (download once per host, verify sha256)."
@@ -14,7 +17,17 @@ public struct ImageFetch: Handler {
     public func execute(_ context: TaskContext) async throws(HangarError) {
         let spec = context.machineSpec
         let cache = context.machines.cache
-        if let image = spec.image { context[.image] = try await cache.fetch(image, offline: context.offline) }
+        if let image = spec.image {
+            let cached = try await cache.fetch(image, offline: context.offline)
+            if let build = cached.build {
+                context.emit(
+                    .notice(
+                        "image: \(build.filename) (\(build.size >> 20) MiB, built \(Date(timeIntervalSince1970: Double(build.mtime)))), \(build.link)"
+                    )
+                )
+            }
+            context[.image] = cached
+        }
         if let kernel = spec.kernel { context[.kernel] = try await cache.fetch(kernel, offline: context.offline) }
         if let initrd = spec.initrd { context[.initrd] = try await cache.fetch(initrd, offline: context.offline) }
     }

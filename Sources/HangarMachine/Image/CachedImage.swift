@@ -10,6 +10,15 @@ public struct CachedImage: Sendable, Codable, Hashable {
     public var sha256: String?
     /// Where it came from.
     public var source: ImageSource
+    /// For an OBS image: the build it resolved to.
+    public var build: OBSBuild?
+
+    public init(path: String, sha256: String?, source: ImageSource, build: OBSBuild? = nil) {
+        self.path = path
+        self.sha256 = sha256
+        self.source = source
+        self.build = build
+    }
 }
 
 /// What the cache remembers about a URL, for revalidation (`sources/<sha256 of url>.json`).

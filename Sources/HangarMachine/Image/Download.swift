@@ -12,6 +12,8 @@ struct Download {
     let partial: String
     /// Fetch through this coordinator instead of from `url`'s server.
     let proxy: ImageCache.Proxy?
+    /// An `Authorization` header for `url`'s server (a private OBS project's API), never shown.
+    var authorization: String? = nil
     let report: @Sendable (ImageCache.ProgressEvent) -> Void
 
     enum Outcome {
@@ -32,6 +34,7 @@ struct Download {
             request.headers.add(name: "Authorization", value: "Bearer \(proxy.token)")
             request.headers.add(name: "Hangar-Worker", value: proxy.worker)
         }
+        if let authorization, proxy == nil { request.headers.add(name: "Authorization", value: authorization) }
         if let cached {
             if let etag = cached.etag { request.headers.add(name: "If-None-Match", value: etag) }
             if let lastModified = cached.lastModified { request.headers.add(name: "If-Modified-Since", value: lastModified) }

@@ -59,10 +59,12 @@ public struct ImageCache: Sendable {
             return CachedImage(path: path, sha256: nil, source: source)
         case .url(let url, let sha256):
             return try await fetch(url: url, sha256: sha256, offline: offline)
+        case .obs(let image):
+            return try await fetch(obs: image, offline: offline)
         }
     }
 
-    private func fetch(url: String, sha256 expected: String?, offline: Bool) async throws(HangarError) -> CachedImage {
+    func fetch(url: String, sha256 expected: String?, offline: Bool, authorization: String? = nil) async throws(HangarError) -> CachedImage {
         let key = Self.hash(Data(url.utf8))
         for folder in ["images", "sources", "partial", "locks"] {
             try? FileManager.default.createDirectory(atPath: "\(root)/\(folder)", withIntermediateDirectories: true)
@@ -90,7 +92,8 @@ public struct ImageCache: Sendable {
             }
             return image(cached)
         }
-        let download = Download(url: url, partial: "\(root)/partial/\(key)", proxy: proxy, report: report)
+        var download = Download(url: url, partial: "\(root)/partial/\(key)", proxy: proxy, report: report)
+        download.authorization = authorization
         let outcome: Download.Outcome
         do {
             outcome = try await download.run(revalidating: cached)
@@ -144,12 +147,15 @@ public struct ImageCache: Sendable {
         }
     }
 
-    private func readRecord(_ key: String) -> SourceRecord? {
+    private func readRecord(_ key: String) -> SourceRecord? { readRecord(key, as: SourceRecord.self) }
+
+    /// What the cache remembers under `key` in `sources/`.
+    func readRecord<Record: Decodable>(_ key: String, as type: Record.Type) -> Record? {
         guard let data = FileManager.default.contents(atPath: "\(root)/sources/\(key).json") else { return nil }
-        return try? JSONDecoder.hangar.decode(SourceRecord.self, from: data)
+        return try? JSONDecoder.hangar.decode(Record.self, from: data)
     }
 
-    private func writeRecord(_ key: String, _ record: SourceRecord) {
+    func writeRecord(_ key: String, _ record: some Encodable) {
         guard let data = try? JSONEncoder.hangar.encode(record) else { return }
         try? data.write(to: URL(fileURLWithPath: "\(root)/sources/\(key).json"), options: .atomic)
     }
