@@ -40,6 +40,7 @@ let package = Package(
         .executableTarget(
             name: "hangar",
             dependencies: [
+                "HangarAMQP",
                 "HangarAPI",
                 "HangarWorker",
                 "HangarEngine",
@@ -49,8 +50,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -127,6 +128,7 @@ let package = Package(
         .target(
             name: "HangarServer",
             dependencies: [
+                "HangarAMQP",
                 "HangarAPI",
                 "HangarWorker",
                 "HangarCore",
@@ -140,8 +142,8 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -199,7 +201,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarMachineTests",
-            dependencies: ["HangarCore", "HangarMachine"],
+            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -224,7 +226,10 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarIntegrationTests",
-            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport", .product(name: "Yams", package: "Yams")],
+            dependencies: [
+                "HangarAMQP", "HangarCore", "HangarMachine", "HangarTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             exclude: ["../Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -42,6 +42,8 @@ public enum HangarServer {
         public var signatures: String?
         /// `HOST:PORT` of the SMTP server that e-mail notifications go through; none by default.
         public var smtp: String?
+        /// The message bus to take build events from (`--bus`); nil: none.
+        public var bus: BusSettings?
         /// The address notifications come from.
         public var mailFrom = "hangar@\(ProcessInfo.processInfo.hostName)"
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
@@ -92,18 +94,28 @@ public enum HangarServer {
             shutdown: shutdown
         )
         let machines = MachineRegistry(state: configuration.paths.state)
+        let bus = configuration.bus.map { BusStatus(broker: "\($0.url)") }
 
         let router = Router(context: ServerContext.self)
         let table = RouteTable()
         router.add(middleware: PageErrors())
         router.add(middleware: RouteMiddleware(table: table))
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
-        APIRoutes(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, metrics: metrics, table: table, shutdown: shutdown)
-            .add(to: router)
+        APIRoutes(
+            control: control,
+            catalog: catalog,
+            machines: machines,
+            runsFolder: runsFolder,
+            metrics: metrics,
+            table: table,
+            shutdown: shutdown,
+            bus: bus
+        )
+        .add(to: router)
         WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
         let signatures = SignatureRoutes(triage: triage, table: table)
         signatures.add(to: router)
-        let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table)
+        let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table, bus: bus)
         webUI.add(to: router)
         webUI.addTriagePages(to: router, signatures: signatures)
         Webhooks(
@@ -130,6 +142,18 @@ public enum HangarServer {
                 NotificationSender(store: store, smtp: configuration.smtp, mailFrom: configuration.mailFrom, logger: configuration.logger)
             ),
         ]
+        if let settings = configuration.bus, let bus {
+            let listener = BusListener(
+                settings: settings,
+                control: control,
+                catalog: catalog,
+                status: bus,
+                metrics: metrics,
+                logger: configuration.logger,
+                identity: identity
+            )
+            services.append(("the bus listener", listener))
+        }
         if let folder = configuration.signatures {
             services.append(("the signatures folder", SignatureFolder(folder: folder, triage: triage, logger: configuration.logger)))
         }
@@ -153,6 +177,7 @@ public enum HangarServer {
     /// stops taking runs, then the other services stop, then the HTTP server.
     public static func serve(_ configuration: Configuration, store: RunStore) async throws {
         if let folder = configuration.signatures { try await SignatureFolder.load(folder, into: store) }
+        if let bus = configuration.bus { try await BusListener.check(bus, logger: configuration.logger) }
         let (router, services) = parts(configuration, store: store)
         let server = Application(
             router: router,

@@ -46,6 +46,15 @@ final class ServerMetrics: Sendable {
         ).increment()
     }
 
+    func busMessage(_ result: String) {
+        registry.makeCounter(descriptor: name("bus_messages", "total", "Bus messages by what they came to."), labels: [("result", result)])
+            .increment()
+    }
+
+    func busConnected(_ connected: Bool) {
+        registry.makeGauge(descriptor: name("bus_connected", "", "1 while the bus is connected.")).set(Double(connected ? 1 : 0))
+    }
+
     /// The text exposition, with the gauges read now.
     func scrape(store: RunStore, machines: MachineRegistry) async throws -> String {
         registry.makeGauge(descriptor: name("queue_depth", "", "Runs waiting to start.")).set(Double(try await store.count(state: .queued)))

@@ -268,6 +268,32 @@ enum Migrations {
                 "ALTER TABLE workers ADD COLUMN stopped INTEGER NOT NULL DEFAULT 0",
             ]
         ),
+        (
+            15,
+            [
+                // Bus messages that queued or parked runs (a redelivery is a replay), and the runs waiting
+                // for their OBS repository to be published (queued, once each, when it is).
+                """
+                CREATE TABLE bus_messages (
+                    id TEXT PRIMARY KEY,
+                    routing_key TEXT NOT NULL,
+                    result TEXT NOT NULL,
+                    received_at DOUBLE PRECISION NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE parked_runs (
+                    project TEXT NOT NULL,
+                    job TEXT NOT NULL,
+                    obs_project TEXT NOT NULL,
+                    repository TEXT NOT NULL,
+                    run TEXT NOT NULL,
+                    parked_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (project, job, obs_project, repository)
+                )
+                """,
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -13,7 +13,7 @@ public struct ScheduleState: Sendable, Equatable {
 }
 
 /// A run to queue, as a webhook delivery asks for it.
-public struct NewRun: Sendable, Equatable {
+public struct NewRun: Sendable, Equatable, Codable {
     public var project: String
     public var job: String
     public var parameters: [String: String]

@@ -35,6 +35,38 @@ import Testing
         #expect(error.message.contains("'memory' (first at line 4)"))
     }
 
+    @Test func anOBSImageIsNamedByItsCoordinatesAndNeverByItsCredentials() throws {
+        let project = try parse(
+            """
+            machines:
+              default:
+                image:
+                  obs: { project: "devel:kanku:images", package: JeOS, repository: images_leap, arch: x86_64, prefer: qcow2, download: none }
+            jobs: {}
+            """
+        )
+        guard case .obs(let image)? = project.machines.first?.image else {
+            Issue.record("not an OBS image")
+            return
+        }
+        #expect(image.project == "devel:kanku:images" && image.api == OBSImage.defaultAPI && image.download == nil && image.prefer == "qcow2")
+        #expect(image.displayName == "obs:devel:kanku:images/JeOS (images_leap/x86_64)")
+        #expect(image.buildLink == "https://build.opensuse.org/package/show/devel:kanku:images/JeOS")
+        let secret = failure(
+            "machines:\n  default:\n    image:\n      obs: { project: p, package: q, repository: r, arch: a, password: x }\njobs: {}\n"
+        )
+        #expect(
+            secret?.message == "credentials do not belong in hangar.yml" && secret?.location == "hangar.yml:4:72",
+            "\(String(describing: secret))"
+        )
+        let kind = failure(
+            "machines:\n  default:\n    image:\n      obs: { project: p, package: q, repository: r, arch: a, prefer: qcow }\njobs: {}\n"
+        )
+        #expect(kind?.message.contains("unknown image kind 'qcow' (did you mean 'qcow2'?)") == true, "\(String(describing: kind))")
+        let missing = failure("machines:\n  default:\n    image:\n      obs: { project: p, package: q }\njobs: {}\n")
+        #expect(missing?.message == "'obs:' needs 'repository:'")
+    }
+
     @Test func aFullFileParses() throws {
         let project = try parse(
             """

@@ -220,6 +220,47 @@ final class TestClock: Sendable {
         }
     }
 
+    /// A bus message is recorded with what it queued and parked in one transaction; its redelivery
+    /// does nothing; a job parked twice for one repository runs once when it is published.
+    @Test(arguments: Database.allCases)
+    func busMessagesQueueAndParkRunsOnce(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let repository = OBSRepository(project: "devel:kanku:images", repository: "images")
+            var early = NewRun(project: "p", job: "early", parameters: ["HANGAR_EVENT": "obs"], maxAttempts: 1)
+            early.cause = "OBS build"
+            let waiting = ParkedRun(repository: repository, run: NewRun(project: "p", job: "test", parameters: [:], maxAttempts: 2, memory: 768))
+            let first = try await store.recordBusMessage(
+                "m1",
+                routingKey: "obs.package.build_success",
+                result: "matched",
+                runs: [early],
+                park: [waiting]
+            )
+            #expect(first?.map(\.job) == ["early"] && first?.first?.cause == "OBS build")
+            #expect(
+                try await store.recordBusMessage("m1", routingKey: "obs.package.build_success", result: "matched", runs: [early], park: [waiting])
+                    == nil
+            )
+            // Another package of the same repository built: the job waits once.
+            _ = try await store.recordBusMessage("m2", routingKey: "obs.package.build_success", result: "matched", runs: [], park: [waiting])
+            #expect(try await store.parkedRuns() == [waiting])
+            let other = OBSRepository(project: "devel:kanku:images", repository: "other")
+            #expect(try await store.recordBusMessage("m3", routingKey: "obs.repo.published", result: "matched", runs: [], published: other) == [])
+            let published = try await store.recordBusMessage(
+                "m4",
+                routingKey: "obs.repo.published",
+                result: "matched",
+                runs: [],
+                published: repository
+            )
+            #expect(published?.map(\.job) == ["test"] && published?.first?.memory == 768 && published?.first?.maxAttempts == 2)
+            #expect(try await store.parkedRuns().isEmpty)
+            #expect(
+                try await store.recordBusMessage("m5", routingKey: "obs.repo.published", result: "matched", runs: [], published: repository) == []
+            )
+        }
+    }
+
     /// A name is one worker's: a second instance is refused while the first is online, unless it
     /// is the first's own next life (`replaces`), the first stopped, or it fell silent for a lease.
     /// Refused, it claims nothing and its heartbeats are refused; two instances at once: one wins.

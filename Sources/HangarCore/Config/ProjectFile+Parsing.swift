@@ -32,6 +32,18 @@ extension ProjectFile {
         }
         // Whether each job's machine exists is checked with its plan (JobPlan.validate): a job of host
         // tasks needs none, so a project of such jobs needs no 'machines:' section.
+        for job in project.jobs {
+            for case .obs(let name, _) in job.triggers {
+                guard let machine = project.machines.first(where: { $0.name == name }), case .obs = machine.image else {
+                    throw .usage(
+                        "config.obs-trigger",
+                        "job '\(job.name)' has 'obs: \(name)', but machine '\(name)' \(project.machines.contains { $0.name == name } ? "has no 'obs:' image" : "is not defined")",
+                        hint: "an 'obs:' trigger names a machine whose image is given by its OBS coordinates (image: { obs: … })",
+                        at: job.location
+                    )
+                }
+            }
+        }
         return project
     }
 }

@@ -8,6 +8,20 @@ public enum JobTrigger: Sendable, Equatable {
     /// A schedule; with `imageChanged`, a due run is skipped when the job's image did not change
     /// since the last scheduled run (kanku's OBSCheck behaviour).
     case cron(CronSchedule, imageChanged: Bool)
+    /// The build service built `machine`'s OBS image (`hangar serve --bus`): at once, or once the
+    /// repository is published too.
+    case obs(machine: String, waitFor: OBSWait)
+    /// A message on the bus with this routing key whose JSON fields have these values (compared as
+    /// text); the job's parameters are taken from the message's fields of the same names.
+    case amqp(routingKey: String, match: [String: String])
+}
+
+/// What an `obs:` trigger waits for after the package's build succeeded.
+public enum OBSWait: String, Sendable, Equatable {
+    /// The repository's publication (the image is downloadable): kanku's behaviour and the default.
+    case published
+    /// Nothing more: the run starts at the build's end (it boots an image from the API, say).
+    case build
 }
 
 /// The forge a project's code lives on: where its webhooks come from and where commit statuses go.
@@ -38,15 +52,36 @@ public struct ForgeSpec: Sendable, Equatable {
 extension JobTrigger {
     static func parse(_ value: YAMLValue) throws(HangarError) -> JobTrigger {
         if !value.isMapping, try value.string() == "pull-request" { return .pullRequest(branches: []) }
-        let entries = try value.entries(allowed: ["cron", "timezone", "when", "push", "pull-request"])
+        let entries = try value.entries(allowed: ["cron", "timezone", "when", "push", "pull-request", "obs", "wait-for", "amqp"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        if let machine = fields["obs"] {
+            var wait = OBSWait.published
+            if let field = fields["wait-for"] {
+                let text = try field.string()
+                guard let chosen = OBSWait(rawValue: text) else {
+                    throw field.error("'wait-for:' takes 'published' (the default) or 'build', not '\(text)'")
+                }
+                wait = chosen
+            }
+            return .obs(machine: try machine.string(), waitFor: wait)
+        }
+        if let amqp = fields["amqp"] {
+            let bus = Dictionary(
+                try amqp.entries(allowed: ["routing-key", "match"]).map { ($0.key, $0.value) },
+                uniquingKeysWith: { first, _ in first }
+            )
+            guard let key = try bus["routing-key"]?.string(), !key.isEmpty else { throw amqp.error("'amqp:' needs 'routing-key:'") }
+            var match: [String: String] = [:]
+            for (name, value) in try bus["match"]?.entries() ?? [] { match[name] = try value.string() }
+            return .amqp(routingKey: key, match: match)
+        }
         if let push = fields["push"] {
             return .push(branches: push.isNull ? [] : try push.strings())
         }
         if let request = fields["pull-request"] {
             return .pullRequest(branches: request.isNull ? [] : try request.strings())
         }
-        guard let cron = fields["cron"] else { throw value.error("a trigger needs one of 'cron:', 'push:' or 'pull-request'") }
+        guard let cron = fields["cron"] else { throw value.error("a trigger needs one of 'cron:', 'push:', 'pull-request', 'obs:' or 'amqp:'") }
         let zone = try fields["timezone"]?.string() ?? "UTC"
         let schedule: CronSchedule
         do {

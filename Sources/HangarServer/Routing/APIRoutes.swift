@@ -15,6 +15,8 @@ struct APIRoutes {
     let metrics: ServerMetrics
     let table: RouteTable
     let shutdown: ShutdownSignal
+    /// The bus connection, when the server listens to one (`/readyz` says how it is).
+    let bus: BusStatus?
 
     var store: RunStore { control.store }
 
@@ -22,7 +24,8 @@ struct APIRoutes {
         router.on(Contract.health, table: table) { _, _, _ in "ok\n" }
         router.on(Contract.ready, table: table) { _, _, _ -> Response in
             guard (try? await store.runs(limit: 1)) != nil else { return Self.text("database unavailable\n", status: .serviceUnavailable) }
-            return Self.text("ready\n")
+            // A bus that is away does not make the server unready (runs, the UI and the API work): it is said.
+            return Self.text("ready\n" + (bus.map { $0.line + "\n" } ?? ""))
         }
         router.on(Contract.metrics, table: table) { _, _, _ -> Response in
             Self.text(try await metrics.scrape(store: store, machines: machines), type: "text/plain; version=0.0.4; charset=utf-8")

@@ -343,6 +343,8 @@ struct MachinesPage {
     var chrome: Chrome
     var machines: [API.Machine]
     var workers: [Worker]
+    /// The bus connection (`hangar serve --bus`), as one line; nil without a bus.
+    var bus: String?
 }
 
 struct LoginPage {

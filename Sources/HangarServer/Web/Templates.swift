@@ -235,6 +235,7 @@ enum Templates {
         {{#workers}}<tr><td>{{name}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{labels}}</td><td>{{slots}}</td><td>{{load}}</td>
         <td>{{version}}</td><td>{{#lastSeen}}{{>moment}}{{/lastSeen}}</td><td>{{#runs}}<a href="/runs/{{.}}">#{{.}}</a> {{/runs}}</td></tr>{{/workers}}
         {{^workers}}<tr><td colspan="8" class="muted">no workers have been seen</td></tr>{{/workers}}</table></div>
+        {{#bus}}<h2>Message bus</h2><p id="bus">{{.}}</p>{{/bus}}
         {{/content}}{{/layout}}
         """
 

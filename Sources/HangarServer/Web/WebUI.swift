@@ -15,6 +15,8 @@ struct WebUI {
     let machines: MachineRegistry
     let runsFolder: String
     let table: RouteTable
+    /// The bus connection, when the server listens to one.
+    let bus: BusStatus?
 
     var store: RunStore { control.store }
 
@@ -183,7 +185,8 @@ struct WebUI {
                 MachinesPage(
                     chrome: Chrome("Machines", context, refresh: 10),
                     machines: machines.list().map { API.Machine($0.record, state: $0.state) },
-                    workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: Date().timeIntervalSince1970) }
+                    workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: Date().timeIntervalSince1970) },
+                    bus: bus?.line
                 )
             )
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HangarAMQP
 import HangarCore
 import HangarMachine
 import HangarServer
@@ -87,6 +88,23 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address notifications come from (default: hangar@HOSTNAME).")
     var mailFrom: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "An AMQP message bus to take build events from: amqp[s]://USER:PASSWORD@HOST[:PORT][/VHOST] (openSUSE's: amqps://opensuse:opensuse@rabbit.opensuse.org).",
+            discussion: "Jobs with 'obs:' and 'amqp:' triggers start on its messages."
+        )
+    )
+    var bus: String?
+
+    @Option(help: "The bus exchange the events are published to (it must exist).")
+    var busExchange = "pubsub"
+
+    @Option(help: "The routing keys' prefix of the build service's events.")
+    var busPrefix = "opensuse.obs"
+
+    @Option(help: "The durable queue this installation's servers share on the bus.")
+    var busQueue = "hangar"
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port \(port) is not a port: use 1 to 65535") }
         var isFolder: ObjCBool = false
@@ -97,6 +115,13 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--smtp \(smtp) is not HOST:PORT, such as mail.example.org:25")
         }
         guard lease >= 1 else { throw ValidationError("--lease \(lease) is too short: use at least 1 second") }
+        if let bus {
+            do {
+                _ = try AMQPURL(parsing: bus)
+            } catch {
+                throw ValidationError("--bus: \(error.message)")
+            }
+        }
     }
 
     func run() async throws {
@@ -127,6 +152,13 @@ struct Serve: AsyncParsableCommand {
             configuration.smtp = smtp
             if let mailFrom { configuration.mailFrom = mailFrom }
             configuration.signatures = signatures.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            if let bus {
+                var settings = BusSettings(url: try AMQPURL(parsing: bus))
+                settings.exchange = busExchange
+                settings.prefix = busPrefix
+                settings.queue = busQueue
+                configuration.bus = settings
+            }
             try await HangarServer.serve(configuration, store: store)
         }
     }
