@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "hangar-bench-server", targets: ["ServerBenchmark"]),
         .executable(name: "hangar-bench-cluster", targets: ["ClusterBenchmark"]),
         .executable(name: "hangar-bench-triage", targets: ["TriageBenchmark"]),
+        .executable(name: "hangar-bench-bus", targets: ["BusBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -65,6 +66,12 @@ let package = Package(
             name: "TriageBenchmark",
             dependencies: ["HangarCore", "HangarMachine"],
             path: "Benchmarks/TriageBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "BusBenchmark",
+            dependencies: ["HangarAMQP", "HangarCore", "HangarMachine", "HangarTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            path: "Benchmarks/BusBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

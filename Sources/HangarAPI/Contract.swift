@@ -58,6 +58,7 @@ public enum Contract {
             .init("state", in: .query, .string(choices: RunState.allCases.map(\.rawValue)), "Only runs in this state."),
             .init("project", in: .query, .string(maxLength: Limits.nameLength), "Only this project's runs."),
             .init("job", in: .query, .string(maxLength: Limits.nameLength), "Only this job's runs."),
+            .init("trigger", in: .query, .string(choices: RunTrigger.allCases.map(\.rawValue)), "Only runs started this way."),
             .init("before", in: .query, .integer(Limits.ids), "Only runs with a smaller id (the last id of the previous page)."),
             .init("after", in: .query, .integer(Limits.ids), "Only runs with a larger id (the first id of the next page): the page of newer runs."),
             .init("limit", in: .query, .integer(Limits.pageSize), "How many; default 50."),

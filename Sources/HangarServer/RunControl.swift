@@ -16,10 +16,18 @@ struct RunControl: Sendable {
 
     /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one);
     /// `cause` says who or what asked (`NewRun.cause`).
-    func trigger(project: String, job: String, parameters: [String: String], priority: Int = 0, cause: String) async throws -> StoredRun {
+    func trigger(
+        project: String,
+        job: String,
+        parameters: [String: String],
+        priority: Int = 0,
+        cause: String,
+        trigger: RunTrigger = .manual
+    ) async throws -> StoredRun {
         var new = try prepare(project: project, job: job, parameters: parameters)
         new.priority = priority
         new.cause = cause
+        new.trigger = trigger
         let run = try await store.enqueue(new)
         queued([run])
         return run

@@ -83,6 +83,7 @@ struct Scheduler: Service {
         if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
             var skipped = try control.prepare(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])
             skipped.cause = "schedule \(schedule.description)"
+            skipped.trigger = .schedule
             _ = try await store.enqueue(skipped, skipped: "scheduled run skipped: the image did not change since the last one")
             return
         }
@@ -90,7 +91,8 @@ struct Scheduler: Service {
             project: name,
             job: job.name,
             parameters: ["HANGAR_EVENT": "schedule"],
-            cause: "schedule \(schedule.description)"
+            cause: "schedule \(schedule.description)",
+            trigger: .schedule
         )
     }
 }

@@ -292,6 +292,8 @@ enum Migrations {
                     PRIMARY KEY (project, job, obs_project, repository)
                 )
                 """,
+                // What kind of thing started each run (RunTrigger), for filtering.
+                "ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT 'manual'",
             ]
         ),
     ]

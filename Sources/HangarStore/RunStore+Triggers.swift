@@ -1,4 +1,5 @@
 public import Foundation
+public import HangarCore
 import SQLKit
 
 /// A schedule's memory: when it last fired and what the job's image was then.
@@ -25,6 +26,8 @@ public struct NewRun: Sendable, Equatable, Codable {
     /// Who or what started it, as people read it: `manual by ops@laptop`, `push to main at 1a2b3c4`,
     /// `schedule 0 3 * * *`, `rerun of #12 by ops@laptop`.
     public var cause = ""
+    /// What kind of thing started it.
+    public var trigger = RunTrigger.manual
     /// For an automatic retry: seconds to wait before it may start, the run it retries, and the
     /// automatic retries before it.
     public var delay: Double?

@@ -90,10 +90,10 @@ public final class RunStore: Sendable {
         let row = try await database.raw(
             """
             INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause,
-                not_before, retry_of, automatic_retries)
+                not_before, retry_of, automatic_retries, started_by)
             VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
                 \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory),
-                \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries))
+                \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries), \(bind: run.trigger.rawValue))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()
@@ -114,6 +114,7 @@ public final class RunStore: Sendable {
         state: RunState? = nil,
         project: String? = nil,
         job: String? = nil,
+        trigger: RunTrigger? = nil,
         before: Int? = nil,
         after: Int? = nil,
         limit: Int = 50
@@ -121,7 +122,7 @@ public final class RunStore: Sendable {
         -> [StoredRun]
     {
         var query: SQLQueryString = "SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE 1 = 1"
-        for (column, value) in [("state", state?.rawValue), ("project", project), ("job", job)] {
+        for (column, value) in [("state", state?.rawValue), ("project", project), ("job", job), ("started_by", trigger?.rawValue)] {
             guard let value else { continue }
             query.appendInterpolation(unsafeRaw: " AND \(column) = ")
             query.appendInterpolation(bind: value)

@@ -25,6 +25,8 @@ public struct StoredRun: Sendable, Equatable {
     public var memory: Int
     /// Who or what started it (`NewRun.cause`); empty for runs from before it was recorded.
     public var cause: String
+    /// What kind of thing started it (`manual` for runs from before it was recorded).
+    public var trigger: RunTrigger
     /// An automatic retry (a signature explained the run it retries) waits until then (seconds since 1970).
     public var notBefore: Double?
     /// The run this one retries automatically, and how many automatic retries came before it in that chain.
@@ -50,7 +52,7 @@ public struct StoredRun: Sendable, Equatable {
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
         owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
-        not_before, retry_of, automatic_retries, image
+        not_before, retry_of, automatic_retries, image, started_by
         """
 
     init(_ row: any SQLRow) throws {
@@ -64,6 +66,7 @@ public struct StoredRun: Sendable, Equatable {
         requires = try JSONDecoder().decode([String].self, from: Data(try row.decode(column: "requires", as: String.self).utf8))
         memory = try row.decode(column: "memory", as: Int.self)
         cause = try row.decode(column: "cause", as: String.self)
+        trigger = RunTrigger(rawValue: try row.decode(column: "started_by", as: String.self)) ?? .manual
         notBefore = try row.decode(column: "not_before", as: Double?.self)
         retryOf = try row.decode(column: "retry_of", as: Int?.self)
         automaticRetries = try row.decode(column: "automatic_retries", as: Int.self)

@@ -112,6 +112,13 @@ import Testing
         #expect(tested.cause == "OBS build of JeOS in devel:kanku:images (images_leap/x86_64)")
         #expect(log.contains("image: JeOS.x86_64-1.0-Build7.1.qcow2") && log.contains("booted the build of JeOS in Linux"), "\(log)")
         #expect(try await site.runs().filter { $0.job == "test" }.count == 1, "published twice, tested once")
+        let listed = try await site.server.remote(["runs", "--trigger", "obs", "--json"], token: site.token).stdout
+        #expect(
+            listed.contains(#""trigger":"obs""#) && listed.contains("\"id\":\(tested.id)") && !listed.contains(#""trigger":"manual""#),
+            "\(listed)"
+        )
+        let page = try await site.server.fetch("/runs/\(tested.id)", cookie: "hangar_token=\(site.token)")
+        #expect(page.contains("JeOS.x86_64-1.0-Build7.1.qcow2") && page.contains("OBS build of JeOS"), "the run page names the build")
 
         // Not for it: counted, acknowledged, nothing started; the consumer goes on.
         try await Self.publish(

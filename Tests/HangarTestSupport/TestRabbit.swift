@@ -95,7 +95,8 @@ public actor TestRabbit {
             "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1", "RABBITMQ_NODE_PORT=\(node.port)", "RABBITMQ_DIST_PORT=\(node.distribution)",
             "ERL_EPMD_PORT=\(node.epmd)", "RABBITMQ_MNESIA_BASE=\(node.folder)/mnesia", "RABBITMQ_LOG_BASE=\(node.folder)/log",
             "RABBITMQ_ENABLED_PLUGINS_FILE=\(node.folder)/enabled_plugins", "RABBITMQ_CONFIG_FILE=\(node.folder)/rabbitmq",
-            "RABBITMQ_CONF_ENV_FILE=\(node.folder)/rabbitmq-env.conf", "/usr/lib/rabbitmq/bin/\(program)",
+            "RABBITMQ_CONF_ENV_FILE=\(node.folder)/rabbitmq-env.conf", "ERL_CRASH_DUMP=\(node.folder)/erl_crash.dump",
+            "/usr/lib/rabbitmq/bin/\(program)",
         ] + arguments
     }
 }

@@ -26,6 +26,8 @@ extension API {
         public var cause: String?
         /// Why it ended badly, for programs: the error's code, its kind (`infrastructure` or `test`), the failing task.
         public var failure: RunFailure?
+        /// What kind of thing started it: `manual`, `webhook`, `schedule`, `obs`, `amqp` or `retry`.
+        public var trigger: RunTrigger?
 
         /// A run with every field given.
         public init(
@@ -42,8 +44,10 @@ extension API {
             startedAt: Double?,
             finishedAt: Double?,
             cause: String? = nil,
-            failure: RunFailure? = nil
+            failure: RunFailure? = nil,
+            trigger: RunTrigger? = nil
         ) {
+            self.trigger = trigger
             self.id = id
             self.project = project
             self.job = job
@@ -64,7 +68,7 @@ extension API {
             "id": .integer(Limits.ids), "project": .string(), "job": .string(), "state": .string(choices: RunState.allCases.map(\.rawValue)),
             "priority": .integer(Limits.priority), "attempt": .integer(1...Limits.largestNumber), "maxAttempts": .integer(1...Limits.largestNumber),
             "reason": .string(), "parameters": .map(.string()), "createdAt": .number, "startedAt": .number, "finishedAt": .number,
-            "cause": .string(), "failure": Failure.schema,
+            "cause": .string(), "failure": Failure.schema, "trigger": .string(choices: RunTrigger.allCases.map(\.rawValue)),
         ]
         static let required: Set<String> = ["id", "project", "job", "state", "priority", "attempt", "maxAttempts", "parameters", "createdAt"]
         public static let schema = Schema.object(properties, required: required)

@@ -191,6 +191,7 @@ struct BusListener: Service {
         do {
             var prepared = try control.prepare(project: run.project, job: run.job, parameters: run.parameters)
             prepared.cause = run.cause
+            prepared.trigger = run.parameters["HANGAR_EVENT"] == "obs" ? .obs : .amqp
             return prepared
         } catch {
             said.once("\(run.project)/\(run.job): \(error)") { logger.warning("bus: cannot start \(run.project)/\(run.job): \(error)") }

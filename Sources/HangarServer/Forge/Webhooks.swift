@@ -67,6 +67,7 @@ struct Webhooks {
                 for job in file.jobs where job.triggers.contains(where: event.matches) {
                     var run = try control.prepare(project: project, job: job.name, parameters: event.parameters)
                     run.cause = event.cause(forge: forgeName)
+                    run.trigger = .webhook
                     planned.append(run)
                 }
             }

@@ -38,6 +38,7 @@ struct APIRoutes {
                 state: inputs.text("state").flatMap(RunState.init(rawValue:)),
                 project: inputs.text("project"),
                 job: inputs.text("job"),
+                trigger: inputs.text("trigger").flatMap(RunTrigger.init(rawValue:)),
                 before: inputs.integer("before"),
                 after: inputs.integer("after"),
                 limit: inputs.integer("limit") ?? 50

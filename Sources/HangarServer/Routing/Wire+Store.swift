@@ -23,7 +23,8 @@ extension API.Run: ResponseEncodable {
             startedAt: run.startedAt,
             finishedAt: run.finishedAt,
             cause: run.cause.isEmpty ? nil : run.cause,
-            failure: run.record.failure
+            failure: run.record.failure,
+            trigger: run.trigger
         )
     }
 }

@@ -45,6 +45,7 @@ struct Triage: Sendable {
         retry.delay = signature.delay
         retry.retryOf = run.id
         retry.automaticRetries = run.automaticRetries + 1
+        retry.trigger = .retry
         retry.cause =
             "automatic retry \(retry.automaticRetries) of \(signature.retries) of #\(run.id): \(signature.kind.rawValue) '\(signature.name)'"
         let queued = try await store.enqueue(retry)

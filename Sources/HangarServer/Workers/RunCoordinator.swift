@@ -123,7 +123,7 @@ struct RunCoordinator: Sendable {
         do {
             let (workspace, job, parameters) = try await resolve(run)
             if let image = try Self.machine(of: job, in: workspace, parameters: parameters)?.image {
-                try await store.setImage(run.id, image.displayName)
+                try await store.setImage(run.id, await Self.recorded(image))
             }
             events.started(run)
             return API.Assignment(
@@ -142,6 +142,13 @@ struct RunCoordinator: Sendable {
             }
             return nil
         }
+    }
+
+    /// How a run records the image its machine boots: its URL or path; for an OBS image, also the
+    /// build it resolves to now (the worker resolves it again when it fetches it, a moment later).
+    private static func recorded(_ image: ImageSource) async -> String {
+        guard case .obs(let coordinates) = image, let build = try? await OBSResolver(coordinates).resolve() else { return image.displayName }
+        return "\(image.displayName): \(build.filename)"
     }
 
     /// Run `run`'s project at its commit, its job, and the parameters its tasks get (defaults filled

@@ -53,6 +53,9 @@ struct Remote: AsyncParsableCommand {
         @Option(help: "Only this job's runs.")
         var job: String?
 
+        @Option(help: "Only runs started this way (\(RunTrigger.allCases.map(\.rawValue).joined(separator: ", "))).")
+        var trigger: RunTrigger?
+
         @Option(help: "How many.")
         var limit = 20
 
@@ -61,7 +64,7 @@ struct Remote: AsyncParsableCommand {
 
         func run() async throws {
             var query = ["limit=\(limit)"]
-            for (name, value) in [("state", state?.rawValue), ("project", project), ("job", job)] {
+            for (name, value) in [("state", state?.rawValue), ("project", project), ("job", job), ("trigger", trigger?.rawValue)] {
                 if let value { query.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)") }
             }
             let data = try await remote.client.call(.GET, "/api/v1/runs?\(query.joined(separator: "&"))")
@@ -162,3 +165,4 @@ struct Remote: AsyncParsableCommand {
 }
 
 extension RunState: ExpressibleByArgument {}
+extension RunTrigger: ExpressibleByArgument {}
