@@ -197,6 +197,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HangarHandlersTests",
+            dependencies: ["HangarCore", "HangarHandlers", "HangarMachine", "HangarTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HangarCoreTests",
             dependencies: ["HangarCore"],
             swiftSettings: swiftSettings

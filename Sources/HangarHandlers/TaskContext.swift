@@ -84,6 +84,10 @@ public final class TaskContext: Sendable {
     /// Runs a task whose handler is placed on the coordinator or on every worker; nil outside
     /// server mode, where every task runs here.
     public let placed: PlacedRunner?
+    /// The shell of a machine's guest: `GuestSSH`, or a scripted one in tests.
+    public let guest: @Sendable (MachineRecord) -> any GuestShell
+    /// The clock tasks wait by (`wait`); a test's own clock in tests.
+    public let clock: any Clock<Duration>
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
@@ -98,8 +102,12 @@ public final class TaskContext: Sendable {
         parameters: [String: String] = [:],
         pool: WarmPool? = nil,
         placed: PlacedRunner? = nil,
+        guest: @escaping @Sendable (MachineRecord) -> any GuestShell = { GuestSSH($0) },
+        clock: any Clock<Duration> = ContinuousClock(),
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
+        self.guest = guest
+        self.clock = clock
         self.pool = pool
         self.placed = placed
         self.project = project
@@ -118,6 +126,9 @@ public final class TaskContext: Sendable {
         get { values.withLock { $0[key.name] as? Value } }
         set { values.withLock { $0[key.name] = newValue } }
     }
+
+    /// The shell of the machine `machine.boot` started.
+    public func shell() throws(HangarError) -> any GuestShell { guest(try machine()) }
 
     /// The machine `machine.boot` started, or an error saying a boot task is needed.
     public func machine() throws(HangarError) -> MachineRecord {

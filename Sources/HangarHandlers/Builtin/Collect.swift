@@ -42,7 +42,7 @@ public struct Collect: Handler {
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
-        let guest = GuestSSH(try context.machine())
+        let guest = try context.shell()
         let artifacts = "\(context.runFolder)/artifacts"
         let store = "\(artifacts)/\(TestResults.fileName)"
         // What earlier collect tasks of the run read, added to file by file.

@@ -28,7 +28,7 @@ public struct Copy: Handler {
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
-        let guest = GuestSSH(try context.machine())
+        let guest = try context.shell()
         let base = URL(fileURLWithPath: context.project.directory)
         if intoGuest {
             let source = URL(fileURLWithPath: from, relativeTo: base).standardizedFileURL.path

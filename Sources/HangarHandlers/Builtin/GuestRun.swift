@@ -18,10 +18,10 @@ public struct GuestRun: Handler {
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
-        let guest = GuestSSH(try context.machine())
+        let guest = try context.shell()
         let emit = context.emit
         let exports = context.parameters.sorted { $0.key < $1.key }.map { "export \($0.key)=\(ShellQuote.quote($0.value)); " }.joined()
-        let result = try await guest.run(exports + command, output: .lines { line, isError in emit(.output(line, isError: isError)) })
+        let result = try await guest.run(exports + command, output: .lines { line, isError in emit(.output(line, isError: isError)) }, input: nil)
         try Self.check(result.status, of: command)
     }
 

@@ -47,7 +47,7 @@ public struct MachineBoot: Handler {
             preparation: preparation
         )
         context[.machine] = record
-        if let share = spec.share { try await Share.attach(share, to: GuestSSH(record), emit: context.emit) }
+        if let share = spec.share { try await Share.attach(share, to: context.guest(record), emit: context.emit) }
     }
 
     /// The images `image.fetch` cached for `spec`, by their names, so they are not fetched again.

@@ -20,16 +20,25 @@ public struct Wait: Handler {
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
         guard let until else {
-            try? await Task.sleep(for: duration)
+            try? await context.clock.sleep(for: duration)
             return
         }
-        let guest = GuestSSH(try context.machine())
-        let deadline = ContinuousClock.now + duration
-        while try await guest.run(until).status != 0 {
-            guard ContinuousClock.now < deadline, !Task.isCancelled else {
+        let guest = try context.shell()
+        // Time is counted on the context's clock: the commands' own time and the pauses between them.
+        var waited = Duration.zero
+        while true {
+            var status: Int32 = 0
+            do {
+                waited += try await context.clock.measure { status = try await guest.run(until).status }
+            } catch {
+                throw error as? HangarError ?? HangarError("wait.guest", "\(error)")
+            }
+            if status == 0 { return }
+            guard waited < duration, !Task.isCancelled else {
                 throw HangarError("wait.timeout", "'\(until)' did not succeed within \(DurationText.format(duration))", kind: .test)
             }
-            try? await Task.sleep(for: .seconds(1))
+            try? await context.clock.sleep(for: .seconds(1))
+            waited += .seconds(1)
         }
     }
 }

@@ -16,6 +16,12 @@ public struct CommandResult: Sendable {
     public var stdout: String
     /// Everything it wrote to standard error.
     public var stderr: String
+
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs host programs: the one place Hangar starts a child process (through swift-subprocess;

@@ -1,0 +1,121 @@
+import Foundation
+import HangarCore
+import HangarHandlers
+import HangarMachine
+import HangarTestSupport
+import Synchronization
+import Testing
+
+/// The built-in handlers that reach into a guest, on a scripted guest and an instant clock: their
+/// options, what they ask of the guest, what they report, and each failure with its code.
+@Suite struct HandlerTests {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-handler-\(UUID().uuidString.prefix(8))").path
+    let guest = ScriptedGuest()
+    let clock = InstantClock()
+    let events = Events()
+
+    /// A context for a run of `yaml`'s job, its machine up, its guest scripted.
+    func context(parameters: [String: String] = [:], booted: Bool = true) throws -> TaskContext {
+        try FileManager.default.createDirectory(atPath: "\(folder)/project", withIntermediateDirectories: true)
+        let project = try ProjectFile.parse("jobs: {}\n", path: "\(folder)/project/hangar.yml", displayName: "hangar.yml")
+        let paths = HangarPaths(cache: "\(folder)/cache", state: "\(folder)/state")
+        let context = TaskContext(
+            project: project,
+            machineSpec: MachineSpec(name: "default"),
+            machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
+            machineID: "test",
+            keepMachine: false,
+            offline: true,
+            runFolder: "\(folder)/run",
+            parameters: parameters,
+            guest: { [guest] _ in guest },
+            clock: clock,
+            emit: { [events] event in events.list.withLock { $0.append(event) } }
+        )
+        if booted { context[.machine] = .scripted(folder: "\(folder)/machine") }
+        return context
+    }
+
+    /// The handler of the task `yaml` (a task as hangar.yml writes it), with its options checked.
+    func handler(_ yaml: String) throws -> any Handler {
+        let lines = yaml.split(separator: "\n")
+        let task = "      - " + lines[0] + lines.dropFirst().map { "\n        " + $0 }.joined()
+        let project = try ProjectFile.parse("jobs:\n  j:\n    tasks:\n\(task)\n", path: "/p/hangar.yml", displayName: "hangar.yml")
+        return try HandlerRegistry.make(project.jobs[0].tasks[0])
+    }
+
+    func failure(_ body: () async throws -> Void) async -> HangarError? {
+        do {
+            try await body()
+            return nil
+        } catch {
+            return error as? HangarError
+        }
+    }
+
+    var output: [String] { events.list.withLock { $0.compactMap { if case .output(let line, _) = $0 { line } else { nil } } } }
+    var notices: [String] { events.list.withLock { $0.compactMap { if case .notice(let text) = $0 { text } else { nil } } } }
+
+    @Test func runExportsTheParametersStreamsTheOutputAndFailsAsATest() async throws {
+        let context = try context(parameters: ["GREETING": "it's me"])
+        guest.answer("make check", .init(status: 0, stdout: "one\ntwo"), .init(status: 2, stderr: "broken"))
+        try await handler("run: make check").execute(context)
+        #expect(guest.commands == [#"export GREETING='it'\''s me'; make check"#])
+        #expect(output == ["one", "two"])
+        let failed = try #require(await failure { try await handler("run: make check").execute(context) })
+        #expect(failed.code == "task.exit-status" && failed.kind == .test && failed.message == "'make check' exited with status 2")
+        let noMachine = try #require(await failure { try await handler("run: true").execute(try self.context(booted: false)) })
+        #expect(noMachine.code == "task.no-machine" && noMachine.kind == .usage)
+    }
+
+    @Test func copyGoesEitherWayAndSaysWhatIsMissing() async throws {
+        let context = try context()
+        try "x".write(toFile: "\(folder)/project/notes.txt", atomically: true, encoding: .utf8)
+        try await handler("use: copy\nwith: { from: notes.txt, to: /srv }").execute(context)
+        #expect(guest.copiedIn.map(\.source) == ["\(folder)/project/notes.txt"] && guest.copiedIn.map(\.destination) == ["/srv"])
+        guest.file("/var/log/app.log", "log")
+        try await handler("use: copy\nwith: { from: /var/log/app.log, to: logs, direction: from-guest }").execute(context)
+        #expect(try String(contentsOfFile: "\(folder)/project/logs/app.log", encoding: .utf8) == "log")
+        let missing = try #require(await failure { try await handler("use: copy\nwith: { from: nope.txt, to: /srv }").execute(context) })
+        #expect(missing.code == "copy.missing" && missing.kind == .usage)
+        #expect(await failure { _ = try handler("use: copy\nwith: { from: a, to: b, direction: sideways }") } != nil)
+    }
+
+    /// Polled every second on the context's clock: no real time passes in the test.
+    @Test func waitPollsUntilTheCommandSucceedsOrItsTimeIsUp() async throws {
+        let context = try context()
+        guest.answer("test -e /ready", .init(status: 1), .init(status: 1), .init(status: 0))
+        try await handler("use: wait\nwith: { until: test -e /ready, duration: 10s }").execute(context)
+        #expect(guest.commands.count == 3 && clock.elapsed == .seconds(2))
+        guest.answer("never", .init(status: 1))
+        let late = try #require(await failure { try await handler("use: wait\nwith: { until: never, duration: 5s }").execute(context) })
+        #expect(late.code == "wait.timeout" && late.kind == .test && late.message.contains("within 5s"))
+        let before = clock.elapsed
+        try await handler("use: wait\nwith: { duration: 90s }").execute(context)
+        #expect(clock.elapsed - before == .seconds(90))
+    }
+
+    @Test func collectCopiesWhatTheGlobMatchesAndReadsTestResults() async throws {
+        let context = try context()
+        guest.answer("for f in /results/*.xml", .init(stdout: "/results/a.xml\n"))
+        guest.file(
+            "/results/a.xml",
+            #"<testsuite><testcase name="ok" time="0.1"/><testcase name="bad"><failure message="no">expected 1</failure></testcase></testsuite>"#
+        )
+        let failed = try #require(
+            await failure { try await handler("use: collect\nwith: { paths: [\"/results/*.xml\"], format: junit }").execute(context) }
+        )
+        #expect(failed.code == "tests.failed" && failed.kind == .test && failed.message == "1 of 2 tests failed: bad")
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/run/artifacts/a.xml"))
+        #expect(FileManager.default.fileExists(atPath: "\(folder)/run/artifacts/hangar-results.json"))
+        #expect(notices.contains { $0.contains("collected /results/a.xml") })
+        let nothing = try #require(await failure { try await handler("use: collect\nwith: { paths: [\"/none/*\"] }").execute(context) })
+        #expect(nothing.code == "collect.nothing" && nothing.kind == .test)
+        try await handler("use: collect\nwith: { paths: [\"/none/*\"], optional: true }").execute(context)
+    }
+}
+
+/// What a run reported.
+final class Events: Sendable {
+    let list = Mutex<[RunEvent]>([])
+}

@@ -1,0 +1,117 @@
+public import Foundation
+public import HangarCore
+public import HangarMachine
+import Synchronization
+
+/// A guest for handler tests: it records every command and copy it is asked for, answers commands
+/// from a table (the first entry whose text the command contains; else status 0 and no output),
+/// and holds files that `copyOut` writes to the host. Honest where it matters: a command's output
+/// reaches `.lines` line by line, as GuestSSH's does, and copying out a file it does not hold fails
+/// as a real copy does.
+public final class ScriptedGuest: GuestShell {
+    public struct Answer: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+
+        public init(status: Int32 = 0, stdout: String = "", stderr: String = "") {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
+    }
+
+    private struct State {
+        var commands: [String] = []
+        var copiedIn: [(source: String, destination: String)] = []
+        var answers: [(match: String, answers: [Answer])] = []
+        var files: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Answers commands containing `match` with `answers`, one per call, the last one from then on.
+    public func answer(_ match: String, _ answers: Answer...) { state.withLock { $0.answers.append((match, answers)) } }
+
+    /// A file at `path` in the guest, for `copyOut`.
+    public func file(_ path: String, _ text: String) { state.withLock { $0.files[path] = text } }
+
+    /// The commands run, in order.
+    public var commands: [String] { state.withLock { $0.commands } }
+
+    /// What was copied in: host source, guest destination.
+    public var copiedIn: [(source: String, destination: String)] { state.withLock { $0.copiedIn } }
+
+    public func run(_ command: String, output: Command.Output, input: Data?) async throws(HangarError) -> CommandResult {
+        let answer = state.withLock { state -> Answer in
+            state.commands.append(command)
+            guard let index = state.answers.firstIndex(where: { command.contains($0.match) }) else { return Answer() }
+            let answers = state.answers[index].answers
+            if answers.count > 1 { state.answers[index].answers.removeFirst() }
+            return answers.first ?? Answer()
+        }
+        if case .lines(let line) = output {
+            for text in answer.stdout.split(separator: "\n") { line(String(text), false) }
+            for text in answer.stderr.split(separator: "\n") { line(String(text), true) }
+        }
+        return CommandResult(status: answer.status, stdout: answer.stdout, stderr: answer.stderr)
+    }
+
+    public func copyIn(_ source: String, to destination: String) async throws(HangarError) {
+        state.withLock { $0.copiedIn.append((source, destination)) }
+    }
+
+    public func copyOut(_ source: String, to destination: String) async throws(HangarError) {
+        guard let text = state.withLock({ $0.files[source] }) else {
+            throw HangarError("guest.copy", "cannot copy \(source) out of the guest: no such file")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
+            try text.write(toFile: "\(destination)/\((source as NSString).lastPathComponent)", atomically: true, encoding: .utf8)
+        } catch {
+            throw HangarError("guest.copy", "cannot write into \(destination): \(error)")
+        }
+    }
+}
+
+/// A clock whose sleeps return at once, moving its time on: waiting code runs its whole schedule
+/// in no time, and the test sees how long it would have waited.
+public final class InstantClock: Clock, Sendable {
+    public struct Instant: InstantProtocol {
+        public var offset: Duration
+        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        public func duration(to other: Instant) -> Duration { other.offset - offset }
+        public static func < (left: Instant, right: Instant) -> Bool { left.offset < right.offset }
+    }
+
+    private let time = Mutex(Instant(offset: .zero))
+
+    public init() {}
+
+    public var now: Instant { time.withLock { $0 } }
+    public var minimumResolution: Duration { .nanoseconds(1) }
+
+    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try Task.checkCancellation()
+        time.withLock { $0 = max($0, deadline) }
+    }
+
+    /// How long the code under test has waited (slept) on it.
+    public var elapsed: Duration { now.offset }
+}
+
+extension MachineRecord {
+    /// A record of a machine that is not there, for handler tests (the guest is scripted).
+    public static func scripted(folder: String) -> MachineRecord {
+        let json = """
+            {"id": "test", "name": "default", "project": "/p", "folder": "\(folder)", "pid": 0, "pidStartTime": 0, "sshPort": 22,
+             "ports": [], "sshUser": "hangar", "identity": "\(folder)/id", "image": "test", "accel": "tcg", "ephemeral": true,
+             "created": "2026-01-01T00:00:00Z"}
+            """
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try! decoder.decode(MachineRecord.self, from: Data(json.utf8))
+    }
+}
