@@ -199,11 +199,16 @@ public final class AMQPConnection: Sendable {
         try Self.send(socket, frames)
     }
 
+    /// Writes `frames` and has them flushed on the event loop's next turn: frames written meanwhile
+    /// (a consumer's acks, a publisher's messages) leave in one system call, in order.
     private static func send(_ socket: any Channel, _ frames: [AMQPFrame], header: Bool = false) throws(AMQPError) {
         var buffer = socket.allocator.buffer(capacity: 256)
         if header { buffer.writeBytes(AMQPFrame.protocolHeader) }
         for frame in frames { frame.encode(into: &buffer) }
-        socket.writeAndFlush(buffer, promise: nil)
+        socket.eventLoop.execute {
+            socket.write(buffer, promise: nil)
+            socket.eventLoop.execute { socket.flush() }
+        }
     }
 
     /// Starts the reader (each frame to its channel) and the heartbeats.
