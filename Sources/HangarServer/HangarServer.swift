@@ -178,6 +178,11 @@ public enum HangarServer {
     public static func serve(_ configuration: Configuration, store: RunStore) async throws {
         if let folder = configuration.signatures { try await SignatureFolder.load(folder, into: store) }
         if let bus = configuration.bus { try await BusListener.check(bus, logger: configuration.logger) }
+        if configuration.imageProxy, configuration.embeddedWorker {
+            configuration.logger.notice(
+                "--image-proxy: only remote workers ('hangar worker') fetch images through it; the embedded worker fetches its own"
+            )
+        }
         let (router, services) = parts(configuration, store: store)
         let server = Application(
             router: router,

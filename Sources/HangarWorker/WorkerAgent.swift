@@ -129,6 +129,8 @@ public struct WorkerAgent: Service {
                     unavailable = nil
                     do {
                         if let assignment = try await coordinator.claim(now, wait: configuration.claimWait) {
+                            let run = assignment.run
+                            logger.notice("took run \(run.id) (\(run.project)/\(run.job), attempt \(run.attempt))")
                             start(assignment) { free.yield() }
                         }
                         backoff.reset()
@@ -213,6 +215,13 @@ public struct WorkerAgent: Service {
                 return
             } catch let error as HangarError where error.code == "worker.protocol" {
                 throw error
+            } catch let error as HangarError where error.kind == .usage && error.code != "worker.name-taken" {
+                // A token the coordinator refuses (401, 403) is not refused less the next time.
+                throw HangarError.usage(
+                    "worker.token",
+                    "the coordinator refused this worker's token: \(error.message)",
+                    hint: "a worker needs a worker token: 'hangar token create --role worker' on the server"
+                )
             } catch let error as HangarError where error.code == "worker.name-taken" {
                 // Said plainly: the coordinator's words (without "the coordinator said 409: "), and what to do.
                 let words = error.message.firstRange(of: "409: ").map { String(error.message[$0.upperBound...]) } ?? error.message
@@ -280,6 +289,7 @@ public struct WorkerAgent: Service {
         }.value
         switch ending {
         case .delivered:
+            logger.notice("run \(held.id) ended \(outcome.status.rawValue)")
             journal.remove()
         case .lost(let why):
             logger.warning("run \(held.id) attempt \(held.attempt) is no longer this worker's; its report stops", metadata: ["reason": "\(why)"])

@@ -38,6 +38,29 @@ import Testing
         for message in messages { #expect(result.stderr.contains(message), "\(result.stderr)") }
     }
 
+    /// Negative numbers get the message a wrong positive one gets (not "Missing value"), and the
+    /// other options a newcomer gets wrong are refused saying what is wrong.
+    @Test(arguments: [
+        (["worker", "--slots", "-1"], "--slots '-1' is not a number from 1 to 1024 or 'auto'"),
+        (["worker", "--min-free-disk", "-5G"], "--min-free-disk '-5G' is not a size"),
+        (["worker", "--labels", "big disk,kvm"], "'big disk' is not a label"),
+        (["serve", "--lease", "-5"], "--lease -5.0 is too short"),
+        (["serve", "--capacity", "-1"], "--capacity -1 is not a number of runs"),
+        (["serve", "--capacity", "0"], "--capacity 0 is not a number of runs"),
+        (["serve", "--smtp", "mail.example.org:99999"], "is not HOST:PORT with a port from 1 to 65535"),
+        (["serve", "--mail-from", "not an address"], "'not an address' is not an e-mail address"),
+        (["serve", "--labels", "big disk"], "'big disk' is not a label"),
+    ])
+    func optionsANewcomerGetsWrongAreRefusedSayingWhy(arguments: [String], message: String) async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects", withIntermediateDirectories: true)
+        let extra = arguments[0] == "serve" ? ["--projects", "\(sandbox.root)/projects"] : ["--token", "hgr_x"]
+        let result = try await sandbox.hangar(arguments + extra)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
     @Test func offlineWithAnUncachedImage() async throws {
         let sandbox = try Sandbox("machines:\n  default:\n    image: http://127.0.0.1:9/leap.qcow2\njobs:\n  t:\n    tasks: [{ run: 'true' }]\n")
         defer { sandbox.remove() }

@@ -268,6 +268,38 @@ import Testing
         #expect(Set(try await site.workers().map(\.status.name)) == ["w0", "w1", "w2", "w3"])
     }
 
+    /// A token the coordinator refuses stops the worker at once, saying what it needs; a worker
+    /// with the right one says when it registered, and each run it takes and ends.
+    @Test func aWrongTokenStopsTheWorkerAndARightOneSaysWhatItDoes() async throws {
+        let site = try await Site()
+        defer { site.sandbox.remove() }
+        defer { site.coordinator.process.terminate() }
+        for token in ["hgr_wrong", site.token] {
+            let started = ContinuousClock.now
+            let refused = try await site.sandbox.hangar(["worker", "--server", site.coordinator.url, "--token", token, "--name", "w"])
+            #expect(refused.status == 64 && ContinuousClock.now - started < .seconds(20), "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains("the coordinator refused this worker's token") && refused.stderr.contains("--role worker"),
+                "\(refused.stderr)"
+            )
+        }
+        let worker = try await site.worker("w1")
+        defer { worker.process.terminate() }
+        let id = try await site.trigger("null")
+        _ = try await site.waitUntil(id) { $0.state == "passed" }
+        try await eventually("the worker says what it did: \(worker.log)") {
+            let log = worker.log.replacingOccurrences(of: "\\/", with: "/")  // JSON lines write '/' as '\/'
+            return log.contains("registered as worker w1: 1 slot(s)") && log.contains("took run \(id) (demo/null, attempt 1)")
+                && log.contains("run \(id) ended passed")
+        }
+        // The machines page: a worker with nothing to do is idle, not running.
+        try await eventually("the worker is shown idle") {
+            try await site.coordinator.fetch("/machines", cookie: "hangar_token=\(site.token)").contains(
+                #"<td>w1</td><td><span class="state idle">idle</span>"#
+            )
+        }
+    }
+
     /// Two workers on one host, neither named: each takes a name of its own (the host's, with its
     /// state folder's digest), and the second, started again while the first holds runs, takes none
     /// of them away. Every run executes once — counted by what the runs write, round after round —

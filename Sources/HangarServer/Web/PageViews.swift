@@ -328,7 +328,9 @@ struct MachinesPage {
 
         init(_ worker: API.Worker, now: Double) {
             name = worker.status.name
-            state = !worker.online ? "stale" : worker.status.unavailable == nil ? "running" : "unavailable"
+            state =
+                !worker.online
+                ? "stale" : worker.status.unavailable != nil ? "unavailable" : worker.status.busy == 0 ? "idle" : "running"
             labels = worker.status.labels.joined(separator: ", ")
             slots =
                 "\(worker.runs.count) of \(worker.status.slots) in use"

@@ -58,7 +58,7 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Let anyone read runs, logs, projects and machines without a token.")
     var anonymousRead = false
 
-    @Option(help: "Runs at once (default: one per CPU, at most one per 2 GiB of memory).")
+    @Option(parsing: .unconditional, help: "Runs at once, 1 or more (default: one per CPU, at most one per 2 GiB of memory; --no-worker for none).")
     var capacity: Int?
 
     @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
@@ -76,7 +76,10 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This server's name as the holder of runs; unique among servers sharing a database (default: HOST:PORT).")
     var name: String?
 
-    @Option(help: "Seconds a server holds a run without renewing its lease; a run whose server died is queued again after it.")
+    @Option(
+        parsing: .unconditional,
+        help: "Seconds a server holds a run without renewing its lease; a run whose server died is queued again after it."
+    )
     var lease = 30.0
 
     @Option(help: "A folder of known-issue signatures, one YAML file each (see docs/triage.md); read again when a file changes.")
@@ -111,9 +114,16 @@ struct Serve: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: projects, isDirectory: &isFolder), isFolder.boolValue else {
             throw ValidationError("--projects \(projects) is not a folder: make one, with a subfolder holding a hangar.yml for each project")
         }
-        if let smtp, smtp.split(separator: ":").count != 2 || Int(smtp.split(separator: ":").last ?? "") == nil {
-            throw ValidationError("--smtp \(smtp) is not HOST:PORT, such as mail.example.org:25")
+        if let smtp, smtp.split(separator: ":").count != 2 || !(1...65535).contains(Int(smtp.split(separator: ":").last ?? "") ?? 0) {
+            throw ValidationError("--smtp \(smtp) is not HOST:PORT with a port from 1 to 65535, such as mail.example.org:25")
         }
+        if let mailFrom, mailFrom.range(of: #"^[^@\s<>]+@[^@\s<>]+$"#, options: .regularExpression) == nil {
+            throw ValidationError("--mail-from '\(mailFrom)' is not an e-mail address such as hangar@ci.example.org")
+        }
+        if let capacity, capacity < 1 {
+            throw ValidationError("--capacity \(capacity) is not a number of runs: use 1 or more (--no-worker runs none here)")
+        }
+        _ = try Labels.parse(labels, option: "--labels")
         guard lease >= 1 else { throw ValidationError("--lease \(lease) is too short: use at least 1 second") }
         if let bus {
             do {
@@ -147,7 +157,7 @@ struct Serve: AsyncParsableCommand {
             configuration.identity = name
             configuration.embeddedWorker = !noWorker
             configuration.imageProxy = imageProxy
-            configuration.workerLabels = labels.split(separator: ",").map(String.init)
+            configuration.workerLabels = try Labels.parse(labels, option: "--labels")
             configuration.lease = .milliseconds(Int(lease * 1000))
             configuration.smtp = smtp
             if let mailFrom { configuration.mailFrom = mailFrom }

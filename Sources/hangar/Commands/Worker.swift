@@ -33,13 +33,16 @@ struct Worker: AsyncParsableCommand {
     @Option(help: "What this worker offers, such as kvm,arch=x86_64 (it adds arch= itself); jobs' requires: must be among them.")
     var labels = ""
 
-    @Option(help: "Runs at once: a number, or auto (one per CPU, at most one per 2 GiB of memory).")
+    @Option(parsing: .unconditional, help: "Runs at once: a number, or auto (one per CPU, at most one per 2 GiB of memory).")
     var slots = "auto"
 
     @Flag(help: "On SIGTERM, let running runs finish instead of cancelling them.")
     var finishOnShutdown = false
 
-    @Option(help: "Take no run while the state folder's file system has less free space than this (overlays and run folders grow there).")
+    @Option(
+        parsing: .unconditional,
+        help: "Take no run while the state folder's file system has less free space than this (overlays and run folders grow there)."
+    )
     var minFreeDisk = "2G"
 
     func validate() throws {
@@ -49,6 +52,7 @@ struct Worker: AsyncParsableCommand {
         guard slots == "auto" || (Int(slots).map { (1...1024).contains($0) } ?? false) else {
             throw ValidationError("--slots '\(slots)' is not a number from 1 to 1024 or 'auto'")
         }
+        _ = try Labels.parse(labels, option: "--labels")
     }
 
     func run() async throws {
@@ -63,7 +67,7 @@ struct Worker: AsyncParsableCommand {
         }
         let paths = HangarPaths.fromEnvironment()
         let name = name ?? WorkerIdentity.defaultName(paths: paths)
-        var configuration = WorkerAgent.Configuration(name: name, labels: labels.split(separator: ",").map(String.init), paths: paths)
+        var configuration = WorkerAgent.Configuration(name: name, labels: try Labels.parse(labels, option: "--labels"), paths: paths)
         if let count = Int(slots) { configuration.slots = count }
         configuration.finishOnShutdown = finishOnShutdown
         configuration.minFreeDisk = Int((ByteSize(parsing: minFreeDisk)?.bytes ?? 0) >> 20)
