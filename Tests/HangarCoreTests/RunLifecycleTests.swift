@@ -108,8 +108,11 @@ import Testing
         #expect(run.cancelRequested(at: 70, by: "ann") == .writeAndStop)
         #expect(run.cancelRequested(at: 71, by: "bob") == .none)
         #expect(run.renewed(by: "a", attempt: 1, leaseUntil: 130) == .writeAndStop)
-        #expect(run.finished(by: "a", attempt: 1, status: .failed, reason: "terminated", at: 75) == .write)
+        let killed = RunFailure(code: "task.exit-status", kind: .test, task: 2)
+        #expect(run.finished(by: "a", attempt: 1, status: .failed, reason: "'sleep 30' exited with status 143", failure: killed, at: 75) == .write)
         #expect(run.run.state == .cancelled)
+        // Who cancelled it, and no test failure or exit status: the cancel killed the command.
+        #expect(run.run.reason == "cancelled (asked by ann)" && run.run.failure == nil)
         var lost = lifecycle(.running, cancel: true)
         #expect(lost.holderLost(at: 200) == .write)
         #expect(lost.run.state == .cancelled)

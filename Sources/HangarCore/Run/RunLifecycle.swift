@@ -139,8 +139,15 @@ public struct RunLifecycle: Sendable, Equatable {
     ) -> Action {
         if run.state.isFinished, run.owner == owner, run.attempt == attempt, run.state == RunState(status) { return .none }
         if let refusal = refusal(for: owner, attempt: attempt) { return .refuse(refusal) }
-        // A run asked to stop that ends while stopping was cancelled, whatever its last task said.
-        end(run.cancelRequested && status != .passed ? .cancelled : RunState(status), reason: reason, at: now)
+        // A run asked to stop that ends while stopping was cancelled, whatever its last task said:
+        // its command killed by the cancel is neither a test failure nor an exit status to report.
+        if run.cancelRequested && status != .passed {
+            let who = run.reason.flatMap { $0.hasPrefix("cancelling (") ? String($0.dropFirst("cancelling (".count)) : nil }
+            end(.cancelled, reason: who.map { "cancelled (\($0)" } ?? "cancelled", at: now)
+            run.failure = nil
+            return .write
+        }
+        end(RunState(status), reason: reason, at: now)
         run.failure = status == .passed ? nil : failure
         return .write
     }
