@@ -183,6 +183,14 @@ import Testing
         #expect(detail.matches.map(\.signature) == ["mirror-down"])
         #expect(detail.matches.first?.issue == "https://tracker.example.org/issues/1")
         let retry = try #require(detail.retriedAs)
+        // Following the run followed its retry too, and said why.
+        #expect(
+            failed.stderr.contains(
+                "run \(id) failed (known issue 'mirror-down', infrastructure, https://tracker.example.org/issues/1); retrying as run \(retry)"
+            ),
+            "\(failed.stderr)"
+        )
+        #expect(failed.stderr.contains("run \(retry) failed"))
         let followed = try await server.remote(["logs", "\(retry)", "-f"], token: token)
         #expect(followed.status == 1 && followed.stdout.contains("Could not resolve host"))
         let retried = try JSONDecoder().decode(Detail.self, from: Data(try await server.call("GET", "/api/v1/runs/\(retry)", token: token).body.utf8))

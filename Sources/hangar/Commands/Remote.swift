@@ -98,13 +98,35 @@ struct Remote: AsyncParsableCommand {
         }
 
         /// Prints the log as it grows; returns the exit code for the run's end (0 passed, 1 failed, 2 error, 3 timed out, 130 cancelled).
+        /// Follows run `id`'s log to its end; when a known issue had it retried, says so and follows
+        /// the retry, and so on: the exit status is the last one's.
         static func follow(_ client: RemoteClient, _ id: Int) async throws -> ExitCode {
-            var final = "error"
-            try await client.events("/api/v1/runs/\(id)/log/live") { name, data in
-                if name == "end" { final = data } else { print(data) }
+            var id = id
+            while true {
+                var final = "error"
+                try await client.events("/api/v1/runs/\(id)/log/live") { name, data in
+                    if name == "end" { final = data } else { print(data) }
+                }
+                guard final != RunStatus.passed.rawValue, let retry = try await retry(of: id, client) else {
+                    Terminal.printError("run \(id) \(final)")
+                    return RunPrinter.exitCode(RunStatus(rawValue: final) ?? .error)
+                }
+                let known = retry.match.map { " (known issue '\($0.signature)', \($0.kind.rawValue)\($0.issue.map { ", \($0)" } ?? ""))" } ?? ""
+                Terminal.printError("run \(id) \(final)\(known); retrying as run \(retry.id)")
+                id = retry.id
             }
-            Terminal.printError("run \(id) \(final)")
-            return RunPrinter.exitCode(RunStatus(rawValue: final) ?? .error)
+        }
+
+        /// The automatic retry run `id`'s known issue asked for, with that issue (the retry is queued
+        /// just after the run ends: asked a few times over two seconds).
+        private static func retry(of id: Int, _ client: RemoteClient) async throws -> (id: Int, match: SignatureMatch?)? {
+            for _ in 0..<10 {
+                let detail = try await client.decode(API.RunDetail.self, .GET, "/api/v1/runs/\(id)")
+                if let next = detail.retriedAs { return (next, detail.matches.first) }
+                guard detail.matches.contains(where: { $0.kind != .knownBug }) else { return nil }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            return nil
         }
     }
 
