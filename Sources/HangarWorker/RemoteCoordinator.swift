@@ -25,6 +25,12 @@ public struct RemoteCoordinator: Coordinator {
     }
 
     public func register(_ status: API.WorkerStatus) async throws {
+        // Said at once (not after the HTTP client's retries) when nothing answers at the address.
+        if let url = URLComponents(string: base), let host = url.host,
+            let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+        {
+            throw HangarError("worker.unreachable", "cannot reach the coordinator at \(base): \(problem)")
+        }
         // Short: a coordinator that does not answer is reported (and asked again) soon.
         _ = try await call(.POST, "/api/v1/workers/register", json: status, timeout: .seconds(10))
     }
@@ -136,7 +142,7 @@ public struct RemoteCoordinator: Coordinator {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
-            throw HangarError("worker.unreachable", "cannot reach the coordinator at \(base): \(error)")
+            throw HangarError("worker.unreachable", "cannot reach the coordinator at \(base): \(plainNetworkError(error))")
         }
         let answer = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code >= 300 else { return (response.status.code, answer) }

@@ -209,6 +209,7 @@ public struct WorkerAgent: Service {
 
     private func register() async throws {
         var backoff = Backoff()
+        var lastSaid: String?
         while true {
             do {
                 try await coordinator.register(status())
@@ -228,7 +229,10 @@ public struct WorkerAgent: Service {
                 throw HangarError.usage(error.code, "\(words); give this one --name", hint: "a name is one worker's among a server's workers")
             } catch {
                 if Task.isCancelled { throw CancellationError() }
-                logger.warning("cannot reach the coordinator; retrying", metadata: ["error": "\(error)"])
+                // Said when it changes, not at every try: a coordinator that is away is one line, not a flood.
+                let said = "\(error)"
+                if said != lastSaid { logger.warning("cannot reach the coordinator; retrying until it answers", metadata: ["error": "\(said)"]) }
+                lastSaid = said
                 await backoff.wait()
             }
         }

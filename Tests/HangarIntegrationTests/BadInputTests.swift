@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// Bad input through the real command: a clear message, a non-zero exit, nothing left behind.
@@ -59,6 +60,21 @@ import Testing
         let result = try await sandbox.hangar(arguments + extra)
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    /// A worker whose coordinator is not there says so at once, in plain words, once.
+    @Test func aWorkerSaysAtOnceThatItsCoordinatorDoesNotAnswer() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let port = PortPicker.freePort()
+        let worker = try await sandbox.start(["worker", "--server", "http://127.0.0.1:\(port)", "--token", "hgr_x"], log: "worker")
+        defer { worker.terminate() }
+        try await eventually("the worker says it cannot reach the coordinator: \(worker.output())", within: .seconds(5)) {
+            worker.output().contains("cannot reach the coordinator at http:\\/\\/127.0.0.1:\(port): connection refused")
+        }
+        try await Task.sleep(for: .seconds(2))
+        #expect(worker.output().components(separatedBy: "connection refused").count == 2, "said once: \(worker.output())")
+        #expect(!worker.output().contains("errno"), "no library dump")
     }
 
     @Test func offlineWithAnUncachedImage() async throws {

@@ -176,7 +176,7 @@ final class Connections: Sendable {
                     kind: .usage
                 )
             default:
-                let cause = error.underlying.map { "\($0)" } ?? server
+                let cause = error.underlying.map(plainNetworkError) ?? server
                 throw HangarError(
                     "database.unreachable",
                     "cannot connect to PostgreSQL at \(place): \(cause)",
@@ -187,7 +187,7 @@ final class Connections: Sendable {
         } catch {
             throw HangarError(
                 "database.unreachable",
-                "cannot connect to PostgreSQL at \(place): \(error)",
+                "cannot connect to PostgreSQL at \(place): \(plainNetworkError(error))",
                 hint: "is PostgreSQL running there and listening on TCP? check the host and port in --database",
                 kind: .usage
             )

@@ -2,6 +2,7 @@ import ArgumentParser
 import AsyncHTTPClient
 import Foundation
 import HangarCore
+import HangarMachine
 import NIOCore
 import NIOHTTP1
 

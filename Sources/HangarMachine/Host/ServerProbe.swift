@@ -2,9 +2,9 @@ import Foundation
 
 /// Says at once why nothing answers at an address, before an HTTP client would retry for its whole
 /// timeout: the host name does not resolve, the connection is refused, or no answer in 3 s.
-enum ServerProbe {
+public enum ServerProbe {
     /// Why `host:port` does not take connections, or nil when something listens there.
-    static func problem(host: String, port: Int) -> String? {
+    public static func problem(host: String, port: Int) -> String? {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
