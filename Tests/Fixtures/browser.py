@@ -167,6 +167,15 @@ try:
         time.sleep(0.3)
         screenshot(name)
 
+    def whole_badges(width):
+        # A state badge is a word: it never wraps ("pass/ed").
+        for page in ["/runs", greet, "/"]:
+            go(page)
+            broken = script("return [...document.querySelectorAll('.state')].filter(e => e.getClientRects().length > 1).map(e => e.textContent)")
+            if broken:
+                fail(f"{page} at {width} px wraps state badges: {broken}")
+
+    whole_badges(1280)
     # At phone width no page scrolls sideways.
     window(390, 844)
     for page in ["/", "/runs", greet, ticker, "/projects/demo", "/machines", "/login"]:
@@ -175,6 +184,8 @@ try:
         if width[0] > width[1]:
             fail(f"{page} scrolls sideways at {width[1]} px: it is {width[0]} px wide")
     print("no page scrolls sideways at 390 px", flush=True)
+    whole_badges(390)
+    print("state badges are whole words at 1280 and 390 px", flush=True)
     go(greet)
     screenshot("run-phone.png")
     print("ok", flush=True)

@@ -31,6 +31,7 @@ import Testing
         #expect(browser.status == 0, "\(browser.stdout)\(browser.stderr)")
         #expect(browser.stdout.contains("live log grew"))
         #expect(browser.stdout.contains("the permalink #L2 highlighted its line"))
+        #expect(browser.stdout.contains("state badges are whole words at 1280 and 390 px"))
         #expect(browser.stdout.hasSuffix("ok\n"))
         for name in ["dashboard.png", "project.png", "run.png", "run-live.png", "history.png", "run-phone.png"] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(shots)/\(name)"))

@@ -39,6 +39,9 @@ struct NotificationSender: Service {
             }
             try await store.notificationSent(notification.id)
         } catch {
+            // Stopped by the server's shutdown: not a failure. It stays taken until its lease ends,
+            // and the next start (or another replica) sends it then.
+            if Task.isCancelled || error is CancellationError { return }
             logger.warning(
                 "a notification did not get through; it is tried again",
                 metadata: ["run": "\(message.run)", "to": "\(message.target)", "error": "\(error)"]

@@ -74,7 +74,7 @@ enum Templates {
         input,select{box-sizing:border-box;max-width:100%}
         .history{display:flex;gap:2px;margin:.3em 0} .cell{display:inline-block;width:.8em;height:.8em;border-radius:2px}
         @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
-        .state{font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
+        .state{white-space:nowrap;overflow-wrap:normal;font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
         .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
         .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped,.stale,.unavailable{background:#eee;color:#555}
         pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
