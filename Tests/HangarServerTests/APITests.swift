@@ -175,6 +175,12 @@ import Testing
             #expect(read.status == .ok)
             let write = try await client.call(.post, "/api/v1/projects/demo/jobs/null/runs")
             #expect(write.status == .unauthorized)
+            // A worker token reads at least what anyone reads here; it still triggers nothing.
+            #expect(try await client.call(.get, "/api/v1/runs", token: client.tokens.worker).status == .ok)
+            #expect(try await client.call(.post, "/api/v1/projects/demo/jobs/null/runs", token: client.tokens.worker).status == .forbidden)
+        }
+        try await server.run(role: nil) { client async throws in
+            #expect(try await client.call(.get, "/api/v1/runs", token: client.tokens.worker).status == .forbidden, "not without --anonymous-read")
         }
     }
 

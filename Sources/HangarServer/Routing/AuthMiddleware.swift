@@ -10,8 +10,9 @@ import Hummingbird
 /// the server allows anonymous reads), `operator` changes runs, `admin` manages tokens. A path no
 /// route matches needs `viewer`, so strangers learn nothing from a 404.
 ///
-/// A token that is not known gets 401 everywhere; a known one short of the role gets 403. A web
-/// page asked for without a token redirects to the login page.
+/// A token that is not known gets 401 everywhere; a known one short of the role gets 403 (an admin
+/// token also reaches the worker routes; a worker token reads what anonymous callers may, with
+/// `--anonymous-read`). A web page asked for without a token redirects to the login page.
 struct AuthMiddleware: RouterMiddleware {
     let store: RunStore
     let anonymousRead: Bool
@@ -45,7 +46,8 @@ struct AuthMiddleware: RouterMiddleware {
                 message: "this needs a token: send 'Authorization: Bearer TOKEN' (create one with 'hangar token create')"
             )
         }
-        guard role.allows(needed) else {
+        // Any valid token reads what anyone may read without one (a worker token on --anonymous-read).
+        guard role.allows(needed) || (anonymousRead && needed == .viewer) else {
             throw HTTPError(.forbidden, message: "this needs the \(needed.rawValue) role; your token has \(role.rawValue)")
         }
         return try await next(request, context)
