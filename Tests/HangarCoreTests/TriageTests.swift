@@ -45,6 +45,11 @@ import Testing
         #expect(problem("kind: flaky\npattern: 'a{3,1}'\n").contains("the count {3,1} goes down at character 2"))
         #expect(problem("kind: flaky\npattern: '*oops'\n").contains("'*' has nothing to repeat at character 1"))
         #expect(problem("kind: flaky\npattern: 'a]b)'\n").contains("')' closes no group at character 4"))
+        // Each placed at what is wrong: the value of retries, the empty pattern, where the quote opened.
+        #expect(problem("kind: infrastructure\npattern: x\nretries: -3\n").hasPrefix("s.yml:3:10: retries must be from 0 to 10, not -3"))
+        #expect(problem("kind: flaky\npattern: ''\n").hasPrefix("s.yml:2:10: the pattern is empty"))
+        let quote = problem("kind: flaky\npattern: 'never closed\nissue: x\n")
+        #expect(quote.hasPrefix("s.yml:2:10: invalid YAML"), "\(quote)")
     }
 
     @Test func theRequiredTextSkipsWhatIsOptional() {

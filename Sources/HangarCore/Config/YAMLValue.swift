@@ -48,7 +48,9 @@ public struct YAMLValue: @unchecked Sendable {
                 problem.contains("mapping values are not allowed")
                 ? "a value with ': ' in it needs quotes, such as run: 'echo \"a: b\"'"
                 : problem.contains("did not find expected") ? "check the brackets, quotes and indentation just before here" : nil
-            return .usage("config.syntax", "invalid YAML: \(detail)", hint: hint, at: "\(file):\(mark.line):\(mark.column)")
+            // A quote or bracket never closed is noticed at the end of the file; where it opened is the place.
+            let place = problem.contains("end of stream") ? context?.mark ?? mark : mark
+            return .usage("config.syntax", "invalid YAML: \(detail)", hint: hint, at: "\(file):\(place.line):\(place.column)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams marks the key's first place; the mistake is its second, as yamllint says.
             let first = (line: context.mark.line, column: context.mark.column)

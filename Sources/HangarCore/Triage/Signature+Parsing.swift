@@ -39,6 +39,9 @@ extension Signature {
             case "pattern":
                 pattern = try value.string()
                 patternLocation = value.location
+                if pattern?.isEmpty == true {
+                    throw value.error("the pattern is empty: it would match every line", hint: "a regular expression for the failure's line")
+                }
             case "scope":
                 for (field, glob) in try value.entries(allowed: ["project", "job", "task", "test", "image"], what: "scope") {
                     let text = try glob.string()
@@ -52,8 +55,12 @@ extension Signature {
                 }
             case "issue": issue = try value.string()
             case "description": description = try value.string()
-            case "retries": retries = try value.int()
-            default: delay = Double(try value.duration().components.seconds)
+            case "retries":
+                retries = try value.int()
+                if let retries, !(0...10).contains(retries) { throw value.error("retries must be from 0 to 10, not \(retries)") }
+            default:
+                delay = Double(try value.duration().components.seconds)
+                if let delay, delay > 86_400 { throw value.error("delay must be from 0s to 24h") }
             }
         }
         guard let kind else {
