@@ -195,9 +195,9 @@ public enum Contract {
         "listSignatures",
         .get,
         "/api/v1/signatures",
-        "Known-issue signatures, with how many failed runs each explains and when it last matched.",
+        "Known-issue signatures, with how many failed runs each explains and when it last matched, and the files of the server's signatures folder that are wrong (with file:line:column; a wrong file's last good version stays in use until it is fixed).",
         access: .role(.viewer),
-        responses: [.init(200, "The signatures.", .json(.array(API.SignatureInfo.reference)))]
+        responses: [.init(200, "The signatures and the problems.", .json(API.Signatures.reference))]
     )
     public static let saveSignature = Endpoint(
         "saveSignature",
@@ -471,7 +471,8 @@ public enum Contract {
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.TaskOrder.self, API.TaskResult.self, API.Report.self, API.LogCount.self,
         API.TaskEvent.self, API.Outcome.self,
-        API.Results.self, TestCase.self, API.SignatureInfo.self, API.SignatureRequest.self, API.SignatureSaved.self, Signature.self,
+        API.Results.self, TestCase.self, API.SignatureInfo.self, API.Signatures.self, API.SignatureProblem.self, API.SignatureRequest.self,
+        API.SignatureSaved.self, Signature.self,
         Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self,
     ]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HangarCore
 public import HangarMachine
 public import HangarStore
 import HangarWorker
@@ -113,7 +114,8 @@ public enum HangarServer {
         )
         .add(to: router)
         WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
-        let signatures = SignatureRoutes(triage: triage, table: table)
+        let signatureProblems = SignatureProblems()
+        let signatures = SignatureRoutes(triage: triage, problems: signatureProblems, table: table)
         signatures.add(to: router)
         let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table, bus: bus)
         webUI.add(to: router)
@@ -155,7 +157,9 @@ public enum HangarServer {
             services.append(("the bus listener", listener))
         }
         if let folder = configuration.signatures {
-            services.append(("the signatures folder", SignatureFolder(folder: folder, triage: triage, logger: configuration.logger)))
+            services.append(
+                ("the signatures folder", SignatureFolder(folder: folder, triage: triage, problems: signatureProblems, logger: configuration.logger))
+            )
         }
         if configuration.embeddedWorker {
             var worker = WorkerAgent.Configuration(name: identity, labels: configuration.workerLabels, paths: configuration.paths)
@@ -176,7 +180,8 @@ public enum HangarServer {
     /// Serves until SIGTERM or SIGINT. On the signal live logs end at once and the embedded worker
     /// stops taking runs, then the other services stop, then the HTTP server.
     public static func serve(_ configuration: Configuration, store: RunStore) async throws {
-        if let folder = configuration.signatures { try await SignatureFolder.load(folder, into: store) }
+        // Every wrong file stops the start, each named; the folder's service keeps it read after.
+        if let folder = configuration.signatures { try await store.replaceFileSignatures(try Signature.loadFolder(folder)) }
         if let bus = configuration.bus { try await BusListener.check(bus, logger: configuration.logger) }
         if configuration.imageProxy, configuration.embeddedWorker {
             configuration.logger.notice(

@@ -123,6 +123,21 @@ try:
     until("the project page after signing in", lambda: path() == "/projects/demo")
     print("signed in and back on /projects/demo", flush=True)
 
+    # The signatures folder's wrong files (the test broke two after the server started) are listed
+    # with where each is wrong; the one that was good keeps its last good version in the table.
+    def problems():
+        go("/signatures")
+        return script("const e = document.getElementById('signature-problems'); return e ? e.textContent : ''")
+    until("both wrong signature files on /signatures", lambda: "broken.yml" in problems() and "slab.yml" in problems(), 30)
+    listed = problems()
+    for expected in ["broken.yml:3:10: retries must be from 0 to 10, not -3", "slab.yml:2:10", "its last good version is in use"]:
+        if expected not in listed:
+            fail(f"the signatures page lacks {expected!r}: {listed!r}")
+    if "BUG at slab" not in text("#signatures"):
+        fail(f"slab's last good version left the table: {text('#signatures')!r}")
+    print("the signatures page lists both wrong files, each where it is wrong", flush=True)
+    go("/projects/demo")
+
     # Trigger with a parameter; the run page shows it pass.
     type_into("input[name=WHO]", "browser")
     click("form[action$='/greet/trigger'] button")
@@ -178,7 +193,7 @@ try:
     whole_badges(1280)
     # At phone width no page scrolls sideways.
     window(390, 844)
-    for page in ["/", "/runs", greet, ticker, "/projects/demo", "/machines", "/login"]:
+    for page in ["/", "/runs", greet, ticker, "/projects/demo", "/machines", "/signatures", "/login"]:
         go(page)
         width = script("return [document.documentElement.scrollWidth, window.innerWidth]")
         if width[0] > width[1]:

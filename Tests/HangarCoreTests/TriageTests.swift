@@ -52,6 +52,29 @@ import Testing
         #expect(quote.hasPrefix("s.yml:2:10: invalid YAML"), "\(quote)")
     }
 
+    @Test func aFolderIsReadFileByFileAndEveryWrongFileIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-signatures-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let files = [
+            "good.yml": "kind: flaky\npattern: x\n", "good.yaml": "kind: flaky\npattern: y\n", "bad.yml": "kind: flaky\nretries: 99\npattern: x\n",
+            "notes.txt": "not a signature",
+        ]
+        for (name, text) in files { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
+        let (signatures, problems) = try Signature.readFolder(folder)
+        #expect(signatures.map(\.pattern) == ["y"])
+        #expect(problems.map(\.file) == ["bad.yml", "good.yml"])
+        #expect(problems.map(\.signatureName) == ["bad", "good"])
+        #expect(problems.map(\.error.location) == ["\(folder)/bad.yml:2:10", "\(folder)/good.yml"])
+        do {
+            _ = try Signature.loadFolder(folder)
+            Issue.record("a folder with wrong files loaded")
+        } catch {
+            #expect(error.description.hasPrefix("2 signature files in \(folder) are wrong:\n  \(folder)/bad.yml:2:10: retries must be"))
+            #expect(error.description.contains("\n  \(folder)/good.yml: two files in \(folder) name the signature 'good'\n    hint: keep one of"))
+        }
+    }
+
     @Test func theRequiredTextSkipsWhatIsOptional() {
         #expect(CompiledSignature.requiredText("Could not resolve host: deb\\.debian") == "Could not resolve host: ")
         #expect(CompiledSignature.requiredText("timed? out after \\d+s waiting") == " out after ")

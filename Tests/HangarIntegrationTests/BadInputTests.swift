@@ -62,6 +62,22 @@ import Testing
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
+    /// `serve` with wrong signature files does not start, and names every one where it is wrong.
+    @Test func serveNamesEveryWrongSignatureFile() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let signatures = "\(sandbox.root)/signatures"
+        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: signatures, withIntermediateDirectories: true)
+        try "kind: flaky\npattern: ''\n".write(toFile: "\(signatures)/empty.yml", atomically: true, encoding: .utf8)
+        try "kind: flakey\npattern: x\n".write(toFile: "\(signatures)/kind.yml", atomically: true, encoding: .utf8)
+        let result = try await sandbox.hangar(["serve", "--projects", "\(sandbox.root)/projects", "--signatures", signatures])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("2 signature files in \(signatures) are wrong"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(signatures)/empty.yml:2:10: the pattern is empty"), "\(result.stderr)")
+        #expect(result.stderr.contains("\(signatures)/kind.yml:1:7: unknown kind 'flakey'"), "\(result.stderr)")
+    }
+
     /// A worker whose coordinator is not there says so at once, in plain words, once.
     @Test func aWorkerSaysAtOnceThatItsCoordinatorDoesNotAnswer() async throws {
         let sandbox = try Sandbox("")

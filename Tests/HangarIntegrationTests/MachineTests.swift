@@ -210,13 +210,13 @@ import Testing
             + "jobs:\n  test:\n    tasks: [{ run: 'true' }]\n"
         let sandbox = try Sandbox(yaml)
         defer { sandbox.remove() }
-        Accelerator.remember(kvmWorks: true, state: sandbox.state)
+        Accelerator.remember(kvmWorks: true, cache: sandbox.cache)
         let result = try await sandbox.hangar(["run", "test"])
         #expect(result.status == 2)
         // Silent, or QEMU aborting ("failed to set MSR"): both are KVM failing this guest.
         #expect(result.stderr.contains("under KVM, which starts on this host but does not run this guest"), "\(result.stderr)")
         #expect(result.stderr.contains("booting it again with TCG"))
-        #expect(try String(contentsOfFile: Accelerator.cacheFile(state: sandbox.state), encoding: .utf8) == "tcg")
+        #expect(try String(contentsOfFile: Accelerator.cacheFile(cache: sandbox.cache), encoding: .utf8) == "tcg")
         #expect(sandbox.qemuProcesses().isEmpty)
         #expect(sandbox.machineFolders().isEmpty)
     }

@@ -207,4 +207,66 @@ import Testing
         #expect(recheck.status == 0)
         #expect(recheck.stderr.contains("its failure matched infrastructure 'mirror-down' (https://tracker.example.org/issues/1)"))
     }
+
+    /// A notification that a shutdown cuts off (its webhook never answers) is neither a failure nor
+    /// lost: the server stops at once, says nothing of it, and it is still to be sent after the restart.
+    @Test func aNotificationCutOffByTheShutdownIsLeftForTheNextStart() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let port = PortPicker.freePort()
+        let listen = """
+            import socket, sys
+            s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); held = []
+            while True:
+                held.append(s.accept()); print("accepted", flush=True)
+            """
+        let silent = try await TestProcess.start(["python3", "-c", listen, "\(port)"], log: "\(sandbox.root)/silent.log")
+        defer { silent.terminate() }
+        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects/demo", withIntermediateDirectories: true)
+        try "notify: { when: [failed], webhook: 'http://127.0.0.1:\(port)/hook' }\njobs:\n  fail: { tasks: [{ host: 'exit 1' }] }\n"
+            .write(toFile: "\(sandbox.root)/projects/demo/hangar.yml", atomically: true, encoding: .utf8)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        struct Notification: Decodable {
+            var attempts: Int
+            var sentAt: Double?
+            var lastError: String?
+        }
+        func notifications(_ server: Server) async throws -> [Notification] {
+            try JSONDecoder().decode(
+                [Notification].self,
+                from: Data(try await server.call("GET", "/api/v1/runs/1/notifications", token: token).body.utf8)
+            )
+        }
+        let server = try await Server(sandbox)
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+        #expect(try await server.remote(["trigger", "demo/fail", "-f"], token: token).status == 1)
+        try await eventually("the webhook's receiver took the connection", within: .seconds(10)) { silent.output().contains("accepted") }
+        server.process.signal(SIGTERM)
+        try await eventually("the server stopped", within: .seconds(5)) { !server.process.isRunning }
+        #expect(await server.process.wait() == 0)
+        #expect(!server.process.output().contains("notification"), "\(server.process.output())")
+
+        let again = try await Server(sandbox)
+        defer { again.process.terminate() }
+        try await again.waitUntilUp()
+        let left = try await notifications(again)
+        #expect(left.count == 1 && left.first?.sentAt == nil && left.first?.attempts == 0 && left.first?.lastError == nil)
+    }
+
+    /// `--image-proxy` serves remote workers only: a server that runs jobs itself says so.
+    @Test func anImageProxyBesideTheEmbeddedWorkerIsNoticed() async throws {
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects", withIntermediateDirectories: true)
+        let server = try await Server(sandbox, arguments: ["--name", "test", "--image-proxy"])
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+        #expect(server.process.output().contains("only remote workers ('hangar worker') fetch images through it"), "\(server.process.output())")
+        let quiet = try await Server(sandbox, arguments: ["--name", "other", "--image-proxy", "--no-worker"])
+        defer { quiet.process.terminate() }
+        try await quiet.waitUntilUp()
+        #expect(!quiet.process.output().contains("only remote workers"), "\(quiet.process.output())")
+    }
 }

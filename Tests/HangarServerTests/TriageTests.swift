@@ -60,7 +60,7 @@ import Testing
             _ = try await client.waitForEnd(try #require(try await detail(client, recheck.id).retriedAs))
 
             // The signature's health counts its runs.
-            let signatures = try await client.json([API.SignatureInfo].self, "/api/v1/signatures")
+            let signatures = try await client.json(API.Signatures.self, "/api/v1/signatures").signatures
             #expect(signatures.map(\.signature.name) == ["mirror-down"] && signatures.first?.source == "api")
             #expect(signatures.first?.hits == 4 && signatures.first?.lastHit != nil)
             let list = String(buffer: try await client.call(.get, "/signatures").body)
@@ -110,7 +110,7 @@ import Testing
                 token: client.tokens.viewer
             )
             #expect(viewer.status == .forbidden)
-            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+            #expect(try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.isEmpty)
         }
     }
 
@@ -122,7 +122,7 @@ import Testing
         var options = ServerHarness.Options()
         options.signatures = folder
         try await Self.harness().run(options: options) { client in
-            try await until("the folder is read") { try await client.json([API.SignatureInfo].self, "/api/v1/signatures").count == 1 }
+            try await until("the folder is read") { try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.count == 1 }
             let new = try await client.waitForEnd(try await client.trigger("new", project: "triage").id)
             #expect(try await detail(client, new.id).matches.map(\.signature) == ["nobody"])
             // Changed in the folder, it is changed only there.
@@ -132,10 +132,25 @@ import Testing
             try "kind: known-bug\npattern: 'BUG at slab'\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
             try await until("the changed file reclassifies") { try await detail(client, crash.id).matches.map(\.signature) == ["nobody"] }
             #expect(try await detail(client, new.id).matches.isEmpty)
-            // A broken file leaves the signatures as they were.
+            // Wrong files are listed, each where it is wrong, until fixed; a file that was good keeps its last good version.
             try "kind: known-bug\npattern: '(unclosed'\n".write(toFile: "\(folder)/broken.yml", atomically: true, encoding: .utf8)
-            try await Task.sleep(for: .seconds(3))
-            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").map(\.signature.pattern) == ["BUG at slab"])
+            try "kind: known-bug\npattern: 'BUG at slab'\nretries: 11\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
+            try await until("both wrong files are listed") { try await client.json(API.Signatures.self, "/api/v1/signatures").problems.count == 2 }
+            let listed = try await client.json(API.Signatures.self, "/api/v1/signatures")
+            #expect(listed.problems.map(\.file) == ["broken.yml", "nobody.yml"])
+            #expect(listed.problems.map(\.location) == ["\(folder)/broken.yml:2:10", "\(folder)/nobody.yml:3:10"])
+            #expect(listed.problems.map(\.lastGoodKept) == [false, true])
+            #expect(listed.problems.last?.message == "retries must be from 0 to 10, not 11")
+            #expect(listed.signatures.map(\.signature.pattern) == ["BUG at slab"])
+            let page = String(buffer: try await client.call(.get, "/signatures").body)
+            #expect(page.contains(#"id="signature-problems""#) && page.contains("\(folder)/nobody.yml:3:10"))
+            try FileManager.default.removeItem(atPath: "\(folder)/broken.yml")
+            try "kind: known-bug\npattern: 'BUG at slab'\nretries: 2\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
+            try await until("the fixed files are no longer listed") {
+                try await client.json(API.Signatures.self, "/api/v1/signatures").problems.isEmpty
+            }
+            #expect(try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.map(\.signature.retries) == [2])
+            #expect(!String(buffer: try await client.call(.get, "/signatures").body).contains("signature-problems"))
         }
     }
 
@@ -150,7 +165,7 @@ import Testing
             let precise = #"{"kind": "known-bug", "pattern": "kernel: BUG at slab"}"#
             let better = try await client.json(API.DryRun.self, "/api/v1/signatures/draft/dry-run", method: .post, body: precise)
             #expect(better.matchedFailed == [crash.id] && better.matchedPassed.isEmpty)
-            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+            #expect(try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.isEmpty)
 
             // The form: a dry run, then a save that asks first, then one that is confirmed.
             let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
@@ -160,10 +175,10 @@ import Testing
             #expect(page.contains(#"value="kernel: BUG""#))
             page = String(buffer: try await client.call(.post, "/signatures", body: fields + "&action=save", headers: form).body)
             #expect(page.contains("save although it matches passing runs"))
-            #expect(try await client.json([API.SignatureInfo].self, "/api/v1/signatures").isEmpty)
+            #expect(try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.isEmpty)
             let saved = try await client.call(.post, "/signatures", body: fields + "&action=save&confirm=yes", headers: form)
             #expect(saved.status == .seeOther)
-            let stored = try await client.json([API.SignatureInfo].self, "/api/v1/signatures")
+            let stored = try await client.json(API.Signatures.self, "/api/v1/signatures").signatures
             #expect(stored.map(\.signature.scope.project) == ["triage"] && stored.first?.hits == 1)
             // Its chart: a bar a day, today's with the hit.
             page = String(buffer: try await client.call(.get, "/signatures").body)

@@ -28,6 +28,48 @@ extension API {
         )
     }
 
+    /// `GET /api/v1/signatures`: the signatures in use, and the files of the signatures folder that
+    /// are wrong (each keeps its last good version in use, if it had one, until it is fixed).
+    public struct Signatures: Documented, Equatable {
+        public var signatures: [SignatureInfo]
+        public var problems: [SignatureProblem]
+
+        public init(signatures: [SignatureInfo], problems: [SignatureProblem]) {
+            self.signatures = signatures
+            self.problems = problems
+        }
+
+        public static let schema = Schema.object(
+            ["signatures": .array(SignatureInfo.reference), "problems": .array(SignatureProblem.reference)],
+            required: ["signatures", "problems"]
+        )
+    }
+
+    /// A file of the server's signatures folder that cannot be used.
+    public struct SignatureProblem: Documented, Equatable {
+        /// Its name in the folder, such as `mirror-down.yml`.
+        public var file: String
+        /// Where it is wrong: `FOLDER/FILE:LINE:COLUMN`.
+        public var location: String?
+        public var message: String
+        public var hint: String?
+        /// It defined this signature before it went wrong: that version is still in use.
+        public var lastGoodKept: Bool
+
+        public init(file: String, location: String?, message: String, hint: String?, lastGoodKept: Bool) {
+            self.file = file
+            self.location = location
+            self.message = message
+            self.hint = hint
+            self.lastGoodKept = lastGoodKept
+        }
+
+        public static let schema = Schema.object(
+            ["file": .string(), "location": .string(), "message": .string(), "hint": .string(), "lastGoodKept": .boolean],
+            required: ["file", "message", "lastGoodKept"]
+        )
+    }
+
     /// `PUT /api/v1/signatures/{name}`: the signature; retries and delay default from its kind.
     public struct SignatureRequest: Documented, Equatable {
         public var kind: Signature.Kind

@@ -4,7 +4,7 @@ public import Foundation
 ///
 /// `kind` separates infrastructure failures (image, boot, SSH, host) from failures the job's own
 /// tests reported, so a run can end `error` rather than `failed` (DESIGN.md decision 7).
-public struct HangarError: LocalizedError, CustomStringConvertible, Sendable {
+public struct HangarError: LocalizedError, CustomStringConvertible, Sendable, Equatable {
     /// Who is to blame for a failure.
     public enum Kind: String, Sendable, Codable {
         /// The user's input: a file, a flag, a name.

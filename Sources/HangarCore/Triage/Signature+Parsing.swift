@@ -9,9 +9,7 @@ extension Signature {
         } catch {
             throw .usage("signature.unreadable", "cannot read \(path): \(error.localizedDescription)", at: path)
         }
-        let file = URL(fileURLWithPath: path).lastPathComponent
-        let name = file.replacingOccurrences(of: ".yaml", with: "").replacingOccurrences(of: ".yml", with: "")
-        return try parse(text, name: name, file: path)
+        return try parse(text, name: name(ofFile: URL(fileURLWithPath: path).lastPathComponent), file: path)
     }
 
     /// A signature from its YAML text (`file` names it in errors, with line and column).
@@ -82,9 +80,30 @@ extension Signature {
     }
 }
 
+/// A signature file that could not be used, and why (its `error` says where: file:line:col).
+public struct SignatureFileProblem: Sendable, Equatable {
+    /// The file's name in its folder, such as `mirror-down.yml`.
+    public var file: String
+    public var error: HangarError
+
+    public init(file: String, error: HangarError) {
+        self.file = file
+        self.error = error
+    }
+
+    /// The signature the file names.
+    public var signatureName: String { Signature.name(ofFile: file) }
+}
+
 extension Signature {
-    /// Every `*.yml` and `*.yaml` file of `folder`, by name; the first file that cannot be read stops it.
-    public static func loadFolder(_ folder: String) throws(HangarError) -> [Signature] {
+    /// The signature a file defines: its name without `.yml` or `.yaml`.
+    static func name(ofFile file: String) -> String {
+        file.replacingOccurrences(of: ".yaml", with: "").replacingOccurrences(of: ".yml", with: "")
+    }
+
+    /// Every `*.yml` and `*.yaml` file of `folder`, by name: the signatures of the good files, and
+    /// what is wrong with each of the others. Throws only when the folder cannot be read.
+    public static func readFolder(_ folder: String) throws(HangarError) -> (signatures: [Signature], problems: [SignatureFileProblem]) {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -92,17 +111,32 @@ extension Signature {
             throw .usage("signature.folder", "cannot read the signatures folder \(folder)", hint: "create it, or give another with --signatures")
         }
         var signatures: [Signature] = []
+        var problems: [SignatureFileProblem] = []
         for name in names.sorted() where name.hasSuffix(".yml") || name.hasSuffix(".yaml") {
-            let signature = try load(path: "\(folder)/\(name)")
-            if signatures.contains(where: { $0.name == signature.name }) {
-                throw .usage(
-                    "signature.duplicate",
-                    "two files in \(folder) name the signature '\(signature.name)'",
-                    hint: "keep one of \(signature.name).yml and \(signature.name).yaml"
-                )
+            do throws(HangarError) {
+                let signature = try load(path: "\(folder)/\(name)")
+                guard !signatures.contains(where: { $0.name == signature.name }) else {
+                    throw .usage(
+                        "signature.duplicate",
+                        "two files in \(folder) name the signature '\(signature.name)'",
+                        hint: "keep one of \(signature.name).yml and \(signature.name).yaml",
+                        at: "\(folder)/\(name)"
+                    )
+                }
+                signatures.append(signature)
+            } catch {
+                problems.append(SignatureFileProblem(file: name, error: error))
             }
-            signatures.append(signature)
         }
-        return signatures
+        return (signatures, problems)
+    }
+
+    /// Every signature of `folder`; throws when any file is wrong, naming each.
+    public static func loadFolder(_ folder: String) throws(HangarError) -> [Signature] {
+        let (signatures, problems) = try readFolder(folder)
+        guard let first = problems.first else { return signatures }
+        guard problems.count > 1 else { throw first.error }
+        let each = problems.map { "\n  \($0.error.description.replacingOccurrences(of: "\n", with: "\n  "))" }.joined()
+        throw .usage("signature.files", "\(problems.count) signature files in \(folder) are wrong:\(each)")
     }
 }

@@ -5,14 +5,16 @@ public import HangarCore
 ///
 /// The probe starts QEMU with no disk under KVM and waits for its firmware to report "No bootable
 /// device" on the debug console (tens of milliseconds where KVM works; where it is broken, the
-/// firmware stalls). The answer is cached per host boot in `<state>/accel-<boot id>`.
+/// firmware stalls). The answer is kept for the rest of the host's boot in the image cache's folder
+/// (`<cache>/accel-<boot id>`), which every state folder of the user shares, so a new
+/// `HANGAR_STATE_DIR` does not try a broken KVM again.
 public enum Accelerator {
     /// The accelerator to use and, when it is a fallback, a warning to show.
-    public static func choose(_ wanted: Acceleration, state: String) async throws(HangarError) -> (accel: String, warning: String?) {
+    public static func choose(_ wanted: Acceleration, cache: String) async throws(HangarError) -> (accel: String, warning: String?) {
         switch wanted {
         case .tcg: return ("tcg", nil)
         case .kvm:
-            guard await kvmWorks(state: state) else {
+            guard await kvmWorks(cache: cache) else {
                 throw HangarError(
                     "machine.kvm",
                     "accel: kvm was asked for, but KVM does not work on this host",
@@ -22,31 +24,31 @@ public enum Accelerator {
             return ("kvm", nil)
         case .auto:
             if let forced = ProcessInfo.processInfo.environment["HANGAR_ACCEL"], ["kvm", "tcg"].contains(forced) { return (forced, nil) }
-            return await kvmWorks(state: state)
+            return await kvmWorks(cache: cache)
                 ? ("kvm", nil) : ("tcg", "KVM is not usable on this host; using TCG software emulation (much slower)")
         }
     }
 
-    static func kvmWorks(state: String) async -> Bool {
+    static func kvmWorks(cache: String) async -> Bool {
         guard FileManager.default.isReadableFile(atPath: "/dev/kvm") else { return false }
-        if let cached = try? String(contentsOfFile: cacheFile(state: state), encoding: .utf8) { return cached == "kvm" }
+        if let cached = try? String(contentsOfFile: cacheFile(cache: cache), encoding: .utf8) { return cached == "kvm" }
         let works = await probe()
-        remember(kvmWorks: works, state: state)
+        remember(kvmWorks: works, cache: cache)
         return works
     }
 
     /// Records for the rest of this host boot whether KVM works (a cache: losing it costs one probe).
-    public static func remember(kvmWorks works: Bool, state: String) {
-        try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
-        try? (works ? "kvm" : "tcg").write(toFile: cacheFile(state: state), atomically: true, encoding: .utf8)
+    public static func remember(kvmWorks works: Bool, cache: String) {
+        try? FileManager.default.createDirectory(atPath: cache, withIntermediateDirectories: true)
+        try? (works ? "kvm" : "tcg").write(toFile: cacheFile(cache: cache), atomically: true, encoding: .utf8)
     }
 
-    /// `<state>/accel-<boot id>`.
-    public static func cacheFile(state: String) -> String {
+    /// `<cache>/accel-<boot id>`.
+    public static func cacheFile(cache: String) -> String {
         let bootID =
             (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
-        return "\(state)/accel-\(bootID)"
+        return "\(cache)/accel-\(bootID)"
     }
 
     private static func probe() async -> Bool {

@@ -89,12 +89,12 @@ public struct Machines: Sendable {
                 diagnostics: (diagnostics, number)
             )
         }
-        let (accel, warning) = try await Accelerator.choose(spec.accel, state: paths.state)
+        let (accel, warning) = try await Accelerator.choose(spec.accel, cache: paths.cache)
         if let warning { notice(warning) }
         do {
             return try await attempt(1, accel, spec.bootWatchdog > .zero ? spec.bootWatchdog : nil)
         } catch  where accel == "kvm" && spec.accel == .auto && ["machine.silent", "machine.exited"].contains(error.code) {
-            Accelerator.remember(kvmWorks: false, state: paths.state)
+            Accelerator.remember(kvmWorks: false, cache: paths.cache)
             let what = error.code == "machine.silent" ? "its serial console stayed silent" : "QEMU exited"
             notice(
                 "machine '\(spec.name)': \(what) under KVM, which starts on this host but does not run this guest; "

@@ -115,6 +115,7 @@ extension API.Notification: ResponseEncodable {
     }
 }
 extension API.SignatureSaved: ResponseEncodable {}
+extension API.Signatures: ResponseEncodable {}
 extension API.HeldRun: ResponseEncodable {}
 extension API.HeartbeatAnswer: ResponseEncodable {}
 extension API.LogCount: ResponseEncodable {}

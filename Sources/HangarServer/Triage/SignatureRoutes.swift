@@ -7,12 +7,16 @@ import Hummingbird
 /// `/api/v1/signatures`: list, add or replace, remove.
 struct SignatureRoutes {
     let triage: Triage
+    /// The signatures folder's wrong files.
+    let problems: SignatureProblems
     let table: RouteTable
 
     var store: RunStore { triage.store }
 
     func add(to router: Router<ServerContext>) {
-        router.on(Contract.signatures, table: table) { _, _, _ -> [API.SignatureInfo] in try await list() }
+        router.on(Contract.signatures, table: table) { _, _, _ -> API.Signatures in
+            API.Signatures(signatures: try await list(), problems: problems.current)
+        }
         router.on(Contract.dryRunSignature, table: table) { _, _, inputs -> API.DryRun in
             let result = try await triage.dryRun(try draft(inputs))
             return API.DryRun(

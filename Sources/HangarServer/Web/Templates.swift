@@ -12,6 +12,10 @@ enum Templates {
         <p class="muted">Known failures: each failed run is matched against them the moment it ends. Add them as YAML files in the
         server's <code>--signatures</code> folder or with <code>PUT /api/v1/signatures/NAME</code>. A signature that explained no run
         for {{staleDays}} days is marked stale.</p>
+        {{#hasProblems}}<div class="error-box" id="signature-problems"><strong>Signature files that are wrong</strong> — each is left out
+        (a file that was good before keeps its last good version) until it is fixed:<ul>
+        {{#problems}}<li><code>{{file}}</code>: {{#location}}{{location}}: {{/location}}{{message}}{{#hint}}<br><span class="muted">hint: {{hint}}</span>{{/hint}}
+        {{#lastGoodKept}} <span class="muted">(its last good version is in use)</span>{{/lastGoodKept}}</li>{{/problems}}</ul></div>{{/hasProblems}}
         <div class="wide"><table id="signatures"><tr><th>Signature</th><th>Kind</th><th>Pattern</th><th class="optional">Scope</th><th>Runs</th>
         <th class="optional">Last {{chartDays}} days</th><th>Last hit</th></tr>
         {{#rows}}<tr><td><strong>{{name}}</strong>{{#issue}}<br><a href="{{issue}}">{{issue}}</a>{{/issue}}<br><span class="muted">{{source}}</span></td>

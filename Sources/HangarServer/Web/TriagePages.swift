@@ -47,6 +47,9 @@ struct SignaturesPage {
     }
     var chrome: Chrome
     var rows: [Row]
+    /// The signatures folder's wrong files (`hasProblems` shows their box).
+    var problems: [API.SignatureProblem]
+    var hasProblems: Bool
     var staleDays: Int
     /// Days shown in each signature's hit chart.
     var chartDays: Int
@@ -57,12 +60,14 @@ struct SignaturesPage {
     /// A signature that explained no run for this many days is listed as stale.
     static let staleAfter = 21
 
-    init(chrome: Chrome, signatures: [API.SignatureInfo], perDay: [String: [Int]], chartDays: Int, now: Double) {
+    init(chrome: Chrome, signatures: API.Signatures, perDay: [String: [Int]], chartDays: Int, now: Double) {
         self.chrome = chrome
+        problems = signatures.problems
+        hasProblems = !signatures.problems.isEmpty
         staleDays = Self.staleAfter
         self.chartDays = chartDays
         let today = (now / 86_400).rounded(.down) * 86_400
-        rows = signatures.map { info in
+        rows = signatures.signatures.map { info in
             let signature = info.signature
             let scope = [
                 ("project", signature.scope.project), ("job", signature.scope.job), ("task", signature.scope.task), ("test", signature.scope.test),
@@ -118,7 +123,7 @@ extension WebUI {
         let days = 14
         return SignaturesPage(
             chrome: Chrome("Signatures", context),
-            signatures: try await signatures.list(),
+            signatures: API.Signatures(signatures: try await signatures.list(), problems: signatures.problems.current),
             perDay: try await store.signatureHitsPerDay(days: days),
             chartDays: days,
             now: store.time()
