@@ -172,9 +172,18 @@ try:
         fail("the page was reloaded instead of following the log")
     print(f"live log grew from {first} to {text('#log').count('tick')} lines without a reload", flush=True)
     screenshot("run-live.png")
+
+    # The machines page: the worker running the ticker is running; once it ends, idle.
+    def worker_states():
+        go("/machines")
+        return script("return [...document.querySelectorAll('#workers .state')].map(e => e.textContent)")
+    until("the worker shown running", lambda: worker_states() == ["running"])
+    go(ticker)
     click("#cancel")
     until("the ticker to end cancelled", lambda: text("#state") == "cancelled", 30)
     print(f"cancelled {ticker}", flush=True)
+    until("the worker shown idle", lambda: worker_states() == ["idle"])
+    print("the machines page showed the worker running, then idle", flush=True)
 
     # Desktop screenshots of the main pages.
     for name, page in [("dashboard.png", "/"), ("project.png", "/projects/demo"), ("run.png", greet), ("history.png", "/runs")]:

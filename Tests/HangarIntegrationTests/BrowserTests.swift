@@ -39,6 +39,7 @@ import Testing
         #expect(browser.stdout.contains("the permalink #L2 highlighted its line"))
         #expect(browser.stdout.contains("state badges are whole words at 1280 and 390 px"))
         #expect(browser.stdout.contains("the signatures page lists both wrong files"))
+        #expect(browser.stdout.contains("the machines page showed the worker running, then idle"))
         #expect(browser.stdout.hasSuffix("ok\n"))
         for name in ["dashboard.png", "project.png", "run.png", "run-live.png", "history.png", "run-phone.png"] {
             let data = try Data(contentsOf: URL(fileURLWithPath: "\(shots)/\(name)"))

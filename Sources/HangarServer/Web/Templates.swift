@@ -235,7 +235,7 @@ enum Templates {
         <td>{{#ports}}<a href="http://127.0.0.1:{{host}}/">{{host}}</a>→{{guest}} {{/ports}}</td><td><code>{{ssh}}</code></td></tr>{{/machines}}
         {{^machines}}<tr><td colspan="5" class="muted">no machines running</td></tr>{{/machines}}</table></div>
         <h2>Workers</h2>
-        <div class="wide"><table><tr><th>Worker</th><th>State</th><th>Labels</th><th>Slots</th><th>Load</th><th>Version</th><th>Last seen</th><th>Runs</th></tr>
+        <div class="wide"><table id="workers"><tr><th>Worker</th><th>State</th><th>Labels</th><th>Slots</th><th>Load</th><th>Version</th><th>Last seen</th><th>Runs</th></tr>
         {{#workers}}<tr><td>{{name}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{labels}}</td><td>{{slots}}</td><td>{{load}}</td>
         <td>{{version}}</td><td>{{#lastSeen}}{{>moment}}{{/lastSeen}}</td><td>{{#runs}}<a href="/runs/{{.}}">#{{.}}</a> {{/runs}}</td></tr>{{/workers}}
         {{^workers}}<tr><td colspan="8" class="muted">no workers have been seen</td></tr>{{/workers}}</table></div>
