@@ -12,6 +12,7 @@ finish() {
 trap finish EXIT
 bash scripts/setup.sh
 swift format lint --strict -r Sources Tests Benchmarks Package.swift
+bash scripts/conventions.sh
 bash scripts/build-test-guest.sh .build/test-guest
 bash scripts/build-debian-guest.sh .build/debian-guest
 swift build --build-tests

@@ -94,7 +94,7 @@ struct Setup {
     /// A new token of `role`.
     static func token(_ role: String, _ database: [String], _ environment: [String: String]) async throws -> String {
         let result = try await Command.run([hangar, "token", "create", "--role", role] + database, environment: environment)
-        guard result.status == 0 else { throw HangarError("bench.token", "cannot create a token: \(result.stderr)") }
+        guard result.status == 0 else { throw HangarError(.benchSetUp, "cannot create a token: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -117,7 +117,7 @@ struct Setup {
         let start = ContinuousClock.now
         let result = try await Command.run(["python3", "\(root)/Tests/Fixtures/burst.py", base, token, "bench/null", "\(count)"])
         guard result.status == 0, result.stdout.contains("\"passed\": \(count)") else {
-            throw HangarError("bench.burst", "the burst did not pass: \(result.stdout) \(result.stderr)")
+            throw HangarError(.benchSetUp, "the burst did not pass: \(result.stdout) \(result.stderr)")
         }
         return Double(count) / (ContinuousClock.now - start).seconds
     }
@@ -132,7 +132,7 @@ struct Setup {
 var postgres: TestPostgres?
 var failed = false
 do {
-    guard FileManager.default.isExecutableFile(atPath: hangar) else { throw HangarError("bench.build", "build first: swift build -c release") }
+    guard FileManager.default.isExecutableFile(atPath: hangar) else { throw HangarError(.benchSetUp, "build first: swift build -c release") }
     let cluster = TestPostgres()
     postgres = cluster
     let database = try await cluster.newDatabase()
@@ -163,3 +163,8 @@ do {
 }
 try? await postgres?.destroy()
 if failed { exit(1) }
+
+extension HangarError.Code {
+    /// The benchmark could not set itself up or run.
+    static let benchSetUp = Self(rawValue: "bench.set-up")
+}

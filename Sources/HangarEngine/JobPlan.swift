@@ -58,13 +58,13 @@ public struct JobPlan: Sendable {
     private mutating func addPreparation() throws(HangarError) {
         guard !job.prepare.isEmpty else { return }
         guard let boot = steps.firstIndex(where: { $0.handler is MachineBoot }) else {
-            throw .usage("config.prepare", "job '\(job.name)' has 'prepare:' tasks but boots no machine", at: job.location)
+            throw .usage(.configPrepare, "job '\(job.name)' has 'prepare:' tasks but boots no machine", at: job.location)
         }
         var prepared: [Step] = []
         for task in job.prepare {
             guard ![ImageFetch.name, MachineBoot.name, MachineDestroy.name].contains(task.handler) else {
                 throw .usage(
-                    "config.prepare",
+                    .configPrepare,
                     "'\(task.handler)' cannot be a 'prepare:' task",
                     hint: "prepare tasks run in the booted machine (commands, copies); list it under 'tasks:'",
                     at: task.location
@@ -89,7 +89,7 @@ public struct JobPlan: Sendable {
             guard plan.bootsMachine, !project.machines.contains(where: { $0.name == job.machine }) else { continue }
             if project.machines.isEmpty {
                 throw .usage(
-                    "config.no-machines",
+                    .configNoMachines,
                     "job '\(job.name)' runs tasks in a machine, and no machine is defined",
                     hint:
                         "add a 'machines:' section ('hangar init' writes one), or give the job only host tasks",
@@ -98,7 +98,7 @@ public struct JobPlan: Sendable {
             }
             let names = project.machines.map(\.name)
             throw .usage(
-                "config.unknown-machine",
+                .configUnknownMachine,
                 "job '\(job.name)' uses machine '\(job.machine)', which is not defined\(Suggestion.phrase(for: job.machine, in: names))",
                 hint: "machines defined: \(names.joined(separator: ", "))",
                 at: job.location

@@ -26,7 +26,7 @@ public enum JobRunner {
         let clock = ContinuousClock()
         let start = clock.now
         let started = StartedSteps()
-        let jobTimeout = HangarError("run.timeout", "the job timed out after \(DurationText.format(plan.job.timeout)) (its 'timeout:')")
+        let jobTimeout = HangarError(.runTimeout, "the job timed out after \(DurationText.format(plan.job.timeout)) (its 'timeout:')")
         let expired = OnceFlag()
         // How it ended, and the position of the task that failed.
         typealias Ending = (status: RunStatus, error: HangarError?, task: Int?)
@@ -87,14 +87,14 @@ public enum JobRunner {
             }
         }
         guard case .finished(let result) = result else { return (.timedOut, blame(timeout(of: step), on: step)) }
-        if Task.isCancelled { return (.cancelled, result ?? HangarError("run.cancelled", "cancelled")) }
+        if Task.isCancelled { return (.cancelled, result ?? HangarError(.runCancelled, "cancelled")) }
         guard let error = result else { return (.passed, nil) }
         return (RunStatus(failure: error), error)
     }
 
     /// The error of `step` running past its own `timeout:`.
     static func timeout(of step: JobPlan.Step) -> HangarError {
-        HangarError("task.timeout", "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
+        HangarError(.taskTimeout, "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
     }
 
     /// Prepares and executes `step` here; its error, if it failed.

@@ -24,7 +24,7 @@ public enum PlacedStep {
             job = try workspace.project.job(named: name)
             let steps = try JobPlan(job).steps
             guard steps.indices.contains(position), type(of: steps[position].handler).placement == here else {
-                throw .usage("task.placement", "task \(position + 1) of job '\(name)' does not run \(here.phrase)")
+                throw .usage(.taskPlacement, "task \(position + 1) of job '\(name)' does not run \(here.phrase)")
             }
             step = steps[position]
         } catch {

@@ -21,7 +21,7 @@ enum RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw HangarError("run.folder", "cannot create \(folder): \(error.localizedDescription)")
+            throw HangarError(.runFolder, "cannot create \(folder): \(error.localizedDescription)")
         }
         return folder
     }

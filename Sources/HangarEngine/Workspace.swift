@@ -52,7 +52,7 @@ public struct Workspace: Sendable {
     public func machineSpec(_ name: String?) throws(HangarError) -> MachineSpec {
         if let name { return try project.machine(named: name) }
         guard let first = project.machines.first(where: { $0.name == "default" }) ?? project.machines.first else {
-            throw .usage("config.no-machines", "\(project.path) defines no machine", hint: "add a 'machines:' section; 'hangar init' writes one")
+            throw .usage(.configNoMachines, "\(project.path) defines no machine", hint: "add a 'machines:' section; 'hangar init' writes one")
         }
         return first
     }
@@ -67,7 +67,7 @@ public struct Workspace: Sendable {
     public func running(_ name: String?) throws(HangarError) -> MachineRecord {
         let spec = try machineSpec(name)
         guard let record = machines.registry.record(id: machineID(spec.name)), MachineRegistry.isAlive(record) else {
-            throw .usage("machine.not-running", "machine '\(spec.name)' is not running", hint: "start it with 'hangar up'")
+            throw .usage(.machineNotRunning, "machine '\(spec.name)' is not running", hint: "start it with 'hangar up'")
         }
         return record
     }

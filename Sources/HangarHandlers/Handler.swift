@@ -96,7 +96,7 @@ public struct OptionReader: Sendable {
     /// A required text option.
     public func required(_ name: String) throws(HangarError) -> String {
         guard let value = values[name] else {
-            throw .usage("config.missing-option", "missing option '\(name)'", at: location)
+            throw .usage(.configMissingOption, "missing option '\(name)'", at: location)
         }
         return try value.string()
     }
@@ -105,7 +105,7 @@ public struct OptionReader: Sendable {
     public func command(_ name: String) throws(HangarError) -> String {
         let command = try required(name)
         guard !command.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw .usage("config.empty-command", "an empty command", hint: "write the shell command to run", at: values[name]?.location ?? location)
+            throw .usage(.configEmptyCommand, "an empty command", hint: "write the shell command to run", at: values[name]?.location ?? location)
         }
         return command
     }

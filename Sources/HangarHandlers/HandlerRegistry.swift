@@ -16,7 +16,7 @@ public enum HandlerRegistry {
         // Closures, not `\.name`: a key path on `any Handler.Type` crashes Swift 6.3's SILGen.
         guard let type = all.first(where: { $0.name == task.handler }) else {
             throw .usage(
-                "config.unknown-handler",
+                .configUnknownHandler,
                 "unknown handler '\(task.handler)'\(Suggestion.phrase(for: task.handler, in: all.map { $0.name }))",
                 hint: "'hangar handlers' lists them",
                 at: task.location

@@ -51,7 +51,7 @@ extension PlacedOutput {
     /// A reported end, as the run's holder takes it.
     public init(_ result: PlacedTaskResult) {
         lines = result.lines
-        error = result.passed ? nil : HangarError(result.code ?? "task.failed", result.error ?? "failed", kind: result.kind ?? .infrastructure)
+        error = result.passed ? nil : HangarError(result.code ?? .taskFailed, result.error ?? "failed", kind: result.kind ?? .infrastructure)
     }
 }
 
@@ -133,7 +133,7 @@ public final class TaskContext: Sendable {
     /// The machine `machine.boot` started, or an error saying a boot task is needed.
     public func machine() throws(HangarError) -> MachineRecord {
         guard let machine = self[.machine] else {
-            throw .usage("task.no-machine", "this task needs a running machine; add a 'machine.boot' task before it")
+            throw .usage(.taskNoMachine, "this task needs a running machine; add a 'machine.boot' task before it")
         }
         return machine
     }

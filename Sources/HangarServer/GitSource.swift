@@ -17,7 +17,7 @@ struct GitSource: Sendable, Equatable {
 
     /// Reads `source.yml`.
     static func load(_ file: String, clone: String) throws(HangarError) -> GitSource {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw HangarError("source.read", "cannot read \(file)") }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw HangarError(.sourceRead, "cannot read \(file)") }
         let root = try YAMLValue.parse(text, file: (file as NSString).lastPathComponent)
         let fields = Dictionary(try root.entries(allowed: ["git", "branch"]).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let url = try fields["git"]?.string() else { throw root.error("source.yml needs 'git:' (the repository's URL)") }
@@ -52,7 +52,7 @@ struct GitSource: Sendable, Equatable {
             // The subcommand: the first word that is neither an option nor -C's folder.
             let words = arguments.enumerated().filter { !$0.element.hasPrefix("-") && ($0.offset == 0 || arguments[$0.offset - 1] != "-C") }
             throw HangarError(
-                "source.git",
+                .sourceGit,
                 "git \(words.first?.element ?? "") failed for \(url): "
                     + result.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
                 hint: "check source.yml's 'git:' and 'branch:', and the commit"

@@ -68,7 +68,7 @@ public final class ProjectCatalog: Sendable {
     /// run's commit, checked out into `folder`.
     func workspace(for project: String, commit: String?, folder: String) async throws(HangarError) -> Workspace {
         guard let entry = entry(project), let workspace = entry.workspace else {
-            throw HangarError("project.not-loaded", "project '\(project)' is not loaded" + (entry(project)?.error.map { ": \($0)" } ?? ""))
+            throw HangarError(.projectNotLoaded, "project '\(project)' is not loaded" + (entry(project)?.error.map { ": \($0)" } ?? ""))
         }
         guard let source = entry.source, let commit = commit ?? entry.commit else { return workspace }
         try await source.checkout(commit, at: folder)

@@ -314,7 +314,7 @@ enum Migrations {
             )
             if let newest = applied.max(), newest > latest {
                 throw HangarError(
-                    "database.newer",
+                    .databaseNewer,
                     "\(connections.location) was written by a newer Hangar (schema \(newest); this one knows up to \(latest))",
                     hint: "run the newer hangar, or point --database elsewhere",
                     kind: .usage

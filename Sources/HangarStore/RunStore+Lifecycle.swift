@@ -32,7 +32,7 @@ extension RunStore {
             }
             if outcome.written { return outcome.0 }
         }
-        throw HangarError("store.contention", "run \(id) kept changing while a transition was written")
+        throw HangarError(.storeContention, "run \(id) kept changing while a transition was written")
     }
 
     /// Decides `event` on `run` and writes the result if it changes anything; `written` is false
@@ -62,7 +62,7 @@ extension RunStore {
             UPDATE runs SET state = \(bind: record.state.rawValue), attempt = \(bind: record.attempt), owner = \(bind: record.owner),
                 lease_expires_at = \(bind: record.leaseExpiresAt), cancel_requested = \(bind: record.cancelRequested ? 1 : 0),
                 reason = \(bind: record.reason), started_at = \(bind: record.startedAt), finished_at = \(bind: record.finishedAt),
-                error_code = \(bind: record.failure?.code), error_kind = \(bind: record.failure?.kind.rawValue),
+                error_code = \(bind: record.failure?.code.rawValue), error_kind = \(bind: record.failure?.kind.rawValue),
                 failed_task = \(bind: record.failure?.task), updated_at = \(bind: now()), version = version + 1
             WHERE id = \(bind: run.id) AND version = \(bind: run.version)
             RETURNING \(unsafeRaw: StoredRun.columns)
@@ -84,7 +84,13 @@ extension RunStore {
     ) async throws -> StoredRun? {
         // Idle workers look often: a read first, so an empty queue costs no write transaction.
         let anyQueued = try await connections.withDatabase { database in
-            try await database.raw("SELECT id FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) LIMIT 1").first() != nil
+            // Due: an automatic retry waits for its delay (`not_before`).
+            try await database.raw(
+                """
+                SELECT id FROM runs WHERE state = \(unsafeRaw: RunState.queued.sql)
+                AND (not_before IS NULL OR not_before <= \(bind: now())) LIMIT 1
+                """
+            ).first() != nil
         }
         guard anyQueued else { return nil }
         for _ in 0..<20 {
@@ -95,7 +101,8 @@ extension RunStore {
                     instance.map { "AND EXISTS (SELECT 1 FROM workers WHERE name = \(bind: owner) AND instance = \(bind: $0) AND stopped = 0)" } ?? ""
                 let candidates = try await database.raw(
                     """
-                    SELECT id, requires FROM runs WHERE state = 'queued' AND \(unsafeRaw: Self.due(now())) AND memory <= \(bind: freeMemory)
+                    SELECT id, requires FROM runs WHERE state = \(unsafeRaw: RunState.queued.sql)
+                    AND (not_before IS NULL OR not_before <= \(bind: now())) AND memory <= \(bind: freeMemory)
                     \(holdsName) ORDER BY priority DESC, id LIMIT 20
                     """
                 ).all()
@@ -106,7 +113,7 @@ extension RunStore {
                     let id = try row.decode(column: "id", as: Int.self)
                     taken = try await database.raw(
                         """
-                        SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: id) AND state = 'queued'\(unsafeRaw: connections.dialect.skipLocked)
+                        SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: id) AND state = \(unsafeRaw: RunState.queued.sql)\(unsafeRaw: connections.dialect.skipLocked)
                         """
                     ).first().map(StoredRun.init)
                     if taken != nil { break }
@@ -119,9 +126,6 @@ extension RunStore {
         }
         return nil
     }
-
-    /// The condition a queued run meets once it may start (an automatic retry waits for its delay).
-    static func due(_ now: Double) -> String { "(not_before IS NULL OR not_before <= \(now))" }
 
     /// Asks run `id` to stop: a queued run is cancelled at once; a running one is marked, and
     /// its holder stops it when it next renews its lease (within a second).
@@ -166,7 +170,7 @@ extension RunStore {
         let expired = try await connections.withDatabase { database in
             try await database.raw(
                 """
-                SELECT id FROM runs WHERE state = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
+                SELECT id FROM runs WHERE state = \(unsafeRaw: RunState.running.sql) AND (lease_expires_at IS NULL OR lease_expires_at < \(bind: now))
                 """
             ).all().map { try $0.decode(column: "id", as: Int.self) }
         }

@@ -43,7 +43,7 @@ extension RunStore {
         /// Task `position` started.
         case taskStarted(position: Int, title: String)
         /// Task `position` ended.
-        case taskFinished(position: Int, status: RunStatus, error: String?, code: String? = nil)
+        case taskFinished(position: Int, status: RunStatus, error: String?, code: HangarError.Code? = nil)
     }
 
     /// Stores what `holder` reports, in one transaction, its first log line being line `offset`;
@@ -58,7 +58,7 @@ extension RunStore {
             let have = try await lineCount(run: id, on: database)
             guard offset <= have else {
                 throw HangarError(
-                    "log.gap",
+                    .logGap,
                     "log batch for run \(id) starts at line \(offset), but only \(have) lines are stored",
                     hint: "resend from line \(have)"
                 )
@@ -79,7 +79,7 @@ extension RunStore {
                 case .taskFinished(let position, let status, let error, let code):
                     try await database.raw(
                         """
-                        UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), error_code = \(bind: code), finished_at = \(bind: now)
+                        UPDATE tasks SET status = \(bind: status.rawValue), error = \(bind: error), error_code = \(bind: code?.rawValue), finished_at = \(bind: now)
                         WHERE run_id = \(bind: id) AND position = \(bind: position) AND finished_at IS NULL
                         """
                     ).run()
@@ -165,9 +165,9 @@ extension RunStore {
                     SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE id = \(bind: id)\(unsafeRaw: connections.dialect.lockRows)
                     """
                 ).first().map(StoredRun.init)
-            else { throw HangarError("run.unknown", "there is no run \(id)") }
+            else { throw HangarError(.runUnknown, "there is no run \(id)") }
             if case .refuse(let why) = RunLifecycle(run.record).reported(by: holder.owner, attempt: holder.attempt) {
-                throw HangarError("run.stale", "run \(id) refused a write from \(holder.owner) (attempt \(holder.attempt)): \(why)")
+                throw HangarError(.runStale, "run \(id) refused a write from \(holder.owner) (attempt \(holder.attempt)): \(why)")
             }
             return try await body(database)
         }

@@ -116,7 +116,7 @@ extension RunStore {
             try await database.raw(
                 """
                 SELECT state FROM runs WHERE project = \(bind: project) AND job = \(bind: job) AND id < \(bind: id)
-                AND state IN ('passed', 'failed', 'error', 'timed-out') ORDER BY id DESC LIMIT 1
+                AND state IN \(unsafeRaw: ([RunState.passed] + RunState.endedBadly).sqlList) ORDER BY id DESC LIMIT 1
                 """
             ).first().flatMap { RunState(rawValue: try $0.decode(column: "state", as: String.self)) }
         }

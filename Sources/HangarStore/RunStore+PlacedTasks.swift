@@ -26,7 +26,7 @@ public struct StoredPlacedTask: Sendable, Equatable {
     public var takenBy: String?
     public var lines: [String]
     public var error: String?
-    public var code: String?
+    public var code: HangarError.Code?
     public var kind: HangarError.Kind?
     public var updatedAt: Double
 }
@@ -43,7 +43,7 @@ extension RunStore {
             let created = try await database.raw(
                 """
                 INSERT INTO placed_tasks (run_id, attempt, position, runner, placement, state, taken_by, updated_at)
-                VALUES (\(bind: key.run), \(bind: key.attempt), \(bind: key.position), '', \(bind: placement.rawValue), 'running', \(bind: identity), \(bind: now))
+                VALUES (\(bind: key.run), \(bind: key.attempt), \(bind: key.position), '', \(bind: placement.rawValue), \(unsafeRaw: PlacedTaskState.running.sql), \(bind: identity), \(bind: now))
                 ON CONFLICT DO NOTHING RETURNING run_id
                 """
             ).first()
@@ -52,7 +52,7 @@ extension RunStore {
                 try await database.raw(
                     """
                     INSERT INTO placed_tasks (run_id, attempt, position, runner, placement, state, updated_at)
-                    VALUES (\(bind: key.run), \(bind: key.attempt), \(bind: key.position), \(bind: worker), \(bind: placement.rawValue), 'pending', \(bind: now))
+                    VALUES (\(bind: key.run), \(bind: key.attempt), \(bind: key.position), \(bind: worker), \(bind: placement.rawValue), \(unsafeRaw: PlacedTaskState.pending.sql), \(bind: now))
                     """
                 ).run()
             }
@@ -94,7 +94,7 @@ extension RunStore {
                 """
                 UPDATE placed_tasks SET state = \(bind: next.rawValue), updated_at = \(bind: now),
                 lines = CASE WHEN \(bind: ending != nil) THEN \(bind: lines) ELSE lines END,
-                error = \(bind: ending?.error), code = \(bind: ending?.code), kind = \(bind: ending?.kind?.rawValue)
+                error = \(bind: ending?.error), code = \(bind: ending?.code?.rawValue), kind = \(bind: ending?.kind?.rawValue)
                 WHERE run_id = \(bind: key.run) AND attempt = \(bind: key.attempt) AND position = \(bind: key.position)
                 AND runner = \(bind: runner) AND state = \(bind: state.rawValue) RETURNING state
                 """
@@ -106,7 +106,7 @@ extension RunStore {
     public func pendingPlacedTasks(for worker: String) async throws -> [PlacedTaskKey] {
         try await connections.withDatabase { database in
             try await database.raw(
-                "SELECT \(unsafeRaw: Self.placedColumns) FROM placed_tasks WHERE runner = \(bind: worker) AND state = 'pending'"
+                "SELECT \(unsafeRaw: Self.placedColumns) FROM placed_tasks WHERE runner = \(bind: worker) AND state = \(unsafeRaw: PlacedTaskState.pending.sql)"
             ).all().map { try Self.placedTask($0).key }
         }
     }
@@ -115,7 +115,7 @@ extension RunStore {
     public func unendedPlacedTasks(runner worker: String) async throws -> [StoredPlacedTask] {
         try await connections.withDatabase { database in
             try await database.raw(
-                "SELECT \(unsafeRaw: Self.placedColumns) FROM placed_tasks WHERE runner = \(bind: worker) AND state IN ('pending', 'running')"
+                "SELECT \(unsafeRaw: Self.placedColumns) FROM placed_tasks WHERE runner = \(bind: worker) AND state IN \(unsafeRaw: [PlacedTaskState.pending, .running].sqlList)"
             ).all().map(Self.placedTask)
         }
     }
@@ -128,7 +128,7 @@ extension RunStore {
             try await database.raw(
                 """
                 UPDATE placed_tasks SET updated_at = \(bind: now) WHERE run_id = \(bind: key.run) AND attempt = \(bind: key.attempt)
-                AND position = \(bind: key.position) AND runner = '' AND state = 'running'
+                AND position = \(bind: key.position) AND runner = '' AND state = \(unsafeRaw: PlacedTaskState.running.sql)
                 """
             ).run()
         }
@@ -148,7 +148,7 @@ extension RunStore {
             takenBy: try row.decode(column: "taken_by", as: String?.self),
             lines: (try? JSONDecoder().decode([String].self, from: Data(lines.utf8))) ?? [],
             error: try row.decode(column: "error", as: String?.self),
-            code: try row.decode(column: "code", as: String?.self),
+            code: try row.decode(column: "code", as: String?.self).map(HangarError.Code.init(rawValue:)),
             kind: try row.decode(column: "kind", as: String?.self).flatMap(HangarError.Kind.init(rawValue:)),
             updatedAt: try row.decode(column: "updated_at", as: Double.self)
         )

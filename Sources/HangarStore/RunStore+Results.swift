@@ -55,7 +55,7 @@ extension RunStore {
     public func failedTests(run id: Int) async throws -> [String] {
         try await connections.withDatabase { database in
             try await database.raw(
-                "SELECT name FROM test_results WHERE run_id = \(bind: id) AND status IN ('fail', 'error') ORDER BY position"
+                "SELECT name FROM test_results WHERE run_id = \(bind: id) AND status IN \(unsafeRaw: [TestStatus.fail, .error].sqlList) ORDER BY position"
             ).all().map { try $0.decode(column: "name", as: String.self) }
         }
     }

@@ -14,7 +14,7 @@ public struct StoredToken: Sendable, Codable, Equatable {
         id = try row.decode(column: "id", as: Int.self)
         name = try row.decode(column: "name", as: String.self)
         let role = try row.decode(column: "role", as: String.self)
-        guard let known = Role(rawValue: role) else { throw HangarError("store.role", "token \(id) has an unknown role '\(role)'") }
+        guard let known = Role(rawValue: role) else { throw HangarError(.storeRole, "token \(id) has an unknown role '\(role)'") }
         self.role = known
         createdAt = try row.decode(column: "created_at", as: Double.self)
     }
@@ -40,7 +40,7 @@ extension RunStore {
                 VALUES (\(bind: name), \(bind: role.rawValue), \(bind: Self.hash(secret)), \(bind: now)) RETURNING id
                 """
             ).first()
-            guard let row else { throw HangarError("store.insert", "the new token got no id") }
+            guard let row else { throw HangarError(.storeInsert, "the new token got no id") }
             return try row.decode(column: "id", as: Int.self)
         }
         return (StoredToken(id: id, name: name, role: role, createdAt: now), secret)

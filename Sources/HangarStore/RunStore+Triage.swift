@@ -26,7 +26,7 @@ public struct ClassificationDay: Sendable, Equatable {
 
 extension RunStore {
     /// The states of runs that ended badly (`RunState.endedBadly`): the ones classification looks at.
-    static let failedStates = "('failed', 'error', 'timed-out')"
+    static let failedStates = RunState.endedBadly.sqlList
 
     public func signatures() async throws -> [StoredSignature] {
         try await connections.withDatabase { database in

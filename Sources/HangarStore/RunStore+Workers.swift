@@ -77,9 +77,11 @@ extension RunStore {
     /// The runs `owner` holds, with their attempts.
     public func held(by owner: String) async throws -> [(id: Int, attempt: Int)] {
         try await connections.withDatabase { database in
-            try await database.raw("SELECT id, attempt FROM runs WHERE state = 'running' AND owner = \(bind: owner) ORDER BY id").all().map { row in
-                (try row.decode(column: "id", as: Int.self), try row.decode(column: "attempt", as: Int.self))
-            }
+            let running = RunState.running.sql
+            return try await database.raw("SELECT id, attempt FROM runs WHERE state = \(unsafeRaw: running) AND owner = \(bind: owner) ORDER BY id")
+                .all().map { row in
+                    (try row.decode(column: "id", as: Int.self), try row.decode(column: "attempt", as: Int.self))
+                }
         }
     }
 
@@ -88,7 +90,7 @@ extension RunStore {
         try await connections.withDatabase { database in
             try await database.raw(
                 """
-                SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE state = 'queued' ORDER BY priority DESC, id LIMIT \(literal: limit)
+                SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE state = \(unsafeRaw: RunState.queued.sql) ORDER BY priority DESC, id LIMIT \(literal: limit)
                 """
             ).all().map(StoredRun.init)
         }
@@ -106,7 +108,7 @@ extension RunStore {
         try await connections.withDatabase { database in
             try await database.raw(
                 """
-                UPDATE runs SET reason = \(bind: reason) WHERE id = \(bind: id) AND state = 'queued' AND (reason IS NULL OR reason <> \(bind: reason))
+                UPDATE runs SET reason = \(bind: reason) WHERE id = \(bind: id) AND state = \(unsafeRaw: RunState.queued.sql) AND (reason IS NULL OR reason <> \(bind: reason))
                 """
             ).run()
         }

@@ -97,7 +97,7 @@ public final class RunStore: Sendable {
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()
-        guard let row else { throw HangarError("store.insert", "the new run got no id") }
+        guard let row else { throw HangarError(.storeInsert, "the new run got no id") }
         return try StoredRun(row)
     }
 

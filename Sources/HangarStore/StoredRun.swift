@@ -72,7 +72,7 @@ public struct StoredRun: Sendable, Equatable {
         automaticRetries = try row.decode(column: "automatic_retries", as: Int.self)
         image = try row.decode(column: "image", as: String?.self)
         let state = try row.decode(column: "state", as: String.self)
-        guard let known = RunState(rawValue: state) else { throw HangarError("store.state", "run \(id) has an unknown state '\(state)'") }
+        guard let known = RunState(rawValue: state) else { throw HangarError(.storeState, "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(
             state: known,
             attempt: try row.decode(column: "attempt", as: Int.self),
@@ -93,7 +93,7 @@ extension StoredRun {
     static func failure(_ row: any SQLRow) throws -> RunFailure? {
         guard let code = try row.decode(column: "error_code", as: String?.self) else { return nil }
         let kind = try row.decode(column: "error_kind", as: String?.self).flatMap(HangarError.Kind.init(rawValue:)) ?? .infrastructure
-        return RunFailure(code: code, kind: kind, task: try row.decode(column: "failed_task", as: Int?.self))
+        return RunFailure(code: HangarError.Code(rawValue: code), kind: kind, task: try row.decode(column: "failed_task", as: Int?.self))
     }
 }
 

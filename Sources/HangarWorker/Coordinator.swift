@@ -39,5 +39,5 @@ public protocol Coordinator: Sendable {
 
 extension HangarError {
     /// True for a refusal: the worker does not hold the attempt (any more). Not worth retrying.
-    public var isStale: Bool { code == "run.stale" }
+    public var isStale: Bool { code == .runStale }
 }

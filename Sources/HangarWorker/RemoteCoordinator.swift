@@ -29,7 +29,7 @@ public struct RemoteCoordinator: Coordinator {
         if let url = URLComponents(string: base), let host = url.host,
             let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
         {
-            throw HangarError("worker.unreachable", "cannot reach the coordinator at \(base): \(problem)")
+            throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(problem)")
         }
         // Short: a coordinator that does not answer is reported (and asked again) soon.
         _ = try await call(.POST, "/api/v1/workers/register", json: status, timeout: .seconds(10))
@@ -60,7 +60,7 @@ public struct RemoteCoordinator: Coordinator {
 
     public func upload(_ run: API.HeldRun, worker: String, artifact path: String, file: String) async throws {
         let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-        guard let reader = FileChunks(file) else { throw HangarError("worker.artifact", "cannot read the collected file \(file)") }
+        guard let reader = FileChunks(file) else { throw HangarError(.workerArtifact, "cannot read the collected file \(file)") }
         let chunks = AsyncStream<ByteBuffer>(unfolding: { reader.next() })
         let encoded = path.split(separator: "/").map { $0.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? String($0) }
         _ = try await call(
@@ -105,7 +105,7 @@ public struct RemoteCoordinator: Coordinator {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch {
-            throw HangarError("worker.answer", "the coordinator at \(base) sent an answer this worker cannot read: \(error)")
+            throw HangarError(.workerAnswer, "the coordinator at \(base) sent an answer this worker cannot read: \(error)")
         }
     }
 
@@ -142,12 +142,12 @@ public struct RemoteCoordinator: Coordinator {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
-            throw HangarError("worker.unreachable", "cannot reach the coordinator at \(base): \(plainNetworkError(error))")
+            throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(plainNetworkError(error))")
         }
         let answer = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code >= 300 else { return (response.status.code, answer) }
         let detail = try? JSONDecoder().decode(API.ErrorBody.self, from: Data(answer.readableBytesView)).error
-        let code = detail?.code ?? (response.status.code == 409 ? "run.stale" : "worker.refused")
+        let code = detail?.code ?? (response.status.code == 409 ? .runStale : .workerRefused)
         throw HangarError(
             code,
             "the coordinator said \(response.status.code): \(detail?.message ?? String(buffer: answer))",

@@ -108,7 +108,7 @@ public final class RunReporter: Sendable {
                 }
                 do {
                     _ = try await coordinator.report(journal.run, worker: worker, API.Report(offset: offset, records: batch))
-                } catch let error as HangarError where error.code == "log.gap" {
+                } catch let error as HangarError where error.code == .logGap {
                     // The coordinator has fewer lines than were delivered (its database was restored):
                     // everything is sent again from the start, and it keeps what it lacks.
                     try journal.markDelivered(0)

@@ -134,9 +134,9 @@ public struct WorkerAgent: Service {
                             start(assignment) { free.yield() }
                         }
                         backoff.reset()
-                    } catch let error as HangarError where error.code == "worker.replaced" {
+                    } catch let error as HangarError where error.code == .workerReplaced {
                         stop(replacedBy: error)
-                    } catch let error as HangarError where error.code == "server.stopping" {
+                    } catch let error as HangarError where error.code == .serverStopping {
                         // Not a fault: it is asked again when the coordinator is back (or this worker stops too).
                         await backoff.wait()
                     } catch {
@@ -214,16 +214,16 @@ public struct WorkerAgent: Service {
             do {
                 try await coordinator.register(status())
                 return
-            } catch let error as HangarError where error.code == "worker.protocol" {
+            } catch let error as HangarError where error.code == .workerProtocol {
                 throw error
-            } catch let error as HangarError where error.kind == .usage && error.code != "worker.name-taken" {
+            } catch let error as HangarError where error.kind == .usage && error.code != .workerNameTaken {
                 // A token the coordinator refuses (401, 403) is not refused less the next time.
                 throw HangarError.usage(
-                    "worker.token",
+                    .workerToken,
                     "the coordinator refused this worker's token: \(error.message)",
                     hint: "a worker needs a worker token: 'hangar token create --role worker' on the server"
                 )
-            } catch let error as HangarError where error.code == "worker.name-taken" {
+            } catch let error as HangarError where error.code == .workerNameTaken {
                 // Said plainly: the coordinator's words (without "the coordinator said 409: "), and what to do.
                 let words = error.message.firstRange(of: "409: ").map { String(error.message[$0.upperBound...]) } ?? error.message
                 throw HangarError.usage(error.code, "\(words); give this one --name", hint: "a name is one worker's among a server's workers")
@@ -279,7 +279,7 @@ public struct WorkerAgent: Service {
                 failure: result.error.map { RunFailure(code: $0.code, kind: $0.kind, task: result.failedTask) }
             )
         } catch {
-            let failure = error as? HangarError ?? HangarError("worker.run", "\(error)")
+            let failure = error as? HangarError ?? HangarError(.workerRun, "\(error)")
             outcome = API.Outcome(
                 status: RunStatus(failure: failure),
                 reason: failure.description,
@@ -313,7 +313,7 @@ public struct WorkerAgent: Service {
                 logger.warning("run \(id) was lost (its lease ran out); stopping it and destroying its machines")
                 runs.lose(id)
             }
-        } catch let error as HangarError where error.code == "worker.replaced" {
+        } catch let error as HangarError where error.code == .workerReplaced {
             stop(replacedBy: error)
         } catch {
             if !Task.isCancelled { logger.warning("cannot send a heartbeat; retrying", metadata: ["error": "\(error)"]) }

@@ -35,10 +35,10 @@ public struct WorkerIdentity: Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             if let lock = try FileLock.attempt(path: "\(folder)/lock") { return lock }
         } catch {
-            throw HangarError("worker.state", "cannot take the worker's folder \(folder): \(error.localizedDescription)")
+            throw HangarError(.workerState, "cannot take the worker's folder \(folder): \(error.localizedDescription)")
         }
         throw .usage(
-            "worker.running",
+            .workerRunning,
             "another Hangar process on this host runs as worker \(name) with this state folder (\(folder))",
             hint: "stop it first, or give this one its own HANGAR_STATE_DIR or --name"
         )
@@ -49,7 +49,7 @@ public struct WorkerIdentity: Sendable {
         do {
             try Data(instance.utf8).write(to: URL(fileURLWithPath: "\(folder)/instance"), options: .atomic)
         } catch {
-            throw HangarError("worker.state", "cannot write \(folder)/instance: \(error.localizedDescription)")
+            throw HangarError(.workerState, "cannot write \(folder)/instance: \(error.localizedDescription)")
         }
     }
 

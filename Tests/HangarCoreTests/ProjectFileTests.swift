@@ -30,7 +30,7 @@ import Testing
                 """
             )
         )
-        #expect(error.code == "config.duplicate-key")
+        #expect(error.code == .configDuplicateKey)
         #expect(error.location == "hangar.yml:6:5", "\(error)")
         #expect(error.message.contains("'memory' (first at line 4)"))
     }
@@ -127,7 +127,7 @@ import Testing
     @Test func syntaxErrorsSayWhere() throws {
         let error = try #require(failure("machines:\n  default:\n    image: [unclosed\n"))
         #expect(error.location?.hasPrefix("hangar.yml:") == true)
-        #expect(error.code == "config.syntax")
+        #expect(error.code == .configSyntax)
     }
 
     @Test(arguments: [

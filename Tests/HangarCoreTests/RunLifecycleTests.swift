@@ -87,12 +87,12 @@ import Testing
         #expect(run.run.attempt == 2)
         #expect(run.run.finishedAt == 140)
         #expect(run.run.reason?.contains("no attempts left") == true)
-        #expect(run.run.failure == RunFailure(code: "worker.lost", kind: .infrastructure))
+        #expect(run.run.failure == RunFailure(code: .workerLost, kind: .infrastructure))
     }
 
     @Test func aFailureIsKeptWithItsEndAndForgottenByAPass() {
         var run = lifecycle(.running)
-        let failure = RunFailure(code: "machine.silent", kind: .infrastructure, task: 1)
+        let failure = RunFailure(code: .machineSilent, kind: .infrastructure, task: 1)
         #expect(run.finished(by: "a", attempt: 1, status: .error, reason: "silent", failure: failure, at: 60) == .write)
         #expect(run.run.failure == failure)
         var passed = lifecycle(.running)
@@ -108,7 +108,7 @@ import Testing
         #expect(run.cancelRequested(at: 70, by: "ann") == .writeAndStop)
         #expect(run.cancelRequested(at: 71, by: "bob") == .none)
         #expect(run.renewed(by: "a", attempt: 1, leaseUntil: 130) == .writeAndStop)
-        let killed = RunFailure(code: "task.exit-status", kind: .test, task: 2)
+        let killed = RunFailure(code: .taskExitStatus, kind: .test, task: 2)
         #expect(run.finished(by: "a", attempt: 1, status: .failed, reason: "'sleep 30' exited with status 143", failure: killed, at: 75) == .write)
         #expect(run.run.state == .cancelled)
         // Who cancelled it, and no test failure or exit status: the cancel killed the command.

@@ -50,8 +50,8 @@ import Testing
     }
 
     @Test func errorStatusesSeparateTestsFromInfrastructure() {
-        #expect(RunStatus(failure: HangarError("x", "y", kind: .test)) == .failed)
-        #expect(RunStatus(failure: HangarError("x", "y")) == .error)
-        #expect(RunStatus(failure: HangarError("run.cancelled", "y")) == .cancelled)
+        #expect(RunStatus(failure: HangarError(.taskExitStatus, "y", kind: .test)) == .failed)
+        #expect(RunStatus(failure: HangarError(.machineSilent, "y")) == .error)
+        #expect(RunStatus(failure: HangarError(.runCancelled, "y")) == .cancelled)
     }
 }

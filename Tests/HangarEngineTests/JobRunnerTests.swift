@@ -90,7 +90,7 @@ struct Probe: Labelled {
         journal.add("execute \(label)")
         switch behaviour {
         case .pass: return
-        case .fail(let kind): throw HangarError("probe", "\(label) failed", kind: kind)
+        case .fail(let kind): throw HangarError(HangarError.Code(rawValue: "probe"), "\(label) failed", kind: kind)
         case .hang: try? await Task.sleep(for: .seconds(3600))
         }
     }
@@ -163,11 +163,11 @@ final class Journal: Sendable {
     @Test func aTaskThatFailedElsewhereFailsTheRunHere() async throws {
         let probes: [any Labelled] = [CoordinatorTask(Probe("b", journal: journal)), Probe("c", journal: journal)]
         let result = try await run(probes) { _ throws(HangarError) in
-            PlacedOutput(lines: [], error: HangarError("notify.webhook", "the hook answered HTTP 500"))
+            PlacedOutput(lines: [], error: HangarError(.notifyWebhook, "the hook answered HTTP 500"))
         }
         #expect(result.status == .error)
         #expect(result.failedTask == 0)
-        #expect(result.error?.code == "notify.webhook")
+        #expect(result.error?.code == .notifyWebhook)
         #expect(journal.all.isEmpty)
     }
 
@@ -187,15 +187,15 @@ final class Journal: Sendable {
             notice: { _ in }
         )
         let refused = await PlacedStep.run(workspace, job: "tidy", position: 0, parameters: [:], folder: folder, here: .coordinator)
-        #expect(refused.error?.code == "task.placement", "a worker may not have the coordinator run its host commands")
+        #expect(refused.error?.code == .taskPlacement, "a worker may not have the coordinator run its host commands")
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/ran"))
         #expect(
             await PlacedStep.run(workspace, job: "tidy", position: 1, parameters: [:], folder: folder, here: .coordinator).error?.code
-                == "task.placement"
+                == .taskPlacement
         )
         #expect(
             await PlacedStep.run(workspace, job: "tidy", position: 7, parameters: [:], folder: folder, here: .everyWorker).error?.code
-                == "task.placement"
+                == .taskPlacement
         )
         let pruned = await PlacedStep.run(workspace, job: "tidy", position: 1, parameters: [:], folder: folder, here: .everyWorker)
         #expect(pruned.error == nil)
@@ -254,7 +254,7 @@ final class Journal: Sendable {
         let inBoot = try await run([Probe("boot", .hang, journal: journal)], jobTimeout: .milliseconds(200))
         #expect(inBoot.error?.kind == .infrastructure)
         let ownLimit = try await run([TestCommand(Probe("tests", .hang, journal: journal))], stepTimeout: .milliseconds(200))
-        #expect(ownLimit.error?.code == "task.timeout")
+        #expect(ownLimit.error?.code == .taskTimeout)
         #expect(ownLimit.error?.kind == .test)
     }
 

@@ -63,9 +63,9 @@ import Testing
         #expect(guest.commands == [#"export GREETING='it'\''s me'; make check"#])
         #expect(output == ["one", "two"])
         let failed = try #require(await failure { try await handler("run: make check").execute(context) })
-        #expect(failed.code == "task.exit-status" && failed.kind == .test && failed.message == "'make check' exited with status 2")
+        #expect(failed.code == .taskExitStatus && failed.kind == .test && failed.message == "'make check' exited with status 2")
         let noMachine = try #require(await failure { try await handler("run: true").execute(try self.context(booted: false)) })
-        #expect(noMachine.code == "task.no-machine" && noMachine.kind == .usage)
+        #expect(noMachine.code == .taskNoMachine && noMachine.kind == .usage)
     }
 
     @Test func copyGoesEitherWayAndSaysWhatIsMissing() async throws {
@@ -77,7 +77,7 @@ import Testing
         try await handler("use: copy\nwith: { from: /var/log/app.log, to: logs, direction: from-guest }").execute(context)
         #expect(try String(contentsOfFile: "\(folder)/project/logs/app.log", encoding: .utf8) == "log")
         let missing = try #require(await failure { try await handler("use: copy\nwith: { from: nope.txt, to: /srv }").execute(context) })
-        #expect(missing.code == "copy.missing" && missing.kind == .usage)
+        #expect(missing.code == .copyMissing && missing.kind == .usage)
         #expect(await failure { _ = try handler("use: copy\nwith: { from: a, to: b, direction: sideways }") } != nil)
     }
 
@@ -89,7 +89,7 @@ import Testing
         #expect(guest.commands.count == 3 && clock.elapsed == .seconds(2))
         guest.answer("never", .init(status: 1))
         let late = try #require(await failure { try await handler("use: wait\nwith: { until: never, duration: 5s }").execute(context) })
-        #expect(late.code == "wait.timeout" && late.kind == .test && late.message.contains("within 5s"))
+        #expect(late.code == .waitTimeout && late.kind == .test && late.message.contains("within 5s"))
         let before = clock.elapsed
         try await handler("use: wait\nwith: { duration: 90s }").execute(context)
         #expect(clock.elapsed - before == .seconds(90))
@@ -105,12 +105,12 @@ import Testing
         let failed = try #require(
             await failure { try await handler("use: collect\nwith: { paths: [\"/results/*.xml\"], format: junit }").execute(context) }
         )
-        #expect(failed.code == "tests.failed" && failed.kind == .test && failed.message == "1 of 2 tests failed: bad")
+        #expect(failed.code == .testsFailed && failed.kind == .test && failed.message == "1 of 2 tests failed: bad")
         #expect(FileManager.default.fileExists(atPath: "\(folder)/run/artifacts/a.xml"))
         #expect(FileManager.default.fileExists(atPath: "\(folder)/run/artifacts/hangar-results.json"))
         #expect(notices.contains { $0.contains("collected /results/a.xml") })
         let nothing = try #require(await failure { try await handler("use: collect\nwith: { paths: [\"/none/*\"] }").execute(context) })
-        #expect(nothing.code == "collect.nothing" && nothing.kind == .test)
+        #expect(nothing.code == .collectNothing && nothing.kind == .test)
         try await handler("use: collect\nwith: { paths: [\"/none/*\"], optional: true }").execute(context)
     }
 }

@@ -96,7 +96,7 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
         let cache = ImageCache(root: root)
         defer { try? FileManager.default.removeItem(atPath: root) }
         await #expect { try await cache.fetch(.url("http://127.0.0.1:9/none.qcow2", sha256: nil)) } throws: { error in
-            (error as? HangarError)?.code == "image.unreachable"
+            (error as? HangarError)?.code == .imageUnreachable
         }
         let server = try await ImageServer()
         await #expect { try await cache.fetch(.url(server.url("missing.qcow2"), sha256: nil)) } throws: { error in
@@ -152,7 +152,7 @@ func randomData(_ count: Int) -> Data { Data((0..<count).map { _ in UInt8.random
         }
         let cache = ImageCache(root: root)
         await #expect { try await cache.fetch(.url(server.url("big.qcow2"), sha256: nil)) } throws: { error in
-            (error as? HangarError)?.code == "image.disk-full"
+            (error as? HangarError)?.code == .imageDiskFull
         }
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: "\(root)/partial")) ?? []).isEmpty)
         #expect(cached(cache).isEmpty)

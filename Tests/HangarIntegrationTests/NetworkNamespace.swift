@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 
 /// A network namespace joined to the host by a veth pair (`ip netns`, `ip link`, from iproute2):
 /// a second host on this machine, whose link the test can cut and restore. Only loopback-like
@@ -45,16 +46,16 @@ struct NetworkNamespace {
             namespace.prefix + ["ip", "link", "set", inside, "up"],
             namespace.prefix + ["ip", "link", "set", "lo", "up"],
         ] {
-            try await Command.check(command, code: "test.netns")
+            try await Command.check(command, code: .testNetns)
         }
         return namespace
     }
 
     /// Drops the link: nothing passes between the namespace and the host.
-    func cut() async throws { try await Command.check(["ip", "link", "set", hostSide, "down"], code: "test.netns") }
+    func cut() async throws { try await Command.check(["ip", "link", "set", hostSide, "down"], code: .testNetns) }
 
     /// Brings the link back.
-    func restore() async throws { try await Command.check(["ip", "link", "set", hostSide, "up"], code: "test.netns") }
+    func restore() async throws { try await Command.check(["ip", "link", "set", hostSide, "up"], code: .testNetns) }
 
     /// Removes the namespace and its link (removing one end of a veth pair removes both).
     func remove() async {

@@ -43,7 +43,7 @@ final class Server: Sendable {
             "import urllib.request,sys; r=urllib.request.Request(sys.argv[1]); "
             + (cookie.map { "r.add_header('Cookie', '\($0)'); " } ?? "") + "print(urllib.request.urlopen(r).read().decode())"
         let result = try await Command.run(["python3", "-c", script, url + path])
-        guard result.status == 0 else { throw HangarError("test.fetch", "GET \(path) failed: \(result.stderr)") }
+        guard result.status == 0 else { throw HangarError(.testFetch, "GET \(path) failed: \(result.stderr)") }
         return result.stdout
     }
 
@@ -52,7 +52,7 @@ final class Server: Sendable {
     {
         let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/call.py", method, url + path, token, body] + headers)
         guard result.status == 0, let newline = result.stdout.firstIndex(of: "\n"), let status = Int(result.stdout[..<newline]) else {
-            throw HangarError("test.call", "\(method) \(path) failed: \(result.stderr)")
+            throw HangarError(.testCall, "\(method) \(path) failed: \(result.stderr)")
         }
         return (status, String(result.stdout[result.stdout.index(after: newline)...]))
     }
@@ -61,7 +61,7 @@ final class Server: Sendable {
     /// (Tests/Fixtures/burst.py): how many were queued, and how many ended in each state.
     func burst(_ job: String, count: Int, token: String) async throws -> (queued: Int, states: [String: Int]) {
         let result = try await Command.run(["python3", "\(packageRoot)/Tests/Fixtures/burst.py", url, token, job, "\(count)"])
-        guard result.status == 0 else { throw HangarError("test.burst", "burst.py failed: \(result.stderr)") }
+        guard result.status == 0 else { throw HangarError(.testBurst, "burst.py failed: \(result.stderr)") }
         struct Outcome: Decodable {
             var queued: Int
             var states: [String: Int]

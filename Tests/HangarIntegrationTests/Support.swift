@@ -101,7 +101,7 @@ func eventually(
 ) async throws {
     let deadline = ContinuousClock.now + limit
     while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw HangarError("test.timeout", "not within \(limit): \(what())") }
+        guard ContinuousClock.now < deadline else { throw HangarError(.testTimeout, "not within \(limit): \(what())") }
         try await Task.sleep(for: .milliseconds(200))
     }
 }

@@ -51,7 +51,7 @@ import Testing
 
     @Test func aMissingProgramIsAClearError() async throws {
         await #expect { try await Command.run(["hangar-no-such-program"]) } throws: { error in
-            (error as? HangarError)?.code == "host.tool-missing"
+            (error as? HangarError)?.code == .hostToolMissing
         }
     }
 

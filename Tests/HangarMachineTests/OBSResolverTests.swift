@@ -49,7 +49,7 @@ import Testing
         // A never-resolved image offline says so.
         var other = stand.image
         other.package = "other"
-        #expect(await failure { _ = try await cache.fetch(.obs(other), offline: true) }?.code == "image.not-cached")
+        #expect(await failure { _ = try await cache.fetch(.obs(other), offline: true) }?.code == .imageNotCached)
     }
 
     /// Not published yet, being recalculated, or failed: not an error, the run is skipped and says why.
@@ -63,7 +63,7 @@ import Testing
         ] {
             try stand.set(state)
             let error = try #require(await failure { _ = try await OBSResolver(stand.image).resolve() })
-            #expect(error.code == "image.not-ready" && error.message.contains("not ready yet: ") && error.message.contains(said), "\(error)")
+            #expect(error.code == .imageNotReady && error.message.contains("not ready yet: ") && error.message.contains(said), "\(error)")
             #expect(RunStatus(failure: error) == .skipped)
         }
     }
@@ -102,7 +102,7 @@ import Testing
         // One whose published checksum does not match what is downloaded.
         try stand.build(["JeOS.Build4.qcow2"], checksum: String(repeating: "0", count: 64))
         let checksum = try #require(await failure { _ = try await cache.fetch(.obs(stand.image)) })
-        #expect(checksum.code == "image.checksum" && checksum.message.contains("devel:kanku:images"), "\(checksum)")
+        #expect(checksum.code == .imageChecksum && checksum.message.contains("devel:kanku:images"), "\(checksum)")
         #expect(cache.entries().allSatisfy { !$0.urls.contains { $0.contains("Build4") } }, "nothing of it was cached")
     }
 

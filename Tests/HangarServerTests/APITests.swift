@@ -29,7 +29,7 @@ import Testing
             // The failure for programs: its code, a test failure (not infrastructure), the second task.
             #expect(run.failure?.kind == .test)
             #expect(run.failure?.task == 1)
-            #expect(run.failure?.code.isEmpty == false)
+            #expect(run.failure?.code == .taskExitStatus)
             let text = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body)
             #expect(text.contains("==> [1/2] host: echo hello from the host\nhello from the host\n"))
             let tail = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log?from=2").body)

@@ -37,7 +37,7 @@ import Testing
         await #expect { try await RunStore.open(try DatabaseLocation(parsing: "postgres://ci@127.0.0.1:\(port)/hangar")) } throws: { error in
             let error = error as? HangarError
             // In plain words, without the library's type names.
-            return error?.code == "database.unreachable"
+            return error?.code == .databaseUnreachable
                 && error?.message == "cannot connect to PostgreSQL at 127.0.0.1:\(port): connection refused (nothing listens there)"
         }
     }
@@ -46,11 +46,11 @@ import Testing
         let url = try await TestPostgres.shared.newDatabase()
         let wrong = url.replacingOccurrences(of: TestPostgres.password, with: "wrong")
         await #expect { try await RunStore.open(try DatabaseLocation(parsing: wrong)) } throws: { error in
-            (error as? HangarError)?.code == "database.auth" && (error as? HangarError)?.hint?.contains("password") == true
+            (error as? HangarError)?.code == .databaseAuth && (error as? HangarError)?.hint?.contains("password") == true
         }
         let missing = url.replacingOccurrences(of: "/test_", with: "/nothing_")
         await #expect { try await RunStore.open(try DatabaseLocation(parsing: missing)) } throws: { error in
-            (error as? HangarError)?.code == "database.missing" && (error as? HangarError)?.hint?.contains("createdb") == true
+            (error as? HangarError)?.code == .databaseMissing && (error as? HangarError)?.hint?.contains("createdb") == true
         }
     }
 
@@ -63,7 +63,7 @@ import Testing
             "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('INSERT INTO schema_migrations VALUES (999)'); c.commit()", path,
         ])
         await #expect { try await RunStore.open(.sqlite(path: path)) } throws: { error in
-            (error as? HangarError)?.code == "database.newer" && (error as? HangarError)?.message.contains("schema 999") == true
+            (error as? HangarError)?.code == .databaseNewer && (error as? HangarError)?.message.contains("schema 999") == true
         }
     }
 }

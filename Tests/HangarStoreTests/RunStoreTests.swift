@@ -188,7 +188,7 @@ final class TestClock: Sendable {
             #expect(reaped.first?.run.attempt == 2)
             // The old holder is refused, whatever it sends.
             await #expect { try await store.appendLog(run: run.id, by: holder, offset: 1, lines: ["late"]) } throws: { error in
-                (error as? HangarError)?.code == "run.stale"
+                (error as? HangarError)?.code == .runStale
             }
             #expect(try await store.finish(run.id, owner: "a", attempt: 1, as: .passed)?.refusal != nil)
             #expect(try await store.renewLeases(owner: "a", runs: [(run.id, 1)], lease: 30)[run.id]?.refusal != nil)
@@ -358,7 +358,7 @@ final class TestClock: Sendable {
             #expect(try await store.appendLog(run: run.id, by: holder, offset: 1, lines: ["b", "c", "d"]) == 4)
             #expect(try await store.appendLog(run: run.id, by: holder, offset: 0, lines: ["a"]) == 4)
             await #expect { try await store.appendLog(run: run.id, by: holder, offset: 6, lines: ["g"]) } throws: { error in
-                (error as? HangarError)?.code == "log.gap"
+                (error as? HangarError)?.code == .logGap
             }
             #expect(try await store.log(run: run.id) == ["a", "b", "c", "d"])
             #expect(try await store.log(run: run.id, from: 2, limit: 1) == ["c"])

@@ -22,7 +22,7 @@ public final class OBSStandIn {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path
         process = try await TestProcess.start(["python3", "\(root)/Fixtures/obs_server.py", "\(folder)/state.json"], log: "\(folder)/server.log")
         guard let port = Int(await process.firstLine() ?? "") else {
-            throw HangarError("test.obs", "the OBS stand-in did not start: \(process.output())")
+            throw HangarError(.testObs, "the OBS stand-in did not start: \(process.output())")
         }
         self.port = port
     }

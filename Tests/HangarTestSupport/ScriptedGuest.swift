@@ -65,13 +65,13 @@ public final class ScriptedGuest: GuestShell {
 
     public func copyOut(_ source: String, to destination: String) async throws(HangarError) {
         guard let text = state.withLock({ $0.files[source] }) else {
-            throw HangarError("guest.copy", "cannot copy \(source) out of the guest: no such file")
+            throw HangarError(.guestCopy, "cannot copy \(source) out of the guest: no such file")
         }
         do {
             try FileManager.default.createDirectory(atPath: destination, withIntermediateDirectories: true)
             try text.write(toFile: "\(destination)/\((source as NSString).lastPathComponent)", atomically: true, encoding: .utf8)
         } catch {
-            throw HangarError("guest.copy", "cannot write into \(destination): \(error)")
+            throw HangarError(.guestCopy, "cannot write into \(destination): \(error)")
         }
     }
 }

@@ -18,7 +18,7 @@ public struct Sink: Sendable {
             log: "\(folder).log"
         )
         guard await process.firstLine() == "ready" else {
-            throw HangarError("test.sink", "the \(kind) sink did not start: \(process.output())")
+            throw HangarError(.testSink, "the \(kind) sink did not start: \(process.output())")
         }
         return Sink(folder: folder, process: process)
     }

@@ -85,7 +85,7 @@ public actor TestPostgres {
     /// Runs a program as the `postgres` user (as root) or as this user.
     @discardableResult
     private static func asPostgres(_ arguments: [String]) async throws -> String {
-        try await Command.check(prefix + arguments, code: "test.postgres")
+        try await Command.check(prefix + arguments, code: .testPostgres)
     }
 
     private static var prefix: [String] { getuid() == 0 ? ["runuser", "-u", "postgres", "--"] : [] }
@@ -94,7 +94,7 @@ public actor TestPostgres {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.sorted() ?? []
         guard let version = versions.last(where: { FileManager.default.fileExists(atPath: "\(root)/\($0)/bin/initdb") }) else {
-            throw HangarError("test.postgres", "PostgreSQL is not installed", hint: "apt-get install postgresql (scripts/setup.sh does)")
+            throw HangarError(.testPostgres, "PostgreSQL is not installed", hint: "apt-get install postgresql (scripts/setup.sh does)")
         }
         return "\(root)/\(version)/bin"
     }

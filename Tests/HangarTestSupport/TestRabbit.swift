@@ -39,12 +39,12 @@ public actor TestRabbit {
 
     private static func create() async throws -> Node {
         guard FileManager.default.isExecutableFile(atPath: "/usr/lib/rabbitmq/bin/rabbitmq-server") else {
-            throw HangarError("test.rabbitmq", "RabbitMQ is not installed", hint: "apt-get install rabbitmq-server (scripts/setup.sh does)")
+            throw HangarError(.testRabbitmq, "RabbitMQ is not installed", hint: "apt-get install rabbitmq-server (scripts/setup.sh does)")
         }
-        let folder = try await Command.check(["mktemp", "-d", "/tmp/hangar-rabbit-XXXXXX"], code: "test.rabbitmq")
+        let folder = try await Command.check(["mktemp", "-d", "/tmp/hangar-rabbit-XXXXXX"], code: .testRabbitmq)
             .trimmingCharacters(in: .whitespacesAndNewlines)
         try "[].\n".write(toFile: "\(folder)/enabled_plugins", atomically: true, encoding: .utf8)
-        try await Command.check(["chown", "-R", "rabbitmq:rabbitmq", folder], code: "test.rabbitmq")
+        try await Command.check(["chown", "-R", "rabbitmq:rabbitmq", folder], code: .testRabbitmq)
         let node = Node(folder: folder, port: PortPicker.freePort(), distribution: PortPicker.freePort(), epmd: PortPicker.freePort())
         let watchdog = """
             alive() { [ -e /proc/$1/stat ] && [ "$(cut -d' ' -f3 /proc/$1/stat)" != Z ]; }
@@ -67,7 +67,7 @@ public actor TestRabbit {
         let deadline = ContinuousClock.now + .seconds(180)
         while try await Command.run(command(node, "rabbitmqctl", ["-n", node.name, "--timeout", "60", "await_startup"])).status != 0 {
             guard server.isRunning, ContinuousClock.now < deadline else {
-                throw HangarError("test.rabbitmq", "RabbitMQ did not start: \(server.output().suffix(2000))")
+                throw HangarError(.testRabbitmq, "RabbitMQ did not start: \(server.output().suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(500))
         }
@@ -77,14 +77,14 @@ public actor TestRabbit {
     /// persistent messages stay.
     public func stop() async throws {
         let node = try await node()
-        try await Command.check(Self.command(node, "rabbitmqctl", ["-n", node.name, "stop"]), code: "test.rabbitmq")
+        try await Command.check(Self.command(node, "rabbitmqctl", ["-n", node.name, "stop"]), code: .testRabbitmq)
     }
 
     /// Stops the node and its `epmd` and removes its folder.
     public func destroy() async throws {
         let node = try await node()
-        _ = try? await Command.check(Self.command(node, "rabbitmqctl", ["-n", node.name, "stop"]), code: "test.rabbitmq")
-        _ = try? await Command.check(["epmd", "-port", "\(node.epmd)", "-kill"], code: "test.rabbitmq")
+        _ = try? await Command.check(Self.command(node, "rabbitmqctl", ["-n", node.name, "stop"]), code: .testRabbitmq)
+        _ = try? await Command.check(["epmd", "-port", "\(node.epmd)", "-kill"], code: .testRabbitmq)
         try? FileManager.default.removeItem(atPath: node.folder)
     }
 

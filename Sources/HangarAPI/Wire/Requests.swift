@@ -1,3 +1,5 @@
+public import HangarCore
+
 extension API {
     /// `POST …/runs`: what a trigger may give; an empty body triggers with the defaults.
     public struct TriggerRequest: Documented, Equatable {
@@ -25,12 +27,12 @@ extension API {
         public struct Detail: Codable, Sendable, Equatable {
             public var message: String
             /// A stable code a program can act on (`run.stale`, `log.gap`), where there is one.
-            public var code: String?
+            public var code: HangarError.Code?
         }
 
         public var error: Detail
 
-        public init(message: String, code: String? = nil) { error = Detail(message: message, code: code) }
+        public init(message: String, code: HangarError.Code? = nil) { error = Detail(message: message, code: code) }
 
         public static let schemaName = "Error"
         public static let schema = Schema.object(

@@ -283,9 +283,9 @@ extension API {
         public var status: RunStatus?
         public var error: String?
         /// The error's code (`task.exit-status`, `machine.silent`), for programs.
-        public var code: String?
+        public var code: HangarError.Code?
 
-        public init(position: Int, title: String, status: RunStatus?, error: String?, code: String? = nil) {
+        public init(position: Int, title: String, status: RunStatus?, error: String?, code: HangarError.Code? = nil) {
             self.position = position
             self.title = title
             self.status = status

@@ -18,12 +18,12 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     /// Parses `expression` for the time zone `zone` (an IANA name such as `Europe/Berlin`).
     public init(_ expression: String, timeZone zone: String = "UTC") throws(HangarError) {
         guard let timeZone = TimeZone(identifier: zone) else {
-            throw .usage("cron.timezone", "unknown time zone '\(zone)'", hint: "use an IANA name such as UTC or Europe/Berlin")
+            throw .usage(.cronTimezone, "unknown time zone '\(zone)'", hint: "use an IANA name such as UTC or Europe/Berlin")
         }
         let fields = expression.split(separator: " ").map(String.init)
         guard fields.count == 5 else {
             throw .usage(
-                "cron.fields",
+                .cronFields,
                 "cron schedule '\(expression)' has \(fields.count) fields, not 5",
                 hint: "minute hour day-of-month month day-of-week, such as '0 3 * * *' for 03:00 every day"
             )
@@ -89,7 +89,7 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
             }
             guard let bounds, let step, step > 0, range.contains(bounds.lowerBound), range.contains(bounds.upperBound) else {
                 throw .usage(
-                    "cron.field",
+                    .cronField,
                     "cron \(name) field '\(text)' is not valid here (\(range.lowerBound)-\(range.upperBound))",
                     hint: "use *, a number, a list (1,15), a range (1-5) or a step (*/10)"
                 )

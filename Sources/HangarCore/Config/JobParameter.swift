@@ -34,7 +34,7 @@ extension JobSpec {
         let names = parameters.map(\.name)
         for name in given.keys.sorted() where !names.contains(name) && !name.hasPrefix("HANGAR_") {
             throw .usage(
-                "job.unknown-parameter",
+                .jobUnknownParameter,
                 "job '\(self.name)' has no parameter '\(name)'\(Suggestion.phrase(for: name, in: names))",
                 hint: names.isEmpty ? "this job takes no parameters" : "its parameters: \(names.joined(separator: ", "))"
             )
@@ -45,7 +45,7 @@ extension JobSpec {
                 values[parameter.name] = value
             } else if parameter.required {
                 throw .usage(
-                    "job.missing-parameter",
+                    .jobMissingParameter,
                     "job '\(self.name)' needs parameter '\(parameter.name)'",
                     hint: parameter.description.map { "\(parameter.name): \($0)" }
                 )

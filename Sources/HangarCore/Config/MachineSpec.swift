@@ -70,14 +70,14 @@ extension MachineSpec {
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
             guard !exists || isFolder.boolValue == folder else {
                 throw .usage(
-                    "config.not-a-\(folder ? "folder" : "file")",
+                    folder ? .configNotAFolder : .configNotAFile,
                     "\(key): \(path) is a \(folder ? "file" : "folder"), not a \(folder ? "folder" : "file")",
                     at: locations[key]
                 )
             }
             guard exists else {
                 throw .usage(
-                    "config.missing-\(folder ? "folder" : "file")",
+                    folder ? .configMissingFolder : .configMissingFile,
                     "\(key): \(path) does not exist",
                     hint: "paths are relative to the folder of hangar.yml",
                     at: locations[key]

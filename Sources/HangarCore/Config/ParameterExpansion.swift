@@ -19,12 +19,12 @@ extension String {
         while let start = rest.range(of: "${") {
             result += rest[..<start.lowerBound]
             guard let end = rest[start.upperBound...].firstIndex(of: "}") else {
-                throw .usage("config.expansion", "'\(self)' has a '${' without its '}'")
+                throw .usage(.configExpansion, "'\(self)' has a '${' without its '}'")
             }
             let name = String(rest[start.upperBound..<end])
             guard let value = values[name] else {
                 throw .usage(
-                    "config.expansion",
+                    .configExpansion,
                     "'\(self)' needs parameter '\(name)', which this run does not have",
                     hint: "declare it under the job's 'parameters:' (with a default, or give it with --param \(name)=...)"
                 )

@@ -6,7 +6,7 @@ extension ProjectFile {
     public static func load(path: String) throws(HangarError) -> ProjectFile {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         guard let data = FileManager.default.contents(atPath: absolute), let text = String(data: data, encoding: .utf8) else {
-            throw .usage("config.missing", "cannot read \(path)", hint: "run 'hangar init' to write one, or pass --file")
+            throw .usage(.configMissing, "cannot read \(path)", hint: "run 'hangar init' to write one, or pass --file")
         }
         return try parse(text, path: absolute, displayName: (path as NSString).lastPathComponent)
     }
@@ -36,7 +36,7 @@ extension ProjectFile {
             for case .obs(let name, _) in job.triggers {
                 guard let machine = project.machines.first(where: { $0.name == name }), case .obs = machine.image else {
                     throw .usage(
-                        "config.obs-trigger",
+                        .configObsTrigger,
                         "job '\(job.name)' has 'obs: \(name)', but machine '\(name)' \(project.machines.contains { $0.name == name } ? "has no 'obs:' image" : "is not defined")",
                         hint: "an 'obs:' trigger names a machine whose image is given by its OBS coordinates (image: { obs: … })",
                         at: job.location

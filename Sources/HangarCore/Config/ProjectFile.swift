@@ -24,7 +24,7 @@ public struct ProjectFile: Sendable {
     public func machine(named name: String) throws(HangarError) -> MachineSpec {
         guard let machine = machines.first(where: { $0.name == name }) else {
             throw .usage(
-                "config.unknown-machine",
+                .configUnknownMachine,
                 "no machine '\(name)' in \(path)\(Suggestion.phrase(for: name, in: machines.map(\.name)))",
                 hint: "machines defined: \(machines.map(\.name).joined(separator: ", "))"
             )
@@ -36,7 +36,7 @@ public struct ProjectFile: Sendable {
     public func job(named name: String) throws(HangarError) -> JobSpec {
         guard let job = jobs.first(where: { $0.name == name }) else {
             throw .usage(
-                "config.unknown-job",
+                .configUnknownJob,
                 "no job '\(name)' in \(path)\(Suggestion.phrase(for: name, in: jobs.map(\.name)))",
                 hint: jobs.isEmpty ? "add one under 'jobs:'" : "jobs defined: \(jobs.map(\.name).joined(separator: ", "))"
             )

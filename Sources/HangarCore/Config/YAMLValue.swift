@@ -23,7 +23,7 @@ public struct YAMLValue: @unchecked Sendable {
             guard let tab = line.prefix(while: { $0 == " " || $0 == "\t" }).firstIndex(of: "\t") else { continue }
             let column = line.distance(from: line.startIndex, to: tab) + 1
             throw .usage(
-                "config.syntax",
+                .configSyntax,
                 "a tab in the indentation",
                 hint: "indent with spaces; YAML does not allow tabs there",
                 at: "\(file):\(number + 1):\(column)"
@@ -35,7 +35,7 @@ public struct YAMLValue: @unchecked Sendable {
         } catch let error as YamlError {
             throw syntaxError(error, file: file, text: text)
         } catch {
-            throw .usage("config.syntax", "\(error)", at: file)
+            throw .usage(.configSyntax, "\(error)", at: file)
         }
     }
 
@@ -50,21 +50,21 @@ public struct YAMLValue: @unchecked Sendable {
                 : problem.contains("did not find expected") ? "check the brackets, quotes and indentation just before here" : nil
             // A quote or bracket never closed is noticed at the end of the file; where it opened is the place.
             let place = problem.contains("end of stream") ? context?.mark ?? mark : mark
-            return .usage("config.syntax", "invalid YAML: \(detail)", hint: hint, at: "\(file):\(place.line):\(place.column)")
+            return .usage(.configSyntax, "invalid YAML: \(detail)", hint: hint, at: "\(file):\(place.line):\(place.column)")
         case .duplicatedKeysInMapping(let duplicates, let context):
             // Yams marks the key's first place; the mistake is its second, as yamllint says.
             let first = (line: context.mark.line, column: context.mark.column)
             let place = duplicates.first.flatMap { secondPlace(of: $0, after: first, in: text) } ?? first
             return .usage(
-                "config.duplicate-key",
+                .configDuplicateKey,
                 "duplicate key '\(duplicates.joined(separator: "', '"))' (first at line \(first.line))",
                 hint: "each key may appear once in a mapping; keep one",
                 at: "\(file):\(place.line):\(place.column)"
             )
         case .reader(let problem, _, _, _):
-            return .usage("config.syntax", "cannot read the file: \(problem)", hint: "hangar.yml must be UTF-8 text", at: file)
+            return .usage(.configSyntax, "cannot read the file: \(problem)", hint: "hangar.yml must be UTF-8 text", at: file)
         default:
-            return .usage("config.syntax", "invalid YAML", at: file)
+            return .usage(.configSyntax, "invalid YAML", at: file)
         }
     }
 
@@ -96,7 +96,7 @@ public struct YAMLValue: @unchecked Sendable {
 
     /// An error at this value's position.
     public func error(_ message: String, hint: String? = nil) -> HangarError {
-        .usage("config.invalid", message, hint: hint, at: location)
+        .usage(.configInvalid, message, hint: hint, at: location)
     }
 
     /// True for `~`, `null` or an empty value.
@@ -114,7 +114,7 @@ public struct YAMLValue: @unchecked Sendable {
             guard let name = keyNode.string else { throw key.error("expected a text key") }
             if let allowed, !allowed.contains(name) {
                 throw HangarError.usage(
-                    "config.unknown-key",
+                    .configUnknownKey,
                     "unknown \(what) '\(name)'\(Suggestion.phrase(for: name, in: allowed))",
                     hint: "allowed here: \(allowed.joined(separator: ", "))",
                     at: key.location

@@ -16,7 +16,14 @@ public struct HangarError: LocalizedError, CustomStringConvertible, Sendable, Eq
     }
 
     /// A stable, machine-readable code such as `image.checksum` or `config.unknown-key`.
-    public var code: String
+    public struct Code: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
+        public let rawValue: String
+        public init(rawValue: String) { self.rawValue = rawValue }
+        public var description: String { rawValue }
+    }
+
+    /// What went wrong, for programs: one of `Code`'s static members (ErrorCodes.swift).
+    public var code: Code
     /// What went wrong, in one sentence.
     public var message: String
     /// What the user can do about it, if anything.
@@ -27,7 +34,7 @@ public struct HangarError: LocalizedError, CustomStringConvertible, Sendable, Eq
     public var kind: Kind
 
     /// Creates an error.
-    public init(_ code: String, _ message: String, hint: String? = nil, location: String? = nil, kind: Kind = .infrastructure) {
+    public init(_ code: Code, _ message: String, hint: String? = nil, location: String? = nil, kind: Kind = .infrastructure) {
         self.code = code
         self.message = message
         self.hint = hint
@@ -48,7 +55,7 @@ public struct HangarError: LocalizedError, CustomStringConvertible, Sendable, Eq
 
 extension HangarError {
     /// An error in the user's input (a file, a flag, a name).
-    public static func usage(_ code: String, _ message: String, hint: String? = nil, at location: String? = nil) -> HangarError {
+    public static func usage(_ code: Code, _ message: String, hint: String? = nil, at location: String? = nil) -> HangarError {
         HangarError(code, message, hint: hint, location: location, kind: .usage)
     }
 }

@@ -17,13 +17,13 @@ enum JUnitReader {
         if let (code, line, column) = collector.error
             ?? (parsed ? nil : ((parser.parserError as NSError?)?.code ?? 0, parser.lineNumber, parser.columnNumber))
         {
-            throw HangarError("results.xml", "\(file):\(line):\(column): not well-formed XML: \(Self.explain(code))", hint: "is it really JUnit XML?")
+            throw HangarError(.resultsXml, "\(file):\(line):\(column): not well-formed XML: \(Self.explain(code))", hint: "is it really JUnit XML?")
         }
         if collector.depth > 0 {
-            throw HangarError("results.xml", "\(file):\(parser.lineNumber): not well-formed XML: the file ends before its elements are closed")
+            throw HangarError(.resultsXml, "\(file):\(parser.lineNumber): not well-formed XML: the file ends before its elements are closed")
         }
         if let root = collector.root, root != "testsuites", root != "testsuite" {
-            throw HangarError("results.junit", "\(file):1: not JUnit XML: the root element is <\(root)>, not <testsuites> or <testsuite>")
+            throw HangarError(.resultsJunit, "\(file):1: not JUnit XML: the root element is <\(root)>, not <testsuites> or <testsuite>")
         }
         return collector.tests
     }

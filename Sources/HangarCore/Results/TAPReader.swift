@@ -34,7 +34,7 @@ enum TAPReader {
         }
         guard !tests.isEmpty else {
             throw HangarError(
-                "results.empty",
+                .resultsEmpty,
                 "\(file):1: no 'ok' or 'not ok' line: not TAP",
                 hint: "collect it with 'format: junit' if it is JUnit XML"
             )

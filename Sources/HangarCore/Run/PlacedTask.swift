@@ -43,10 +43,10 @@ public struct PlacedTaskResult: Sendable, Equatable, Codable {
     public var lines: [String]
     public var error: String?
     /// The error's code and who is to blame, when it failed.
-    public var code: String?
+    public var code: HangarError.Code?
     public var kind: HangarError.Kind?
 
-    public init(passed: Bool, lines: [String], error: String? = nil, code: String? = nil, kind: HangarError.Kind? = nil) {
+    public init(passed: Bool, lines: [String], error: String? = nil, code: HangarError.Code? = nil, kind: HangarError.Kind? = nil) {
         self.passed = passed
         self.lines = lines
         self.error = error

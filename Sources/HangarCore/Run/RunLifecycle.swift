@@ -1,13 +1,13 @@
 /// Why a run ended badly, for programs: the error's code, who is to blame, and the task it failed in.
 public struct RunFailure: Sendable, Equatable, Codable {
     /// `machine.silent`, `tests.failed`, `worker.lost`, `run.timeout`…
-    public var code: String
+    public var code: HangarError.Code
     /// `infrastructure` (image, boot, SSH, worker lost, a timeout outside a test task) or `test`.
     public var kind: HangarError.Kind
     /// The failing task's position (0 for the first), when one failed.
     public var task: Int?
 
-    public init(code: String, kind: HangarError.Kind, task: Int? = nil) {
+    public init(code: HangarError.Code, kind: HangarError.Kind, task: Int? = nil) {
         self.code = code
         self.kind = kind
         self.task = task
@@ -168,7 +168,7 @@ public struct RunLifecycle: Sendable, Equatable {
             run.reason = "requeued as attempt \(run.attempt): its worker was lost"
         } else {
             end(.error, reason: "its worker was lost and it has no attempts left (\(run.maxAttempts))", at: now)
-            run.failure = RunFailure(code: "worker.lost", kind: .infrastructure)
+            run.failure = RunFailure(code: .workerLost, kind: .infrastructure)
         }
         return .write
     }

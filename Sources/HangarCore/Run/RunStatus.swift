@@ -15,13 +15,13 @@ public enum RunStatus: String, CaseIterable, Sendable, Codable {
 
     /// The status a failed task's error gives the run.
     public init(failure error: HangarError) {
-        if error.code == "image.not-ready" {
+        if error.code == .imageNotReady {
             self = .skipped
             return
         }
         switch error.kind {
         case .test: self = .failed
-        case .infrastructure, .usage: self = error.code == "run.cancelled" ? .cancelled : .error
+        case .infrastructure, .usage: self = error.code == .runCancelled ? .cancelled : .error
         }
     }
 }

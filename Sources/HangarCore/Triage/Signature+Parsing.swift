@@ -7,7 +7,7 @@ extension Signature {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw .usage("signature.unreadable", "cannot read \(path): \(error.localizedDescription)", at: path)
+            throw .usage(.signatureUnreadable, "cannot read \(path): \(error.localizedDescription)", at: path)
         }
         return try parse(text, name: name(ofFile: URL(fileURLWithPath: path).lastPathComponent), file: path)
     }
@@ -108,7 +108,7 @@ extension Signature {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
         } catch {
-            throw .usage("signature.folder", "cannot read the signatures folder \(folder)", hint: "create it, or give another with --signatures")
+            throw .usage(.signatureFolder, "cannot read the signatures folder \(folder)", hint: "create it, or give another with --signatures")
         }
         var signatures: [Signature] = []
         var problems: [SignatureFileProblem] = []
@@ -117,7 +117,7 @@ extension Signature {
                 let signature = try load(path: "\(folder)/\(name)")
                 guard !signatures.contains(where: { $0.name == signature.name }) else {
                     throw .usage(
-                        "signature.duplicate",
+                        .signatureDuplicate,
                         "two files in \(folder) name the signature '\(signature.name)'",
                         hint: "keep one of \(signature.name).yml and \(signature.name).yaml",
                         at: "\(folder)/\(name)"
@@ -137,6 +137,6 @@ extension Signature {
         guard let first = problems.first else { return signatures }
         guard problems.count > 1 else { throw first.error }
         let each = problems.map { "\n  \($0.error.description.replacingOccurrences(of: "\n", with: "\n  "))" }.joined()
-        throw .usage("signature.files", "\(problems.count) signature files in \(folder) are wrong:\(each)")
+        throw .usage(.signatureFiles, "\(problems.count) signature files in \(folder) are wrong:\(each)")
     }
 }

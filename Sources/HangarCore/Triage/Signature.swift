@@ -101,15 +101,15 @@ public struct Signature: Sendable, Equatable, Codable {
     public func validate(at location: String? = nil) throws(HangarError) {
         guard Self.isValidName(name) else {
             throw .usage(
-                "signature.name",
+                .signatureName,
                 "'\(name)' is not a signature name",
                 hint: "use letters, digits, '.', '_' and '-' (up to 100), such as mirror-down",
                 at: location
             )
         }
         _ = try Self.compile(pattern, at: location)
-        guard (0...10).contains(retries) else { throw .usage("signature.retries", "retries must be from 0 to 10, not \(retries)", at: location) }
-        guard delay >= 0, delay <= 86_400 else { throw .usage("signature.delay", "delay must be from 0s to 24h", at: location) }
+        guard (0...10).contains(retries) else { throw .usage(.signatureRetries, "retries must be from 0 to 10, not \(retries)", at: location) }
+        guard delay >= 0, delay <= 86_400 else { throw .usage(.signatureDelay, "delay must be from 0s to 24h", at: location) }
     }
 
     public static func isValidName(_ name: String) -> Bool {
@@ -124,7 +124,7 @@ public struct Signature: Sendable, Equatable, Codable {
         } catch {
             let problem = RegexProblem.find(in: pattern)
             throw .usage(
-                "signature.pattern",
+                .signaturePattern,
                 "the pattern does not compile: \(problem.message) at character \(problem.offset + 1) of \(pattern.debugDescription)",
                 hint: "write an ICU regular expression; escape ( ) [ ] { } . * + ? | \\ with \\ to match them as text",
                 at: location

@@ -25,14 +25,14 @@ public struct Collect: Handler {
 
     public init(options: OptionReader) throws(HangarError) {
         guard let paths = try options["paths"]?.strings(), !paths.isEmpty else {
-            throw .usage("config.missing-option", "missing option 'paths'", at: options.location)
+            throw .usage(.configMissingOption, "missing option 'paths'", at: options.location)
         }
         self.paths = paths
         optional = try options["optional"]?.bool() ?? false
         let format = try options["format"]?.string() ?? "none"
         guard Self.formats.contains(format) else {
             throw .usage(
-                "config.bad-option",
+                .configBadOption,
                 "format '\(format)' is not one collect knows\(Suggestion.phrase(for: format, in: Self.formats))",
                 hint: "allowed values: \(Self.formats.joined(separator: ", "))",
                 at: options.location
@@ -53,7 +53,7 @@ public struct Collect: Handler {
             let files = list.stdout.split(separator: "\n").map(String.init)
             if files.isEmpty && !optional {
                 throw HangarError(
-                    "collect.nothing",
+                    .collectNothing,
                     "'\(glob)' matched no file in the guest",
                     hint: "set 'optional: true' if that is fine",
                     kind: .test
@@ -76,7 +76,7 @@ public struct Collect: Handler {
         let names = failing.prefix(5).map(\.name).joined(separator: ", ") + (failing.count > 5 ? ", …" : "")
         let message = "\(failing.count) of \(results.tests.count) tests failed: \(names)"
         context.emit(.notice(message))
-        throw HangarError("tests.failed", message, kind: .test)
+        throw HangarError(.testsFailed, message, kind: .test)
     }
 
     /// Adds the tests of results file `name` (in `artifacts`) to `results`, and says what it read.
@@ -95,7 +95,7 @@ public struct Collect: Handler {
         do {
             return try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw HangarError("results.store", "cannot read \(path): \(error.localizedDescription)")
+            throw HangarError(.resultsStore, "cannot read \(path): \(error.localizedDescription)")
         }
     }
 
@@ -103,7 +103,7 @@ public struct Collect: Handler {
         do {
             try JSONEncoder().encode(results).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw HangarError("results.store", "cannot write \(path): \(error.localizedDescription)")
+            throw HangarError(.resultsStore, "cannot write \(path): \(error.localizedDescription)")
         }
     }
 }

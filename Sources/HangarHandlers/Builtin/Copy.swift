@@ -33,7 +33,7 @@ public struct Copy: Handler {
         if intoGuest {
             let source = URL(fileURLWithPath: from, relativeTo: base).standardizedFileURL.path
             guard FileManager.default.fileExists(atPath: source) else {
-                throw .usage("copy.missing", "nothing to copy: \(source) does not exist")
+                throw .usage(.copyMissing, "nothing to copy: \(source) does not exist")
             }
             try await guest.copyIn(source, to: to)
         } else {

@@ -28,6 +28,6 @@ public struct GuestRun: Handler {
     /// A test failure naming the command and its status when `status` is not 0.
     static func check(_ status: Int32, of command: String) throws(HangarError) {
         guard status != 0 else { return }
-        throw HangarError("task.exit-status", "'\(command)' exited with status \(status)", kind: .test)
+        throw HangarError(.taskExitStatus, "'\(command)' exited with status \(status)", kind: .test)
     }
 }

@@ -27,7 +27,7 @@ public struct Notify: Handler {
     public func execute(_ context: TaskContext) async throws(HangarError) {
         let url = try url.expandingParameters(context.parameters)
         let text = try message.expandingParameters(context.parameters)
-        guard let body = try? JSONEncoder().encode(["text": text]) else { throw HangarError("notify.body", "cannot write the message as JSON") }
+        guard let body = try? JSONEncoder().encode(["text": text]) else { throw HangarError(.notifyBody, "cannot write the message as JSON") }
         try await Webhook.post(String(decoding: body, as: UTF8.self), to: url)
         context.emit(.output("posted to \(url)", isError: false))
     }

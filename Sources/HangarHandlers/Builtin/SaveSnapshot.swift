@@ -14,7 +14,7 @@ public struct SaveSnapshot: Handler {
     public init(preparation: String) { self.preparation = preparation }
 
     public init(options: OptionReader) throws(HangarError) {
-        throw .usage("config.handler", "'\(Self.name)' is added after 'prepare:' tasks; it is not a task of its own", at: options.location)
+        throw .usage(.configHandler, "'\(Self.name)' is added after 'prepare:' tasks; it is not a task of its own", at: options.location)
     }
 
     public func execute(_ context: TaskContext) async throws(HangarError) {

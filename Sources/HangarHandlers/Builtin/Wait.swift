@@ -31,11 +31,11 @@ public struct Wait: Handler {
             do {
                 waited += try await context.clock.measure { status = try await guest.run(until).status }
             } catch {
-                throw error as? HangarError ?? HangarError("wait.guest", "\(error)")
+                throw error as? HangarError ?? HangarError(.waitGuest, "\(error)")
             }
             if status == 0 { return }
             guard waited < duration, !Task.isCancelled else {
-                throw HangarError("wait.timeout", "'\(until)' did not succeed within \(DurationText.format(duration))", kind: .test)
+                throw HangarError(.waitTimeout, "'\(until)' did not succeed within \(DurationText.format(duration))", kind: .test)
             }
             try? await context.clock.sleep(for: .seconds(1))
             waited += .seconds(1)

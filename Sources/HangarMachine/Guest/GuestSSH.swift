@@ -56,31 +56,31 @@ public struct GuestSSH: Sendable {
             guard qemuRunning() else {
                 let log = (try? String(contentsOfFile: record.qemuLog, encoding: .utf8)) ?? ""
                 throw HangarError(
-                    "machine.exited",
+                    .machineExited,
                     "QEMU exited while the machine was booting: \(log.trimmingCharacters(in: .whitespacesAndNewlines))"
                         + SerialLog.tail(record.serialLog)
                 )
             }
             if let panic = SerialLog.panic(record.serialLog) {
-                throw HangarError("machine.panic", "the guest's kernel panicked: \(panic)" + SerialLog.tail(record.serialLog))
+                throw HangarError(.machinePanic, "the guest's kernel panicked: \(panic)" + SerialLog.tail(record.serialLog))
             }
             if let watchdog, ContinuousClock.now - start >= watchdog, SerialLog.isEmpty(record.serialLog) {
                 throw HangarError(
-                    "machine.silent",
+                    .machineSilent,
                     "the serial console printed nothing in \(DurationText.format(watchdog)) and the guest does not answer SSH",
                     hint: "if the image prints nothing on its serial console (ttyS0), set 'boot-watchdog: 0' on the machine"
                 )
             }
             guard ContinuousClock.now < deadline else {
                 throw HangarError(
-                    "machine.ssh-timeout",
+                    .machineSshTimeout,
                     "the guest did not answer SSH on port \(record.sshPort) within \(DurationText.format(timeout))"
                         + SerialLog.tail(record.serialLog),
                     hint: "raise 'boot-timeout:' if the image is slow to boot; check that it runs sshd and accepts user '\(record.sshUser)'"
                 )
             }
             try? await Task.sleep(for: delay)
-            if Task.isCancelled { throw HangarError("run.cancelled", "cancelled while waiting for SSH") }
+            if Task.isCancelled { throw HangarError(.runCancelled, "cancelled while waiting for SSH") }
             delay = min(delay * 1.5, .milliseconds(500))
         }
     }
@@ -112,7 +112,7 @@ public struct GuestSSH: Sendable {
     private func checked(_ arguments: [String], what: String) async throws(HangarError) {
         let result = try await Command.run(arguments)
         guard result.status == 0 else {
-            throw HangarError("guest.copy", "cannot \(what): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw HangarError(.guestCopy, "cannot \(what): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
     }
 }

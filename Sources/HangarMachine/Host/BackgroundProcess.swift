@@ -85,7 +85,7 @@ extension Command {
                 permissions: [.ownerReadWrite, .groupRead, .otherRead]
             )
         } catch {
-            throw HangarError("host.spawn", "cannot write \(log): \(error)")
+            throw HangarError(.hostSpawn, "cannot write \(log): \(error)")
         }
         let (started, report) = AsyncStream<Result<Int32, HangarError>>.makeStream()
         let ended = OnceFlag()
@@ -102,12 +102,12 @@ extension Command {
                 }
                 return result.terminationStatus.shellStatus
             } catch {
-                report.yield(.failure(HangarError("host.spawn", "cannot start '\(arguments[0])': \(error)")))
+                report.yield(.failure(HangarError(.hostSpawn, "cannot start '\(arguments[0])': \(error)")))
                 return -1
             }
         }
         var iterator = started.makeAsyncIterator()
-        guard let first = await iterator.next() else { throw HangarError("host.spawn", "cannot start '\(arguments[0])'") }
+        guard let first = await iterator.next() else { throw HangarError(.hostSpawn, "cannot start '\(arguments[0])'") }
         return BackgroundProcess(pid: try first.get(), log: log, exit: exit, ended: ended)
     }
 }

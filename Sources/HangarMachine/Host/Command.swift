@@ -72,13 +72,13 @@ public enum Command {
         } catch let error as HangarError {
             throw error
         } catch {
-            throw HangarError("host.spawn", "cannot run '\(arguments[0])': \(error)")
+            throw HangarError(.hostSpawn, "cannot run '\(arguments[0])': \(error)")
         }
     }
 
     /// Runs a command that must succeed; a failure carries its stderr.
     @discardableResult
-    public static func check(_ arguments: [String], input: Data? = nil, code: String = "host.command") async throws(HangarError) -> String {
+    public static func check(_ arguments: [String], input: Data? = nil, code: HangarError.Code = .hostCommand) async throws(HangarError) -> String {
         let result = try await run(arguments, input: input)
         guard result.status == 0 else {
             let detail = result.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -153,7 +153,7 @@ enum OutputReader {
             }
         } catch {
             // EINTR is retried below us; anything else fails this command, never the process.
-            throw HangarError("host.read", "reading a program's \(isError ? "standard error" : "output") failed: \(error)")
+            throw HangarError(.hostRead, "reading a program's \(isError ? "standard error" : "output") failed: \(error)")
         }
         if lineStart < data.count { onLine?(String(decoding: data[lineStart...], as: UTF8.self), isError) }
         return String(decoding: data, as: UTF8.self)

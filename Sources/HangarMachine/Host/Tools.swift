@@ -22,6 +22,6 @@ public enum Tools {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         let package = packages[name].map { "install it with: apt-get install \($0)" } ?? "install it and make sure it is in PATH"
-        throw HangarError("host.tool-missing", "'\(name)' was not found in PATH", hint: package)
+        throw HangarError(.hostToolMissing, "'\(name)' was not found in PATH", hint: package)
     }
 }

@@ -18,8 +18,8 @@ public enum Webhook {
             _ = try await response.body.collect(upTo: 1 << 20)
             code = response.status.code
         } catch {
-            throw HangarError("notify.webhook", "cannot post to \(url): \(error)")
+            throw HangarError(.notifyWebhook, "cannot post to \(url): \(error)")
         }
-        guard (200..<300).contains(code) else { throw HangarError("notify.webhook", "\(url) answered HTTP \(code)") }
+        guard (200..<300).contains(code) else { throw HangarError(.notifyWebhook, "\(url) answered HTTP \(code)") }
     }
 }

@@ -50,7 +50,7 @@ struct Download {
             response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))
         } catch {
             throw HangarError(
-                "image.unreachable",
+                .imageUnreachable,
                 "cannot download \(url)\(proxy.map { " through the coordinator \($0.base)" } ?? ""): \(error)",
                 hint: "check the URL and the network, or use --offline"
             )
@@ -60,7 +60,7 @@ struct Download {
         case 200, 206: break
         default:
             throw HangarError(
-                "image.unreachable",
+                .imageUnreachable,
                 "cannot download \(url)\(proxy.map { " through the coordinator \($0.base)" } ?? ""): the server answered \(response.status)",
                 hint: "check the URL in hangar.yml"
             )
@@ -87,7 +87,7 @@ struct Download {
         let total = response.headers.first(name: "Content-Length").flatMap(Int64.init).map { $0 + offset }
         var received = offset
         guard let file = FileHandle(forWritingAtPath: partial) else {
-            throw HangarError("image.store", "cannot write \(partial)")
+            throw HangarError(.imageStore, "cannot write \(partial)")
         }
         defer {
             try? file.close()
@@ -109,25 +109,25 @@ struct Download {
         } catch let error as CocoaError where error.underlying.map({ ($0 as NSError).code == Int(ENOSPC) }) ?? false {
             discard()
             throw HangarError(
-                "image.disk-full",
+                .imageDiskFull,
                 "no space left on the device while downloading \(url); the partial file was removed",
                 hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk; 'hangar images prune' removes unused images"
             )
         } catch is CancellationError {
-            throw HangarError("run.cancelled", "download of \(url) cancelled; it resumes next time")
+            throw HangarError(.runCancelled, "download of \(url) cancelled; it resumes next time")
         } catch {
             if (error as NSError).code == Int(ENOSPC) || "\(error)".contains("No space left") {
                 discard()
                 throw HangarError(
-                    "image.disk-full",
+                    .imageDiskFull,
                     "no space left on the device while downloading \(url); the partial file was removed",
                     hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk"
                 )
             }
-            throw HangarError("image.unreachable", "download of \(url) failed after \(received) bytes: \(error); it resumes next time")
+            throw HangarError(.imageUnreachable, "download of \(url) failed after \(received) bytes: \(error); it resumes next time")
         }
         if let total, received != total {
-            throw HangarError("image.unreachable", "download of \(url) stopped at \(received) of \(total) bytes; it resumes next time")
+            throw HangarError(.imageUnreachable, "download of \(url) stopped at \(received) of \(total) bytes; it resumes next time")
         }
         return received
     }

@@ -19,7 +19,7 @@ extension ImageCache {
         if offline {
             guard let record = readRecord(key, as: OBSRecord.self), let cached = unpacked(record) else {
                 throw HangarError(
-                    "image.not-cached",
+                    .imageNotCached,
                     "\(image.displayName) was never resolved on this host, and --offline forbids asking OBS",
                     hint: "run once without --offline to cache its newest build"
                 )
@@ -33,9 +33,9 @@ extension ImageCache {
         let downloaded: CachedImage
         do {
             downloaded = try await fetch(url: build.url, sha256: expected, offline: false, authorization: resolver.downloadAuthorization(for: build))
-        } catch  where error.code == "image.checksum" {
+        } catch  where error.code == .imageChecksum {
             throw HangarError(
-                "image.checksum",
+                .imageChecksum,
                 "\(build.filename) of \(image.project) does not match the sha256 OBS published beside it; nothing was cached",
                 hint: "the download or the mirror is broken; try again later"
             )
@@ -44,7 +44,7 @@ extension ImageCache {
         var path = unpacked(record)
         if path == nil { path = try await unpack(record) }
         guard let path else {
-            throw HangarError("image.obs", "cannot find \(build.filename) of \(image.project) in the cache after downloading it")
+            throw HangarError(.imageObs, "cannot find \(build.filename) of \(image.project) in the cache after downloading it")
         }
         writeRecord(key, record)
         return CachedImage(path: path, sha256: downloaded.sha256, source: .obs(image), build: build)
@@ -66,9 +66,9 @@ extension ImageCache {
         defer { try? FileManager.default.removeItem(atPath: temporary) }
         let result = try await Command.run(["sh", "-c", "tar -xOf \"$1\" box.img > \"$2\"", "sh", box, temporary])
         guard result.status == 0 else {
-            throw HangarError("image.box", "\(record.build.filename) is not a libvirt Vagrant box with a box.img: \(result.stderr)")
+            throw HangarError(.imageBox, "\(record.build.filename) is not a libvirt Vagrant box with a box.img: \(result.stderr)")
         }
-        guard rename(temporary, target) == 0 else { throw HangarError("image.store", "cannot rename into \(target)") }
+        guard rename(temporary, target) == 0 else { throw HangarError(.imageStore, "cannot rename into \(target)") }
         return target
     }
 }

@@ -54,7 +54,7 @@ public struct ImageCache: Sendable {
         switch source {
         case .file(let path):
             guard FileManager.default.fileExists(atPath: path) else {
-                throw HangarError("image.missing", "image file \(path) does not exist", hint: "check the 'file:' path in hangar.yml")
+                throw HangarError(.imageMissing, "image file \(path) does not exist", hint: "check the 'file:' path in hangar.yml")
             }
             return CachedImage(path: path, sha256: nil, source: source)
         case .url(let url, let sha256):
@@ -73,7 +73,7 @@ public struct ImageCache: Sendable {
         do {
             lock = try await FileLock(path: "\(root)/locks/\(key).lock") { report(.notice("waiting for another hangar that is downloading \(url)")) }
         } catch {
-            throw HangarError("image.lock", "cannot lock the image cache at \(root): \(error)")
+            throw HangarError(.imageLock, "cannot lock the image cache at \(root): \(error)")
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -85,7 +85,7 @@ public struct ImageCache: Sendable {
         if offline {
             guard let cached, expected == nil || cached.sha256 == expected else {
                 throw HangarError(
-                    "image.not-cached",
+                    .imageNotCached,
                     "\(url) is not in the image cache and --offline forbids downloading it",
                     hint: "run once without --offline to cache it"
                 )
@@ -97,7 +97,7 @@ public struct ImageCache: Sendable {
         let outcome: Download.Outcome
         do {
             outcome = try await download.run(revalidating: cached)
-        } catch let error where cached != nil && error.code == "image.unreachable" {
+        } catch let error where cached != nil && error.code == .imageUnreachable {
             report(.notice("\(error.message); using the cached copy"))
             return image(cached!)
         }
@@ -105,7 +105,7 @@ public struct ImageCache: Sendable {
         if let expected, sha != expected {
             try? FileManager.default.removeItem(atPath: download.partial)
             throw HangarError(
-                "image.checksum",
+                .imageChecksum,
                 "\(url) has sha256 \(sha), but hangar.yml expects \(expected); nothing was cached",
                 hint: "if the image was updated on purpose, update 'sha256:' in hangar.yml"
             )
@@ -131,7 +131,7 @@ public struct ImageCache: Sendable {
             let result = try await Command.run(["sh", "-c", "\(decompressor) -dc < \"$1\" > \"$2\"", "sh", partial, temporary])
             guard result.status == 0 else {
                 throw HangarError(
-                    "image.decompress",
+                    .imageDecompress,
                     "cannot decompress \(url) with \(decompressor): \(result.stderr)",
                     hint: "check free space in \(root)"
                 )
@@ -139,11 +139,11 @@ public struct ImageCache: Sendable {
             try? FileManager.default.removeItem(atPath: partial)
         } else {
             do { try FileManager.default.moveItem(atPath: partial, toPath: temporary) } catch {
-                throw HangarError("image.store", "cannot move the download into the cache: \(error.localizedDescription)")
+                throw HangarError(.imageStore, "cannot move the download into the cache: \(error.localizedDescription)")
             }
         }
         guard rename(temporary, target) == 0 else {
-            throw HangarError("image.store", "cannot rename into \(target): \(String(cString: strerror(errno)))")
+            throw HangarError(.imageStore, "cannot rename into \(target): \(String(cString: strerror(errno)))")
         }
     }
 

@@ -11,7 +11,7 @@ enum OBSCredentials {
         if let name = image.credentialsVariable {
             guard let value = environment[name], let colon = value.firstIndex(of: ":"), colon != value.startIndex else {
                 throw HangarError.usage(
-                    "image.obs-credentials",
+                    .imageObsCredentials,
                     "'credentials-env: \(name)' names a variable that is not set to user:password on this host",
                     hint: "set \(name)=USER:PASSWORD in the environment of the hangar that runs the job"
                 )

@@ -36,7 +36,7 @@ public struct OBSResolver: Sendable {
         let coordinates = "package=\(query(image.package))&repository=\(query(image.repository))&arch=\(query(image.arch))"
         let status = try await get("\(image.api)/build/\(path(image.project))/_result?\(coordinates)", what: "the build status")
         if let notReady = Self.notReady(status, image: image) {
-            throw HangarError("image.not-ready", "not ready yet: \(notReady)", hint: "the next build event or schedule tries again")
+            throw HangarError(.imageNotReady, "not ready yet: \(notReady)", hint: "the next build event or schedule tries again")
         }
         let list = try await get(
             "\(image.api)/build/\(path(image.project))/\(path(image.repository))/\(path(image.arch))/\(path(image.package))",
@@ -81,8 +81,8 @@ public struct OBSResolver: Sendable {
         guard let status = elements.first(where: { $0.name == "status" && $0.attributes["package"] == image.package }) else {
             return "OBS reports no build of \(image.package) in \(image.project) \(image.repository)/\(image.arch)"
         }
-        let code = status.attributes["code"] ?? "unknown"
-        if code != "succeeded" { return "the last build of \(image.package) in \(image.project) is \(code)" }
+        let build = status.attributes["code"] ?? "unknown"
+        if build != "succeeded" { return "the last build of \(image.package) in \(image.project) is \(build)" }
         if result.attributes["dirty"] == "true" {
             return "repository \(image.repository) of \(image.project) is \(state) and dirty (being recalculated)"
         }
@@ -98,7 +98,7 @@ public struct OBSResolver: Sendable {
         }
         guard !binaries.isEmpty else {
             throw HangarError(
-                "image.obs",
+                .imageObs,
                 "OBS lists no built files for \(image.package) in \(image.project) \(image.repository)/\(image.arch)",
                 hint: "check the coordinates under 'obs:', and that the package builds an image there"
             )
@@ -109,20 +109,20 @@ public struct OBSResolver: Sendable {
             let names = images.map(\.0.0).joined(separator: ", ")
             if images.isEmpty {
                 throw HangarError(
-                    "image.obs",
+                    .imageObs,
                     "\(image.package) in \(image.project) built no image a machine boots (\(binaries.map(\.0).prefix(8).joined(separator: ", ")))",
                     hint: "Hangar boots \(OBSImage.kinds.joined(separator: ", ")) images (optionally .xz)"
                 )
             }
             if wanted.isEmpty {
                 throw HangarError(
-                    "image.obs",
+                    .imageObs,
                     "\(image.package) in \(image.project) built no \(image.prefer ?? "") image, only \(names)",
                     hint: "change 'prefer:'"
                 )
             }
             throw HangarError(
-                "image.obs",
+                .imageObs,
                 "\(image.package) in \(image.project) built several images: \(names)",
                 hint: "choose one kind with 'prefer:' (\(Set(wanted.map(\.1)).sorted().joined(separator: ", ")))"
             )
@@ -141,7 +141,7 @@ public struct OBSResolver: Sendable {
         guard let text = try await fetch(url, what: what, missingIsNil: false) else { return "" }
         guard text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("<"), !text.lowercased().contains("<html") else {
             throw HangarError(
-                "image.obs",
+                .imageObs,
                 "OBS at \(image.api) answered \(what) of \(image.project) with a web page or text, not XML",
                 hint: "'api:' must be the API's address (such as \(OBSImage.defaultAPI)), not the web interface's"
             )
@@ -160,7 +160,7 @@ public struct OBSResolver: Sendable {
             body = try await response.body.collect(upTo: 32 << 20)
         } catch {
             throw HangarError(
-                "image.unreachable",
+                .imageUnreachable,
                 "cannot reach OBS at \(image.api) for \(what) of \(image.project): \(error)",
                 hint: "check 'api:' and the network"
             )
@@ -170,19 +170,19 @@ public struct OBSResolver: Sendable {
         case 404 where missingIsNil: return nil
         case 401, 403:
             throw HangarError(
-                "image.obs",
+                .imageObs,
                 "OBS at \(image.api) refused \(what) of \(image.project) (\(response.status.code)): \(authorization == nil ? "it needs a login" : "the login was refused")",
                 hint:
                     "for a private project, give credentials with 'credentials-env:' or osc's configuration (~/.config/osc/oscrc) on the host that runs the job"
             )
         case 404:
             throw HangarError(
-                "image.obs",
+                .imageObs,
                 "OBS at \(image.api) knows no \(image.project) \(image.package) in \(image.repository)/\(image.arch) (404 for \(what))",
                 hint: "check project, package, repository and arch under 'obs:'"
             )
         default:
-            throw HangarError("image.obs", "OBS at \(image.api) answered \(response.status.code) for \(what) of \(image.project)")
+            throw HangarError(.imageObs, "OBS at \(image.api) answered \(response.status.code) for \(what) of \(image.project)")
         }
     }
 

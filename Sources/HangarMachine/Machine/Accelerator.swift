@@ -16,7 +16,7 @@ public enum Accelerator {
         case .kvm:
             guard await kvmWorks(cache: cache) else {
                 throw HangarError(
-                    "machine.kvm",
+                    .machineKvm,
                     "accel: kvm was asked for, but KVM does not work on this host",
                     hint: "use 'accel: auto' or 'accel: tcg'"
                 )

@@ -28,11 +28,11 @@ enum CloudInitSeed {
             try "instance-id: \(instanceID)\nlocal-hostname: \(hostname)\n"
                 .write(toFile: "\(folder)/meta-data", atomically: true, encoding: .utf8)
         } catch {
-            throw HangarError("machine.seed", "cannot write the cloud-init seed in \(folder): \(error.localizedDescription)")
+            throw HangarError(.machineSeed, "cannot write the cloud-init seed in \(folder): \(error.localizedDescription)")
         }
         try await Command.check(
             ["genisoimage", "-quiet", "-output", path, "-volid", "cidata", "-joliet", "-rock", "\(folder)/user-data", "\(folder)/meta-data"],
-            code: "machine.seed"
+            code: .machineSeed
         )
     }
 }

@@ -28,7 +28,7 @@ extension Machines {
     /// when the run was cancelled meanwhile.
     public func saveSnapshot(of record: MachineRecord, in saved: SavedState) async throws(HangarError) {
         await keepSnapshot(of: record, in: saved)
-        if Task.isCancelled { throw HangarError("run.cancelled", "cancelled while saving machine '\(record.name)'") }
+        if Task.isCancelled { throw HangarError(.runCancelled, "cancelled while saving machine '\(record.name)'") }
     }
 
     /// `spec` restored from `saved` as machine `id`; nil when there is no snapshot yet or it could not
@@ -40,7 +40,7 @@ extension Machines {
             // The key holds QEMU's version too; this catches a state file copied from elsewhere.
             let qemu = try await Self.qemuVersion()
             if let other = saved.about?.qemu, other != qemu {
-                throw HangarError("machine.restore", "it was saved by \(other), and this is \(qemu)")
+                throw HangarError(.machineRestore, "it was saved by \(other), and this is \(qemu)")
             }
             let record = try await restore(spec, from: saved, project: project, id: id, accel: accel, ephemeral: ephemeral)
             Snapshots.touch(saved)
@@ -71,7 +71,7 @@ extension Machines {
                 if Task.isCancelled {
                     // Ctrl-C during the save: what was there before is all that stays.
                     try? FileManager.default.removeItem(atPath: partial)
-                    throw HangarError("run.cancelled", "cancelled while saving")
+                    throw HangarError(.runCancelled, "cancelled while saving")
                 }
                 try? FileManager.default.removeItem(atPath: saved.folder)
                 try FileManager.default.moveItem(atPath: partial, toPath: saved.folder)
@@ -119,7 +119,7 @@ extension Machines {
         let binary = try Tools.path(of: "qemu-system-x86_64")
         let identity = "\(binary) \(fileIdentity(binary))"
         if let known = qemuVersions.withLock({ $0[identity] }) { return known }
-        let version = String(try await Command.check([binary, "--version"], code: "machine.qemu").split(separator: "\n").first ?? "")
+        let version = String(try await Command.check([binary, "--version"], code: .machineQemu).split(separator: "\n").first ?? "")
         qemuVersions.withLock { $0[identity] = version }
         return version
     }

@@ -93,15 +93,15 @@ public struct Machines: Sendable {
         if let warning { notice(warning) }
         do {
             return try await attempt(1, accel, spec.bootWatchdog > .zero ? spec.bootWatchdog : nil)
-        } catch  where accel == "kvm" && spec.accel == .auto && ["machine.silent", "machine.exited"].contains(error.code) {
+        } catch  where accel == "kvm" && spec.accel == .auto && [.machineSilent, .machineExited].contains(error.code) {
             Accelerator.remember(kvmWorks: false, cache: paths.cache)
-            let what = error.code == "machine.silent" ? "its serial console stayed silent" : "QEMU exited"
+            let what = error.code == .machineSilent ? "its serial console stayed silent" : "QEMU exited"
             notice(
                 "machine '\(spec.name)': \(what) under KVM, which starts on this host but does not run this guest; "
                     + "booting it again with TCG, as every machine will until the host restarts (the first try's logs are in \(diagnostics))"
             )
             return try await attempt(2, "tcg", nil)
-        } catch  where ["machine.silent", "machine.panic"].contains(error.code) {
+        } catch  where [.machineSilent, .machinePanic].contains(error.code) {
             notice("machine '\(spec.name)': \(error.message); booting it once more (the first try's logs are in \(diagnostics))")
             return try await attempt(2, accel, nil)
         }
@@ -123,12 +123,12 @@ public struct Machines: Sendable {
         if registry.record(id: id) != nil { notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)") }
         try? FileManager.default.removeItem(atPath: folder)
         guard (folder + "/qmp.sock").utf8.count < 104 else {
-            throw .usage("machine.path", "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
+            throw .usage(.machinePath, "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
         }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw HangarError("machine.state", "cannot create \(folder): \(error.localizedDescription)")
+            throw HangarError(.machineState, "cannot create \(folder): \(error.localizedDescription)")
         }
         var launched: LaunchedQEMU?
         do {
@@ -142,9 +142,9 @@ public struct Machines: Sendable {
         } catch {
             var error = error
             if let launched {
-                if error.code != "run.cancelled" {
+                if error.code != .runCancelled {
                     let kept = keepDiagnostics(of: folder, in: diagnostics.folder, prefix: "boot-\(diagnostics.attempt)-")
-                    if kept, error.code != "machine.silent" {
+                    if kept, error.code != .machineSilent {
                         error.hint =
                             (error.hint.map { $0 + "\n  " } ?? "")
                             + "QEMU's log, the serial log and its status: \(diagnostics.folder)/boot-\(diagnostics.attempt)-*"
@@ -161,7 +161,7 @@ public struct Machines: Sendable {
     func checkNotRunning(_ name: String, id: String) throws(HangarError) {
         guard let existing = registry.record(id: id), MachineRegistry.isAlive(existing) else { return }
         throw .usage(
-            "machine.running",
+            .machineRunning,
             "machine '\(name)' is already running (pid \(existing.pid))",
             hint: "use 'hangar ssh' to log in, or 'hangar destroy' first"
         )
@@ -255,13 +255,13 @@ public struct Machines: Sendable {
                 try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: identity)
             } catch {
                 throw .usage(
-                    "machine.identity",
+                    .machineIdentity,
                     "cannot read the SSH identity \(given): \(error.localizedDescription)",
                     hint: "check 'ssh: identity:' in hangar.yml"
                 )
             }
         } else {
-            try await Command.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hangar", "-f", identity], code: "machine.key")
+            try await Command.check(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "hangar", "-f", identity], code: .machineKey)
             let publicKey = try readText("\(identity).pub").trimmingCharacters(in: .whitespacesAndNewlines)
             seed = "\(folder)/seed.iso"
             try await CloudInitSeed.write(
@@ -309,6 +309,6 @@ func readText(_ path: String) throws(HangarError) -> String {
     do {
         return try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
     } catch {
-        throw HangarError("host.read", "cannot read \(path): \(error.localizedDescription)")
+        throw HangarError(.hostRead, "cannot read \(path): \(error.localizedDescription)")
     }
 }

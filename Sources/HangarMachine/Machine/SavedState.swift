@@ -80,11 +80,11 @@ extension Machines {
                 status = try qmpStatus("query-migrate", socket: record.qmpSocket)
                 if status == "completed" { break }
                 if ["failed", "cancelled"].contains(status) {
-                    throw HangarError("machine.save", "QEMU could not save the machine's state (migration \(status))")
+                    throw HangarError(.machineSave, "QEMU could not save the machine's state (migration \(status))")
                 }
                 try await Task.sleep(for: .milliseconds(100))
             }
-            guard status == "completed" else { throw HangarError("machine.save", "saving the machine's state did not end in 2 minutes") }
+            guard status == "completed" else { throw HangarError(.machineSave, "saving the machine's state did not end in 2 minutes") }
             for (from, to) in [
                 ("\(record.folder)/disk.qcow2", saved.disk), ("\(record.folder)/seed.iso", saved.seed), (record.identity, saved.identity),
             ]
@@ -107,7 +107,7 @@ extension Machines {
             // A migration still writing (Ctrl-C, a full disk) stops before its folder goes.
             _ = QMPClient.execute("migrate_cancel", socket: record.qmpSocket)
             try? FileManager.default.removeItem(atPath: folder)
-            throw error as? HangarError ?? HangarError("machine.save", "cannot save the machine's state in \(folder): \(error.localizedDescription)")
+            throw error as? HangarError ?? HangarError(.machineSave, "cannot save the machine's state in \(folder): \(error.localizedDescription)")
         }
     }
 
@@ -160,7 +160,7 @@ extension Machines {
                 try await Task.sleep(for: .milliseconds(100))
             }
             guard status == "paused" else {
-                throw HangarError("machine.restore", "QEMU did not read the saved state in \(saved.folder) (status '\(status)')")
+                throw HangarError(.machineRestore, "QEMU did not read the saved state in \(saved.folder) (status '\(status)')")
             }
             _ = try qmp("cont", socket: "\(folder)/qmp.sock")
             var record = self.record(plan, project: project, id: id, pid: qemu.pid, ephemeral: ephemeral)
@@ -173,7 +173,7 @@ extension Machines {
         } catch {
             if let launched { await launched.kill() }
             try? FileManager.default.removeItem(atPath: folder)
-            throw error as? HangarError ?? HangarError("machine.restore", "cannot restore from \(saved.folder): \(error.localizedDescription)")
+            throw error as? HangarError ?? HangarError(.machineRestore, "cannot restore from \(saved.folder): \(error.localizedDescription)")
         }
     }
 
@@ -221,16 +221,16 @@ extension Machines {
         let answer = try qmp(command, socket: socket)
         guard let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any],
             let status = (object["return"] as? [String: Any])?["status"] as? String
-        else { throw HangarError("machine.qmp", "QEMU's answer to '\(command)' says no status: \(answer)") }
+        else { throw HangarError(.machineQmp, "QEMU's answer to '\(command)' says no status: \(answer)") }
         return status
     }
 
     /// QEMU's answer to `command`; throws when it does not answer or answers with an error.
     func qmp(_ command: String, arguments: String? = nil, socket: String) throws(HangarError) -> String {
         guard let answer = QMPClient.execute(command, arguments: arguments, socket: socket) else {
-            throw HangarError("machine.qmp", "QEMU did not answer '\(command)' on \(socket)")
+            throw HangarError(.machineQmp, "QEMU did not answer '\(command)' on \(socket)")
         }
-        guard !answer.contains(#""error""#) else { throw HangarError("machine.qmp", "QEMU refused '\(command)': \(answer)") }
+        guard !answer.contains(#""error""#) else { throw HangarError(.machineQmp, "QEMU refused '\(command)': \(answer)") }
         return answer
     }
 }

@@ -55,7 +55,7 @@ struct BusListener: Service {
             let connection = try await AMQPConnection.connect(settings.url, name: "hangar (checking)", timeout: .seconds(5))
             await connection.close()
         } catch  where [.refused, .protocolError].contains(error.code) {
-            throw HangarError.usage("bus.refused", "\(error.message)", hint: "check the user, password and virtual host in --bus")
+            throw HangarError.usage(.busRefused, "\(error.message)", hint: "check the user, password and virtual host in --bus")
         } catch {
             logger.warning("bus: \(error.message); starting anyway and trying again")
         }

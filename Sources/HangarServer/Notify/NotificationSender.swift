@@ -61,7 +61,7 @@ struct NotificationSender: Service {
 
     private func mail(_ message: NewNotification) async throws {
         guard let smtp else {
-            throw HangarError("notify.smtp", "no SMTP server to send e-mail through", hint: "start hangar serve with --smtp HOST:PORT")
+            throw HangarError(.notifySmtp, "no SMTP server to send e-mail through", hint: "start hangar serve with --smtp HOST:PORT")
         }
         let mail = """
             From: Hangar <\(mailFrom)>\r
@@ -80,7 +80,7 @@ struct NotificationSender: Service {
         )
         guard result.status == 0 else {
             throw HangarError(
-                "notify.smtp",
+                .notifySmtp,
                 "the SMTP server \(smtp) did not take the mail: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
             )
         }

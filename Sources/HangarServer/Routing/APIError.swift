@@ -7,7 +7,7 @@ import Hummingbird
 /// besides the message people read: `{"error": {"message": …, "code": …}}`.
 struct APIError: HTTPResponseError {
     var status: HTTPResponse.Status
-    var code: String
+    var code: HangarError.Code
     var message: String
 
     /// The answer for `error` from the worker protocol: a refusal is 409 (nothing was applied), a
@@ -15,11 +15,11 @@ struct APIError: HTTPResponseError {
     static func worker(_ error: any Error) -> any Error {
         guard let error = error as? HangarError else { return error }
         switch error.code {
-        case "run.stale", "worker.protocol", "worker.name-taken", "worker.replaced":
+        case .runStale, .workerProtocol, .workerNameTaken, .workerReplaced:
             return APIError(status: .conflict, code: error.code, message: error.message)
-        case "log.gap", "run.report": return APIError(status: .badRequest, code: error.code, message: error.description)
-        case "run.unknown": return APIError(status: .notFound, code: error.code, message: error.message)
-        case "server.stopping": return APIError(status: .serviceUnavailable, code: error.code, message: error.message)
+        case .logGap, .runReport: return APIError(status: .badRequest, code: error.code, message: error.description)
+        case .runUnknown: return APIError(status: .notFound, code: error.code, message: error.message)
+        case .serverStopping: return APIError(status: .serviceUnavailable, code: error.code, message: error.message)
         default: return error
         }
     }

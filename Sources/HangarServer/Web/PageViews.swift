@@ -330,7 +330,7 @@ struct MachinesPage {
             name = worker.status.name
             state =
                 !worker.online
-                ? "stale" : worker.status.unavailable != nil ? "unavailable" : worker.status.busy == 0 ? "idle" : "running"
+                ? "stale" : worker.status.unavailable != nil ? "unavailable" : worker.runs.isEmpty ? "idle" : "running"
             labels = worker.status.labels.joined(separator: ", ")
             slots =
                 "\(worker.runs.count) of \(worker.status.slots) in use"

@@ -17,12 +17,12 @@ extension RunCoordinator {
     /// Runs task `position` of the attempt `worker` holds where its handler is placed; its end.
     func runPlaced(_ held: API.HeldRun, worker: String, position: Int) async throws -> API.TaskResult {
         try await checkHolder(held, worker: worker)
-        guard let run = try await store.run(held.id) else { throw HangarError("run.unknown", "there is no run \(held.id)") }
+        guard let run = try await store.run(held.id) else { throw HangarError(.runUnknown, "there is no run \(held.id)") }
         let (workspace, job, parameters) = try await resolve(run)
         let steps = try JobPlan(job).steps
         let placement = steps.indices.contains(position) ? type(of: steps[position].handler).placement : .worker
         guard placement != .worker else {
-            throw HangarError("task.placement", "task \(position + 1) of job '\(job.name)' runs on the worker holding the run", kind: .usage)
+            throw HangarError(.taskPlacement, "task \(position + 1) of job '\(job.name)' runs on the worker holding the run", kind: .usage)
         }
         let key = PlacedTaskKey(run: held.id, attempt: held.attempt, position: position)
         let workers = placement == .everyWorker ? try await WorkerList.online(store).map(\.name).sorted() : []
@@ -75,7 +75,7 @@ extension RunCoordinator {
             try await checkHolder(held, worker: worker)
             let rows = try await store.placedTask(key)
             guard let task = rows.first(where: { $0.runner.isEmpty }) else {
-                throw HangarError("task.unknown", "task \(key.position + 1) of run \(key.run) was not placed")
+                throw HangarError(.taskUnknown, "task \(key.position + 1) of run \(key.run) was not placed")
             }
             let parts = rows.filter { !$0.runner.isEmpty }
             if task.placement == .coordinator {
@@ -118,7 +118,7 @@ extension RunCoordinator {
                     passed: false,
                     lines: [],
                     error: "its project could not be read: \(error)",
-                    code: "task.project",
+                    code: .taskProject,
                     kind: .infrastructure
                 )
                 try await store.updatePlacedTask(key, runner: worker, .ended(passed: false), ending: ending)
@@ -133,7 +133,7 @@ extension RunCoordinator {
         guard try await store.updatePlacedTask(key, runner: worker, .ended(passed: result.passed), ending: result) else {
             let part = try await store.placedTask(key).first { $0.runner == worker }
             if part?.state == (result.passed ? .passed : .failed) { return }
-            throw HangarError("run.stale", "worker \(worker) is not running task \(key.position + 1) of run \(key.run) attempt \(key.attempt)")
+            throw HangarError(.runStale, "worker \(worker) is not running task \(key.position + 1) of run \(key.run) attempt \(key.attempt)")
         }
     }
 
@@ -143,7 +143,7 @@ extension RunCoordinator {
                 passed: false,
                 lines: [],
                 error: "the coordinator running this task stopped before it ended; it is not run again, as it may have had its effect",
-                code: "task.lost",
+                code: .taskLost,
                 kind: .infrastructure
             )
         }
@@ -167,7 +167,7 @@ extension RunCoordinator {
             passed: false,
             lines: lines,
             error: PlacedTaskLimits.capped(error: "failed on \(failed.map(\.runner).joined(separator: ", ")): \(first.error ?? "it did not end")"),
-            code: first.code ?? "task.lost",
+            code: first.code ?? .taskLost,
             kind: first.kind ?? .infrastructure
         )
     }

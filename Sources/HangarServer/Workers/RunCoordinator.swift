@@ -47,7 +47,7 @@ struct RunCoordinator: Sendable {
         ) {
             let ago = max(0, Int(store.time() - lastSeen))
             throw HangarError(
-                "worker.name-taken",
+                .workerNameTaken,
                 "a worker named \(status.name) is online (last seen \(ago) s ago)",
                 hint: "give this one another --name: a name is one worker's among a server's workers",
                 kind: .usage
@@ -63,7 +63,7 @@ struct RunCoordinator: Sendable {
         let instance = try check(status)
         guard try await store.saveWorker(status.name, instance: instance, status: try Self.json(status)) else {
             throw HangarError(
-                "worker.replaced",
+                .workerReplaced,
                 "another worker registered as \(status.name) after this one fell silent for longer than its lease; this one must stop",
                 hint: "give each worker its own --name"
             )
@@ -81,7 +81,7 @@ struct RunCoordinator: Sendable {
     private func check(_ status: API.WorkerStatus) throws -> String {
         guard status.protocolVersion == API.workerProtocol, let instance = status.instance else {
             throw HangarError(
-                "worker.protocol",
+                .workerProtocol,
                 "worker '\(status.name)' (Hangar \(status.version)) speaks worker protocol \(status.protocolVersion); this server (Hangar \(HangarVersion.current)) speaks \(API.workerProtocol)",
                 hint: "run the same Hangar version on the server and its workers"
             )
@@ -114,7 +114,7 @@ struct RunCoordinator: Sendable {
             // reaper there) are seen within a second.
             await queue.wait(after: seen, timeout: min(left, .seconds(1)))
         }
-        if shutdown.isShuttingDown { throw HangarError("server.stopping", "the coordinator is stopping") }
+        if shutdown.isShuttingDown { throw HangarError(.serverStopping, "the coordinator is stopping") }
         return nil
     }
 
@@ -218,7 +218,7 @@ struct RunCoordinator: Sendable {
         let reports = try report.records.map { record -> RunStore.Report in
             if let lines = record.lines, record.task == nil { return .lines(lines) }
             guard let task = record.task, record.lines == nil else {
-                throw HangarError("run.report", "a record holds log lines or a task event, one of the two", kind: .usage)
+                throw HangarError(.runReport, "a record holds log lines or a task event, one of the two", kind: .usage)
             }
             guard let status = task.status else { return .taskStarted(position: task.position, title: task.title) }
             return .taskFinished(position: task.position, status: status, error: task.error, code: task.code)
@@ -259,14 +259,14 @@ struct RunCoordinator: Sendable {
                 failure: outcome.failure
             )
         else {
-            throw HangarError("run.unknown", "there is no run \(run.id)")
+            throw HangarError(.runUnknown, "there is no run \(run.id)")
         }
         let endedBadly = RunState.endedBadly.contains(transition.run.state)
         if matches != nil, transition.refusal != nil || !endedBadly {
             // Not this attempt's end after all (stale, or cancelled meanwhile): it explains nothing.
             try await store.saveMatches([], run: run.id)
         }
-        if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        if let refusal = transition.refusal { throw HangarError(.runStale, "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
         guard transition.action == .write, let status = transition.run.state.status else { return API.Run(transition.run) }
         if !results.tests.isEmpty {
             try await store.saveResults(
@@ -314,9 +314,9 @@ struct RunCoordinator: Sendable {
 
     func release(_ run: API.HeldRun, worker: String) async throws -> API.Run {
         guard let transition = try await store.release(run.id, by: holder(run, worker)) else {
-            throw HangarError("run.unknown", "there is no run \(run.id)")
+            throw HangarError(.runUnknown, "there is no run \(run.id)")
         }
-        if let refusal = transition.refusal { throw HangarError("run.stale", "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        if let refusal = transition.refusal { throw HangarError(.runStale, "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
         queue.notify()
         return API.Run(transition.run)
     }

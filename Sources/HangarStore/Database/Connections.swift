@@ -46,7 +46,7 @@ final class Connections: Sendable {
                 return Connections(.sqlite(connection, AsyncLock()), dialect: .sqlite, location: location)
             } catch {
                 throw HangarError(
-                    "database.open",
+                    .databaseOpen,
                     "cannot open the SQLite database \(path): \(error)",
                     hint: "check that its folder exists and is writable",
                     kind: .usage
@@ -163,14 +163,14 @@ final class Connections: Sendable {
             switch state {
             case "28P01", "28000":
                 throw HangarError(
-                    "database.auth",
+                    .databaseAuth,
                     "PostgreSQL at \(place) refused user '\(address.user)': \(server)",
                     hint: "check the user and password in --database (or PGPASSWORD)",
                     kind: .usage
                 )
             case "3D000":
                 throw HangarError(
-                    "database.missing",
+                    .databaseMissing,
                     "PostgreSQL at \(place) has no database '\(address.database)'",
                     hint: "create it: createdb -h \(address.host) -p \(address.port) -U \(address.user) \(address.database)",
                     kind: .usage
@@ -178,7 +178,7 @@ final class Connections: Sendable {
             default:
                 let cause = error.underlying.map(plainNetworkError) ?? server
                 throw HangarError(
-                    "database.unreachable",
+                    .databaseUnreachable,
                     "cannot connect to PostgreSQL at \(place): \(cause)",
                     hint: "is PostgreSQL running there and listening on TCP? check the host and port in --database",
                     kind: .usage
@@ -186,7 +186,7 @@ final class Connections: Sendable {
             }
         } catch {
             throw HangarError(
-                "database.unreachable",
+                .databaseUnreachable,
                 "cannot connect to PostgreSQL at \(place): \(plainNetworkError(error))",
                 hint: "is PostgreSQL running there and listening on TCP? check the host and port in --database",
                 kind: .usage

@@ -37,21 +37,21 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         let scheme = String(text[..<schemeEnd.lowerBound])
         let form = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE, or a file path for SQLite"
         guard scheme == "postgres" || scheme == "postgresql" else {
-            throw .usage("database.scheme", "--database: '\(scheme)://' is not a database Hangar uses", hint: "use \(form)")
+            throw .usage(.databaseScheme, "--database: '\(scheme)://' is not a database Hangar uses", hint: "use \(form)")
         }
         guard let url = URLComponents(string: text), let host = url.host, !host.isEmpty else {
-            throw .usage("database.url", "--database: '\(Self.hidingPassword(text))' is not a URL Hangar can read", hint: "use \(form)")
+            throw .usage(.databaseUrl, "--database: '\(Self.hidingPassword(text))' is not a URL Hangar can read", hint: "use \(form)")
         }
         let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         guard let user = url.user, !user.isEmpty, !database.isEmpty else {
-            throw .usage("database.url", "--database: '\(Self.hidingPassword(text))' needs a user and a database name", hint: "use \(form)")
+            throw .usage(.databaseUrl, "--database: '\(Self.hidingPassword(text))' needs a user and a database name", hint: "use \(form)")
         }
         let mode = url.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
         guard let tls = PostgresAddress.TLS(rawValue: mode) else {
-            throw .usage("database.url", "--database: sslmode '\(mode)' is not one Hangar knows", hint: "use sslmode=disable, prefer or require")
+            throw .usage(.databaseUrl, "--database: sslmode '\(mode)' is not one Hangar knows", hint: "use sslmode=disable, prefer or require")
         }
         let port = url.port ?? 5432
-        guard (1...65535).contains(port) else { throw .usage("database.url", "--database: port \(port) is not from 1 to 65535") }
+        guard (1...65535).contains(port) else { throw .usage(.databaseUrl, "--database: port \(port) is not from 1 to 65535") }
         self = .postgres(
             PostgresAddress(
                 host: host,

@@ -137,7 +137,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         if host.split(separator: ".").count == 4, !PortPicker.isFree(port, host: host) {
             throw HangarError.usage(
-                "serve.port",
+                .servePort,
                 "port \(port) on \(host) is in use by another program",
                 hint: "stop it, or choose another port with --port"
             )

@@ -79,7 +79,7 @@ struct RemoteClient {
             let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
         {
             throw HangarError(
-                "remote.unreachable",
+                .remoteUnreachable,
                 "cannot reach the server at \(base): \(problem)",
                 hint: "is 'hangar serve' running there? pass --server or set HANGAR_SERVER"
             )
@@ -88,7 +88,7 @@ struct RemoteClient {
             return try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
             throw HangarError(
-                "remote.unreachable",
+                .remoteUnreachable,
                 "cannot reach the server at \(base): \(error)",
                 hint: "is 'hangar serve' running there? pass --server or set HANGAR_SERVER"
             )
@@ -108,6 +108,6 @@ struct RemoteClient {
             case 403: "ask for a token with a higher role"
             default: nil
             }
-        throw HangarError("remote.\(response.status.code)", "the server said \(response.status.code): \(message)", hint: hint, kind: .usage)
+        throw HangarError(.remoteRefused, "the server said \(response.status.code): \(message)", hint: hint, kind: .usage)
     }
 }
