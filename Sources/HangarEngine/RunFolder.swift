@@ -21,7 +21,7 @@ enum RunFolder {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw HangarError(.runFolder, "cannot create \(folder): \(error.localizedDescription)")
+            throw HangarError(.runFolder, "cannot create \(folder): \(error.localizedDescription)", cause: error)
         }
         return folder
     }

@@ -55,7 +55,7 @@ public final class Journal: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw HangarError(.workerJournal, "cannot create the journal \(folder): \(error.localizedDescription)")
+            throw HangarError(.workerJournal, "cannot create the journal \(folder): \(error.localizedDescription)", cause: error)
         }
     }
 
@@ -86,7 +86,7 @@ public final class Journal: Sendable {
             try handle.seekToEnd()
             try handle.write(contentsOf: data)
         } catch {
-            throw HangarError(.workerJournal, "cannot write the journal of run \(run.id): \(error.localizedDescription)")
+            throw HangarError(.workerJournal, "cannot write the journal of run \(run.id): \(error.localizedDescription)", cause: error)
         }
     }
 
@@ -114,7 +114,7 @@ public final class Journal: Sendable {
             try handle.truncate(atOffset: 0)
             try handle.write(contentsOf: Data("\(count)".utf8))
         } catch {
-            throw HangarError(.workerJournal, "cannot write the journal of run \(run.id): \(error.localizedDescription)")
+            throw HangarError(.workerJournal, "cannot write the journal of run \(run.id): \(error.localizedDescription)", cause: error)
         }
     }
 

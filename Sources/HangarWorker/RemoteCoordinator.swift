@@ -105,7 +105,7 @@ public struct RemoteCoordinator: Coordinator {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch {
-            throw HangarError(.workerAnswer, "the coordinator at \(base) sent an answer this worker cannot read: \(error)")
+            throw HangarError(.workerAnswer, "the coordinator at \(base) sent an answer this worker cannot read: \(error)", cause: error)
         }
     }
 
@@ -142,7 +142,7 @@ public struct RemoteCoordinator: Coordinator {
         do {
             response = try await HTTPClient.shared.execute(request, timeout: timeout)
         } catch {
-            throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(plainNetworkError(error))")
+            throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(plainNetworkError(error))", cause: error)
         }
         let answer = try await response.body.collect(upTo: 64 << 20)
         guard response.status.code >= 300 else { return (response.status.code, answer) }

@@ -16,7 +16,7 @@ extension WorkerAgent {
             do {
                 return PlacedOutput(try await coordinator.runTask(held, worker: configuration.name, position: position))
             } catch {
-                let failure = error as? HangarError ?? HangarError(.workerAnswer, "\(error)")
+                let failure = error as? HangarError ?? HangarError(.workerAnswer, "\(error)", cause: error)
                 guard failure.code == .workerUnreachable, !Task.isCancelled else { throw failure }
                 logger.warning("cannot have task \(position + 1) of run \(held.id) run; retrying", metadata: ["error": "\(failure)"])
                 await backoff.wait()
@@ -46,7 +46,10 @@ extension WorkerAgent {
                 here: .everyWorker
             )
         } catch {
-            output = PlacedOutput(lines: [], error: error as? HangarError ?? HangarError(.taskFolder, "cannot make \(folder): \(error)"))
+            output = PlacedOutput(
+                lines: [],
+                error: error as? HangarError ?? HangarError(.taskFolder, "cannot make \(folder): \(error)", cause: error)
+            )
         }
         try? FileManager.default.removeItem(atPath: folder)
         var backoff = Backoff()
@@ -55,7 +58,7 @@ extension WorkerAgent {
                 try await coordinator.taskEnded(order, worker: configuration.name, output.result)
                 return
             } catch {
-                let failure = error as? HangarError ?? HangarError(.workerAnswer, "\(error)")
+                let failure = error as? HangarError ?? HangarError(.workerAnswer, "\(error)", cause: error)
                 guard failure.code == .workerUnreachable else {
                     logger.warning(
                         "the coordinator refused the end of task \(order.position + 1) of run \(order.run.id)",

@@ -279,7 +279,7 @@ public struct WorkerAgent: Service {
                 failure: result.error.map { RunFailure(code: $0.code, kind: $0.kind, task: result.failedTask) }
             )
         } catch {
-            let failure = error as? HangarError ?? HangarError(.workerRun, "\(error)")
+            let failure = error as? HangarError ?? HangarError(.workerRun, "\(error)", cause: error)
             outcome = API.Outcome(
                 status: RunStatus(failure: failure),
                 reason: failure.description,

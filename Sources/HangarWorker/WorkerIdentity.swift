@@ -35,7 +35,7 @@ public struct WorkerIdentity: Sendable {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             if let lock = try FileLock.attempt(path: "\(folder)/lock") { return lock }
         } catch {
-            throw HangarError(.workerState, "cannot take the worker's folder \(folder): \(error.localizedDescription)")
+            throw HangarError(.workerState, "cannot take the worker's folder \(folder): \(error.localizedDescription)", cause: error)
         }
         throw .usage(
             .workerRunning,
@@ -49,7 +49,7 @@ public struct WorkerIdentity: Sendable {
         do {
             try Data(instance.utf8).write(to: URL(fileURLWithPath: "\(folder)/instance"), options: .atomic)
         } catch {
-            throw HangarError(.workerState, "cannot write \(folder)/instance: \(error.localizedDescription)")
+            throw HangarError(.workerState, "cannot write \(folder)/instance: \(error.localizedDescription)", cause: error)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import HangarCore
 import Testing
 
@@ -53,5 +54,21 @@ import Testing
         #expect(RunStatus(failure: HangarError(.taskExitStatus, "y", kind: .test)) == .failed)
         #expect(RunStatus(failure: HangarError(.machineSilent, "y")) == .error)
         #expect(RunStatus(failure: HangarError(.runCancelled, "y")) == .cancelled)
+    }
+
+    /// An error keeps its code typed, its cause and where it was made; users read none of those.
+    @Test func anErrorKeepsItsCauseAndWhereItWasThrown() {
+        struct Refused: Error, CustomStringConvertible { var description: String { "connection refused" } }
+        let error = HangarError(.workerUnreachable, "cannot reach the coordinator", hint: "start it", cause: Refused())
+        #expect(error.code.rawValue == "worker.unreachable" && error.code == .workerUnreachable)
+        #expect(error.thrownAt.hasPrefix("HangarCoreTests/ValuesTests.swift:"))
+        #expect(error.description == "cannot reach the coordinator\n  hint: start it")
+        #expect(String(reflecting: error).contains("[worker.unreachable at HangarCoreTests/ValuesTests.swift:"))
+        #expect(String(reflecting: error).contains("cause: connection refused"))
+        #expect(HangarError.usage(.configSyntax, "x").thrownAt.hasPrefix("HangarCoreTests/ValuesTests.swift:"))
+        // Equal when a user reads the same, wherever they were made.
+        #expect(error == HangarError(.workerUnreachable, "cannot reach the coordinator", hint: "start it"))
+        let encoded = try? JSONEncoder().encode([HangarError.Code.taskExitStatus])
+        #expect(encoded.map { String(decoding: $0, as: UTF8.self) } == #"["task.exit-status"]"#)
     }
 }

@@ -95,7 +95,7 @@ public struct Collect: Handler {
         do {
             return try JSONDecoder().decode(TestResults.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
         } catch {
-            throw HangarError(.resultsStore, "cannot read \(path): \(error.localizedDescription)")
+            throw HangarError(.resultsStore, "cannot read \(path): \(error.localizedDescription)", cause: error)
         }
     }
 
@@ -103,7 +103,7 @@ public struct Collect: Handler {
         do {
             try JSONEncoder().encode(results).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            throw HangarError(.resultsStore, "cannot write \(path): \(error.localizedDescription)")
+            throw HangarError(.resultsStore, "cannot write \(path): \(error.localizedDescription)", cause: error)
         }
     }
 }

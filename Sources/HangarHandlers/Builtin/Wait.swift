@@ -31,7 +31,7 @@ public struct Wait: Handler {
             do {
                 waited += try await context.clock.measure { status = try await guest.run(until).status }
             } catch {
-                throw error as? HangarError ?? HangarError(.waitGuest, "\(error)")
+                throw error as? HangarError ?? HangarError(.waitGuest, "\(error)", cause: error)
             }
             if status == 0 { return }
             guard waited < duration, !Task.isCancelled else {

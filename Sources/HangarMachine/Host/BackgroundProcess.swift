@@ -85,7 +85,7 @@ extension Command {
                 permissions: [.ownerReadWrite, .groupRead, .otherRead]
             )
         } catch {
-            throw HangarError(.hostSpawn, "cannot write \(log): \(error)")
+            throw HangarError(.hostSpawn, "cannot write \(log): \(error)", cause: error)
         }
         let (started, report) = AsyncStream<Result<Int32, HangarError>>.makeStream()
         let ended = OnceFlag()
@@ -102,7 +102,7 @@ extension Command {
                 }
                 return result.terminationStatus.shellStatus
             } catch {
-                report.yield(.failure(HangarError(.hostSpawn, "cannot start '\(arguments[0])': \(error)")))
+                report.yield(.failure(HangarError(.hostSpawn, "cannot start '\(arguments[0])': \(error)", cause: error)))
                 return -1
             }
         }

@@ -72,7 +72,7 @@ public enum Command {
         } catch let error as HangarError {
             throw error
         } catch {
-            throw HangarError(.hostSpawn, "cannot run '\(arguments[0])': \(error)")
+            throw HangarError(.hostSpawn, "cannot run '\(arguments[0])': \(error)", cause: error)
         }
     }
 
@@ -153,7 +153,7 @@ enum OutputReader {
             }
         } catch {
             // EINTR is retried below us; anything else fails this command, never the process.
-            throw HangarError(.hostRead, "reading a program's \(isError ? "standard error" : "output") failed: \(error)")
+            throw HangarError(.hostRead, "reading a program's \(isError ? "standard error" : "output") failed: \(error)", cause: error)
         }
         if lineStart < data.count { onLine?(String(decoding: data[lineStart...], as: UTF8.self), isError) }
         return String(decoding: data, as: UTF8.self)

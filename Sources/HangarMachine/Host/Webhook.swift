@@ -18,7 +18,7 @@ public enum Webhook {
             _ = try await response.body.collect(upTo: 1 << 20)
             code = response.status.code
         } catch {
-            throw HangarError(.notifyWebhook, "cannot post to \(url): \(error)")
+            throw HangarError(.notifyWebhook, "cannot post to \(url): \(error)", cause: error)
         }
         guard (200..<300).contains(code) else { throw HangarError(.notifyWebhook, "\(url) answered HTTP \(code)") }
     }

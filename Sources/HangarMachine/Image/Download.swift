@@ -124,7 +124,7 @@ struct Download {
                     hint: "free space in the cache folder, or set HANGAR_CACHE_DIR to a larger disk"
                 )
             }
-            throw HangarError(.imageUnreachable, "download of \(url) failed after \(received) bytes: \(error); it resumes next time")
+            throw HangarError(.imageUnreachable, "download of \(url) failed after \(received) bytes: \(error); it resumes next time", cause: error)
         }
         if let total, received != total {
             throw HangarError(.imageUnreachable, "download of \(url) stopped at \(received) of \(total) bytes; it resumes next time")

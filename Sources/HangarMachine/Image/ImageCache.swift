@@ -73,7 +73,7 @@ public struct ImageCache: Sendable {
         do {
             lock = try await FileLock(path: "\(root)/locks/\(key).lock") { report(.notice("waiting for another hangar that is downloading \(url)")) }
         } catch {
-            throw HangarError(.imageLock, "cannot lock the image cache at \(root): \(error)")
+            throw HangarError(.imageLock, "cannot lock the image cache at \(root): \(error)", cause: error)
         }
         defer { withExtendedLifetime(lock) {} }
 
@@ -139,7 +139,7 @@ public struct ImageCache: Sendable {
             try? FileManager.default.removeItem(atPath: partial)
         } else {
             do { try FileManager.default.moveItem(atPath: partial, toPath: temporary) } catch {
-                throw HangarError(.imageStore, "cannot move the download into the cache: \(error.localizedDescription)")
+                throw HangarError(.imageStore, "cannot move the download into the cache: \(error.localizedDescription)", cause: error)
             }
         }
         guard rename(temporary, target) == 0 else {

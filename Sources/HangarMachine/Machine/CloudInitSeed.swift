@@ -28,7 +28,7 @@ enum CloudInitSeed {
             try "instance-id: \(instanceID)\nlocal-hostname: \(hostname)\n"
                 .write(toFile: "\(folder)/meta-data", atomically: true, encoding: .utf8)
         } catch {
-            throw HangarError(.machineSeed, "cannot write the cloud-init seed in \(folder): \(error.localizedDescription)")
+            throw HangarError(.machineSeed, "cannot write the cloud-init seed in \(folder): \(error.localizedDescription)", cause: error)
         }
         try await Command.check(
             ["genisoimage", "-quiet", "-output", path, "-volid", "cidata", "-joliet", "-rock", "\(folder)/user-data", "\(folder)/meta-data"],

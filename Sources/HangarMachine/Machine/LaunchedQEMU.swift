@@ -12,7 +12,7 @@ struct LaunchedQEMU: Sendable {
         do {
             return LaunchedQEMU(process: try await Command.start(QEMUCommand.arguments(for: plan), log: "\(plan.folder)/qemu.log"))
         } catch {
-            throw HangarError(.machineStart, "cannot start QEMU: \(error.message)")
+            throw HangarError(.machineStart, "cannot start QEMU: \(error.message)", cause: error)
         }
     }
 

@@ -27,7 +27,7 @@ public struct MachineRegistry: Sendable {
         do {
             try JSONEncoder.hangar.encode(record).write(to: URL(fileURLWithPath: "\(record.folder)/machine.json"), options: .atomic)
         } catch {
-            throw HangarError(.machineState, "cannot write \(record.folder)/machine.json: \(error.localizedDescription)")
+            throw HangarError(.machineState, "cannot write \(record.folder)/machine.json: \(error.localizedDescription)", cause: error)
         }
     }
 

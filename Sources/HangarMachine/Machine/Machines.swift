@@ -128,7 +128,7 @@ public struct Machines: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw HangarError(.machineState, "cannot create \(folder): \(error.localizedDescription)")
+            throw HangarError(.machineState, "cannot create \(folder): \(error.localizedDescription)", cause: error)
         }
         var launched: LaunchedQEMU?
         do {
@@ -309,6 +309,6 @@ func readText(_ path: String) throws(HangarError) -> String {
     do {
         return try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
     } catch {
-        throw HangarError(.hostRead, "cannot read \(path): \(error.localizedDescription)")
+        throw HangarError(.hostRead, "cannot read \(path): \(error.localizedDescription)", cause: error)
     }
 }

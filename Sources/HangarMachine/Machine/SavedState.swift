@@ -107,7 +107,8 @@ extension Machines {
             // A migration still writing (Ctrl-C, a full disk) stops before its folder goes.
             _ = QMPClient.execute("migrate_cancel", socket: record.qmpSocket)
             try? FileManager.default.removeItem(atPath: folder)
-            throw error as? HangarError ?? HangarError(.machineSave, "cannot save the machine's state in \(folder): \(error.localizedDescription)")
+            throw error as? HangarError
+                ?? HangarError(.machineSave, "cannot save the machine's state in \(folder): \(error.localizedDescription)", cause: error)
         }
     }
 
@@ -173,7 +174,8 @@ extension Machines {
         } catch {
             if let launched { await launched.kill() }
             try? FileManager.default.removeItem(atPath: folder)
-            throw error as? HangarError ?? HangarError(.machineRestore, "cannot restore from \(saved.folder): \(error.localizedDescription)")
+            throw error as? HangarError
+                ?? HangarError(.machineRestore, "cannot restore from \(saved.folder): \(error.localizedDescription)", cause: error)
         }
     }
 
