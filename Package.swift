@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarCoreTests",
-            dependencies: ["HangarCore"],
+            dependencies: ["HangarCore", "HangarTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -30,7 +30,7 @@ public enum JobRunner {
         let expired = OnceFlag()
         // How it ended, and the position of the task that failed.
         typealias Ending = (status: RunStatus, error: HangarError?, task: Int?)
-        let outcome = await withLimit(plan.job.timeout, expired: expired) { () async -> Ending in
+        let outcome = await withTimeLimit(plan.job.timeout, expired: expired) { () async -> Ending in
             // After a test failure, only the steps that gather what it left (`collect`) still run.
             var failure: Ending?
             for (index, step) in plan.steps.enumerated() {
@@ -76,7 +76,7 @@ public enum JobRunner {
     }
 
     private static func runStep(_ step: JobPlan.Step, at index: Int, context: TaskContext) async -> (RunStatus, HangarError?) {
-        let result = await withLimit(step.timeout) { () async -> HangarError? in
+        let result = await withTimeLimit(step.timeout) { () async -> HangarError? in
             guard let placed = elsewhere(step, context) else { return await perform(step, context: context) }
             do throws(HangarError) {
                 let output = try await placed(index)
@@ -119,42 +119,6 @@ public enum JobRunner {
         var timeout = timeout
         timeout.kind = type(of: step.handler).runsTests ? .test : .infrastructure
         return timeout
-    }
-
-    enum Limited<T: Sendable>: Sendable {
-        case finished(T)
-        case timedOut
-        /// The timer was cancelled (the body finished, or the whole run was cancelled).
-        case timerStopped
-    }
-
-    /// Runs `body`, cancelling it after `limit`; `expired` turns true before that cancel.
-    static func withLimit<T: Sendable>(
-        _ limit: Duration?,
-        expired: OnceFlag = OnceFlag(),
-        _ body: @escaping @Sendable () async -> T
-    ) async -> Limited<T> {
-        guard let limit else { return .finished(await body()) }
-        return await withTaskGroup(of: Limited<T>.self) { group in
-            group.addTask { .finished(await body()) }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: limit)
-                    expired.set()
-                    return .timedOut
-                } catch {
-                    return .timerStopped
-                }
-            }
-            var first = Limited<T>.timedOut
-            while let next = await group.next() {
-                if case .timerStopped = next { continue }
-                first = next
-                break
-            }
-            group.cancelAll()
-            return first
-        }
     }
 }
 

@@ -51,12 +51,12 @@ public enum PlacedStep {
             // One more than fits, so `capped` says some were dropped.
             lines.withLock { lines in if lines.count <= PlacedTaskLimits.maxLines { lines.append(line) } }
         }
-        let limited = await JobRunner.withLimit(step.timeout) { await JobRunner.perform(step, context: context) }
+        let limited = await withTimeLimit(step.timeout) { await JobRunner.perform(step, context: context) }
         await step.handler.finalize(context)
         let error: HangarError? =
             switch limited {
             case .finished(let failure): failure
-            case .timedOut, .timerStopped: JobRunner.timeout(of: step)
+            case .timedOut: JobRunner.timeout(of: step)
             }
         return PlacedOutput(lines: PlacedTaskLimits.capped(lines.withLock { $0 }), error: error)
     }

@@ -38,15 +38,7 @@ final class RunLog: Sendable {
 
     deinit { try? handle?.close() }
 
-    func write(_ event: RunEvent) {
-        switch event {
-        case .taskStarted(let index, let count, let title): append("==> [\(index + 1)/\(count)] \(title)")
-        case .output(let line, let isError): append(isError ? "[stderr] \(line)" : line)
-        case .notice(let text): append("note: \(text)")
-        case .taskFinished(_, let title, let status, let duration, let error):
-            append("<== \(title): \(status.rawValue) in \(DurationText.format(duration))" + (error.map { ": \($0)" } ?? ""))
-        }
-    }
+    func write(_ event: RunEvent) { append(event.logLine) }
 
     func write(_ result: RunResult) {
         append("run \(result.status.rawValue) in \(DurationText.format(result.duration))" + (result.error.map { ": \($0)" } ?? ""))

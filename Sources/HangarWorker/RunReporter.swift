@@ -138,17 +138,12 @@ public final class RunReporter: Sendable {
     /// Takes one event of the run.
     public func write(_ event: RunEvent) {
         shared.state.withLock { state in
-            switch event {
-            case .taskStarted(let index, let count, let title):
+            if case .taskStarted(let index, _, let title) = event {
                 flushLines(&state)
                 state.pending.append(.task(API.TaskEvent(position: index, title: title, status: nil, error: nil)))
-                state.lines.append("==> [\(index + 1)/\(count)] \(title)")
-            case .output(let line, _):
-                state.lines.append(line)
-            case .notice(let text):
-                state.lines.append("note: \(text)")
-            case .taskFinished(let index, let title, let status, _, let error):
-                state.lines.append("<== \(title): \(status.rawValue)" + (error.map { ": \($0.message)" } ?? ""))
+            }
+            state.lines.append(event.logLine)
+            if case .taskFinished(let index, let title, let status, _, let error) = event {
                 flushLines(&state)
                 state.pending.append(.task(API.TaskEvent(position: index, title: title, status: status, error: error?.message, code: error?.code)))
             }

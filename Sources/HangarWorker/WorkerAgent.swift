@@ -155,7 +155,7 @@ public struct WorkerAgent: Service {
                 runs.cancelAll()
                 // Their reports get a while to reach the coordinator; what is left stays in the journal
                 // and is delivered by the next start.
-                if (try? await withDeadline(Self.shutdownGrace, { [runs] in await runs.waitForAll() })) == nil {
+                if case .timedOut = await withTimeLimit(Self.shutdownGrace, { [runs] in await runs.waitForAll() }) {
                     runs.stopReporting()
                     await runs.waitForAll()
                 }

@@ -1,5 +1,6 @@
 import Foundation
 import HangarCore
+import HangarTestSupport
 import Testing
 
 @Suite struct ValuesTests {
@@ -70,5 +71,41 @@ import Testing
         #expect(error == HangarError(.workerUnreachable, "cannot reach the coordinator", hint: "start it"))
         let encoded = try? JSONEncoder().encode([HangarError.Code.taskExitStatus])
         #expect(encoded.map { String(decoding: $0, as: UTF8.self) } == #"["task.exit-status"]"#)
+    }
+
+    /// One line per event, the same in the terminal, log.txt and the server's log.
+    @Test func eachEventIsOneLineOfTheLog() {
+        #expect(RunEvent.taskStarted(index: 1, count: 3, title: "run: make").logLine == "==> [2/3] run: make")
+        #expect(RunEvent.output("cc -o app", isError: true).logLine == "cc -o app")
+        #expect(RunEvent.notice("using TCG").logLine == "note: using TCG")
+        let failed = RunEvent.taskFinished(
+            index: 1,
+            title: "run: make",
+            status: .failed,
+            duration: .milliseconds(1500),
+            error: HangarError(.taskExitStatus, "'make' exited with status 2", hint: "read its output", kind: .test)
+        )
+        #expect(failed.logLine == "<== run: make: failed in \(DurationText.format(.milliseconds(1500))): 'make' exited with status 2")
+        #expect(
+            RunEvent.taskFinished(index: 0, title: "boot", status: .passed, duration: .seconds(2), error: nil).logLine.hasPrefix(
+                "<== boot: passed in "
+            )
+        )
+    }
+
+    /// The one time-limit helper: a body's value, or the limit first (the body then cancelled,
+    /// and `expired` set before that); no limit waits for the body.
+    @Test func aTimeLimitGivesTheValueOrCancelsTheBody() async {
+        let quick = await withTimeLimit(.seconds(60)) { 42 }
+        guard case .finished(42) = quick else { return #expect(Bool(false), "\(quick)") }
+        let expired = OnceFlag()
+        let clock = InstantClock()
+        let slow = await withTimeLimit(.seconds(30), clock: clock, expired: expired) { () async -> Bool in
+            (try? await Task.sleep(for: .seconds(3600))) == nil  // true: it was cancelled
+        }
+        guard case .timedOut = slow else { return #expect(Bool(false), "\(slow)") }
+        #expect(expired.isSet && clock.elapsed == .seconds(30))
+        let unlimited = await withTimeLimit(nil, clock: clock) { "done" }
+        guard case .finished("done") = unlimited else { return #expect(Bool(false), "\(unlimited)") }
     }
 }

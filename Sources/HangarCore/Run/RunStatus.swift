@@ -37,3 +37,18 @@ public enum RunEvent: Sendable {
     /// Task `index` ended.
     case taskFinished(index: Int, title: String, status: RunStatus, duration: Duration, error: HangarError?)
 }
+
+extension RunEvent {
+    /// The event as one line of the run's log, the one way it is written: in the terminal, the run
+    /// folder's `log.txt` and the log a worker sends the server. A command's output is its own line
+    /// (the terminal keeps standard error apart; the logs do not mark it).
+    public var logLine: String {
+        switch self {
+        case .taskStarted(let index, let count, let title): "==> [\(index + 1)/\(count)] \(title)"
+        case .output(let line, _): line
+        case .notice(let text): "note: \(text)"
+        case .taskFinished(_, let title, let status, let duration, let error):
+            "<== \(title): \(status.rawValue) in \(DurationText.format(duration))" + (error.map { ": \($0.message)" } ?? "")
+        }
+    }
+}

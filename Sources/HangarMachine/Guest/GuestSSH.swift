@@ -49,10 +49,10 @@ public struct GuestSSH: Sendable {
         let deadline = start + timeout
         var delay = Duration.milliseconds(100)
         while true {
-            let attempt = try? await withDeadline(.seconds(5)) {
-                try await Command.run(baseArguments(master: master) + ["--", "true"])
+            let attempt = await withTimeLimit(.seconds(5)) {
+                try? await Command.run(baseArguments(master: master) + ["--", "true"])
             }
-            if attempt?.status == 0 { return }
+            if case .finished(let result?) = attempt, result.status == 0 { return }
             guard qemuRunning() else {
                 let log = (try? String(contentsOfFile: record.qemuLog, encoding: .utf8)) ?? ""
                 throw HangarError(

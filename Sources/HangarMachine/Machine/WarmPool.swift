@@ -75,7 +75,8 @@ public actor WarmPool {
 
     private static func answers(_ record: MachineRecord) async -> Bool {
         guard MachineRegistry.isAlive(record) else { return false }
-        let answer = try? await withDeadline(.seconds(5)) { try await GuestSSH(record).run("true") }
-        return answer?.status == 0
+        let answer = await withTimeLimit(.seconds(5)) { try? await GuestSSH(record).run("true") }
+        guard case .finished(let result?) = answer else { return false }
+        return result.status == 0
     }
 }

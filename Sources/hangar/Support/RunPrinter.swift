@@ -6,16 +6,11 @@ import HangarMachine
 
 /// Prints a run's events: progress to stderr, the commands' output to stdout.
 enum RunPrinter {
+    /// Each event as the run's log writes it (`RunEvent.logLine`); the commands' own output keeps its stream.
     @Sendable static func print(_ event: RunEvent) {
         switch event {
-        case .taskStarted(let index, let count, let title): Terminal.printError("==> [\(index + 1)/\(count)] \(title)")
-        case .output(let line, let isError):
-            if isError { Terminal.printError(line) } else { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-        case .notice(let text): Terminal.note(text)
-        // The error itself is printed once, after the run (`hangar run` and `hangar up` end with it).
-        case .taskFinished(_, let title, let status, let duration, _) where status != .passed:
-            Terminal.printError("<== \(title): \(status.rawValue) after \(DurationText.format(duration))")
-        case .taskFinished: break
+        case .output(let line, isError: false): FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        default: Terminal.printError(event.logLine)
         }
     }
 
