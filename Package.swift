@@ -56,33 +56,47 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: ["HangarCore"],
+            path: "Benchmarks/BenchmarkSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "HangarBenchmark",
-            dependencies: ["HangarMachine"],
+            dependencies: ["BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarMachine"],
             path: "Benchmarks/HangarBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "TriageBenchmark",
-            dependencies: ["HangarCore", "HangarMachine"],
+            dependencies: ["BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarCore", "HangarMachine"],
             path: "Benchmarks/TriageBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "BusBenchmark",
-            dependencies: ["HangarAMQP", "HangarCore", "HangarMachine", "HangarTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarAMQP", "HangarCore", "HangarMachine",
+                "HangarTestSupport", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             path: "Benchmarks/BusBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ClusterBenchmark",
-            dependencies: ["HangarCore", "HangarMachine", "HangarTestSupport"],
+            dependencies: [
+                "BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarCore", "HangarMachine",
+                "HangarTestSupport",
+            ],
             path: "Benchmarks/ClusterBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ServerBenchmark",
             dependencies: [
+                "BenchmarkSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "HangarAPI",
                 "HangarMachine",
                 "HangarTestSupport",

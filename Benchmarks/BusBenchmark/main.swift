@@ -6,6 +6,8 @@
 // - messages consumed per second: N build events (default 100,000; 1% for the package a job's
 //   `obs:` trigger watches, each queueing a run) waiting in the queue, consumed until it is empty;
 // - message-to-run-queued p50/p99: 200 matching events published one at a time to the idle server.
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import HangarAMQP
 import HangarCore
@@ -13,15 +15,14 @@ import HangarMachine
 import HangarTestSupport
 import NIOCore
 
-func option(_ name: String) -> String? {
-    let arguments = CommandLine.arguments
-    return arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hangar-bench-bus")
+    @Option(help: "Build events waiting in the queue.") var messages = 100_000
 }
 
-let messageCount = option("--messages").flatMap(Int.init) ?? 100_000
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-let hangar = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hangar").path
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-bus-\(getpid())").path
+let messageCount = Options.parseOrExit().messages
+let hangar = Bench.hangar
+let work = try Bench.folder("bus")
 try FileManager.default.createDirectory(atPath: "\(work)/projects/bench", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 try """
@@ -33,13 +34,6 @@ jobs:
     triggers: [{ obs: default, wait-for: build }]
     tasks: [{ host: "true" }]
 """.write(toFile: "\(work)/projects/bench/hangar.yml", atomically: true, encoding: .utf8)
-
-func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-
-func percentile(_ values: [Double], _ fraction: Double) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-}
 
 /// A build event: every 100th for the watched package.
 func event(_ index: Int) -> String {
@@ -85,7 +79,7 @@ do {
     say("hangar-bench-bus: \(messageCount) build events, 1% for a watched package; RabbitMQ and PostgreSQL on this host")
 
     // Baseline: pika, parsing JSON and acknowledging each message.
-    let venv = "\(root)/.build/bench-venv"
+    let venv = "\(Bench.root)/.build/bench-venv"
     if !FileManager.default.fileExists(atPath: "\(venv)/bin/python") {
         try await Command.check(["python3", "-m", "venv", venv])
         try await Command.check(["\(venv)/bin/pip", "install", "-q", "pika==1.3.2"])

@@ -7,34 +7,28 @@
 // - claims per second: runs started and ended per second for a burst of queued runs;
 // - trigger-to-task-start p50/p99, one run at a time on the idle cluster (the long polls answer at once);
 // - the coordinator's CPU time and peak memory over the whole run.
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import HangarCore
 import HangarMachine
 import HangarTestSupport
 
-func option(_ name: String) -> String? {
-    let arguments = CommandLine.arguments
-    return arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hangar-bench-cluster")
+    @Option(help: "Worker processes, two slots each.") var workers = 50
+    @Option(help: "Null runs in the burst.") var runs = 10_000
 }
 
-let workerCount = option("--workers").flatMap(Int.init) ?? 50
-let runCount = option("--runs").flatMap(Int.init) ?? 10_000
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-// The hangar built with this benchmark, next to it.
-let hangar = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hangar").path
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-cluster-\(getpid())").path
+let options = Options.parseOrExit()
+let (workerCount, runCount) = (options.workers, options.runs)
+let root = Bench.root
+let hangar = Bench.hangar
+let work = try Bench.folder("cluster")
 try FileManager.default.createDirectory(atPath: "\(work)/projects/bench", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 try "machines:\n  default: { image: ./none.qcow2 }\njobs:\n  null: { tasks: [{ host: \"true\" }] }\n"
     .write(toFile: "\(work)/projects/bench/hangar.yml", atomically: true, encoding: .utf8)
-
-/// Prints at once (stdout to a pipe is otherwise buffered until exit).
-func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-
-func percentile(_ values: [Double], _ fraction: Double) -> Double {
-    let sorted = values.sorted()
-    return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-}
 
 /// A process's CPU seconds (user + system) and peak resident memory (MiB), from /proc.
 func usage(_ pid: Int32) -> (cpu: Double, peakMiB: Double) {

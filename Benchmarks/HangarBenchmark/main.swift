@@ -13,18 +13,24 @@
 // an idle pool machine would share the CPUs with them). Then the memory (PSS, which counts shared
 // pages once) of N cold-booted machines against N restored ones, all up at once (`--machines N`, 3).
 // Then: creating a machine's disk (the overlay) on a 1 GB and a 20 GB image, which must not grow with size.
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import HangarCore
 import HangarMachine
 
-let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-func option(_ name: String) -> String? {
-    CommandLine.arguments.firstIndex(of: name).flatMap { CommandLine.arguments.indices.contains($0 + 1) ? CommandLine.arguments[$0 + 1] : nil }
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hangar-bench")
+    @Option(help: "The guest: debian (the default, once built) or test.") var guest: String?
+    @Option(help: "Rounds of each way to a machine.") var rounds = 3
+    @Option(help: "Machines up at once for the memory figure.") var machines = 3
 }
+let options = Options.parseOrExit()
+let root = Bench.root
 let debianGuest = ProcessInfo.processInfo.environment["HANGAR_DEBIAN_GUEST"] ?? "\(root)/.build/debian-guest"
 let testGuest = ProcessInfo.processInfo.environment["HANGAR_TEST_GUEST"] ?? "\(root)/.build/test-guest"
-let guestKind = option("--guest") ?? (FileManager.default.fileExists(atPath: "\(debianGuest)/disk.qcow2") ? "debian" : "test")
-let rounds = option("--rounds").flatMap(Int.init) ?? 3
+let guestKind = options.guest ?? (FileManager.default.fileExists(atPath: "\(debianGuest)/disk.qcow2") ? "debian" : "test")
+let rounds = options.rounds
 let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-\(getpid())").path
 let hangar = ["\(root)/.build-release/release/hangar", "\(root)/.build/release/hangar", "\(root)/.build/debug/hangar"].first {
     FileManager.default.isExecutableFile(atPath: $0)
@@ -48,7 +54,7 @@ let machine =
         memory: 512M
         ssh: { identity: \(testGuest)/id_ed25519 }
     """
-let machineCount = option("--machines").flatMap(Int.init) ?? 3
+let machineCount = options.machines
 var projects = [("cold", false), ("restored", true), ("projects/pooled", true)]
 projects += (0..<machineCount).flatMap { [("cold-\($0)", false), ("restored-\($0)", true)] }
 for (name, snapshot) in projects {
@@ -82,7 +88,7 @@ func up(_ project: String, before destroying: (MachineRecord) throws -> Void = {
     return time
 }
 
-func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+func median(_ values: [Double]) -> Double { percentile(values, 0.5) }
 
 /// Keeps what the baseline needs of Hangar's cold machine: QEMU's arguments, its seed and key.
 func keepForBaseline(_ record: MachineRecord) throws {

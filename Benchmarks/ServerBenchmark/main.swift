@@ -9,7 +9,9 @@
 //    the same host spawning `sh -c true` back to back (the floor: each null run starts one shell);
 // 3. spawns per second of Hangar's runner (swift-subprocess) against Foundation's, from four tasks;
 // 4. GET /api/v1/runs (a page of 50) p99 with 100,000 runs stored, against GET /healthz p99.
+import ArgumentParser
 import AsyncHTTPClient
+import BenchmarkSupport
 import Foundation
 import HangarAPI
 import HangarCore
@@ -22,32 +24,20 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-func option(_ name: String) -> String? {
-    let arguments = CommandLine.arguments
-    return arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hangar-bench-server")
+    @Option(help: "Null runs per burst.") var runs = 1000
+    @Option(help: "Bursts in a row on SQLite.") var bursts = 10
+    @Option(help: "A PostgreSQL to use instead of a throwaway cluster (postgres://…).") var database: String?
 }
 
-let runs = option("--runs").flatMap(Int.init) ?? 1000
-let bursts = option("--bursts").flatMap(Int.init) ?? 10
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-server-\(getpid())").path
+let options = Options.parseOrExit()
+let (runs, bursts) = (options.runs, options.bursts)
+let work = try Bench.folder("server")
 try FileManager.default.createDirectory(atPath: "\(work)/projects/bench", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 try "machines:\n  default: { image: ./none.qcow2 }\njobs:\n  null: { tasks: [{ host: \"true\" }] }\n"
     .write(toFile: "\(work)/projects/bench/hangar.yml", atomically: true, encoding: .utf8)
-
-/// Prints at once (stdout to a pipe is otherwise buffered until exit).
-func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-
-func percentile(_ values: [Double], _ fraction: Double) -> Double {
-    let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
-}
-
-func timed(_ body: () async throws -> Void) async rethrows -> Double {
-    let start = ContinuousClock.now
-    try await body()
-    return (ContinuousClock.now - start).seconds
-}
 
 /// Programs started per second by `tasks` tasks starting `each` one after another.
 func spawnRate(tasks: Int, each: Int, _ spawn: @escaping @Sendable () async throws -> Void) async throws -> Double {
@@ -187,7 +177,7 @@ do {
 
     // 1 and 2, side by side.
     let postgresURL: String
-    if let given = option("--database") {
+    if let given = options.database {
         postgresURL = given
     } else {
         let cluster = TestPostgres()

@@ -6,19 +6,21 @@
 // against every signature the way the server does (line by line, normalised, each signature's
 // first matching line) and, as the baseline in the same run, `grep -E -c -f` over the same files.
 // Prints both totals, Hangar's per-log median, and the ratio.
+import ArgumentParser
+import BenchmarkSupport
 import Foundation
 import HangarCore
 import HangarMachine
 
-func option(_ name: String, _ fallback: Int) -> Int {
-    let arguments = CommandLine.arguments
-    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count, let value = Int(arguments[index + 1]) else { return fallback }
-    return value
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "hangar-bench-triage")
+    @Option(help: "Logs to classify.") var logs = 2_000
+    @Option(help: "Signatures.") var signatures = 500
+    @Option(help: "Each log's size in KB.") var kilobytes = 200
 }
-let logCount = option("--logs", 2_000)
-let signatureCount = option("--signatures", 500)
-let kilobytes = option("--kilobytes", 200)
-let work = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-bench-triage-\(getpid())").path
+let options = Options.parseOrExit()
+let (logCount, signatureCount, kilobytes) = (options.logs, options.signatures, options.kilobytes)
+let work = try Bench.folder("triage")
 try FileManager.default.createDirectory(atPath: "\(work)/logs", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 
