@@ -1,6 +1,6 @@
 /// The pause between tries at a coordinator that does not answer: `first`, then doubling, at most
 /// 5 s; back to `first` after an answer.
-struct Backoff {
+struct Backoff: Sendable, Equatable {
     let first: Duration
     private var pause: Duration
 
@@ -9,11 +9,14 @@ struct Backoff {
         pause = first
     }
 
-    /// Waits the pause, and doubles the next one.
-    mutating func wait() async {
-        try? await Task.sleep(for: pause)
-        pause = min(pause * 2, .seconds(5))
+    /// The pause to wait now; the next one is twice as long.
+    mutating func next() -> Duration {
+        defer { pause = min(pause * 2, .seconds(5)) }
+        return pause
     }
+
+    /// Waits the pause, and doubles the next one.
+    mutating func wait() async { try? await Task.sleep(for: next()) }
 
     /// After an answer: the next failure waits `first` again.
     mutating func reset() { pause = first }

@@ -99,50 +99,53 @@ public struct WorkerAgent: Service {
         let (freed, free) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
-                // Every second while it holds runs (so a cancel reaches them at once), else every five
-                // seconds, to stay listed as online without keeping the coordinator busy.
-                var idle = 0
+                var beats = WorkerStateMachine(slots: configuration.slots)
                 while !Task.isCancelled {
                     try? await Task.sleep(for: configuration.heartbeat)
-                    idle = runs.busy == 0 ? idle + 1 : 0
-                    if idle % 5 == 1 || idle == 0 { await heartbeat() }
+                    if beats.tick(busy: runs.busy) { await heartbeat() }
                 }
             }
             await cancelWhenGracefulShutdown {
-                var backoff = Backoff()
+                var machine = WorkerStateMachine(slots: configuration.slots)
                 var wakes = freed.makeAsyncIterator()
-                var unavailable: String?
                 while !Task.isCancelled, replaced.error == nil {
-                    if runs.busy >= configuration.slots {
+                    let now = status()
+                    switch machine.next(busy: now.busy, unavailable: now.unavailable) {
+                    case .waitForASlot:
                         _ = await wakes.next()
                         continue
-                    }
-                    let now = status()
-                    if let why = now.unavailable {
+                    case .pause(let pause, let say):
                         // Its heartbeats carry the reason, so queued runs say why they wait.
-                        if why != unavailable { logger.warning("taking no runs: \(why)") }
-                        unavailable = why
-                        try? await Task.sleep(for: .seconds(5))
+                        if let say { logger.warning("taking no runs: \(say)") }
+                        try? await Task.sleep(for: pause)
                         continue
+                    case .claim(let sayTakingAgain):
+                        if sayTakingAgain { logger.notice("taking runs again") }
                     }
-                    if unavailable != nil { logger.notice("taking runs again") }
-                    unavailable = nil
+                    let outcome: WorkerStateMachine.ClaimOutcome
                     do {
                         if let assignment = try await coordinator.claim(now, wait: configuration.claimWait) {
                             let run = assignment.run
                             logger.notice("took run \(run.id) (\(run.project)/\(run.job), attempt \(run.attempt))")
                             start(assignment) { free.yield() }
+                            outcome = .took
+                        } else {
+                            outcome = .nothingToTake
                         }
-                        backoff.reset()
                     } catch let error as HangarError where error.code == .workerReplaced {
-                        stop(replacedBy: error)
+                        outcome = .replaced(error)
                     } catch let error as HangarError where error.code == .serverStopping {
-                        // Not a fault: it is asked again when the coordinator is back (or this worker stops too).
-                        await backoff.wait()
+                        outcome = .coordinatorStopping
                     } catch {
                         if Task.isCancelled { break }
-                        logger.warning("cannot claim a run; retrying", metadata: ["error": "\(error)"])
-                        await backoff.wait()
+                        outcome = .failed(error)
+                    }
+                    switch machine.claimEnded(outcome) {
+                    case .claimAgain: continue
+                    case .stop(let error): stop(replacedBy: error)
+                    case .backOff(let pause, let say):
+                        if let say { logger.warning("cannot claim a run; retrying", metadata: ["error": "\(say)"]) }
+                        try? await Task.sleep(for: pause)
                     }
                 }
             }
@@ -208,32 +211,19 @@ public struct WorkerAgent: Service {
     }
 
     private func register() async throws {
-        var backoff = Backoff()
-        var lastSaid: String?
+        var machine = WorkerStateMachine(slots: configuration.slots)
         while true {
             do {
                 try await coordinator.register(status())
                 return
-            } catch let error as HangarError where error.code == .workerProtocol {
-                throw error
-            } catch let error as HangarError where error.kind == .usage && error.code != .workerNameTaken {
-                // A token the coordinator refuses (401, 403) is not refused less the next time.
-                throw HangarError.usage(
-                    .workerToken,
-                    "the coordinator refused this worker's token: \(error.message)",
-                    hint: "a worker needs a worker token: 'hangar token create --role worker' on the server"
-                )
-            } catch let error as HangarError where error.code == .workerNameTaken {
-                // Said plainly: the coordinator's words (without "the coordinator said 409: "), and what to do.
-                let words = error.message.firstRange(of: "409: ").map { String(error.message[$0.upperBound...]) } ?? error.message
-                throw HangarError.usage(error.code, "\(words); give this one --name", hint: "a name is one worker's among a server's workers")
             } catch {
                 if Task.isCancelled { throw CancellationError() }
-                // Said when it changes, not at every try: a coordinator that is away is one line, not a flood.
-                let said = "\(error)"
-                if said != lastSaid { logger.warning("cannot reach the coordinator; retrying until it answers", metadata: ["error": "\(said)"]) }
-                lastSaid = said
-                await backoff.wait()
+                switch machine.registrationFailed(error) {
+                case .fail(let final): throw final
+                case .retry(let pause, let say):
+                    if let say { logger.warning("cannot reach the coordinator; retrying until it answers", metadata: ["error": "\(say)"]) }
+                    try? await Task.sleep(for: pause)
+                }
             }
         }
     }
