@@ -216,6 +216,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HangarAPITests",
+            dependencies: ["HangarAPI", "HangarCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HangarWorkerTests",
             dependencies: ["HangarCore", "HangarWorker"],
             swiftSettings: swiftSettings
