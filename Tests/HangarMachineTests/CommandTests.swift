@@ -65,19 +65,29 @@ import Testing
         let ready = marker + ".ready"
         defer { try? FileManager.default.removeItem(atPath: ready) }
         let task = Task {
-            // The grandchild would write the marker after 3 s unless its group is stopped.
-            try await Command.run(["sh", "-c", "(sleep 3; touch \(marker)) & echo started; touch \(ready); wait"])
+            // The grandchild (its process id in the marker) lives 30 s unless its group is stopped.
+            try await Command.run(["sh", "-c", "sh -c 'echo $$ > \(marker); exec sleep 30' & echo started; touch \(ready); wait"])
         }
-        // Cancel once the shell has started (a loaded machine can take a while to spawn it).
-        while !FileManager.default.fileExists(atPath: ready) { try await Task.sleep(for: .milliseconds(20)) }
+        // Cancel once the shell and the grandchild have started (a loaded machine can take a while).
+        while !FileManager.default.fileExists(atPath: ready) || (try? String(contentsOfFile: marker, encoding: .utf8))?.hasSuffix("\n") != true {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let grandchild = try #require(Int32(try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(grandchild, SIGKILL) }  // should the test fail
         let cancelled = ContinuousClock.now
         task.cancel()
         let result = try await task.value
         #expect(result.status == 128 + SIGTERM)
         #expect(result.stdout == "started\n")
         #expect(ContinuousClock.now - cancelled < .seconds(2))
-        try await Task.sleep(for: .seconds(3))
-        #expect(!FileManager.default.fileExists(atPath: marker))
+        // Gone (or a zombie waiting for its new parent to reap it): the group was stopped.
+        func alive() -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8) else { return false }
+            return !(stat.split(separator: ")").last?.hasPrefix(" Z") ?? true)
+        }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while alive(), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!alive(), "the grandchild \(grandchild) outlived its group")
     }
 
     @Test func aDaemonHoldingThePipesDoesNotHoldTheCaller() async throws {
