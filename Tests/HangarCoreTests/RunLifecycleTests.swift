@@ -72,6 +72,24 @@ import Testing
         #expect(run.run.leaseExpiresAt == 130)
     }
 
+    /// The coordinator's holder checks are the lifecycle's: held means its reports are heard; a
+    /// holder whose own report ended the run was its holder still.
+    @Test func theHolderChecksAgreeWithTheLifecycle() {
+        for state in RunState.allCases {
+            for (owner, attempt) in [("a", 2), ("a", 1), ("b", 2)] {
+                let run = lifecycle(state, attempt: 2)
+                #expect(
+                    run.run.isHeld(by: owner, attempt: attempt) == (run.reported(by: owner, attempt: attempt) == .none),
+                    "\(state) \(owner) \(attempt)"
+                )
+            }
+        }
+        var ended = lifecycle(.running, attempt: 2)
+        _ = ended.finished(by: "a", attempt: 2, status: .passed, reason: nil, at: 90)
+        #expect(!ended.run.isHeld(by: "a", attempt: 2) && ended.run.wasHeld(by: "a", attempt: 2))
+        #expect(!ended.run.wasHeld(by: "a", attempt: 1) && !ended.run.wasHeld(by: "b", attempt: 2))
+    }
+
     @Test func aLostHolderRequeuesUntilTheAttemptsRunOut() {
         var run = lifecycle(.running, attempt: 1, maxAttempts: 2)
         #expect(!run.leaseExpired(at: 99))

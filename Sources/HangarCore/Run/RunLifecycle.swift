@@ -59,6 +59,19 @@ public struct RunRecord: Sendable, Equatable {
     }
 }
 
+extension RunRecord {
+    /// Running on `attempt` under `owner`: the one whose reports are taken (`RunLifecycle.reported`).
+    public func isHeld(by owner: String, attempt: Int) -> Bool {
+        state == .running && self.attempt == attempt && self.owner == owner
+    }
+
+    /// `owner`'s `attempt` of it, running or ended since (its own report may have ended it): a
+    /// refusal of this holder is then no loss.
+    public func wasHeld(by owner: String, attempt: Int) -> Bool {
+        self.attempt == attempt && self.owner == owner
+    }
+}
+
 /// A run's life as a pure state machine (DESIGN.md "Run states"), in postgres-nio's style: each
 /// event is a `mutating` method that changes `run` and says what to do. No I/O: the store reads the
 /// record, calls one method, and writes the result with a compare-and-set, so two writers can never

@@ -186,7 +186,7 @@ struct RunCoordinator: Sendable {
             switch action {
             case .writeAndStop: answer.cancel.append(run.id)
             // Ended by this worker's own report (a heartbeat raced it): nothing is lost.
-            case .refuse where transitions[run.id]?.run.record.owner == beat.status.name && transitions[run.id]?.run.attempt == run.attempt: break
+            case .refuse where transitions[run.id]?.run.record.wasHeld(by: beat.status.name, attempt: run.attempt) == true: break
             case .refuse: answer.lost.append(run.id)
             case .write, .none: break
             }
@@ -286,8 +286,8 @@ struct RunCoordinator: Sendable {
     /// is not written yet; nil when it was not classified. A failure here is logged, not the worker's.
     private func classify(_ held: API.HeldRun, worker: String, _ outcome: API.Outcome, failedTests: [String]) async -> [SignatureMatch]? {
         do {
-            guard RunState.endedBadly.contains(RunState(outcome.status)), var run = try await store.run(held.id), run.state == .running,
-                run.attempt == held.attempt, run.record.owner == worker
+            guard RunState.endedBadly.contains(RunState(outcome.status)), var run = try await store.run(held.id),
+                run.record.isHeld(by: worker, attempt: held.attempt)
             else { return nil }
             run.record.failure = outcome.failure
             return try await triage.classify(run, failedTests: failedTests)
