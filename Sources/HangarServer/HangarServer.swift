@@ -50,6 +50,10 @@ public enum HangarServer {
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
         public var environment = ProcessInfo.processInfo.environment
         public var logger = Logger(label: "hangar.server")
+        /// The clock the periodic watchers wait on between looks: the signatures folder, the
+        /// notifications, the lease reaper, the waiting reasons and the scheduler (a test's
+        /// `ManualClock` moves them on without waiting).
+        public var watchClock: any Clock<Duration> = ContinuousClock()
 
         /// Defaults for everything but the projects folder.
         public init(projects: String, paths: HangarPaths) {
@@ -134,14 +138,29 @@ public enum HangarServer {
             ("the project reloader", ProjectReloader(catalog: catalog)),
             (
                 "the lease reaper",
-                LeaseReaper(store: store, interval: max(.seconds(1), configuration.lease / 3), wake: { queue.notify() }, logger: configuration.logger)
+                LeaseReaper(
+                    store: store,
+                    interval: max(.seconds(1), configuration.lease / 3),
+                    clock: configuration.watchClock,
+                    wake: { queue.notify() },
+                    logger: configuration.logger
+                )
             ),
-            ("the scheduler", Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity)),
-            ("the waiting reasons", WaitingReasons(store: store, logger: configuration.logger)),
+            (
+                "the scheduler",
+                Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity, clock: configuration.watchClock)
+            ),
+            ("the waiting reasons", WaitingReasons(store: store, clock: configuration.watchClock, logger: configuration.logger)),
             ("the commit statuses", StatusReporter(updates: updates)),
             (
                 "the notifications",
-                NotificationSender(store: store, smtp: configuration.smtp, mailFrom: configuration.mailFrom, logger: configuration.logger)
+                NotificationSender(
+                    store: store,
+                    smtp: configuration.smtp,
+                    mailFrom: configuration.mailFrom,
+                    clock: configuration.watchClock,
+                    logger: configuration.logger
+                )
             ),
         ]
         if let settings = configuration.bus, let bus {
@@ -158,7 +177,16 @@ public enum HangarServer {
         }
         if let folder = configuration.signatures {
             services.append(
-                ("the signatures folder", SignatureFolder(folder: folder, triage: triage, problems: signatureProblems, logger: configuration.logger))
+                (
+                    "the signatures folder",
+                    SignatureFolder(
+                        folder: folder,
+                        triage: triage,
+                        problems: signatureProblems,
+                        clock: configuration.watchClock,
+                        logger: configuration.logger
+                    )
+                )
             )
         }
         if configuration.embeddedWorker {

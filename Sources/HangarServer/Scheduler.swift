@@ -24,6 +24,8 @@ struct Scheduler: Service {
     let logger: Logger
     /// This replica's name.
     let identity: String
+    /// What it waits on between looks.
+    let clock: any Clock<Duration>
     /// How long a lead lasts without renewal.
     static let leadLease = 30.0
 
@@ -35,7 +37,7 @@ struct Scheduler: Service {
                 } catch {
                     logger.warning("cannot take the scheduler's lead; retrying", metadata: ["error": "\(error)"])
                 }
-                try? await Task.sleep(for: .seconds(5))
+                try? await clock.sleep(for: .seconds(5))
             }
         }
     }

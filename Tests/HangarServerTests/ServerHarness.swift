@@ -68,6 +68,8 @@ struct ServerHarness {
         var signatures: String?
         /// The SMTP server notifications go through.
         var smtp: String?
+        /// The clock the periodic watchers wait on (a `ManualClock` moves them on at once).
+        var watchClock: (any Clock<Duration>)?
     }
 
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
@@ -86,6 +88,7 @@ struct ServerHarness {
         configured.publicURL = options.publicURL
         configured.signatures = options.signatures
         configured.smtp = options.smtp
+        if let clock = options.watchClock { configured.watchClock = clock }
         let settings = configured
         do {
             let tokens = Tokens(

@@ -1,6 +1,7 @@
 import Foundation
 import HangarAPI
 import HangarCore
+import HangarTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -119,8 +120,17 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         try "kind: known-bug\npattern: 'something nobody'\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
+        // The folder's watcher looks again when the test moves its clock on, not every 2 s.
+        let clock = ManualClock()
+        @Sendable func looked(_ what: String, _ condition: () async throws -> Bool) async throws {
+            try await until(what) {
+                clock.advance(by: .seconds(2))
+                return try await condition()
+            }
+        }
         var options = ServerHarness.Options()
         options.signatures = folder
+        options.watchClock = clock
         try await Self.harness().run(options: options) { client in
             try await until("the folder is read") { try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.count == 1 }
             let new = try await client.waitForEnd(try await client.trigger("new", project: "triage").id)
@@ -130,12 +140,12 @@ import Testing
             #expect(put.status == .conflict && String(buffer: put.body).contains("change or remove its file"))
             let crash = try await client.waitForEnd(try await client.trigger("crash", project: "triage").id)
             try "kind: known-bug\npattern: 'BUG at slab'\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
-            try await until("the changed file reclassifies") { try await detail(client, crash.id).matches.map(\.signature) == ["nobody"] }
+            try await looked("the changed file reclassifies") { try await detail(client, crash.id).matches.map(\.signature) == ["nobody"] }
             #expect(try await detail(client, new.id).matches.isEmpty)
             // Wrong files are listed, each where it is wrong, until fixed; a file that was good keeps its last good version.
             try "kind: known-bug\npattern: '(unclosed'\n".write(toFile: "\(folder)/broken.yml", atomically: true, encoding: .utf8)
             try "kind: known-bug\npattern: 'BUG at slab'\nretries: 11\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
-            try await until("both wrong files are listed") { try await client.json(API.Signatures.self, "/api/v1/signatures").problems.count == 2 }
+            try await looked("both wrong files are listed") { try await client.json(API.Signatures.self, "/api/v1/signatures").problems.count == 2 }
             let listed = try await client.json(API.Signatures.self, "/api/v1/signatures")
             #expect(listed.problems.map(\.file) == ["broken.yml", "nobody.yml"])
             #expect(listed.problems.map(\.location) == ["\(folder)/broken.yml:2:10", "\(folder)/nobody.yml:3:10"])
@@ -146,7 +156,7 @@ import Testing
             #expect(page.contains(#"id="signature-problems""#) && page.contains("\(folder)/nobody.yml:3:10"))
             try FileManager.default.removeItem(atPath: "\(folder)/broken.yml")
             try "kind: known-bug\npattern: 'BUG at slab'\nretries: 2\n".write(toFile: "\(folder)/nobody.yml", atomically: true, encoding: .utf8)
-            try await until("the fixed files are no longer listed") {
+            try await looked("the fixed files are no longer listed") {
                 try await client.json(API.Signatures.self, "/api/v1/signatures").problems.isEmpty
             }
             #expect(try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.map(\.signature.retries) == [2])

@@ -76,32 +76,6 @@ public final class ScriptedGuest: GuestShell {
     }
 }
 
-/// A clock whose sleeps return at once, moving its time on: waiting code runs its whole schedule
-/// in no time, and the test sees how long it would have waited.
-public final class InstantClock: Clock, Sendable {
-    public struct Instant: InstantProtocol {
-        public var offset: Duration
-        public func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        public func duration(to other: Instant) -> Duration { other.offset - offset }
-        public static func < (left: Instant, right: Instant) -> Bool { left.offset < right.offset }
-    }
-
-    private let time = Mutex(Instant(offset: .zero))
-
-    public init() {}
-
-    public var now: Instant { time.withLock { $0 } }
-    public var minimumResolution: Duration { .nanoseconds(1) }
-
-    public func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try Task.checkCancellation()
-        time.withLock { $0 = max($0, deadline) }
-    }
-
-    /// How long the code under test has waited (slept) on it.
-    public var elapsed: Duration { now.offset }
-}
-
 extension MachineRecord {
     /// A record of a machine that is not there, for handler tests (the guest is scripted).
     public static func scripted(folder: String) -> MachineRecord {

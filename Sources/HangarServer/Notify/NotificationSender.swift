@@ -15,6 +15,8 @@ struct NotificationSender: Service {
     let smtp: String?
     /// The sender's address.
     let mailFrom: String
+    /// What it waits on between looks.
+    let clock: any Clock<Duration>
     let logger: Logger
 
     func run() async throws {
@@ -25,7 +27,7 @@ struct NotificationSender: Service {
                 } catch {
                     if !Task.isCancelled { logger.warning("cannot read the notifications to send", metadata: ["error": "\(error)"]) }
                 }
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
             }
         }
     }

@@ -16,6 +16,8 @@ struct SignatureFolder: Service {
     let folder: String
     let triage: Triage
     let problems: SignatureProblems
+    /// What it waits on between looks at the folder.
+    let clock: any Clock<Duration>
     let logger: Logger
 
     func run() async throws {
@@ -26,7 +28,7 @@ struct SignatureFolder: Service {
             var current = first
             var seen = before
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
+                try? await clock.sleep(for: .seconds(2))
                 let now = fingerprint()
                 guard now != seen else { continue }
                 seen = now

@@ -10,6 +10,7 @@ struct LeaseReaper: Service {
     let store: RunStore
     /// How often to look.
     let interval: Duration
+    let clock: any Clock<Duration>
     /// Woken when a run was queued again, so it starts at once.
     let wake: @Sendable () -> Void
     let logger: Logger
@@ -17,7 +18,7 @@ struct LeaseReaper: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
+                try? await clock.sleep(for: interval)
                 do {
                     let reaped = try await store.reapExpiredLeases()
                     for transition in reaped {

@@ -7,12 +7,13 @@ import ServiceLifecycle
 /// the workers online now: their labels, free memory and free slots.
 struct WaitingReasons: Service {
     let store: RunStore
+    let clock: any Clock<Duration>
     let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(2))
+                try? await clock.sleep(for: .seconds(2))
                 do {
                     // A worker's own count of its runs can be a claim behind; the store's is not.
                     var workers: [API.WorkerStatus] = []
