@@ -26,9 +26,7 @@ public struct RemoteCoordinator: Coordinator {
 
     public func register(_ status: API.WorkerStatus) async throws {
         // Said at once (not after the HTTP client's retries) when nothing answers at the address.
-        if let url = URLComponents(string: base), let host = url.host,
-            let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
-        {
+        if let problem = ServerProbe.problem(url: base) {
             throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(problem)")
         }
         // Short: a coordinator that does not answer is reported (and asked again) soon.

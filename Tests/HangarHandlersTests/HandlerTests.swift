@@ -8,11 +8,13 @@ import Testing
 
 /// The built-in handlers that reach into a guest, on a scripted guest and an instant clock: their
 /// options, what they ask of the guest, what they report, and each failure with its code.
-@Suite struct HandlerTests {
+@Suite final class HandlerTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-handler-\(UUID().uuidString.prefix(8))").path
     let guest = ScriptedGuest()
     let clock = InstantClock()
     let events = Events()
+
+    deinit { try? FileManager.default.removeItem(atPath: folder) }
 
     /// A context for a run of `yaml`'s job, its machine up, its guest scripted.
     func context(parameters: [String: String] = [:], booted: Bool = true) throws -> TaskContext {
@@ -112,6 +114,43 @@ import Testing
         let nothing = try #require(await failure { try await handler("use: collect\nwith: { paths: [\"/none/*\"] }").execute(context) })
         #expect(nothing.code == .collectNothing && nothing.kind == .test)
         try await handler("use: collect\nwith: { paths: [\"/none/*\"], optional: true }").execute(context)
+    }
+
+    /// `host` runs in the project folder with the parameters and the machine's SSH details.
+    @Test func hostRunsInTheProjectFolderWithTheMachinesSSHDetails() async throws {
+        let context = try context(parameters: ["GREETING": "hi"])
+        let command = #"host: 'echo "$GREETING from $(basename "$PWD") to $HANGAR_SSH_USER@$HANGAR_SSH_PORT"; echo careful >&2'"#
+        try await handler(command).execute(context)
+        #expect(output == ["hi from project to hangar@22", "careful"])
+        let streams = events.list.withLock { $0.compactMap { if case .output(_, let isError) = $0 { isError } else { nil } } }
+        #expect(streams == [false, true])
+        let failed = try #require(await failure { try await handler("host: 'exit 3'").execute(context) })
+        #expect(failed.code == .taskExitStatus && failed.kind == .test && failed.message == "'exit 3' exited with status 3")
+        // It needs no machine: without one it has no SSH details.
+        try await handler(#"host: 'echo "[${HANGAR_SSH_PORT:-none}]"'"#).execute(try self.context(booted: false))
+        #expect(output.last == "[none]")
+    }
+
+    /// `notify` fills the run's parameters into its URL and message, and says a webhook it cannot reach.
+    @Test func notifySaysAWebhookItCannotReach() async throws {
+        let context = try context(parameters: ["HANGAR_RUN_ID": "7"])
+        let unreachable = try #require(
+            await failure {
+                try await handler("use: notify\nwith: { url: 'http://127.0.0.1:9/hook/${HANGAR_RUN_ID}', message: 'run ${HANGAR_RUN_ID} done' }")
+                    .execute(context)
+            }
+        )
+        #expect(unreachable.code == .notifyWebhook && unreachable.message.contains("http://127.0.0.1:9/hook/7"), "\(unreachable)")
+        let unknown = try #require(await failure { try await handler("use: notify\nwith: { url: 'http://x/${NOPE}', message: m }").execute(context) })
+        #expect(unknown.message.contains("NOPE"), "\(unknown)")
+        #expect(await failure { _ = try handler("use: notify\nwith: { message: m }") }?.code == .configMissingOption)
+    }
+
+    /// `snapshots.prune` reports what it removed, none here; its age must be a duration.
+    @Test func snapshotsPruneSaysWhatItRemoved() async throws {
+        try await handler("use: snapshots.prune\nwith: { unused-for: 3d }").execute(try context(booted: false))
+        #expect(output == ["removed 0 snapshot(s), 0 MiB"])
+        #expect(await failure { _ = try handler("use: snapshots.prune\nwith: { unused-for: soon }") } != nil)
     }
 }
 

@@ -30,4 +30,12 @@ public enum ServerProbe {
         }
         return last
     }
+
+    /// Why the server of `url` (`http://host:port/…`) does not take connections, or nil when something
+    /// listens there or the URL names no host. Asked before an HTTP request so that a server that is
+    /// not there is said at once, not after the HTTP client's connection retries (10 s).
+    public static func problem(url: String) -> String? {
+        guard let url = URLComponents(string: url), let host = url.host else { return nil }
+        return problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+    }
 }

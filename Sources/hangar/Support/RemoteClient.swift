@@ -75,9 +75,7 @@ struct RemoteClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
         }
-        if let url = URLComponents(string: base), let host = url.host,
-            let problem = ServerProbe.problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
-        {
+        if let problem = ServerProbe.problem(url: base) {
             throw HangarError(
                 .remoteUnreachable,
                 "cannot reach the server at \(base): \(problem)",
