@@ -53,6 +53,19 @@ struct RunControl: Sendable {
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
         }
+        // The server does not fan a matrix out into its cells yet (issue 22): it runs one cell, named by its parameters.
+        if let matrix = job.matrix {
+            let cells = matrix.cells(matching: parameters)
+            guard cells.count == 1 else {
+                let names = matrix.axes.map(\.parameter).joined(separator: ", ")
+                throw HTTPError(
+                    .badRequest,
+                    message:
+                        "job '\(name)' is a matrix of \(matrix.cells.count) cells; the server runs one at a time: give its parameters (\(names)) to pick one, or run them all with 'hangar run \(name)'"
+                )
+            }
+            values.merge(cells[0].parameters) { $1 }  // a value given by its name becomes the value
+        }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
         // What a worker needs to take it: the job's and its machine's labels, the machine's memory and QEMU's.

@@ -86,6 +86,7 @@ import Testing
             error: HangarError(.taskExitStatus, "'make' exited with status 2", hint: "read its output", kind: .test)
         )
         #expect(failed.logLine == "<== run: make: failed in \(DurationText.format(.milliseconds(1500))): 'make' exited with status 2")
+        #expect(failed.terminalLine == "<== run: make: failed in \(DurationText.format(.milliseconds(1500)))", "the error is said once, at the end")
         #expect(
             RunEvent.taskFinished(index: 0, title: "boot", status: .passed, duration: .seconds(2), error: nil).logLine.hasPrefix(
                 "<== boot: passed in "

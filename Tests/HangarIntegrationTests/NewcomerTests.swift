@@ -86,6 +86,33 @@ import Testing
         #expect(result.stderr.contains("log and artifacts in \(sandbox.project)/.hangar/runs/lint-"))
     }
 
+    /// A matrix runs every cell in turn, says each one's outcome, and exits with the worst; a cell
+    /// is picked by name or by a parameter's value.
+    @Test func aMatrixRunsEveryCellAndExitsWithTheWorst() async throws {
+        let sandbox = try Sandbox(
+            """
+            jobs:
+              test:
+                matrix:
+                  IMAGE: [https://example.org/images/leap-15.6.qcow2, https://example.org/images/debian-12.qcow2]
+                  SCENARIO: [default, selinux]
+                  exclude: [{ IMAGE: debian-12, SCENARIO: selinux }]
+                tasks: [{ host: 'echo "testing $IMAGE ($SCENARIO)"; [ "$SCENARIO" = default ]' }]
+
+            """
+        )
+        defer { sandbox.remove() }
+        let all = try await sandbox.hangar(["run", "test"])
+        #expect(all.status == 1, "\(all.stderr)")
+        #expect(all.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("testing") }.count == 3)
+        #expect(all.stderr.contains("==> cell leap-15.6/selinux (2 of 3)"))
+        #expect(all.stderr.contains("matrix of 3 cells:\n  leap-15.6/default: passed\n  leap-15.6/selinux: failed\n  debian-12/default: passed\n"))
+        let one = try await sandbox.hangar(["run", "test", "--param", "IMAGE=debian-12"])
+        #expect(one.status == 0 && one.stdout == "testing https://example.org/images/debian-12.qcow2 (default)\n", "\(one.stdout)\(one.stderr)")
+        let typo = try await sandbox.hangar(["run", "test", "--cell", "leap-15.6/selinx"])
+        #expect(typo.status == 64 && typo.stderr.contains("has no cell 'leap-15.6/selinx' (did you mean 'leap-15.6/selinux'?)"))
+    }
+
     @Test func serveRefusesAMissingProjectsFolderAndABusyPort() async throws {
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }

@@ -21,6 +21,29 @@ import Testing
         }
     }
 
+    /// The server runs one cell of a matrix job at a time (it does not fan out yet): picked by
+    /// its parameters, by value or by name; without them it says how to pick one.
+    @Test func aMatrixJobRunsTheCellItsParametersPick() async throws {
+        let project = """
+            jobs:
+              test:
+                matrix:
+                  IMAGE: [https://example.org/leap-15.6.qcow2, https://example.org/debian-12.qcow2]
+                tasks: [{ host: 'echo "testing $IMAGE"' }]
+            """
+        try await ServerHarness(extra: ["grid": project]).run { client in
+            let refused = try await client.call(.post, "/api/v1/projects/grid/jobs/test/runs")
+            #expect(refused.status == .badRequest)
+            #expect(
+                String(buffer: refused.body).contains("job 'test' is a matrix of 2 cells; the server runs one at a time: give its parameters (IMAGE)")
+            )
+            let run = try await client.waitForEnd(
+                try await client.trigger("test", project: "grid", body: #"{"parameters": {"IMAGE": "debian-12"}}"#).id
+            )
+            #expect(run.state == .passed && run.parameters["IMAGE"] == "https://example.org/debian-12.qcow2")
+        }
+    }
+
     @Test func aFailingJobFailsAndItsLogAndTasksAreKept() async throws {
         try await server.run { client in
             let run = try await client.runToEnd("hello")

@@ -119,8 +119,10 @@ public struct JobSpec: Sendable {
     public var requires: [String] = []
     /// What starts it on the server: pushes, pull requests, schedules.
     public var triggers: [JobTrigger] = []
-    /// The values a run can be given, in the order written.
+    /// The values a run can be given, in the order written (a matrix's parameters among them).
     public var parameters: [JobParameter] = []
+    /// Its cells, when it runs once per combination of values (`matrix:`).
+    public var matrix: JobMatrix?
     /// Where the job is defined, for messages.
     public var location: String
 

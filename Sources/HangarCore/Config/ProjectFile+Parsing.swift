@@ -233,7 +233,7 @@ extension JobSpec {
     static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
         for (key, value) in try value.entries(allowed: [
-            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires",
+            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix",
         ]) {
             switch key {
             case "parameters":
@@ -247,8 +247,13 @@ extension JobSpec {
             case "tasks": for item in try value.items() { job.tasks.append(try TaskSpec.parse(item)) }
             case "prepare": for item in try value.items() { job.prepare.append(try TaskSpec.parse(item)) }
             case "triggers": for item in try value.items() { job.triggers.append(try JobTrigger.parse(item)) }
+            case "matrix": job.matrix = try JobMatrix.parse(value)
             default: _ = try value.string()
             }
+        }
+        // A matrix's parameters are the job's: each cell gives them their values.
+        for axis in job.matrix?.axes ?? [] where !job.parameters.contains(where: { $0.name == axis.parameter }) {
+            job.parameters.append(JobParameter(name: axis.parameter))
         }
         return job
     }

@@ -62,6 +62,7 @@ extension HangarError.Code {
     public static let imageStore = Self(rawValue: "image.store")
     public static let imageUnreachable = Self(rawValue: "image.unreachable")
     // job
+    public static let jobUnknownCell = Self(rawValue: "job.unknown-cell")
     public static let jobMissingParameter = Self(rawValue: "job.missing-parameter")
     public static let jobUnknownParameter = Self(rawValue: "job.unknown-parameter")
     // log

@@ -6,11 +6,11 @@ import HangarMachine
 
 /// Prints a run's events: progress to stderr, the commands' output to stdout.
 enum RunPrinter {
-    /// Each event as the run's log writes it (`RunEvent.logLine`); the commands' own output keeps its stream.
+    /// Each event as the run's log writes it (`RunEvent.terminalLine`); the commands' own output keeps its stream.
     @Sendable static func print(_ event: RunEvent) {
         switch event {
         case .output(let line, isError: false): FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        default: Terminal.printError(event.logLine)
+        default: Terminal.printError(event.terminalLine)
         }
     }
 
