@@ -76,13 +76,14 @@ public struct Workspace: Sendable {
     public func up(
         job name: String?,
         machine: String?,
+        parameters: [String: String] = [:],
         offline: Bool,
         emit: @escaping @Sendable (RunEvent) -> Void
     ) async throws(HangarError) -> RunResult {
         let named = try name.map { name throws(HangarError) in try project.job(named: name) }
         let spec = try machineSpec(named?.machine ?? machine)
         let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
-        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, given: [:], emit: emit)
+        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, given: parameters, emit: emit)
     }
 
     /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.

@@ -111,6 +111,10 @@ import Testing
         #expect(one.status == 0 && one.stdout == "testing https://example.org/images/debian-12.qcow2 (default)\n", "\(one.stdout)\(one.stderr)")
         let typo = try await sandbox.hangar(["run", "test", "--cell", "leap-15.6/selinx"])
         #expect(typo.status == 64 && typo.stderr.contains("has no cell 'leap-15.6/selinx' (did you mean 'leap-15.6/selinux'?)"))
+        // `up` keeps one machine: it runs one cell, and asks which before it boots anything.
+        let up = try await sandbox.hangar(["up", "test", "--param", "SCENARIO=default"])
+        #expect(up.status == 64 && up.stderr.contains("job 'test' is a matrix of 2 cells here; 'up' runs one: pick it with --cell"), "\(up.stderr)")
+        #expect(up.stderr.contains("its cells: leap-15.6/default, debian-12/default") && sandbox.machineFolders().isEmpty)
     }
 
     @Test func serveRefusesAMissingProjectsFolderAndABusyPort() async throws {

@@ -27,7 +27,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let workspace = try project.workspace()
         let values = try parameters.values()
-        let cells = try Self.cells(of: try workspace.project.job(named: job), given: values, only: cell)
+        let cells = try MatrixCells.pick(of: try workspace.project.job(named: job), given: values, only: cell)
         var outcomes: [(cell: String, status: RunStatus)] = []
         for (index, cell) in cells.enumerated() {
             if cells.count > 1 { Terminal.printError("==> cell \(cell.name) (\(index + 1) of \(cells.count))") }
@@ -55,24 +55,5 @@ struct Run: AsyncParsableCommand {
             "run \(result.status.rawValue) in \(DurationText.format(result.duration))" + (result.folder.map { "; log and artifacts in \($0)" } ?? "")
         )
         return result
-    }
-
-    /// The cells to run: one with no parameters for a job without a matrix; else the matrix's cells
-    /// with the values `given` names, or the one named `only`.
-    static func cells(of job: JobSpec, given: [String: String], only: String?) throws(HangarError) -> [JobMatrix.Cell] {
-        guard let matrix = job.matrix else {
-            if let only { throw .usage(.jobUnknownCell, "job '\(job.name)' has no matrix, so no cell '\(only)'") }
-            return [JobMatrix.Cell(name: "", parameters: [:])]
-        }
-        let names = matrix.cells.map(\.name)
-        var cells = matrix.cells(matching: given)
-        if let only { cells = cells.filter { $0.name == only } }
-        guard cells.isEmpty else { return cells }
-        throw .usage(
-            .jobUnknownCell,
-            only.map { "job '\(job.name)' has no cell '\($0)'\(Suggestion.phrase(for: $0, in: names))" }
-                ?? "no cell of job '\(job.name)' has the values given",
-            hint: "its cells: \(names.joined(separator: ", "))"
-        )
     }
 }
