@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 public import HangarCore
 import SQLKit
+import Synchronization
 
 /// A token as listed (the secret itself is never stored).
 public struct StoredToken: Sendable, Codable, Equatable {
@@ -46,13 +47,18 @@ extension RunStore {
         return (StoredToken(id: id, name: name, role: role, createdAt: now), secret)
     }
 
-    /// The token whose secret is `secret`, or nil when there is no such token.
+    /// The token whose secret is `secret`, or nil when there is no such token. An answer is kept for
+    /// `TokenCache.lifetime` (a second): a token revoked elsewhere (another replica, the CLI) stops
+    /// working within it; one revoked through this store at once.
     public func token(secret: String) async throws -> StoredToken? {
-        try await connections.withDatabase { database in
-            try await database.raw("SELECT id, name, role, created_at FROM tokens WHERE hash = \(bind: Self.hash(secret))").first().map(
-                StoredToken.init
-            )
+        let hash = Self.hash(secret)
+        let now = now()
+        if let known = tokenCache.lookup(hash, at: now) { return known }
+        let token = try await connections.withDatabase { database in
+            try await database.raw("SELECT id, name, role, created_at FROM tokens WHERE hash = \(bind: hash)").first().map(StoredToken.init)
         }
+        tokenCache.keep(token, for: hash, at: now)
+        return token
     }
 
     /// Every token, oldest first.
@@ -64,7 +70,8 @@ extension RunStore {
 
     /// Deletes token `id`; false when there is none.
     public func revokeToken(_ id: Int) async throws -> Bool {
-        try await connections.withDatabase { database in
+        defer { tokenCache.forget() }
+        return try await connections.withDatabase { database in
             try await database.raw("DELETE FROM tokens WHERE id = \(bind: id) RETURNING id").first() != nil
         }
     }
@@ -72,4 +79,32 @@ extension RunStore {
     private static func hash(_ secret: String) -> String {
         SHA256.hash(data: Data(secret.utf8)).hexString
     }
+}
+
+/// Token lookups of the last second, by the secret's hash (an unknown secret too, so a flood of
+/// wrong tokens costs one query a second each).
+final class TokenCache: Sendable {
+    /// How long an answer is kept.
+    static let lifetime = 1.0
+    /// Most answers kept; past it the cache starts again.
+    static let capacity = 10_000
+    private let answers = Mutex<[String: (token: StoredToken?, at: Double)]>([:])
+
+    /// The answer kept for `hash`, if it is less than a second old: `.some(nil)` is "no such token".
+    func lookup(_ hash: String, at now: Double) -> StoredToken?? {
+        answers.withLock { answers in
+            guard let kept = answers[hash], now - kept.at < Self.lifetime, now >= kept.at else { return nil }
+            return .some(kept.token)
+        }
+    }
+
+    func keep(_ token: StoredToken?, for hash: String, at now: Double) {
+        answers.withLock { answers in
+            if answers.count >= Self.capacity { answers.removeAll() }
+            answers[hash] = (token, now)
+        }
+    }
+
+    /// Forgets every answer (a token was revoked here).
+    func forget() { answers.withLock { $0.removeAll() } }
 }

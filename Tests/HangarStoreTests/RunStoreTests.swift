@@ -411,14 +411,22 @@ final class TestClock: Sendable {
 
     @Test(arguments: Database.allCases)
     func tokensAreStoredHashed(database: Database) async throws {
-        try await withStore(database) { store, _ in
+        try await withStore(database) { store, location in
             let (token, secret) = try await store.createToken(name: "ci", role: .operator)
             #expect(try await store.token(secret: secret)?.id == token.id)
             #expect(try await store.token(secret: secret + "x") == nil)
             #expect(try await store.tokens().map(\.name) == ["ci"])
             let revoked = try await store.revokeToken(token.id)
             #expect(revoked)
-            #expect(try await store.token(secret: secret) == nil)
+            #expect(try await store.token(secret: secret) == nil, "revoked here: refused at once")
+            // Revoked on another replica: refused here within a second (a lookup is kept that long).
+            let (other, otherSecret) = try await store.createToken(name: "other", role: .viewer)
+            #expect(try await store.token(secret: otherSecret)?.id == other.id)
+            #expect(try await withReplica(location) { try await $0.revokeToken(other.id) })
+            clock.advance(0.5)
+            #expect(try await store.token(secret: otherSecret)?.id == other.id, "still kept")
+            clock.advance(0.6)
+            #expect(try await store.token(secret: otherSecret) == nil, "gone after a second")
         }
     }
 }
