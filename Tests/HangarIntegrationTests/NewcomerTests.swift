@@ -117,6 +117,32 @@ import Testing
         #expect(up.stderr.contains("its cells: leap-15.6/default, debian-12/default") && sandbox.machineFolders().isEmpty)
     }
 
+    /// `--parallel 2` runs two cells at once: each cell waits for the other's mark, which only two
+    /// runs at the same time can both see; each line says its cell.
+    @Test func cellsRunAtOnceWithParallel() async throws {
+        let sandbox = try Sandbox(
+            """
+            jobs:
+              meet:
+                matrix: { SIDE: [left, right] }
+                tasks:
+                  - host: |
+                      touch "$HANGAR_RUN_DIR/../$SIDE.mark"
+                      other=left; [ "$SIDE" = left ] && other=right
+                      for i in $(seq 100); do [ -e "$HANGAR_RUN_DIR/../$other.mark" ] && break; sleep 0.1; done
+                      [ -e "$HANGAR_RUN_DIR/../$other.mark" ] && echo "$SIDE met $other"
+
+            """
+        )
+        defer { sandbox.remove() }
+        let result = try await sandbox.hangar(["run", "meet", "--parallel", "2"])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("[left] left met right\n") && result.stdout.contains("[right] right met left\n"), "\(result.stdout)")
+        #expect(result.stderr.contains("[left] run passed in") && result.stderr.contains("matrix of 2 cells:\n  left: passed\n  right: passed\n"))
+        let wrong = try await sandbox.hangar(["run", "meet", "--parallel", "0"])
+        #expect(wrong.status == 64 && wrong.stderr.contains("--parallel 0 is not a number of cells at once"), "\(wrong.stderr)")
+    }
+
     @Test func serveRefusesAMissingProjectsFolderAndABusyPort() async throws {
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }

@@ -7,10 +7,15 @@ import HangarMachine
 /// Prints a run's events: progress to stderr, the commands' output to stdout.
 enum RunPrinter {
     /// Each event as the run's log writes it (`RunEvent.terminalLine`); the commands' own output keeps its stream.
-    @Sendable static func print(_ event: RunEvent) {
-        switch event {
-        case .output(let line, isError: false): FileHandle.standardOutput.write(Data((line + "\n").utf8))
-        default: Terminal.printError(event.terminalLine)
+    @Sendable static func print(_ event: RunEvent) { printer(prefix: "")(event) }
+
+    /// `print` with each line starting with `prefix` (`[debian-12/selinux] `: cells that run at once).
+    static func printer(prefix: String) -> @Sendable (RunEvent) -> Void {
+        { event in
+            switch event {
+            case .output(let line, isError: false): FileHandle.standardOutput.write(Data((prefix + line + "\n").utf8))
+            default: Terminal.printError(prefix + event.terminalLine)
+            }
         }
     }
 
@@ -29,7 +34,7 @@ enum RunPrinter {
     }
 
     /// Runs `body` as a task that Ctrl-C / SIGTERM cancels; the run still finalizes (destroys its machine).
-    static func cancellable(_ body: @escaping @Sendable () async throws -> RunResult) async throws -> RunResult {
+    static func cancellable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let task = Task { try await body() }
         return try await ProcessSignals.handling {
             try await task.value
