@@ -8,7 +8,7 @@ import HummingbirdTesting
 import Testing
 
 /// The API and the embedded worker over a real SQLite store, through the real router.
-@Suite(.timeLimit(.minutes(1))) struct APITests {
+@Suite(.timeLimit(.minutes(2))) struct APITests {
     let server = ServerHarness()
 
     @Test func aTriggeredNullJobPasses() async throws {

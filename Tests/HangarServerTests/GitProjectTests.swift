@@ -9,7 +9,7 @@ import HummingbirdTesting
 import Testing
 
 /// A project whose hangar.yml lives in a real git repository: each run reads it at its own commit.
-@Suite(.timeLimit(.minutes(1))) struct GitProjectTests {
+@Suite(.timeLimit(.minutes(2))) struct GitProjectTests {
     let repository = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-repo-\(UUID().uuidString.prefix(8))").path
 
     /// Commits a hangar.yml whose job prints `version` and returns the commit.

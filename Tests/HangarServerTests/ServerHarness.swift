@@ -90,6 +90,7 @@ struct ServerHarness {
         configured.smtp = options.smtp
         if let clock = options.watchClock { configured.watchClock = clock }
         let settings = configured
+        let outcome: Result<Void, any Error>
         do {
             let tokens = Tokens(
                 viewer: try await store.createToken(name: "v", role: .viewer).secret,
@@ -100,13 +101,14 @@ struct ServerHarness {
             try await HangarServer.application(settings, store: store).test(.router) { client in
                 try await body(Client(client: client, tokens: tokens, token: role.map { tokens[$0] }, runs: "\(settings.paths.state)/runs"))
             }
+            outcome = .success(())
         } catch {
-            // Closed in a task of its own: this one may have been cancelled (a time limit), and an
-            // SQLite connection that is not closed stops the test process.
-            await Task { try? await store.close() }.value
-            throw error
+            outcome = .failure(error)
         }
-        try await store.close()
+        // Closed in a task of its own, whatever happened: this one may have been cancelled (a time
+        // limit), and an SQLite connection that is not closed stops the whole test process.
+        try await Task { try await store.close() }.value
+        try outcome.get()
     }
 }
 

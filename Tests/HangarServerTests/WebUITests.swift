@@ -8,7 +8,7 @@ import HummingbirdTesting
 import Testing
 
 /// Every page of the web UI, fetched through the real router as a browser would (cookie, forms).
-@Suite(.timeLimit(.minutes(1))) struct WebUITests {
+@Suite(.timeLimit(.minutes(2))) struct WebUITests {
     let server = ServerHarness()
 
     /// Signs in through the login form and returns the cookie header it set.

@@ -12,7 +12,7 @@ import Testing
 
 /// Webhooks from GitHub, GitLab and Gitea through the real router, with commit statuses sent to a
 /// real stand-in forge (Tests/Fixtures/fake_forge.py) over HTTP.
-@Suite(.timeLimit(.minutes(1))) struct WebhookTests {
+@Suite(.timeLimit(.minutes(2))) struct WebhookTests {
     static let secret = "s3cret"
     static let commit = "0123456789abcdef0123456789abcdef01234567"
 
