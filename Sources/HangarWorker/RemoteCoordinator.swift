@@ -26,7 +26,7 @@ public struct RemoteCoordinator: Coordinator {
 
     public func register(_ status: API.WorkerStatus) async throws {
         // Said at once (not after the HTTP client's retries) when nothing answers at the address.
-        if let problem = ServerProbe.problem(url: base) {
+        if let problem = await ServerProbe.problem(url: base) {
             throw HangarError(.workerUnreachable, "cannot reach the coordinator at \(base): \(problem)")
         }
         // Short: a coordinator that does not answer is reported (and asked again) soon.

@@ -33,9 +33,14 @@ public enum ServerProbe {
 
     /// Why the server of `url` (`http://host:port/…`) does not take connections, or nil when something
     /// listens there or the URL names no host. Asked before an HTTP request so that a server that is
-    /// not there is said at once, not after the HTTP client's connection retries (10 s).
-    public static func problem(url: String) -> String? {
+    /// not there is said at once, not after the HTTP client's connection retries (10 s). The name
+    /// lookup and the connect block for up to seconds, so they run on a thread of their own, not on
+    /// one of the few threads async code runs on (a server's notifications ask this too).
+    public static func problem(url: String) async -> String? {
         guard let url = URLComponents(string: url), let host = url.host else { return nil }
-        return problem(host: host, port: url.port ?? (url.scheme == "https" ? 443 : 80))
+        let port = url.port ?? (url.scheme == "https" ? 443 : 80)
+        return await withCheckedContinuation { answer in
+            DispatchQueue.global().async { answer.resume(returning: problem(host: host, port: port)) }
+        }
     }
 }

@@ -13,7 +13,7 @@ public enum Webhook {
         request.headers.add(name: "User-Agent", value: "hangar/\(HangarVersion.current)")
         request.body = .bytes(ByteBuffer(string: json))
         // Said at once when nothing listens there (the HTTP client retries for 10 s).
-        if let problem = ServerProbe.problem(url: url) { throw HangarError(.notifyWebhook, "cannot post to \(url): \(problem)") }
+        if let problem = await ServerProbe.problem(url: url) { throw HangarError(.notifyWebhook, "cannot post to \(url): \(problem)") }
         let code: UInt
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(15))

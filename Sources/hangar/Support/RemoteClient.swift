@@ -75,7 +75,7 @@ struct RemoteClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
         }
-        if let problem = ServerProbe.problem(url: base) {
+        if let problem = await ServerProbe.problem(url: base) {
             throw HangarError(
                 .remoteUnreachable,
                 "cannot reach the server at \(base): \(problem)",
