@@ -15,6 +15,9 @@ public struct JobMatrix: Sendable, Equatable {
     public struct Axis: Sendable, Equatable {
         public var parameter: String
         public var values: [Value]
+
+        /// Its value that `wanted` is, or names.
+        func value(_ wanted: String) -> Value? { values.first { $0.value == wanted || $0.name == wanted } }
     }
 
     /// One combination: its name and the parameters it gives the run.
@@ -49,8 +52,7 @@ public struct JobMatrix: Sendable, Equatable {
         cells.filter { cell in
             axes.allSatisfy { axis in
                 guard let wanted = given[axis.parameter] else { return true }
-                let value = cell.parameters[axis.parameter]
-                return value == wanted || axis.values.first { $0.value == value }?.name == wanted
+                return cell.parameters[axis.parameter] == (axis.value(wanted)?.value ?? wanted)
             }
         }
     }
@@ -135,7 +137,7 @@ extension JobMatrix {
                     hint: "its parameters: \(names.joined(separator: ", "))"
                 )
             }
-            if let known = axis.values.first(where: { $0.value == wanted || $0.name == wanted }) {
+            if let known = axis.value(wanted) {
                 resolved[parameter] = known.value
             } else if whole {
                 resolved[parameter] = wanted  // an included cell may bring a value of its own
@@ -170,7 +172,7 @@ extension JobMatrix {
     private static func cellName(_ parameters: [String: String], axes: [Axis]) -> String {
         axes.map { axis in
             let value = parameters[axis.parameter] ?? ""
-            return axis.values.first { $0.value == value }?.name ?? name(of: value)
+            return axis.value(value)?.name ?? name(of: value)
         }
         .joined(separator: "/")
     }
