@@ -232,7 +232,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HangarEngineTests",
-            dependencies: ["HangarCore", "HangarEngine", "HangarHandlers", "HangarMachine"],
+            dependencies: ["HangarCore", "HangarEngine", "HangarHandlers", "HangarMachine", "HangarTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -26,8 +26,11 @@ prompt='CommandTests|remoteSaysAtOnceThatNothingAnswers|aCancelReachesARemoteWor
 # and what starts RabbitMQ nodes (an Erlang VM takes both cores for seconds as it starts) or
 # starts and signals servers in a loop, whose load pushed the in-process suites past their limits.
 heavy='DebianGuestTests|aPostgreSQLRestartLosesAndRepeatsNothing|aWorkerCutOffFromTheNetwork|SignalTests|BusTests|AMQPBrokerTests'
+# The unit targets, on a PATH without QEMU, qemu-img or ssh: they must not need them.
+unit='HangarAPITests|HangarCoreTests|HangarEngineTests|HangarHandlersTests|HangarMachineTests|HangarWorkerTests'
 export HANGAR_TEST_GUEST="$(pwd)/.build/test-guest" HANGAR_DEBIAN_GUEST="$(pwd)/.build/debian-guest"
 swift test --skip-build --disable-xctest --filter "$prompt"
 swift test --skip-build --disable-xctest --no-parallel --filter "$heavy"
-swift test --skip-build --disable-xctest --skip "$prompt|$heavy"
+bash scripts/without-vm-tools.sh swift test --skip-build --disable-xctest --filter "$unit" --skip "$prompt"
+swift test --skip-build --disable-xctest --skip "$prompt|$heavy|$unit"
 bash scripts/fuzz-api.sh 60

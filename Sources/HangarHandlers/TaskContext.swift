@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 public import HangarCore
 public import HangarMachine
 import Synchronization
@@ -65,8 +65,8 @@ public final class TaskContext: Sendable {
     public let project: ProjectFile
     /// The job's machine.
     public let machineSpec: MachineSpec
-    /// This host's machines.
-    public let machines: Machines
+    /// This host's machines (`Machines`; a `FakeHypervisor` in handler tests).
+    public let machines: any Hypervisor
     /// The state folder id the job's machine gets.
     public let machineID: String
     /// True for `hangar up`: the machine stays up after the run.
@@ -94,7 +94,7 @@ public final class TaskContext: Sendable {
     public init(
         project: ProjectFile,
         machineSpec: MachineSpec,
-        machines: Machines,
+        machines: any Hypervisor,
         machineID: String,
         keepMachine: Bool,
         offline: Bool,

@@ -3,6 +3,7 @@ import HangarCore
 import HangarEngine
 import HangarHandlers
 import HangarMachine
+import HangarTestSupport
 import Synchronization
 import Testing
 
@@ -122,11 +123,10 @@ final class Journal: Sendable {
         )
         var plan = try JobPlan(JobSpec(name: "j", machine: "default", timeout: jobTimeout, tasks: [], location: "x"))
         plan.steps = probes.map { JobPlan.Step(title: $0.label, handler: $0, timeout: stepTimeout) }
-        let paths = HangarPaths(cache: "/nonexistent/cache", state: "/nonexistent/state")
         let context = TaskContext(
             project: project,
             machineSpec: project.machines[0],
-            machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
+            machines: FakeHypervisor(),
             machineID: "t",
             keepMachine: false,
             offline: true,

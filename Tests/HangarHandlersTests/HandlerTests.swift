@@ -6,30 +6,37 @@ import HangarTestSupport
 import Synchronization
 import Testing
 
-/// The built-in handlers that reach into a guest, on a scripted guest and an instant clock: their
-/// options, what they ask of the guest, what they report, and each failure with its code.
+/// The built-in handlers on a scripted guest, a fake hypervisor and an instant clock: their options,
+/// what they ask of the guest and the hypervisor, what they report, and each failure with its code.
 @Suite final class HandlerTests {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-handler-\(UUID().uuidString.prefix(8))").path
     let guest = ScriptedGuest()
+    let hypervisor = FakeHypervisor()
     let clock = InstantClock()
     let events = Events()
 
     deinit { try? FileManager.default.removeItem(atPath: folder) }
 
-    /// A context for a run of `yaml`'s job, its machine up, its guest scripted.
-    func context(parameters: [String: String] = [:], booted: Bool = true) throws -> TaskContext {
+    /// A context for a run of machine `spec`, up unless `booted` is false, its guest scripted.
+    func context(
+        parameters: [String: String] = [:],
+        booted: Bool = true,
+        spec: MachineSpec = MachineSpec(name: "default"),
+        keep: Bool = false,
+        pool: WarmPool? = nil
+    ) throws -> TaskContext {
         try FileManager.default.createDirectory(atPath: "\(folder)/project", withIntermediateDirectories: true)
         let project = try ProjectFile.parse("jobs: {}\n", path: "\(folder)/project/hangar.yml", displayName: "hangar.yml")
-        let paths = HangarPaths(cache: "\(folder)/cache", state: "\(folder)/state")
         let context = TaskContext(
             project: project,
-            machineSpec: MachineSpec(name: "default"),
-            machines: Machines(paths: paths, cache: ImageCache(root: paths.cache), notice: { _ in }),
+            machineSpec: spec,
+            machines: hypervisor,
             machineID: "test",
-            keepMachine: false,
+            keepMachine: keep,
             offline: true,
             runFolder: "\(folder)/run",
             parameters: parameters,
+            pool: pool,
             guest: { [guest] _ in guest },
             clock: clock,
             emit: { [events] event in events.list.withLock { $0.append(event) } }
@@ -150,8 +157,11 @@ import Testing
 
     /// `snapshots.prune` reports what it removed, none here; its age must be a duration.
     @Test func snapshotsPruneSaysWhatItRemoved() async throws {
+        try await hypervisor.saveSnapshot(of: .scripted(folder: "/m"), in: "/fake/snapshots/default-0")
         try await handler("use: snapshots.prune\nwith: { unused-for: 3d }").execute(try context(booted: false))
         #expect(output == ["removed 0 snapshot(s), 0 MiB"])
+        try await handler("use: snapshots.prune\nwith: { unused-for: 0s }").execute(try context(booted: false))
+        #expect(output.suffix(2) == ["removed snapshot default-0 of machine default", "removed 1 snapshot(s), 0 MiB"])
         #expect(await failure { _ = try handler("use: snapshots.prune\nwith: { unused-for: soon }") } != nil)
     }
 }

@@ -78,10 +78,16 @@ public final class ScriptedGuest: GuestShell {
 
 extension MachineRecord {
     /// A record of a machine that is not there, for handler tests (the guest is scripted).
-    public static func scripted(folder: String) -> MachineRecord {
+    public static func scripted(
+        folder: String,
+        id: String = "test",
+        name: String = "default",
+        project: String = "/p",
+        ephemeral: Bool = true
+    ) -> MachineRecord {
         let json = """
-            {"id": "test", "name": "default", "project": "/p", "folder": "\(folder)", "pid": 0, "pidStartTime": 0, "sshPort": 22,
-             "ports": [], "sshUser": "hangar", "identity": "\(folder)/id", "image": "test", "accel": "tcg", "ephemeral": true,
+            {"id": "\(id)", "name": "\(name)", "project": "\(project)", "folder": "\(folder)", "pid": 0, "pidStartTime": 0, "sshPort": 22,
+             "ports": [], "sshUser": "hangar", "identity": "\(folder)/id", "image": "test", "accel": "tcg", "ephemeral": \(ephemeral),
              "created": "2026-01-01T00:00:00Z"}
             """
         let decoder = JSONDecoder()

@@ -16,9 +16,8 @@ public struct ImageFetch: Handler {
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
         let spec = context.machineSpec
-        let cache = context.machines.cache
         if let image = spec.image {
-            let cached = try await cache.fetch(image, offline: context.offline)
+            let cached = try await context.machines.fetch(image, offline: context.offline)
             if let build = cached.build {
                 context.emit(
                     .notice(
@@ -28,7 +27,7 @@ public struct ImageFetch: Handler {
             }
             context[.image] = cached
         }
-        if let kernel = spec.kernel { context[.kernel] = try await cache.fetch(kernel, offline: context.offline) }
-        if let initrd = spec.initrd { context[.initrd] = try await cache.fetch(initrd, offline: context.offline) }
+        if let kernel = spec.kernel { context[.kernel] = try await context.machines.fetch(kernel, offline: context.offline) }
+        if let initrd = spec.initrd { context[.initrd] = try await context.machines.fetch(initrd, offline: context.offline) }
     }
 }

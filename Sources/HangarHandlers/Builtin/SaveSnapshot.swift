@@ -25,7 +25,7 @@ public struct SaveSnapshot: Handler {
             offline: context.offline,
             cached: MachineBoot.cachedImages(context)
         )
-        try await context.machines.saveSnapshot(of: record, in: SavedState(folder: folder))
+        try await context.machines.saveSnapshot(of: record, in: folder)
         await context.pool?.refill(context.machineSpec, from: folder, count: context.machineSpec.pool)
     }
 }

@@ -24,11 +24,20 @@ extension Machines {
         "\(paths.cache)/snapshots/\(try await snapshotKey(spec, preparation: preparation, offline: offline, cached: cached))"
     }
 
-    /// Saves `record` as the snapshot `saved` unless it is there already (`keepSnapshot`); throws only
+    /// Saves `record` as the snapshot in `folder` unless it is there already (`keepSnapshot`); throws only
     /// when the run was cancelled meanwhile.
-    public func saveSnapshot(of record: MachineRecord, in saved: SavedState) async throws(HangarError) {
-        await keepSnapshot(of: record, in: saved)
+    public func saveSnapshot(of record: MachineRecord, in folder: String) async throws(HangarError) {
+        await keepSnapshot(of: record, in: SavedState(folder: folder))
         if Task.isCancelled { throw HangarError(.runCancelled, "cancelled while saving machine '\(record.name)'") }
+    }
+
+    public func hasSnapshot(in folder: String) -> Bool { SavedState(folder: folder).accel != nil }
+
+    /// A throwaway machine restored from the snapshot in `folder` (a warm pool's).
+    public func restore(_ spec: MachineSpec, fromSnapshotIn folder: String, project: String, id: String) async throws(HangarError) -> MachineRecord {
+        let saved = SavedState(folder: folder)
+        guard let accel = saved.accel else { throw HangarError(.machineRestore, "there is no snapshot in \(folder)") }
+        return try await restore(spec, from: saved, project: project, id: id, accel: accel)
     }
 
     /// `spec` restored from `saved` as machine `id`; nil when there is no snapshot yet or it could not

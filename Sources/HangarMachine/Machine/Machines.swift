@@ -5,7 +5,7 @@ public import HangarCore
 ///
 /// A boot either returns a machine that answers SSH or leaves nothing behind: no QEMU process, no
 /// overlay, no state folder.
-public struct Machines: Sendable {
+public struct Machines: Hypervisor {
     /// Where the cache and state folders are.
     public let paths: HangarPaths
     /// The image cache.
@@ -68,7 +68,7 @@ public struct Machines: Sendable {
             )
             guard preparation.isEmpty else { return record }
             do {
-                try await saveSnapshot(of: record, in: saved)
+                try await saveSnapshot(of: record, in: saved.folder)
             } catch {
                 // Ctrl-C while booting: a boot that does not finish leaves no machine.
                 await destroy(record)
@@ -187,6 +187,18 @@ public struct Machines: Sendable {
             backingImage: plan.backingImage,
             owner: owner
         )
+    }
+
+    public func fetch(_ source: ImageSource, offline: Bool) async throws(HangarError) -> CachedImage {
+        try await cache.fetch(source, offline: offline)
+    }
+
+    /// Alive, and `true` over SSH within 5 s.
+    public func answers(_ record: MachineRecord) async -> Bool {
+        guard MachineRegistry.isAlive(record) else { return false }
+        let answer = await withTimeLimit(.seconds(5)) { try? await GuestSSH(record).run("true") }
+        guard case .finished(let result?) = answer else { return false }
+        return result.status == 0
     }
 
     /// Stops the machine's QEMU (QMP `quit`, then signals) and removes its state folder.

@@ -27,6 +27,26 @@ public struct Snapshots: Sendable {
         public var lastUsed: Date
         /// Why it cannot be restored, if it cannot.
         public var problem: String?
+
+        public init(
+            key: String,
+            folder: String,
+            machine: String,
+            image: String,
+            size: Int64,
+            created: Date,
+            lastUsed: Date,
+            problem: String? = nil
+        ) {
+            self.key = key
+            self.folder = folder
+            self.machine = machine
+            self.image = image
+            self.size = size
+            self.created = created
+            self.lastUsed = lastUsed
+            self.problem = problem
+        }
     }
 
     /// Every snapshot, newest use first, with saves in progress or interrupted among them.

@@ -13,7 +13,7 @@ public import Synchronization
 /// runs. `drain` destroys them all (the worker's shutdown); a worker that restarts after a crash
 /// destroys them with the other machines its last life left (they are ephemeral).
 public actor WarmPool {
-    let machines: Machines
+    let machines: any Hypervisor
     /// How many machines are ready, readable without waiting for the actor (a worker's status).
     public nonisolated let readyCount = Mutex(0)
     /// Ready machines by the snapshot they were restored from.
@@ -24,13 +24,13 @@ public actor WarmPool {
     private var filling: [String: Task<Void, Never>] = [:]
     private var draining = false
 
-    public init(machines: Machines) { self.machines = machines }
+    public init(machines: any Hypervisor) { self.machines = machines }
 
     /// A ready machine restored from the snapshot in `folder` that answers; nil when there is none.
     public func take(from folder: String) async -> MachineRecord? {
         while let record = ready[folder]?.first {
             ready[folder]?.removeFirst()
-            if await Self.answers(record) { return record }
+            if await machines.answers(record) { return record }
             machines.notice("pool machine \(record.id) failed its health check; destroying it")
             await machines.destroy(record)
         }
@@ -40,8 +40,13 @@ public actor WarmPool {
     /// Restores machines of `spec` from the snapshot in `folder`, in the background, until `count`
     /// are ready. Does nothing while the snapshot is not saved yet.
     public func refill(_ spec: MachineSpec, from folder: String, count: Int) {
-        guard !draining, count > 0, filling[folder] == nil, SavedState(folder: folder).accel != nil else { return }
+        guard !draining, count > 0, filling[folder] == nil, machines.hasSnapshot(in: folder) else { return }
         filling[folder] = Task { await fill(spec, from: folder, count: count) }
+    }
+
+    /// Returns once the restores in progress ended.
+    public func settled() async {
+        while let fill = filling.values.first { await fill.value }
     }
 
     /// Stops filling (a restore in progress is cancelled: it leaves nothing) and destroys every ready machine.
@@ -58,11 +63,10 @@ public actor WarmPool {
 
     private func fill(_ spec: MachineSpec, from folder: String, count: Int) async {
         defer { filling[folder] = nil }
-        let saved = SavedState(folder: folder)
-        while !draining, ready[folder, default: []].count < count, let accel = saved.accel {
+        while !draining, ready[folder, default: []].count < count, machines.hasSnapshot(in: folder) {
             let id = "pool-\(spec.name)-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
             do {
-                let record = try await machines.restore(spec, from: saved, project: "pool", id: id, accel: accel)
+                let record = try await machines.restore(spec, fromSnapshotIn: folder, project: "pool", id: id)
                 guard !draining else { return await machines.destroy(record) }
                 ready[folder, default: []].append(record)
                 machines.notice("pool: machine \(id) is ready")
@@ -71,12 +75,5 @@ public actor WarmPool {
                 return
             }
         }
-    }
-
-    private static func answers(_ record: MachineRecord) async -> Bool {
-        guard MachineRegistry.isAlive(record) else { return false }
-        let answer = await withTimeLimit(.seconds(5)) { try? await GuestSSH(record).run("true") }
-        guard case .finished(let result?) = answer else { return false }
-        return result.status == 0
     }
 }
