@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Conventions the compiler does not check (part of the test command): no error code is compared
 # with a string (compare `HangarError.Code`'s members, ErrorCodes.swift), and no state name is
-# typed out in SQL (`RunState.queued.sql`, `RunState.endedBadly.sqlList`: Database/StateNames.swift).
+# typed out in SQL (`RunState.queued.sql`, `RunState.endedBadly.sqlList`: Database/StateNames.swift),
+# and nothing sleeps but on a clock it was given (`clock.sleep`) or in `Poll` (HangarCore/Support/Poll.swift),
+# which waits on the world outside Hangar.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 status=0
@@ -17,5 +19,11 @@ if [[ -n "$states" ]]; then
     echo "$states" >&2
     status=1
 fi
-[[ $status -eq 0 ]] && echo "conventions: error codes are typed; state names in SQL come from their enums"
+sleeps="$(grep -rn 'Task\.sleep' Sources | grep -v '^Sources/HangarCore/Support/Poll.swift:')"
+if [[ -n "$sleeps" ]]; then
+    echo "conventions: Task.sleep outside Poll (sleep on an injected clock, or Poll.until for the outside world):" >&2
+    echo "$sleeps" >&2
+    status=1
+fi
+[[ $status -eq 0 ]] && echo "conventions: error codes are typed; state names in SQL come from their enums; sleeps are on a given clock"
 exit $status

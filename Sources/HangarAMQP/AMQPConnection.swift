@@ -26,10 +26,14 @@ public final class AMQPConnection: Sendable {
     /// When the last frame came, in nanoseconds of the monotonic clock.
     private let lastReceived = Atomic<UInt64>(DispatchTime.now().uptimeNanoseconds)
 
-    private init(socket: any Channel, frameMax: UInt32, heartbeat: UInt16) {
+    /// What its timers (the login's and close's limits, heartbeats) sleep on.
+    private let clock: any Clock<Duration>
+
+    private init(socket: any Channel, frameMax: UInt32, heartbeat: UInt16, clock: any Clock<Duration>) {
         self.socket = socket
         self.frameMax = frameMax
         self.heartbeat = heartbeat
+        self.clock = clock
     }
 
     /// Connects to `url` and logs in; `name` shows in the broker's list of connections.
@@ -37,7 +41,8 @@ public final class AMQPConnection: Sendable {
         _ url: AMQPURL,
         name: String = "hangar",
         heartbeat: UInt16 = 30,
-        timeout: Duration = .seconds(10)
+        timeout: Duration = .seconds(10),
+        clock: any Clock<Duration> = ContinuousClock()
     ) async throws(AMQPError) -> AMQPConnection {
         let (frames, continuation) = AsyncStream<AMQPFrame>.makeStream()
         let socket: any Channel
@@ -62,7 +67,7 @@ public final class AMQPConnection: Sendable {
             throw AMQPError(.unreachable, "cannot connect to \(url.host):\(url.port): \(error)")
         }
         do {
-            return try await login(socket, url: url, name: name, heartbeat: heartbeat, frames: frames, timeout: timeout)
+            return try await login(socket, url: url, name: name, heartbeat: heartbeat, frames: frames, timeout: timeout, clock: clock)
         } catch {
             try? await socket.close()
             throw error
@@ -76,13 +81,14 @@ public final class AMQPConnection: Sendable {
         name: String,
         heartbeat: UInt16,
         frames: AsyncStream<AMQPFrame>,
-        timeout: Duration
+        timeout: Duration,
+        clock: any Clock<Duration>
     ) async throws(AMQPError) -> AMQPConnection {
         var iterator = frames.makeAsyncIterator()
         // A broker that does not answer in time: the socket is closed, which ends the frames.
         let late = Flag()
         let watchdog = Task {
-            guard (try? await Task.sleep(for: timeout)) != nil else { return }
+            guard (try? await clock.sleep(for: timeout)) != nil else { return }
             late.set()
             socket.close(promise: nil)
         }
@@ -145,7 +151,7 @@ public final class AMQPConnection: Sendable {
         guard case .connectionOpenOk = try await next("opening virtual host '\(url.virtualHost)'") else {
             throw AMQPError(.protocolError, "\(url) did not open the virtual host")
         }
-        let connection = AMQPConnection(socket: socket, frameMax: agreedFrame, heartbeat: agreedHeartbeat)
+        let connection = AMQPConnection(socket: socket, frameMax: agreedFrame, heartbeat: agreedHeartbeat, clock: clock)
         // The login's iterator is done with: the reader takes the frames from here on.
         connection.start(reading: frames)
         return connection
@@ -168,9 +174,9 @@ public final class AMQPConnection: Sendable {
     public func close(timeout: Duration = .seconds(3)) async {
         let channels = state.withLock { Array($0.channels.values) }
         if (try? write([.method(channel: 0, .connectionClose(AMQPCloseReason(code: 200, text: "bye")))])) != nil {
-            let socket = self.socket
+            let (socket, clock) = (self.socket, self.clock)
             let timer = Task {
-                try? await Task.sleep(for: timeout)
+                try? await clock.sleep(for: timeout)
                 socket.close(promise: nil)
             }
             _ = await closed()
@@ -240,7 +246,7 @@ public final class AMQPConnection: Sendable {
             tasks.append(
                 Task { [self] in
                     let interval = UInt64(heartbeat) * 1_000_000_000
-                    while (try? await Task.sleep(for: .seconds(Double(heartbeat) / 2))) != nil {
+                    while (try? await clock.sleep(for: .seconds(Double(heartbeat) / 2))) != nil {
                         if DispatchTime.now().uptimeNanoseconds - lastReceived.load(ordering: .relaxed) > 2 * interval {
                             socket.close(promise: nil)
                             return end(AMQPError(.timeout, "the broker sent nothing for two heartbeats (\(2 * heartbeat) s)"))

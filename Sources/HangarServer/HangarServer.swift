@@ -50,10 +50,12 @@ public enum HangarServer {
         /// Where webhook secrets and forge tokens are read from (the process environment by default).
         public var environment = ProcessInfo.processInfo.environment
         public var logger = Logger(label: "hangar.server")
-        /// The clock the periodic watchers wait on between looks: the signatures folder, the
-        /// notifications, the lease reaper, the waiting reasons and the scheduler (a test's
-        /// `ManualClock` moves them on without waiting).
-        public var watchClock: any Clock<Duration> = ContinuousClock()
+        /// The clock the server's loops wait on between looks: the project reloader, the signatures
+        /// folder, the notifications, the lease reaper, the waiting reasons, the scheduler, the bus
+        /// listener's retries and the placed tasks' waits (a test's `ManualClock` moves them on
+        /// without waiting). A worker's long poll and a live log's stall limit are the network's
+        /// time and stay on the real clock; the embedded worker has its own (`WorkerAgent.Configuration.clock`).
+        public var clock: any Clock<Duration> = ContinuousClock()
 
         /// Defaults for everything but the projects folder.
         public init(projects: String, paths: HangarPaths) {
@@ -96,7 +98,8 @@ public enum HangarServer {
             triage: triage,
             notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL),
             identity: identity,
-            shutdown: shutdown
+            shutdown: shutdown,
+            clock: configuration.clock
         )
         let machines = MachineRegistry(state: configuration.paths.state)
         let bus = configuration.bus.map { BusStatus(broker: "\($0.url)") }
@@ -135,22 +138,22 @@ public enum HangarServer {
         .add(to: router)
 
         var services: [(name: String, service: any Service)] = [
-            ("the project reloader", ProjectReloader(catalog: catalog)),
+            ("the project reloader", ProjectReloader(catalog: catalog, clock: configuration.clock)),
             (
                 "the lease reaper",
                 LeaseReaper(
                     store: store,
                     interval: max(.seconds(1), configuration.lease / 3),
-                    clock: configuration.watchClock,
+                    clock: configuration.clock,
                     wake: { queue.notify() },
                     logger: configuration.logger
                 )
             ),
             (
                 "the scheduler",
-                Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity, clock: configuration.watchClock)
+                Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity, clock: configuration.clock)
             ),
-            ("the waiting reasons", WaitingReasons(store: store, clock: configuration.watchClock, logger: configuration.logger)),
+            ("the waiting reasons", WaitingReasons(store: store, clock: configuration.clock, logger: configuration.logger)),
             ("the commit statuses", StatusReporter(updates: updates)),
             (
                 "the notifications",
@@ -158,7 +161,7 @@ public enum HangarServer {
                     store: store,
                     smtp: configuration.smtp,
                     mailFrom: configuration.mailFrom,
-                    clock: configuration.watchClock,
+                    clock: configuration.clock,
                     logger: configuration.logger
                 )
             ),
@@ -171,7 +174,8 @@ public enum HangarServer {
                 status: bus,
                 metrics: metrics,
                 logger: configuration.logger,
-                identity: identity
+                identity: identity,
+                clock: configuration.clock
             )
             services.append(("the bus listener", listener))
         }
@@ -183,7 +187,7 @@ public enum HangarServer {
                         folder: folder,
                         triage: triage,
                         problems: signatureProblems,
-                        clock: configuration.watchClock,
+                        clock: configuration.clock,
                         logger: configuration.logger
                     )
                 )

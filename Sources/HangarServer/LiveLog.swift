@@ -15,7 +15,14 @@ enum LiveLog {
     /// How long a write may wait for a client that does not read.
     static let stallLimit: Duration = .seconds(30)
 
-    static func response(store: RunStore, run id: Int, from start: Int, channel: any Channel, shutdown: ShutdownSignal) -> Response {
+    static func response(
+        store: RunStore,
+        run id: Int,
+        from start: Int,
+        channel: any Channel,
+        shutdown: ShutdownSignal,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) -> Response {
         let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache"]
         return Response(
             status: .ok,
@@ -28,12 +35,14 @@ enum LiveLog {
                         // Lines written just before the run ended are read once more after seeing the end.
                         lines = try await store.log(run: id, from: next, limit: 1000)
                         if lines.isEmpty {
-                            try await guarding(channel) { try await writer.write(ByteBuffer(string: "event: end\ndata: \(run.state.rawValue)\n\n")) }
+                            try await guarding(channel, clock: clock) {
+                                try await writer.write(ByteBuffer(string: "event: end\ndata: \(run.state.rawValue)\n\n"))
+                            }
                             break
                         }
                     }
                     if lines.isEmpty {
-                        try await Task.sleep(for: .milliseconds(100))
+                        try await clock.sleep(for: .milliseconds(100))
                         continue
                     }
                     var chunk = ""
@@ -41,7 +50,7 @@ enum LiveLog {
                         chunk += "id: \(next)\ndata: \(line.replacingOccurrences(of: "\r", with: ""))\n\n"
                         next += 1
                     }
-                    try await guarding(channel) { try await writer.write(ByteBuffer(string: chunk)) }
+                    try await guarding(channel, clock: clock) { try await writer.write(ByteBuffer(string: chunk)) }
                 }
                 try await writer.finish(nil)
             }
@@ -50,9 +59,9 @@ enum LiveLog {
 
     /// Runs `write`, closing the connection if it has not completed within `stallLimit` (the
     /// client stopped reading), which ends the write with an error.
-    static func guarding(_ channel: any Channel, _ write: () async throws -> Void) async throws {
+    static func guarding(_ channel: any Channel, clock: any Clock<Duration>, _ write: () async throws -> Void) async throws {
         let watchdog = Task {
-            try await Task.sleep(for: stallLimit)
+            try await clock.sleep(for: stallLimit)
             channel.close(promise: nil)
         }
         defer { watchdog.cancel() }

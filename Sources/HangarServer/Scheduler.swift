@@ -33,7 +33,9 @@ struct Scheduler: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    if try await control.store.lead("scheduler", holder: identity, for: Self.leadLease) { await tick(at: Date()) }
+                    if try await control.store.lead("scheduler", holder: identity, for: Self.leadLease) {
+                        await tick(at: Date(timeIntervalSince1970: control.store.now()))
+                    }
                 } catch {
                     logger.warning("cannot take the scheduler's lead; retrying", metadata: ["error": "\(error)"])
                 }

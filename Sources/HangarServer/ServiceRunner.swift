@@ -11,7 +11,11 @@ import Synchronization
 /// every five seconds, so a slow stop is never a silent one.
 public enum ServiceRunner {
     /// Runs `services` (each with the name the shutdown's notices use) until a signal and their end.
-    public static func run(_ services: [(name: String, service: any Service)], logger: Logger) async throws {
+    public static func run(
+        _ services: [(name: String, service: any Service)],
+        logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) async throws {
         let running = Running()
         let group = ServiceGroup(
             configuration: .init(services: services.map { Tracked(name: $0.name, base: $0.service, running: running) }, logger: logger)
@@ -28,16 +32,16 @@ public enum ServiceRunner {
             logger.notice("\(name): stopping")
             watch.start {
                 await group.triggerGracefulShutdown()
-                await say(running, logger: logger)
+                await say(running, logger: logger, clock: clock)
             }
         }
     }
 
     /// After one second, then every five: what the shutdown still waits for.
-    private static func say(_ running: Running, logger: Logger) async {
+    private static func say(_ running: Running, logger: Logger, clock: any Clock<Duration>) async {
         let started = ContinuousClock.now
         var pause = Duration.seconds(1)
-        while (try? await Task.sleep(for: pause)) != nil {
+        while (try? await clock.sleep(for: pause)) != nil {
             let waiting = running.names
             guard !waiting.isEmpty else { return }
             logger.notice(

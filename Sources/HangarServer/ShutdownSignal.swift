@@ -22,23 +22,22 @@ struct ShutdownWatch: Service {
     let wake: @Sendable () -> Void
 
     func run() async throws {
-        await withGracefulShutdownHandler {
-            while !Task.isCancelled, !signal.isShuttingDown { try? await Task.sleep(for: .milliseconds(100)) }
-        } onGracefulShutdown: {
-            signal.begin()
-            wake()
-        }
+        // Ends without a word when cancelled instead (the process stops anyway).
+        guard (try? await gracefulShutdown()) != nil else { return }
+        signal.begin()
+        wake()
     }
 }
 
 /// Re-reads changed projects every second.
 struct ProjectReloader: Service {
     let catalog: ProjectCatalog
+    let clock: any Clock<Duration>
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(1))
+                try? await clock.sleep(for: .seconds(1))
                 await catalog.reload()
             }
         }

@@ -12,7 +12,7 @@ import SQLKit
 public final class RunStore: Sendable {
     let connections: Connections
     /// The time now, in seconds since 1970 (injected so tests choose it).
-    let now: @Sendable () -> Double
+    public let now: @Sendable () -> Double
     /// Tokens looked up in the last second, so a burst of requests costs one query.
     let tokenCache = TokenCache()
 

@@ -15,8 +15,8 @@ struct Backoff: Sendable, Equatable {
         return pause
     }
 
-    /// Waits the pause, and doubles the next one.
-    mutating func wait() async { try? await Task.sleep(for: next()) }
+    /// Waits the pause on `clock`, and doubles the next one.
+    mutating func wait(on clock: any Clock<Duration>) async { try? await clock.sleep(for: next()) }
 
     /// After an answer: the next failure waits `first` again.
     mutating func reset() { pause = first }

@@ -36,7 +36,7 @@ public final class RunReporter: Sendable {
     private let done: Task<Ending, Never>
 
     /// Starts delivering `journal`'s records (those already there first: after a restart).
-    public init(journal: Journal, coordinator: any Coordinator, worker: String, logger: Logger) {
+    public init(journal: Journal, coordinator: any Coordinator, worker: String, clock: any Clock<Duration> = ContinuousClock(), logger: Logger) {
         self.journal = journal
         let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
         signal = continuation
@@ -63,7 +63,7 @@ public final class RunReporter: Sendable {
                 } catch {
                     if Task.isCancelled { return .stopped }
                     logger.warning("cannot report run \(journal.run.id) to the coordinator; retrying", metadata: ["error": "\(error)"])
-                    await backoff.wait()
+                    await backoff.wait(on: clock)
                     continue
                 }
                 if Task.isCancelled { return .stopped }

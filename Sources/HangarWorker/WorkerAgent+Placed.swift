@@ -19,7 +19,7 @@ extension WorkerAgent {
                 let failure = error as? HangarError ?? HangarError(.workerAnswer, "\(error)", cause: error)
                 guard failure.code == .workerUnreachable, !Task.isCancelled else { throw failure }
                 logger.warning("cannot have task \(position + 1) of run \(held.id) run; retrying", metadata: ["error": "\(failure)"])
-                await backoff.wait()
+                await backoff.wait(on: configuration.clock)
             }
         }
     }
@@ -66,7 +66,7 @@ extension WorkerAgent {
                     )
                     return
                 }
-                await backoff.wait()
+                await backoff.wait(on: configuration.clock)
             }
         }
     }

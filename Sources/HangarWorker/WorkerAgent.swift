@@ -44,6 +44,8 @@ public struct WorkerAgent: Service {
         public var finishOnShutdown = false
         /// Free space (MiB) its state folder must have for it to take a run: overlays, run folders.
         public var minFreeDisk = 2048
+        /// The clock its loops wait on: heartbeats, pauses, retries (a test's clock in tests).
+        public var clock: any Clock<Duration> = ContinuousClock()
 
         public init(name: String, labels: [String] = [], paths: HangarPaths) {
             self.name = name
@@ -101,7 +103,7 @@ public struct WorkerAgent: Service {
             group.addTask {
                 var beats = WorkerStateMachine(slots: configuration.slots)
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: configuration.heartbeat)
+                    try? await configuration.clock.sleep(for: configuration.heartbeat)
                     if beats.tick(busy: runs.busy) { await heartbeat() }
                 }
             }
@@ -117,7 +119,7 @@ public struct WorkerAgent: Service {
                     case .pause(let pause, let say):
                         // Its heartbeats carry the reason, so queued runs say why they wait.
                         if let say { logger.warning("taking no runs: \(say)") }
-                        try? await Task.sleep(for: pause)
+                        try? await configuration.clock.sleep(for: pause)
                         continue
                     case .claim(let sayTakingAgain):
                         if sayTakingAgain { logger.notice("taking runs again") }
@@ -145,7 +147,7 @@ public struct WorkerAgent: Service {
                     case .stop(let error): stop(replacedBy: error)
                     case .backOff(let pause, let say):
                         if let say { logger.warning("cannot claim a run; retrying", metadata: ["error": "\(say)"]) }
-                        try? await Task.sleep(for: pause)
+                        try? await configuration.clock.sleep(for: pause)
                     }
                 }
             }
@@ -222,7 +224,7 @@ public struct WorkerAgent: Service {
                 case .fail(let final): throw final
                 case .retry(let pause, let say):
                     if let say { logger.warning("cannot reach the coordinator; retrying until it answers", metadata: ["error": "\(say)"]) }
-                    try? await Task.sleep(for: pause)
+                    try? await configuration.clock.sleep(for: pause)
                 }
             }
         }
@@ -250,7 +252,7 @@ public struct WorkerAgent: Service {
             try? await coordinator.release(held, worker: configuration.name)
             return
         }
-        let reporter = RunReporter(journal: journal, coordinator: coordinator, worker: configuration.name, logger: logger)
+        let reporter = RunReporter(journal: journal, coordinator: coordinator, worker: configuration.name, clock: configuration.clock, logger: logger)
         runs.attach(reporter, to: held.id)
         let outcome: API.Outcome
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarTestSupport
+import Synchronization
 import Testing
 
 @Suite struct ValuesTests {
@@ -108,5 +109,26 @@ import Testing
         #expect(expired.isSet && clock.elapsed == .seconds(30))
         let unlimited = await withTimeLimit(nil, clock: clock) { "done" }
         guard case .finished("done") = unlimited else { return #expect(Bool(false), "\(unlimited)") }
+    }
+
+    /// Waiting on the outside world: true once it holds, false when the time is up or the task is
+    /// cancelled, and what the check throws is thrown.
+    @Test func pollAsksUntilItHoldsTheTimeIsUpOrItIsCancelled() async throws {
+        let asked = Mutex(0)
+        let held = await Poll.until(every: .milliseconds(1), backingOffTo: .milliseconds(4)) {
+            asked.withLock {
+                $0 += 1
+                return $0 == 5
+            }
+        }
+        #expect(held && asked.withLock { $0 } == 5)
+        #expect(await Poll.until(every: .milliseconds(5), for: .milliseconds(30)) { false } == false)
+        let waiting = Task { await Poll.until(every: .milliseconds(5)) { false } }
+        waiting.cancel()
+        #expect(await waiting.value == false)
+        let thrown = await #expect(throws: HangarError.self) {
+            try await Poll.until(every: .milliseconds(1)) { () throws(HangarError) -> Bool in throw HangarError(.machineSave, "migration failed") }
+        }
+        #expect(thrown?.code == .machineSave)
     }
 }

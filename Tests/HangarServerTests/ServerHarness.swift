@@ -69,7 +69,7 @@ struct ServerHarness {
         /// The SMTP server notifications go through.
         var smtp: String?
         /// The clock the periodic watchers wait on (a `ManualClock` moves them on at once).
-        var watchClock: (any Clock<Duration>)?
+        var clock: (any Clock<Duration>)?
     }
 
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
@@ -88,7 +88,7 @@ struct ServerHarness {
         configured.publicURL = options.publicURL
         configured.signatures = options.signatures
         configured.smtp = options.smtp
-        if let clock = options.watchClock { configured.watchClock = clock }
+        if let clock = options.clock { configured.clock = clock }
         let settings = configured
         let outcome: Result<Void, any Error>
         do {

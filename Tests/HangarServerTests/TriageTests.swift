@@ -130,7 +130,7 @@ import Testing
         }
         var options = ServerHarness.Options()
         options.signatures = folder
-        options.watchClock = clock
+        options.clock = clock
         try await Self.harness().run(options: options) { client in
             try await until("the folder is read") { try await client.json(API.Signatures.self, "/api/v1/signatures").signatures.count == 1 }
             let new = try await client.waitForEnd(try await client.trigger("new", project: "triage").id)

@@ -47,12 +47,11 @@ public struct GuestSSH: Sendable {
     ) async throws(HangarError) {
         let start = ContinuousClock.now
         let deadline = start + timeout
-        var delay = Duration.milliseconds(100)
-        while true {
+        let answered = try await Poll.until(every: .milliseconds(100), backingOffTo: .milliseconds(500)) { () throws(HangarError) -> Bool in
             let attempt = await withTimeLimit(.seconds(5)) {
                 try? await Command.run(baseArguments(master: master) + ["--", "true"])
             }
-            if case .finished(let result?) = attempt, result.status == 0 { return }
+            if case .finished(let result?) = attempt, result.status == 0 { return true }
             guard qemuRunning() else {
                 let log = (try? String(contentsOfFile: record.qemuLog, encoding: .utf8)) ?? ""
                 throw HangarError(
@@ -79,10 +78,9 @@ public struct GuestSSH: Sendable {
                     hint: "raise 'boot-timeout:' if the image is slow to boot; check that it runs sshd and accepts user '\(record.sshUser)'"
                 )
             }
-            try? await Task.sleep(for: delay)
-            if Task.isCancelled { throw HangarError(.runCancelled, "cancelled while waiting for SSH") }
-            delay = min(delay * 1.5, .milliseconds(500))
+            return false
         }
+        if !answered { throw HangarError(.runCancelled, "cancelled while waiting for SSH") }
     }
 
     /// Copies a host file or folder into the guest folder `destination` (tar over SSH: no scp or sftp needed).

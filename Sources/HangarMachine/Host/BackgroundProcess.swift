@@ -36,14 +36,13 @@ public final class BackgroundProcess: Sendable {
     /// Waits until its output has a first whole line and returns that line (a helper server's port,
     /// say); nil when it exits or `timeout` passes first.
     public func firstLine(timeout: Duration = .seconds(30)) async -> String? {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        var line: String?
+        _ = await Poll.until(every: .milliseconds(20), for: timeout) {
             let text = output()
-            if let newline = text.firstIndex(of: "\n") { return String(text[..<newline]) }
-            guard isRunning else { return nil }
-            try? await Task.sleep(for: .milliseconds(20))
+            line = text.firstIndex(of: "\n").map { String(text[..<$0]) }
+            return line != nil || !isRunning
         }
-        return nil
+        return line
     }
 
     /// Waits for it to exit and returns its status (128 + the signal number when a signal ended it).
@@ -59,8 +58,7 @@ public final class BackgroundProcess: Sendable {
     @discardableResult
     public func stop() async -> Int32 {
         signal(SIGTERM)
-        let deadline = ContinuousClock.now + Command.stopGrace
-        while isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        _ = await Poll.until(every: .milliseconds(20), for: Command.stopGrace) { !isRunning }
         signal(SIGKILL)
         return await wait()
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HangarCore
 
 /// An exclusive `flock` on a file, held until it is released (deinit): two Hangar processes never
 /// download one image twice, and never run as one worker.
@@ -10,16 +11,18 @@ public final class FileLock: Sendable {
     /// Waits until the lock is ours; `onWait` is called once if another process holds it.
     convenience init(path: String, onWait: () -> Void = {}) async throws {
         let descriptor = try Self.open(path)
-        var waited = false
-        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-            if !waited { onWait() }
-            waited = true
-            do {
-                try await Task.sleep(for: .milliseconds(100))
-            } catch {
-                close(descriptor)
-                throw error
+        var asked = false
+        let locked = await Poll.until(every: .milliseconds(100)) {
+            defer { asked = true }
+            guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+                if !asked { onWait() }
+                return false
             }
+            return true
+        }
+        guard locked else {
+            close(descriptor)
+            throw CancellationError()
         }
         self.init(descriptor: descriptor)
     }

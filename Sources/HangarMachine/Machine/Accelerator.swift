@@ -60,9 +60,7 @@ public enum Accelerator {
         let probe = Task {
             try await Command.run(arguments, output: .lines { line, _ in if line.contains("No bootable device") { found.set() } })
         }
-        for _ in 0..<30 where !found.isSet {
-            try? await Task.sleep(for: .milliseconds(100))
-        }
+        _ = await Poll.until(every: .milliseconds(100), for: .seconds(3)) { found.isSet }
         probe.cancel()
         _ = await probe.result
         return found.isSet

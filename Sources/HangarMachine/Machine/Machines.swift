@@ -208,8 +208,7 @@ public struct Machines: Hypervisor {
             _ = QMPClient.execute("quit", socket: record.qmpSocket)
             for signal in [0, SIGTERM, SIGKILL] {
                 if signal != 0 { kill(record.pid, signal) }
-                for _ in 0..<50 where MachineRegistry.isAlive(record) { try? await Task.sleep(for: .milliseconds(50)) }
-                if !MachineRegistry.isAlive(record) { break }
+                if await Poll.until(every: .milliseconds(50), for: .milliseconds(2500), { !MachineRegistry.isAlive(record) }) { break }
             }
         }
         try? FileManager.default.removeItem(atPath: record.folder)

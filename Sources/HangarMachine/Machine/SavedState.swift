@@ -75,16 +75,18 @@ extension Machines {
             let uri = "exec:\(zstd) -q -1 -T0 > \(ShellQuote.quote(saved.state))"
             let arguments = String(decoding: try JSONSerialization.data(withJSONObject: ["uri": uri]), as: UTF8.self)
             _ = try qmp("migrate", arguments: arguments, socket: record.qmpSocket)
-            var status = ""
-            for _ in 0..<1_200 {
-                status = try qmpStatus("query-migrate", socket: record.qmpSocket)
-                if status == "completed" { break }
+            let completed = try await Poll.until(every: .milliseconds(100), for: .seconds(120)) { () throws(HangarError) -> Bool in
+                let status = try qmpStatus("query-migrate", socket: record.qmpSocket)
                 if ["failed", "cancelled"].contains(status) {
                     throw HangarError(.machineSave, "QEMU could not save the machine's state (migration \(status))")
                 }
-                try await Task.sleep(for: .milliseconds(100))
+                return status == "completed"
             }
-            guard status == "completed" else { throw HangarError(.machineSave, "saving the machine's state did not end in 2 minutes") }
+            guard completed else {
+                throw Task.isCancelled
+                    ? HangarError(.runCancelled, "cancelled while saving machine '\(record.name)'")
+                    : HangarError(.machineSave, "saving the machine's state did not end in 2 minutes")
+            }
             for (from, to) in [
                 ("\(record.folder)/disk.qcow2", saved.disk), ("\(record.folder)/seed.iso", saved.seed), (record.identity, saved.identity),
             ]
@@ -155,11 +157,11 @@ extension Machines {
             // The state is read in, then the guest goes on from where it was saved.
             // Saved stopped, the guest stays paused once its state is read in.
             var status = ""
-            for _ in 0..<600 where qemu.isRunning {
+            _ = await Poll.until(every: .milliseconds(100), for: .seconds(60)) {
                 status = (try? qmpStatus("query-status", socket: "\(folder)/qmp.sock")) ?? ""
-                if status == "paused" { break }
-                try await Task.sleep(for: .milliseconds(100))
+                return status == "paused" || !qemu.isRunning
             }
+            if Task.isCancelled { throw HangarError(.runCancelled, "cancelled while restoring machine '\(spec.name)'") }
             guard status == "paused" else {
                 throw HangarError(.machineRestore, "QEMU did not read the saved state in \(saved.folder) (status '\(status)')")
             }

@@ -41,6 +41,8 @@ struct BusListener: Service {
     let logger: Logger
     /// This replica's name, shown in the broker's connection list.
     let identity: String
+    /// What its retries and pauses sleep on.
+    let clock: any Clock<Duration>
 
     private var router: BusRouter { BusRouter(prefix: settings.prefix) }
 
@@ -82,7 +84,7 @@ struct BusListener: Service {
             metrics.busConnected(false)
             if ContinuousClock.now - started > .seconds(60) { pause = .seconds(1) }
             logger.warning("bus: \(problem); connecting again in \(pause)")
-            try? await Task.sleep(for: pause)
+            try? await clock.sleep(for: pause)
             pause = min(pause * 2, .seconds(300))
         }
     }
@@ -102,7 +104,7 @@ struct BusListener: Service {
                 group.addTask { [bound] in
                     var bound = bound
                     while true {
-                        try await Task.sleep(for: .seconds(5))
+                        try await clock.sleep(for: .seconds(5))
                         try await bind(channel, bound: &bound)
                     }
                 }
@@ -180,7 +182,7 @@ struct BusListener: Service {
                 // Not acknowledged until stored: the database is asked again (or, on shutdown, the
                 // message goes back to the queue).
                 logger.warning("bus: cannot store what a message asks for; trying again", metadata: ["error": "\(error)"])
-                try await Task.sleep(for: pause)
+                try await clock.sleep(for: pause)
                 pause = min(pause * 2, .seconds(10))
             }
         }

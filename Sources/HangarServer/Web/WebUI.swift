@@ -34,7 +34,7 @@ struct WebUI {
 
     func add(to router: Router<ServerContext>) {
         router.page(.get, "/", table: table) { _, context in
-            let now = Date().timeIntervalSince1970
+            let now = store.now()
             return try await render(
                 "dashboard",
                 DashboardPage(
@@ -72,7 +72,7 @@ struct WebUI {
                     projects: options(Set(projects.map(\.name)).union(project.map { [$0] } ?? []).sorted(), project),
                     jobs: options(jobs, job),
                     states: options(RunState.allCases.map(\.rawValue), state?.rawValue),
-                    list: RunList(runs, now: Date().timeIntervalSince1970),
+                    list: RunList(runs, now: store.now()),
                     newer: newer,
                     older: older
                 )
@@ -80,7 +80,7 @@ struct WebUI {
         }
         router.page(.get, "runs/:id", table: table) { request, context in
             let run = try await control.run(try Inputs([Contract.runID], request, context))
-            let now = Date().timeIntervalSince1970
+            let now = store.now()
             let stored = try await store.tasks(run: run.id)
             let tasks = stored.map { task in
                 RunPage.Task(
@@ -128,7 +128,7 @@ struct WebUI {
         router.page(.get, "projects/:project", table: table) { _, context in
             let name = try context.parameters.require("project")
             let project = API.Project(try control.project(name))
-            let now = Date().timeIntervalSince1970
+            let now = store.now()
             var jobs: [ProjectPage.Job] = []
             for job in project.jobs {
                 let recent = try await store.runs(project: name, job: job.name, limit: 10)
@@ -185,7 +185,7 @@ struct WebUI {
                 MachinesPage(
                     chrome: Chrome("Machines", context, refresh: 10),
                     machines: machines.list().map { API.Machine($0.record, state: $0.state) },
-                    workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: Date().timeIntervalSince1970) },
+                    workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: store.now()) },
                     bus: bus?.line
                 )
             )

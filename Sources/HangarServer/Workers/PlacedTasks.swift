@@ -34,9 +34,9 @@ extension RunCoordinator {
 
     /// Runs a `coordinator` task here, saying every lease/3 that it is still at it.
     private func runHere(_ key: PlacedTaskKey, workspace: Workspace, job: String, parameters: [String: String]) async throws {
-        let alive = Task { [store, lease] in
+        let alive = Task { [store, lease, clock] in
             while !Task.isCancelled {
-                try? await Task.sleep(for: lease / 3)
+                try? await clock.sleep(for: lease / 3)
                 // A missed one only risks a waiting replica taking the task for lost early.
                 try? await store.touchPlacedTask(key)
             }
@@ -61,7 +61,7 @@ extension RunCoordinator {
             } catch {
                 tries += 1
                 if tries == 5 { throw error }
-                try await Task.sleep(for: .seconds(1))
+                try await clock.sleep(for: .seconds(1))
             }
         }
     }
@@ -92,7 +92,7 @@ extension RunCoordinator {
                     try await store.updatePlacedTask(key, runner: part.runner, .runnerGone)
                 }
             }
-            try await Task.sleep(for: Self.placedPoll)
+            try await clock.sleep(for: Self.placedPoll)
         }
     }
 

@@ -13,6 +13,11 @@ final class QueueSignal: Sendable {
     }
 
     private let state = Mutex(State())
+    /// What a wait's timeout is measured on: the real clock, since a claim's timeout is the time a
+    /// worker's HTTP request may stay open.
+    private let clock: any Clock<Duration>
+
+    init(clock: any Clock<Duration> = ContinuousClock()) { self.clock = clock }
 
     /// The count of notifications so far.
     var generation: Int { state.withLock { $0.generation } }
@@ -33,8 +38,8 @@ final class QueueSignal: Sendable {
             defer { state.nextWaiter += 1 }
             return state.nextWaiter
         }
-        let timer = Task {
-            try? await Task.sleep(for: timeout)
+        let timer = Task { [clock] in
+            try? await clock.sleep(for: timeout)
             expire(id)
         }
         await withTaskCancellationHandler {

@@ -30,6 +30,8 @@ struct RunCoordinator: Sendable {
     let identity: String
     /// Set when the server stops: waiting claims end (a worker's long poll must not hold the shutdown).
     let shutdown: ShutdownSignal
+    /// What placed tasks' waits and retries sleep on.
+    let clock: any Clock<Duration>
 
     /// A worker (re)starts and says what it is; refused when it speaks another protocol, or when
     /// its name belongs to another instance that is online (`worker.name-taken`): a name is one

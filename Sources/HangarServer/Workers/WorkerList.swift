@@ -10,7 +10,7 @@ enum WorkerList {
 
     /// Workers seen in the last day, online ones first, then by name.
     static func list(_ store: RunStore) async throws -> [API.Worker] {
-        let now = Date().timeIntervalSince1970
+        let now = store.now()
         var workers: [API.Worker] = []
         for (name, stored) in try await store.workers(seenWithin: 86_400) {
             guard let status = try? JSONDecoder().decode(API.WorkerStatus.self, from: Data(stored.status.utf8)) else { continue }

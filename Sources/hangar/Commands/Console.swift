@@ -18,11 +18,9 @@ struct Console: AsyncParsableCommand {
         guard let record = workspace.machines.registry.record(id: workspace.machineID(spec.name)),
             let file = FileHandle(forReadingAtPath: record.serialLog)
         else { throw ValidationError("machine '\(spec.name)' has no console log; start it with 'hangar up'") }
-        while true {
-            let data = file.readDataToEndOfFile()
-            FileHandle.standardOutput.write(data)
-            guard follow, MachineRegistry.isAlive(record) else { return }
-            try await Task.sleep(for: .milliseconds(200))
+        _ = await Poll.until(every: .milliseconds(200)) {
+            FileHandle.standardOutput.write(file.readDataToEndOfFile())
+            return !follow || !MachineRegistry.isAlive(record)
         }
     }
 }
