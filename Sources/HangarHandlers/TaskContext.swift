@@ -88,6 +88,8 @@ public final class TaskContext: Sendable {
     public let guest: @Sendable (MachineRecord) -> any GuestShell
     /// The clock tasks wait by (`wait`); a test's own clock in tests.
     public let clock: any Clock<Duration>
+    /// What runs host programs (`host` tasks); a scripted runner in tests.
+    public let processes: any ProcessRunner
     private let values = Mutex<[String: any Sendable]>([:])
 
     /// A context for one run.
@@ -104,10 +106,12 @@ public final class TaskContext: Sendable {
         placed: PlacedRunner? = nil,
         guest: @escaping @Sendable (MachineRecord) -> any GuestShell = { GuestSSH($0) },
         clock: any Clock<Duration> = ContinuousClock(),
+        processes: any ProcessRunner = HostProcesses(),
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
         self.guest = guest
         self.clock = clock
+        self.processes = processes
         self.pool = pool
         self.placed = placed
         self.project = project

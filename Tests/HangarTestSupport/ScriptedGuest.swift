@@ -9,22 +9,12 @@ import Synchronization
 /// reaches `.lines` line by line, as GuestSSH's does, and copying out a file it does not hold fails
 /// as a real copy does.
 public final class ScriptedGuest: GuestShell {
-    public struct Answer: Sendable {
-        public var status: Int32
-        public var stdout: String
-        public var stderr: String
-
-        public init(status: Int32 = 0, stdout: String = "", stderr: String = "") {
-            self.status = status
-            self.stdout = stdout
-            self.stderr = stderr
-        }
-    }
+    public typealias Answer = ScriptedAnswer
 
     private struct State {
         var commands: [String] = []
         var copiedIn: [(source: String, destination: String)] = []
-        var answers: [(match: String, answers: [Answer])] = []
+        var answers = AnswerTable()
         var files: [String: String] = [:]
     }
 
@@ -33,7 +23,7 @@ public final class ScriptedGuest: GuestShell {
     public init() {}
 
     /// Answers commands containing `match` with `answers`, one per call, the last one from then on.
-    public func answer(_ match: String, _ answers: Answer...) { state.withLock { $0.answers.append((match, answers)) } }
+    public func answer(_ match: String, _ answers: Answer...) { state.withLock { $0.answers.add(match, answers) } }
 
     /// A file at `path` in the guest, for `copyOut`.
     public func file(_ path: String, _ text: String) { state.withLock { $0.files[path] = text } }
@@ -45,18 +35,11 @@ public final class ScriptedGuest: GuestShell {
     public var copiedIn: [(source: String, destination: String)] { state.withLock { $0.copiedIn } }
 
     public func run(_ command: String, output: Command.Output, input: Data?) async throws(HangarError) -> CommandResult {
-        let answer = state.withLock { state -> Answer in
+        state.withLock { state in
             state.commands.append(command)
-            guard let index = state.answers.firstIndex(where: { command.contains($0.match) }) else { return Answer() }
-            let answers = state.answers[index].answers
-            if answers.count > 1 { state.answers[index].answers.removeFirst() }
-            return answers.first ?? Answer()
+            return state.answers.next(for: command)
         }
-        if case .lines(let line) = output {
-            for text in answer.stdout.split(separator: "\n") { line(String(text), false) }
-            for text in answer.stderr.split(separator: "\n") { line(String(text), true) }
-        }
-        return CommandResult(status: answer.status, stdout: answer.stdout, stderr: answer.stderr)
+        .result(output)
     }
 
     public func copyIn(_ source: String, to destination: String) async throws(HangarError) {

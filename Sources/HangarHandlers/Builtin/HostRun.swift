@@ -26,8 +26,9 @@ public struct HostRun: Handler {
             environment["HANGAR_SSH_KEY"] = machine.identity
         }
         let emit = context.emit
-        let result = try await Command.run(
+        let result = try await context.processes.run(
             ["sh", "-c", command],
+            input: nil,
             output: .lines { line, isError in emit(.output(line, isError: isError)) },
             environment: environment,
             directory: context.project.directory

@@ -6,9 +6,14 @@ public import HangarCore
 public struct GuestSSH: Sendable {
     /// The machine.
     public let record: MachineRecord
+    /// What runs ssh (and the tar beside it).
+    let processes: any ProcessRunner
 
-    /// A client for `record`'s guest.
-    public init(_ record: MachineRecord) { self.record = record }
+    /// A client for `record`'s guest; `processes` runs its ssh (a scripted runner in tests).
+    public init(_ record: MachineRecord, processes: any ProcessRunner = HostProcesses()) {
+        self.record = record
+        self.processes = processes
+    }
 
     /// `ssh` and its options, up to and including the destination.
     public func baseArguments(tty: Bool = false, master: Bool = true) -> [String] {
@@ -29,7 +34,7 @@ public struct GuestSSH: Sendable {
 
     /// Runs a shell command in the guest.
     public func run(_ command: String, output: Command.Output = .capture, input: Data? = nil) async throws(HangarError) -> CommandResult {
-        try await Command.run(baseArguments() + ["--", command], input: input, output: output)
+        try await processes.run(baseArguments() + ["--", command], input: input, output: output)
     }
 
     /// Polls until a command succeeds over SSH: 100 ms apart at first, backing off to 500 ms.
@@ -49,7 +54,7 @@ public struct GuestSSH: Sendable {
         let deadline = start + timeout
         let answered = try await Poll.until(every: .milliseconds(100), backingOffTo: .milliseconds(500)) { () throws(HangarError) -> Bool in
             let attempt = await withTimeLimit(.seconds(5)) {
-                try? await Command.run(baseArguments(master: master) + ["--", "true"])
+                try? await processes.run(baseArguments(master: master) + ["--", "true"])
             }
             if case .finished(let result?) = attempt, result.status == 0 { return true }
             guard qemuRunning() else {
@@ -104,11 +109,11 @@ public struct GuestSSH: Sendable {
 
     /// Stops the ControlMaster process, if one runs.
     public func closeMaster() async {
-        _ = try? await Command.run(["ssh", "-o", "ControlPath=\(record.folder)/ssh.ctl", "-O", "exit", "hangar-machine"])
+        _ = try? await processes.run(["ssh", "-o", "ControlPath=\(record.folder)/ssh.ctl", "-O", "exit", "hangar-machine"])
     }
 
     private func checked(_ arguments: [String], what: String) async throws(HangarError) {
-        let result = try await Command.run(arguments)
+        let result = try await processes.run(arguments)
         guard result.status == 0 else {
             throw HangarError(.guestCopy, "cannot \(what): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
