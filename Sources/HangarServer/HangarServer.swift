@@ -158,7 +158,7 @@ public enum HangarServer {
             (
                 "the notifications",
                 NotificationSender(
-                    store: store,
+                    notifications: store,
                     smtp: configuration.smtp,
                     mailFrom: configuration.mailFrom,
                     clock: configuration.clock,

@@ -31,6 +31,15 @@ public struct StoredNotification: Sendable, Equatable {
     public var sentAt: Double?
     public var lastError: String?
 
+    public init(id: Int, message: NewNotification, attempts: Int, nextAt: Double, sentAt: Double? = nil, lastError: String? = nil) {
+        self.id = id
+        self.message = message
+        self.attempts = attempts
+        self.nextAt = nextAt
+        self.sentAt = sentAt
+        self.lastError = lastError
+    }
+
     /// Tries before a notification is given up.
     public static let maxAttempts = 20
 
@@ -56,7 +65,7 @@ extension RunStore {
 
     /// Notifications due now and not given up, oldest first, each taken for `lease` seconds (a
     /// compare-and-set on its next time, so two replicas never both send one).
-    public func takeDueNotifications(lease: Double, limit: Int = 20) async throws -> [StoredNotification] {
+    public func takeDueNotifications(lease: Double, limit: Int) async throws -> [StoredNotification] {
         let now = now()
         let due = try await connections.withDatabase { database in
             try await database.raw(

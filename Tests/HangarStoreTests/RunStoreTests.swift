@@ -22,13 +22,6 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
-/// A clock the test moves by hand.
-final class TestClock: Sendable {
-    private let time = Mutex(1_000.0)
-    var now: Double { time.withLock { $0 } }
-    func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
-}
-
 /// The store against a real SQLite file and a real PostgreSQL, the same tests for both.
 @Suite(.timeLimit(.minutes(2))) struct RunStoreTests {
     let clock = TestClock()

@@ -91,3 +91,14 @@ public final class ManualClock: Clock, Sendable {
         for sleeper in due { sleeper.wake.resume() }
     }
 }
+
+/// The store's time (seconds since 1970) as a test moves it by hand: `RunStore.open(now:)` and the
+/// memory outbox read it. Starts at 1000.
+public final class TestClock: Sendable {
+    private let time = Mutex(1_000.0)
+
+    public init() {}
+
+    public var now: Double { time.withLock { $0 } }
+    public func advance(_ seconds: Double) { time.withLock { $0 += seconds } }
+}

@@ -10,7 +10,8 @@ import ServiceLifecycle
 /// curl, which speaks SMTP). One that does not get through is tried again after 2 s, 4 s, 8 s… (at
 /// most 5 minutes apart, 20 times), and its last error is kept; runs never wait for it.
 struct NotificationSender: Service {
-    let store: RunStore
+    /// The store (`RunStore`), or a memory outbox in its unit tests.
+    let notifications: any NotificationOutbox
     /// `HOST:PORT` of the SMTP server; nil: e-mails fail with a message saying so.
     let smtp: String?
     /// The sender's address.
@@ -23,7 +24,7 @@ struct NotificationSender: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    for notification in try await store.takeDueNotifications(lease: 120) { await deliver(notification) }
+                    for notification in try await notifications.takeDueNotifications(lease: 120, limit: 20) { await deliver(notification) }
                 } catch {
                     if !Task.isCancelled { logger.warning("cannot read the notifications to send", metadata: ["error": "\(error)"]) }
                 }
@@ -39,7 +40,7 @@ struct NotificationSender: Service {
             case .webhook: try await post(message)
             case .email: try await mail(message)
             }
-            try await store.notificationSent(notification.id)
+            try await notifications.notificationSent(notification.id)
         } catch {
             // Stopped by the server's shutdown: not a failure. It stays taken until its lease ends,
             // and the next start (or another replica) sends it then.
@@ -49,7 +50,7 @@ struct NotificationSender: Service {
                 metadata: ["run": "\(message.run)", "to": "\(message.target)", "error": "\(error)"]
             )
             do {
-                try await store.notificationFailed(notification.id, attempts: notification.attempts, error: "\(error)")
+                try await notifications.notificationFailed(notification.id, attempts: notification.attempts, error: "\(error)")
             } catch {
                 // Still taken for its lease: it is tried again after it.
                 logger.error("cannot record a failed notification", metadata: ["error": "\(error)"])
