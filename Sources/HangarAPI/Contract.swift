@@ -84,6 +84,16 @@ public enum Contract {
         parameters: [runID],
         responses: [.init(200, "The run.", .json(API.RunDetail.reference))]
     )
+    public static let groupID = Endpoint.Parameter("id", in: .path, .integer(Limits.ids), "The group's id (its first run's).")
+    public static let getGroup = Endpoint(
+        "getGroup",
+        .get,
+        "/api/v1/groups/{id}",
+        "The runs one trigger of a matrix job queued, one per cell, with their worst outcome so far.",
+        access: .role(.viewer),
+        parameters: [groupID],
+        responses: [.init(200, "The group.", .json(API.Group.reference))]
+    )
     public static let cancel = Endpoint(
         "cancelRun",
         .post,
@@ -456,7 +466,8 @@ public enum Contract {
 
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
-        health, ready, metrics, document, listRuns, trigger, getRun, cancel, retrigger, log, liveLog, artifacts, artifact, results, projects,
+        health, ready, metrics, document, listRuns, trigger, getRun, getGroup, cancel, retrigger, log, liveLog, artifacts, artifact, results,
+        projects,
         getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, tokens, createToken, webhook,
         registerWorker, leaveWorker, claim,
         heartbeat, heldRuns,
@@ -466,7 +477,7 @@ public enum Contract {
 
     /// The schemas the operations refer to, by name.
     public static let schemas: [any Documented.Type] = [
-        API.Run.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
+        API.Run.self, API.Group.self, API.RunDetail.self, API.TaskRecord.self, API.Project.self, API.Project.Job.self, API.Project.Parameter.self,
         API.Machine.self, API.Machine.Port.self, API.Artifact.self, API.Token.self, API.TokenRequest.self, API.NewToken.self,
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.TaskOrder.self, API.TaskResult.self, API.Report.self, API.LogCount.self,

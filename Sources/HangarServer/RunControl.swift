@@ -14,28 +14,37 @@ struct RunControl: Sendable {
     /// Called after a run is queued, so the dispatcher starts it at once.
     let wake: @Sendable () -> Void
 
-    /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one);
-    /// `cause` says who or what asked (`NewRun.cause`).
+    /// Queues `job` of `project` with `parameters` checked against the job's (400 naming a wrong one):
+    /// one run, or one per cell of a matrix job (`prepare`), queued together; `cause` says who or
+    /// what asked (`NewRun.cause`).
     func trigger(
         project: String,
         job: String,
         parameters: [String: String],
+        cell: String? = nil,
+        group: Int? = nil,
         priority: Int = 0,
         cause: String,
         trigger: RunTrigger = .manual
-    ) async throws -> StoredRun {
-        var new = try prepare(project: project, job: job, parameters: parameters)
-        new.priority = priority
-        new.cause = cause
-        new.trigger = trigger
-        let run = try await store.enqueue(new)
-        queued([run])
-        return run
+    ) async throws -> [StoredRun] {
+        let new = try prepare(project: project, job: job, parameters: parameters, cell: cell).map { run in
+            var run = run
+            run.group = group
+            run.priority = priority
+            run.cause = cause
+            run.trigger = trigger
+            return run
+        }
+        let runs = try await store.enqueue(new)
+        queued(runs)
+        return runs
     }
 
-    /// The run `job` of `project` would be, with `parameters` checked against the job's and its
-    /// defaults filled in: 404 for an unknown project or job, 400 naming a wrong parameter.
-    func prepare(project: String, job name: String, parameters: [String: String]) throws -> NewRun {
+    /// The runs a trigger of `job` of `project` queues, with `parameters` checked against the job's
+    /// and its defaults filled in: one, or for a matrix job one per cell the parameters (or `cell`)
+    /// pick (`JobSpec.cells`), each named by its cell. 404 for an unknown project or job, 400 naming
+    /// a wrong parameter or cell.
+    func prepare(project: String, job name: String, parameters: [String: String], cell: String? = nil) throws -> [NewRun] {
         let entry = try self.project(project)
         guard let workspace = entry.workspace else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
@@ -48,23 +57,12 @@ struct RunControl: Sendable {
             throw HTTPError(.notFound, message: "project '\(project)' has no job '\(name)'\(suggestion)")
         }
         var values: [String: String]
+        let cells: [JobMatrix.Cell]
         do {
             values = try job.resolve(parameters: parameters)
+            cells = try job.cells(given: parameters, only: cell)
         } catch {
             throw HTTPError(.badRequest, message: "\(error)")
-        }
-        // The server does not fan a matrix out into its cells yet (issue 22): it runs one cell, named by its parameters.
-        if let matrix = job.matrix {
-            let cells = matrix.cells(matching: parameters)
-            guard cells.count == 1 else {
-                let names = matrix.axes.map(\.parameter).joined(separator: ", ")
-                throw HTTPError(
-                    .badRequest,
-                    message:
-                        "job '\(name)' is a matrix of \(matrix.cells.count) cells; the server runs one at a time: give its parameters (\(names)) to pick one, or run them all with 'hangar run \(name)'"
-                )
-            }
-            values.merge(cells[0].parameters) { $1 }  // a value given by its name becomes the value
         }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
@@ -72,7 +70,19 @@ struct RunControl: Sendable {
         let machine = (try? JobPlan(job))?.bootsMachine == true ? workspace.project.machines.first { $0.name == job.machine } : nil
         let requires = Array(Set(job.requires + (machine?.requires ?? []))).sorted()
         let memory = machine.map { Int($0.memory.bytes >> 20) + 256 } ?? 0
-        return NewRun(project: project, job: name, parameters: values, maxAttempts: job.retries + 1, requires: requires, memory: memory)
+        return cells.map { cell in
+            // A value given by its name becomes the value.
+            var run = NewRun(
+                project: project,
+                job: name,
+                parameters: values.merging(cell.parameters) { $1 },
+                maxAttempts: job.retries + 1,
+                requires: requires,
+                memory: memory
+            )
+            run.cell = job.matrix == nil ? nil : cell.name
+            return run
+        }
     }
 
     /// Announces runs just queued and wakes the dispatcher.
@@ -81,16 +91,21 @@ struct RunControl: Sendable {
         if !runs.isEmpty { wake() }
     }
 
-    /// Queues a new run of the same job with the same parameters, for `who`.
+    /// Queues a new run of the same job with the same parameters, for `who`; a matrix job's run is
+    /// rerun in its own cell and joins its group.
     func retrigger(_ id: Int, by who: String) async throws -> StoredRun {
         let old = try await run(id)
-        return try await trigger(
+        let runs = try await trigger(
             project: old.project,
             job: old.job,
             parameters: old.parameters,
+            cell: old.cell,
+            group: old.group,
             priority: old.priority,
             cause: "rerun of #\(id) by \(who)\(Self.knownIssues(try await store.matches(run: id)))"
         )
+        guard let run = runs.first else { throw HTTPError(.internalServerError, message: "the rerun of run \(id) queued nothing") }
+        return run
     }
 
     /// What a recheck says of the run it reruns: the known issues its failure matched, if any.

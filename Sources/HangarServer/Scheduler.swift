@@ -85,9 +85,12 @@ struct Scheduler: Service {
             schedule: key
         )
         if imageChanged, let fingerprint, fingerprint == state.imageFingerprint {
-            var skipped = try control.prepare(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"])
-            skipped.cause = "schedule \(schedule.description)"
-            skipped.trigger = .schedule
+            let skipped = try control.prepare(project: name, job: job.name, parameters: ["HANGAR_EVENT": "schedule"]).map { run in
+                var run = run
+                run.cause = "schedule \(schedule.description)"
+                run.trigger = .schedule
+                return run
+            }
             _ = try await store.enqueue(skipped, skipped: "scheduled run skipped: the image did not change since the last one")
             return
         }

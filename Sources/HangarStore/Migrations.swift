@@ -296,6 +296,16 @@ enum Migrations {
                 "ALTER TABLE runs ADD COLUMN started_by TEXT NOT NULL DEFAULT 'manual'",
             ]
         ),
+        (
+            16,
+            [
+                // A matrix job's cells queued together are a group, named by its first run's id; each
+                // run of a matrix job names its cell (`debian-12/selinux`).
+                "ALTER TABLE runs ADD COLUMN group_id INTEGER",
+                "ALTER TABLE runs ADD COLUMN cell TEXT",
+                "CREATE INDEX runs_group ON runs (group_id)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -2,14 +2,14 @@ import Foundation
 public import HangarCore
 import SQLKit
 
-/// A run waiting for an OBS repository to be published.
+/// A job's run waiting for an OBS repository to be published: one run, or a matrix job's cells.
 public struct ParkedRun: Sendable, Equatable {
     public var repository: OBSRepository
-    public var run: NewRun
+    public var runs: [NewRun]
 
-    public init(repository: OBSRepository, run: NewRun) {
+    public init(repository: OBSRepository, runs: [NewRun]) {
         self.repository = repository
-        self.run = run
+        self.runs = runs
     }
 }
 
@@ -35,15 +35,15 @@ extension RunStore {
                 """
             ).first()
             guard recorded != nil else { return nil }
-            var queued: [StoredRun] = []
-            for run in runs { queued.append(try await insert(into: database, run, skipped: nil)) }
+            var queued = try await insert(into: database, runs)
             for parked in park {
-                let run = String(decoding: try JSONEncoder().encode(parked.run), as: UTF8.self)
+                guard let first = parked.runs.first else { continue }
+                let runs = String(decoding: try JSONEncoder().encode(parked.runs), as: UTF8.self)
                 try await database.raw(
                     """
                     INSERT INTO parked_runs (project, job, obs_project, repository, run, parked_at)
-                    VALUES (\(bind: parked.run.project), \(bind: parked.run.job), \(bind: parked.repository.project), \(bind: parked.repository.repository),
-                        \(bind: run), \(bind: now))
+                    VALUES (\(bind: first.project), \(bind: first.job), \(bind: parked.repository.project), \(bind: parked.repository.repository),
+                        \(bind: runs), \(bind: now))
                     ON CONFLICT (project, job, obs_project, repository) DO NOTHING
                     """
                 ).run()
@@ -54,10 +54,7 @@ extension RunStore {
                     DELETE FROM parked_runs WHERE obs_project = \(bind: published.project) AND repository = \(bind: published.repository) RETURNING run
                     """
                 ).all()
-                for row in rows {
-                    let run = try JSONDecoder().decode(NewRun.self, from: Data(try row.decode(column: "run", as: String.self).utf8))
-                    queued.append(try await insert(into: database, run, skipped: nil))
-                }
+                queued += try await insert(into: database, try rows.flatMap(Self.parkedRuns))
             }
             return queued
         }
@@ -81,9 +78,16 @@ extension RunStore {
                         project: try row.decode(column: "obs_project", as: String.self),
                         repository: try row.decode(column: "repository", as: String.self)
                     ),
-                    run: try JSONDecoder().decode(NewRun.self, from: Data(try row.decode(column: "run", as: String.self).utf8))
+                    runs: try Self.parkedRuns(row)
                 )
             }
         }
+    }
+
+    /// The runs a `parked_runs` row holds: a job's runs (a row parked before matrix jobs holds one run).
+    private static func parkedRuns(_ row: any SQLRow) throws -> [NewRun] {
+        let json = Data(try row.decode(column: "run", as: String.self).utf8)
+        if let runs = try? JSONDecoder().decode([NewRun].self, from: json) { return runs }
+        return [try JSONDecoder().decode(NewRun.self, from: json)]
     }
 }

@@ -33,6 +33,10 @@ public struct NewRun: Sendable, Equatable, Codable {
     public var delay: Double?
     public var retryOf: Int?
     public var automaticRetries = 0
+    /// For a run of a matrix job, its cell's name; the cells of one job queued together form a group,
+    /// unless `group` names the one it joins (a retry of a cell joins its run's group).
+    public var cell: String?
+    public var group: Int?
 
     public init(project: String, job: String, parameters: [String: String], maxAttempts: Int, requires: [String] = [], memory: Int = 0) {
         self.project = project
@@ -64,10 +68,7 @@ extension RunStore {
                 """
             ).first()
             guard recorded != nil else { return nil }
-            var queued: [StoredRun] = []
-            for run in runs {
-                queued.append(try await insert(into: database, run, skipped: nil))
-            }
+            let queued = try await insert(into: database, runs)
             if let first = queued.first {
                 try await database.raw("UPDATE webhook_deliveries SET run_id = \(bind: first.id) WHERE id = \(bind: id)").run()
             }

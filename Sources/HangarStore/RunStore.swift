@@ -64,7 +64,41 @@ public final class RunStore: Sendable {
     /// Adds a run: queued, or (for a schedule whose image did not change) already `skipped`, in one
     /// statement.
     public func enqueue(_ run: NewRun, skipped reason: String? = nil) async throws -> StoredRun {
-        try await connections.withDatabase { database in try await insert(into: database, run, skipped: reason) }
+        try await connections.withDatabase { database in try await insert(into: database, run, skipped: reason, group: run.group) }
+    }
+
+    /// Queues `runs` in one transaction: all or none. The cells of one project's job among them form
+    /// a group (`StoredRun.group`, its first run's id), unless they name one to join (`NewRun.group`).
+    /// With `skipped`, they are recorded ended `skipped` for that reason instead.
+    public func enqueue(_ runs: [NewRun], skipped reason: String? = nil) async throws -> [StoredRun] {
+        try await connections.transaction { [self] database in try await insert(into: database, runs, skipped: reason) }
+    }
+
+    /// Inserts `runs` on `database` (a transaction's), grouping the cells of each project's job.
+    func insert(into database: any SQLDatabase, _ runs: [NewRun], skipped reason: String? = nil) async throws -> [StoredRun] {
+        var groups: [String: Int] = [:]
+        var inserted: [StoredRun] = []
+        for run in runs {
+            let key = "\(run.project)\n\(run.job)"
+            var stored = try await insert(into: database, run, skipped: reason, group: run.group ?? (run.cell == nil ? nil : groups[key]))
+            if run.cell != nil, run.group == nil, groups[key] == nil {
+                // The group is named by its first run, whose id is known only now.
+                try await database.raw("UPDATE runs SET group_id = \(bind: stored.id) WHERE id = \(bind: stored.id)").run()
+                stored.group = stored.id
+                groups[key] = stored.id
+            }
+            inserted.append(stored)
+        }
+        return inserted
+    }
+
+    /// The runs of group `id`, in the order they were queued.
+    public func group(_ id: Int) async throws -> [StoredRun] {
+        try await connections.withDatabase { database in
+            try await database.raw("SELECT \(unsafeRaw: StoredRun.columns) FROM runs WHERE group_id = \(bind: id) ORDER BY id").all().map(
+                StoredRun.init
+            )
+        }
     }
 
     /// Adds a queued run of `job` (tests and tools; the server goes through `enqueue(_:)`).
@@ -81,8 +115,8 @@ public final class RunStore: Sendable {
         return try await enqueue(run, skipped: reason)
     }
 
-    /// Inserts a run on `database` (a transaction's, for webhooks).
-    func insert(into database: any SQLDatabase, _ run: NewRun, skipped reason: String?) async throws -> StoredRun {
+    /// Inserts a run on `database` into `group`.
+    private func insert(into database: any SQLDatabase, _ run: NewRun, skipped reason: String?, group: Int?) async throws -> StoredRun {
         let now = now()
         let parameters = String(decoding: try JSONEncoder.sorted.encode(run.parameters), as: UTF8.self)
         let requires = String(decoding: try JSONEncoder.sorted.encode(run.requires.sorted()), as: UTF8.self)
@@ -92,10 +126,11 @@ public final class RunStore: Sendable {
         let row = try await database.raw(
             """
             INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause,
-                not_before, retry_of, automatic_retries, started_by)
+                not_before, retry_of, automatic_retries, started_by, group_id, cell)
             VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
                 \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory),
-                \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries), \(bind: run.trigger.rawValue))
+                \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries), \(bind: run.trigger.rawValue),
+                \(bind: group), \(bind: run.cell))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()

@@ -35,6 +35,10 @@ public struct StoredRun: Sendable, Equatable {
     /// The image its machine boots (a URL or a path, parameters filled in), once a worker claimed it;
     /// nil before, and for a job that boots nothing.
     public var image: String?
+    /// For a run of a matrix job: its group (the cells queued with it; the first one's id) and its
+    /// cell's name (`debian-12/selinux`). Nil for other jobs.
+    public var group: Int?
+    public var cell: String?
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -52,7 +56,7 @@ public struct StoredRun: Sendable, Equatable {
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
         owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
-        not_before, retry_of, automatic_retries, image, started_by
+        not_before, retry_of, automatic_retries, image, started_by, group_id, cell
         """
 
     init(_ row: any SQLRow) throws {
@@ -71,6 +75,8 @@ public struct StoredRun: Sendable, Equatable {
         retryOf = try row.decode(column: "retry_of", as: Int?.self)
         automaticRetries = try row.decode(column: "automatic_retries", as: Int.self)
         image = try row.decode(column: "image", as: String?.self)
+        group = try row.decode(column: "group_id", as: Int?.self)
+        cell = try row.decode(column: "cell", as: String?.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError(.storeState, "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

@@ -21,26 +21,50 @@ import Testing
         }
     }
 
-    /// The server runs one cell of a matrix job at a time (it does not fan out yet): picked by
-    /// its parameters, by value or by name; without them it says how to pick one.
-    @Test func aMatrixJobRunsTheCellItsParametersPick() async throws {
+    /// A trigger of a matrix job queues a run per cell, together as a group named by its first run;
+    /// parameters or a cell's name pick fewer; a rerun of a cell joins its group, which counts the
+    /// cell by its latest run.
+    @Test func aMatrixJobFansOutIntoAGroupOfCells() async throws {
         let project = """
             jobs:
               test:
                 matrix:
                   IMAGE: [https://example.org/leap-15.6.qcow2, https://example.org/debian-12.qcow2]
-                tasks: [{ host: 'echo "testing $IMAGE"' }]
+                  SCENARIO: [default, selinux]
+                  exclude: [{ IMAGE: https://example.org/debian-12.qcow2, SCENARIO: selinux }]
+                tasks: [{ host: 'echo "testing $IMAGE"; test "$SCENARIO" != selinux' }]
             """
         try await ServerHarness(extra: ["grid": project]).run { client in
-            let refused = try await client.call(.post, "/api/v1/projects/grid/jobs/test/runs")
-            #expect(refused.status == .badRequest)
+            let first = try await client.trigger("test", project: "grid")
+            let group = try #require(first.group)
+            #expect(group == first.id && first.cell == "leap-15.6/default")
+            var all = try await client.json(API.Group.self, "/api/v1/groups/\(group)")
+            #expect(all.runs.map(\.cell) == ["leap-15.6/default", "leap-15.6/selinux", "debian-12/default"])
+            #expect(all.runs.allSatisfy { $0.group == group } && all.job == "test" && all.project == "grid")
+            #expect(all.runs[2].parameters["IMAGE"] == "https://example.org/debian-12.qcow2" && all.runs[2].parameters["SCENARIO"] == "default")
+            for run in all.runs { _ = try await client.waitForEnd(run.id) }
+            all = try await client.json(API.Group.self, "/api/v1/groups/\(group)")
+            #expect(all.runs.map(\.state) == [.passed, .failed, .passed] && all.state == .failed)
+
+            // A cell rerun joins its group and counts as that cell's latest run.
+            let rerun = try await client.json(API.Run.self, "/api/v1/runs/\(all.runs[1].id)/retrigger", method: .post)
+            #expect(rerun.group == group && rerun.cell == "leap-15.6/selinux")
+            _ = try await client.waitForEnd(rerun.id)
+            all = try await client.json(API.Group.self, "/api/v1/groups/\(group)")
+            #expect(all.runs.count == 4 && all.state == .failed)
+
+            let picked = try await client.trigger("test", project: "grid", body: #"{"parameters": {"SCENARIO": "default"}}"#)
             #expect(
-                String(buffer: refused.body).contains("job 'test' is a matrix of 2 cells; the server runs one at a time: give its parameters (IMAGE)")
+                try await client.json(API.Group.self, "/api/v1/groups/\(try #require(picked.group))").runs.map(\.cell) == [
+                    "leap-15.6/default", "debian-12/default",
+                ]
             )
-            let run = try await client.waitForEnd(
-                try await client.trigger("test", project: "grid", body: #"{"parameters": {"IMAGE": "debian-12"}}"#).id
-            )
-            #expect(run.state == .passed && run.parameters["IMAGE"] == "https://example.org/debian-12.qcow2")
+            let one = try await client.trigger("test", project: "grid", body: #"{"cell": "debian-12/default"}"#)
+            #expect(one.cell == "debian-12/default" && one.group == one.id)
+            let wrong = try await client.call(.post, "/api/v1/projects/grid/jobs/test/runs", body: #"{"cell": "debian-12/selinux"}"#)
+            let said = try JSONDecoder().decode(API.ErrorBody.self, from: Data(String(buffer: wrong.body).utf8)).error.message
+            #expect(wrong.status == .badRequest && said.hasPrefix("job 'test' has no cell 'debian-12/selinux'"), "\(said)")
+            #expect(try await client.call(.get, "/api/v1/groups/999999").status == .notFound)
         }
     }
 

@@ -213,6 +213,37 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// The cells of each job queued together form a group named by its first run; a run may join a
+    /// group (a cell's retry); a matrix job's cells parked for a repository come back as one group.
+    @Test(arguments: Database.allCases)
+    func cellsQueuedTogetherFormAGroup(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            func cell(_ job: String, _ name: String?) -> NewRun {
+                var run = NewRun(project: "p", job: job, parameters: [:], maxAttempts: 1)
+                run.cell = name
+                return run
+            }
+            let queued = try await store.enqueue([cell("plain", nil), cell("test", "a"), cell("lint", "x"), cell("test", "b"), cell("lint", "y")])
+            #expect(queued.map(\.group) == [nil, queued[1].id, queued[2].id, queued[1].id, queued[2].id])
+            #expect(try await store.group(queued[1].id).map(\.cell) == ["a", "b"])
+            var retry = cell("test", "b")
+            retry.group = queued[1].id
+            let joined = try await store.enqueue(retry)
+            #expect(joined.group == queued[1].id && joined.cell == "b")
+            #expect(try await store.group(queued[1].id).map(\.id) == [queued[1].id, queued[3].id, joined.id])
+            #expect(try await store.group(queued[0].id).isEmpty)
+
+            let repository = OBSRepository(project: "home:me", repository: "images")
+            let parked = ParkedRun(repository: repository, runs: [cell("boot", "leap"), cell("boot", "tumbleweed")])
+            _ = try await store.recordBusMessage("m1", routingKey: "obs.package.build_success", result: "matched", runs: [], park: [parked])
+            #expect(try await store.parkedRuns() == [parked])
+            let published = try #require(
+                try await store.recordBusMessage("m2", routingKey: "obs.repo.published", result: "matched", runs: [], published: repository)
+            )
+            #expect(published.map(\.cell) == ["leap", "tumbleweed"] && published.allSatisfy { $0.group == published[0].id })
+        }
+    }
+
     /// A bus message is recorded with what it queued and parked in one transaction; its redelivery
     /// does nothing; a job parked twice for one repository runs once when it is published.
     @Test(arguments: Database.allCases)
@@ -221,7 +252,7 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let repository = OBSRepository(project: "devel:kanku:images", repository: "images")
             var early = NewRun(project: "p", job: "early", parameters: ["HANGAR_EVENT": "obs"], maxAttempts: 1)
             early.cause = "OBS build"
-            let waiting = ParkedRun(repository: repository, run: NewRun(project: "p", job: "test", parameters: [:], maxAttempts: 2, memory: 768))
+            let waiting = ParkedRun(repository: repository, runs: [NewRun(project: "p", job: "test", parameters: [:], maxAttempts: 2, memory: 768)])
             let first = try await store.recordBusMessage(
                 "m1",
                 routingKey: "obs.package.build_success",

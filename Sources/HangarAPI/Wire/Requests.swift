@@ -7,16 +7,21 @@ extension API {
         public var parameters: [String: String]?
         /// Higher runs start first; default 0.
         public var priority: Int?
+        /// For a matrix job: the one cell to run (`debian-12/selinux`); default every cell the
+        /// parameters pick.
+        public var cell: String?
 
-        public init(parameters: [String: String]? = nil, priority: Int? = nil) {
+        public init(parameters: [String: String]? = nil, priority: Int? = nil, cell: String? = nil) {
             self.parameters = parameters
             self.priority = priority
+            self.cell = cell
         }
 
         public static let schema = Schema.object(
             [
                 "parameters": .map(.string(maxLength: Limits.parameterValueLength), maxProperties: Limits.parameterCount),
                 "priority": .integer(Limits.priority),
+                "cell": .string(maxLength: Limits.nameLength),
             ],
             required: []
         )

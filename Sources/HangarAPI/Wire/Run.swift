@@ -28,6 +28,10 @@ extension API {
         public var failure: RunFailure?
         /// What kind of thing started it: `manual`, `webhook`, `schedule`, `obs`, `amqp` or `retry`.
         public var trigger: RunTrigger?
+        /// For a run of a matrix job: its group (the cells queued with it, `GET /api/v1/groups/{id}`)
+        /// and its cell (`debian-12/selinux`).
+        public var group: Int?
+        public var cell: String?
 
         /// A run with every field given.
         public init(
@@ -45,9 +49,13 @@ extension API {
             finishedAt: Double?,
             cause: String? = nil,
             failure: RunFailure? = nil,
-            trigger: RunTrigger? = nil
+            trigger: RunTrigger? = nil,
+            group: Int? = nil,
+            cell: String? = nil
         ) {
             self.trigger = trigger
+            self.group = group
+            self.cell = cell
             self.id = id
             self.project = project
             self.job = job
@@ -69,9 +77,39 @@ extension API {
             "priority": .integer(Limits.priority), "attempt": .integer(1...Limits.largestNumber), "maxAttempts": .integer(1...Limits.largestNumber),
             "reason": .string(), "parameters": .map(.string()), "createdAt": .number, "startedAt": .number, "finishedAt": .number,
             "cause": .string(), "failure": Failure.schema, "trigger": .string(choices: RunTrigger.allCases.map(\.rawValue)),
+            "group": .integer(Limits.ids), "cell": .string(),
         ]
         static let required: Set<String> = ["id", "project", "job", "state", "priority", "attempt", "maxAttempts", "parameters", "createdAt"]
         public static let schema = Schema.object(properties, required: required)
+    }
+
+    /// The runs one trigger of a matrix job queued, a run per cell: the group's id is its first run's.
+    public struct Group: Documented, Equatable {
+        public var id: Int
+        public var project: String
+        public var job: String
+        /// Its runs' states combined (`RunState.combined`): `running` while any runs, `queued` while
+        /// any waits, then their worst outcome; `passed` only when every cell passed.
+        public var state: RunState
+        /// Its runs, one per cell in the matrix's order, then the cells' retries and reruns (its
+        /// state counts each cell's latest run).
+        public var runs: [Run]
+
+        public init(id: Int, project: String, job: String, state: RunState, runs: [Run]) {
+            self.id = id
+            self.project = project
+            self.job = job
+            self.state = state
+            self.runs = runs
+        }
+
+        public static let schema = Schema.object(
+            [
+                "id": .integer(Limits.ids), "project": .string(), "job": .string(), "state": .string(choices: RunState.allCases.map(\.rawValue)),
+                "runs": .array(Run.reference),
+            ],
+            required: ["id", "project", "job", "state", "runs"]
+        )
     }
 
     /// A run with its tasks: the run's fields plus `tasks`, the known issues its failure matched,

@@ -177,3 +177,25 @@ extension JobMatrix {
         .joined(separator: "/")
     }
 }
+
+extension JobSpec {
+    /// The cells a trigger of this job runs, wherever it is run (`hangar run`, `hangar up`, the
+    /// server): one with no parameters for a job without a matrix; else the matrix's cells with the
+    /// values `given` names (a value or its name), or the one named `only`.
+    public func cells(given: [String: String], only: String? = nil) throws(HangarError) -> [JobMatrix.Cell] {
+        guard let matrix else {
+            if let only { throw .usage(.jobUnknownCell, "job '\(name)' has no matrix, so no cell '\(only)'") }
+            return [JobMatrix.Cell(name: "", parameters: [:])]
+        }
+        let names = matrix.cells.map(\.name)
+        var cells = matrix.cells(matching: given)
+        if let only { cells = cells.filter { $0.name == only } }
+        guard cells.isEmpty else { return cells }
+        throw .usage(
+            .jobUnknownCell,
+            only.map { "job '\(name)' has no cell '\($0)'\(Suggestion.phrase(for: $0, in: names))" }
+                ?? "no cell of job '\(name)' has the values given",
+            hint: "its cells: \(names.joined(separator: ", "))"
+        )
+    }
+}

@@ -18,6 +18,14 @@ public enum RunState: String, CaseIterable, Sendable, Codable {
     /// Ended without running (a schedule whose image did not change).
     case skipped
 
+    /// A group's state from its runs' (a matrix job's cells): `running` while any runs, else
+    /// `queued` while any waits, else their worst outcome (`RunStatus.worst`).
+    public static func combined(_ states: [RunState]) -> RunState {
+        if states.contains(.running) { return .running }
+        if states.contains(.queued) { return .queued }
+        return RunState(RunStatus.worst(of: states.compactMap { RunStatus(rawValue: $0.rawValue) }))
+    }
+
     /// The state a run ends in with `status`.
     public init(_ status: RunStatus) {
         switch status {

@@ -149,9 +149,10 @@ struct BusListener: Service {
         }
         var runs: [NewRun] = []
         var park: [ParkedRun] = []
-        for run in outcome.runs { if let prepared = prepare(run, said: said) { runs.append(prepared) } }
+        for run in outcome.runs { runs += prepare(run, said: said) }
         for parked in outcome.park {
-            if let prepared = prepare(parked.run, said: said) { park.append(ParkedRun(repository: parked.repository, run: prepared)) }
+            let prepared = prepare(parked.run, said: said)
+            if !prepared.isEmpty { park.append(ParkedRun(repository: parked.repository, runs: prepared)) }
         }
         var published = outcome.published
         if let repository = published, runs.isEmpty, park.isEmpty, try await !control.store.hasParkedRuns(for: repository) { published = nil }
@@ -188,16 +189,19 @@ struct BusListener: Service {
         }
     }
 
-    /// The run `run` asks for, as the project's job takes it; nil (said once) when it cannot be.
-    private func prepare(_ run: BusRun, said: Said) -> NewRun? {
+    /// The runs `run` asks for, as the project's job takes it (a matrix job's cells); none (said
+    /// once) when it cannot be.
+    private func prepare(_ run: BusRun, said: Said) -> [NewRun] {
         do {
-            var prepared = try control.prepare(project: run.project, job: run.job, parameters: run.parameters)
-            prepared.cause = run.cause
-            prepared.trigger = run.parameters["HANGAR_EVENT"] == "obs" ? .obs : .amqp
-            return prepared
+            return try control.prepare(project: run.project, job: run.job, parameters: run.parameters).map { prepared in
+                var prepared = prepared
+                prepared.cause = run.cause
+                prepared.trigger = run.parameters["HANGAR_EVENT"] == "obs" ? .obs : .amqp
+                return prepared
+            }
         } catch {
             said.once("\(run.project)/\(run.job): \(error)") { logger.warning("bus: cannot start \(run.project)/\(run.job): \(error)") }
-            return nil
+            return []
         }
     }
 

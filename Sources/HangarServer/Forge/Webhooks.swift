@@ -65,10 +65,11 @@ struct Webhooks {
             var planned: [NewRun] = []
             if let event = delivery.event {
                 for job in file.jobs where job.triggers.contains(where: event.matches) {
-                    var run = try control.prepare(project: project, job: job.name, parameters: event.parameters)
-                    run.cause = event.cause(forge: forgeName)
-                    run.trigger = .webhook
-                    planned.append(run)
+                    for var run in try control.prepare(project: project, job: job.name, parameters: event.parameters) {
+                        run.cause = event.cause(forge: forgeName)
+                        run.trigger = .webhook
+                        planned.append(run)
+                    }
                 }
             }
             guard let event = delivery.event, !planned.isEmpty else {

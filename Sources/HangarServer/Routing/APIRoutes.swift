@@ -46,14 +46,24 @@ struct APIRoutes {
         }
         router.on(Contract.trigger, table: table) { _, context, inputs -> EditedResponse<API.Run> in
             let body = try inputs.body(as: API.TriggerRequest.self)
-            let run = try await control.trigger(
+            let runs = try await control.trigger(
                 project: try inputs.required("project"),
                 job: try inputs.required("job"),
                 parameters: body?.parameters ?? [:],
+                cell: body?.cell,
                 priority: body?.priority ?? 0,
                 cause: "manual by \(context.caller ?? "an anonymous caller")"
             )
-            return EditedResponse(status: .created, response: API.Run(run))
+            // A matrix job's first cell, whose `group` names the others.
+            return EditedResponse(status: .created, response: API.Run(runs[0]))
+        }
+        router.on(Contract.getGroup, table: table) { _, _, inputs -> API.Group in
+            guard let id = inputs.integer(Contract.groupID.name) else { throw HTTPError(.badRequest, message: "no group id") }
+            let runs = try await store.group(id)
+            guard let first = runs.first else { throw HTTPError(.notFound, message: "no group \(id)") }
+            // A cell run again (a retry, a rerun) counts by its latest run.
+            let latest = Dictionary(runs.map { ($0.cell ?? "", $0) }) { $1 }.values.map(\.state)
+            return API.Group(id: id, project: first.project, job: first.job, state: RunState.combined(Array(latest)), runs: runs.map(API.Run.init))
         }
         router.on(Contract.getRun, table: table) { _, _, inputs -> API.RunDetail in
             let run = try await control.run(inputs)

@@ -24,7 +24,9 @@ extension API.Run: ResponseEncodable {
             finishedAt: run.finishedAt,
             cause: run.cause.isEmpty ? nil : run.cause,
             failure: run.record.failure,
-            trigger: run.trigger
+            trigger: run.trigger,
+            group: run.group,
+            cell: run.cell
         )
     }
 }
@@ -80,6 +82,7 @@ extension API.Token: ResponseEncodable {
 }
 
 extension API.RunDetail: ResponseEncodable {}
+extension API.Group: ResponseEncodable {}
 extension API.Artifact: ResponseEncodable {}
 extension API.NewToken: ResponseEncodable {}
 extension API.WebhookAnswer: ResponseEncodable {}

@@ -46,6 +46,7 @@ struct Triage: Sendable {
         retry.retryOf = run.id
         retry.automaticRetries = run.automaticRetries + 1
         retry.trigger = .retry
+        (retry.cell, retry.group) = (run.cell, run.group)
         retry.cause =
             "automatic retry \(retry.automaticRetries) of \(signature.retries) of #\(run.id): \(signature.kind.rawValue) '\(signature.name)'"
         let queued = try await store.enqueue(retry)

@@ -171,13 +171,13 @@ struct WebUI {
         }
         router.page(.post, "projects/:project/jobs/:job/trigger", table: table) { request, context in
             let form = try await Self.form(request, context)
-            let run = try await control.trigger(
+            let runs = try await control.trigger(
                 project: try context.parameters.require("project"),
                 job: try context.parameters.require("job"),
                 parameters: form.filter { !$0.value.isEmpty },
                 cause: "manual by \(context.caller ?? "the web UI")"
             )
-            return Self.redirect("/runs/\(run.id)")
+            return Self.redirect("/runs/\(runs[0].id)")
         }
         router.page(.get, "machines", table: table) { _, context in
             try await render(

@@ -12,7 +12,10 @@ struct Remote: AsyncParsableCommand {
     )
 
     struct Trigger: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue a run of PROJECT/JOB and print its id.")
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a run of PROJECT/JOB and print its id.",
+            discussion: "A matrix job queues a run per cell (a group): each id is printed on a line of its own."
+        )
 
         @OptionGroup var remote: RemoteOptions
 
@@ -24,18 +27,53 @@ struct Remote: AsyncParsableCommand {
         @Option(help: "Higher runs start first.")
         var priority = 0
 
-        @Flag(name: .shortAndLong, help: "Follow the log until the run ends; exit like 'hangar run'.")
+        @Option(help: "For a matrix job, run only this cell (such as debian-12/selinux).")
+        var cell: String?
+
+        @Flag(name: .shortAndLong, help: "Follow the log until the run ends (every cell's end, for a matrix job); exit like 'hangar run'.")
         var follow = false
 
         func run() async throws {
             let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
-            let body = try JSONSerialization.data(withJSONObject: ["parameters": try parameters.values(), "priority": priority])
+            var request: [String: Any] = ["parameters": try parameters.values(), "priority": priority]
+            if let cell { request["cell"] = cell }
             let client = remote.client
-            let run = try await client.decode(API.Run.self, .POST, "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs", json: body)
-            print(run.id)
-            Terminal.note("queued run \(run.id): \(client.base)/runs/\(run.id)")
-            if follow { throw try await Logs.follow(client, run.id) }
+            let run = try await client.decode(
+                API.Run.self,
+                .POST,
+                "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs",
+                json: try JSONSerialization.data(withJSONObject: request)
+            )
+            guard let group = run.group else {
+                print(run.id)
+                Terminal.note("queued run \(run.id): \(client.base)/runs/\(run.id)")
+                if follow { throw try await Logs.follow(client, run.id) }
+                return
+            }
+            let runs = try await client.decode(API.Group.self, .GET, "/api/v1/groups/\(group)").runs
+            for run in runs { print(run.id) }
+            Terminal.note("queued group \(group), a run per cell: \(runs.map { "\($0.cell ?? "") (\($0.id))" }.joined(separator: ", "))")
+            guard follow else { return }
+            if runs.count == 1 { throw try await Logs.follow(client, run.id) }
+            throw try await Self.follow(client, group: group)
+        }
+
+        /// Waits for every cell of `group` to end, saying each end as it comes; the exit code is
+        /// the group's worst outcome (a cell retried counts by its last run).
+        static func follow(_ client: RemoteClient, group: Int) async throws -> ExitCode {
+            var said: Set<Int> = []
+            var state = RunState.queued
+            _ = try await Poll.until(every: .seconds(1)) {
+                let now = try await client.decode(API.Group.self, .GET, "/api/v1/groups/\(group)")
+                for run in now.runs where run.state.isFinished && !said.contains(run.id) {
+                    said.insert(run.id)
+                    Terminal.printError("\(run.cell ?? "") (run \(run.id)) \(run.state.rawValue)\(run.reason.map { ": \($0)" } ?? "")")
+                }
+                state = now.state
+                return state.isFinished
+            }
+            return RunPrinter.exitCode(RunStatus(rawValue: state.rawValue) ?? .error)
         }
     }
 

@@ -34,7 +34,7 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let workspace = try project.workspace()
         let values = try parameters.values()
-        let cells = try MatrixCells.pick(of: try workspace.project.job(named: job), given: values, only: cell)
+        let cells = try workspace.project.job(named: job).cells(given: values, only: cell)
         let statuses = try await RunPrinter.cancellable { [self] in try await run(cells, in: workspace, given: values) }
         if cells.count > 1 {
             Terminal.printError("matrix of \(cells.count) cells:")

@@ -33,7 +33,7 @@ struct Up: AsyncParsableCommand {
         let (machine, offline) = (machine, offline)
         var values = try parameters.values()
         if let job, let spec = try? workspace.project.job(named: job) {
-            let cells = try MatrixCells.pick(of: spec, given: values, only: cell)
+            let cells = try spec.cells(given: values, only: cell)
             guard cells.count == 1 else {
                 throw HangarError.usage(
                     .jobUnknownCell,
