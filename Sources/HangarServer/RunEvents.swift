@@ -52,7 +52,7 @@ struct RunEvents: Sendable {
                 client: ForgeClient(forge: forge, token: token, logger: logger),
                 state: state,
                 commit: commit,
-                job: run.job,
+                context: ForgeClient.context(job: run.job, cell: run.cell),
                 link: "\(publicURL)/runs/\(run.id)",
                 description: description
             )
@@ -65,7 +65,7 @@ struct StatusUpdate: Sendable {
     var client: ForgeClient
     var state: ForgeClient.State
     var commit: String
-    var job: String
+    var context: String
     var link: String
     var description: String
 }
@@ -78,7 +78,13 @@ struct StatusReporter: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             for await update in updates {
-                await update.client.report(update.state, commit: update.commit, job: update.job, link: update.link, description: update.description)
+                await update.client.report(
+                    update.state,
+                    commit: update.commit,
+                    context: update.context,
+                    link: update.link,
+                    description: update.description
+                )
             }
         }
     }

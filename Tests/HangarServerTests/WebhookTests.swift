@@ -82,6 +82,47 @@ import Testing
         }
     }
 
+    /// A push to a matrix job queues a run per cell, one group, each with its own commit status.
+    @Test func aPushToAMatrixJobReportsAStatusPerCell() async throws {
+        let (forgeProcess, forge) = try await startForge()
+        defer {
+            forgeProcess.signal(SIGTERM)
+            try? FileManager.default.removeItem(atPath: log)
+            try? FileManager.default.removeItem(atPath: log + ".out")
+        }
+        let project = """
+            forge: { type: github, repository: team/app, url: "\(forge)", token-env: FORGE_TOKEN }
+            jobs:
+              ci:
+                triggers: [{ push: [main] }]
+                matrix:
+                  DISTRO: [{ value: leap, name: opensuse }, debian]
+                tasks: [{ host: 'echo "testing on $DISTRO"' }]
+            """
+        let options = ServerHarness.Options(environment: ["HANGAR_WEBHOOK_SECRET": Self.secret, "FORGE_TOKEN": "tok"])
+        try await ServerHarness(extra: ["app": project]).run(options: options) { client in
+            let (body, headers) = push("github")
+            let response = try await client.call(.post, "/hooks/github/app", body: body, token: .some(nil), headers: headers)
+            let answer = try JSONDecoder().decode(Answer.self, from: Data(String(buffer: response.body).utf8))
+            #expect(response.status == .created && answer.runs.count == 2)
+            var runs: [API.Run] = []
+            for id in answer.runs { runs.append(try await client.waitForEnd(id)) }
+            #expect(runs.map(\.cell) == ["opensuse", "debian"] && runs.allSatisfy { $0.group == answer.runs[0] && $0.state == .passed })
+            var contexts: [String] = []
+            let deadline = ContinuousClock.now + .seconds(20)
+            while contexts.count < 6, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+                contexts = try recorded().compactMap { recorded in
+                    (try? JSONSerialization.jsonObject(with: Data(recorded.body.utf8)) as? [String: String])?["context"]
+                }
+            }
+            #expect(
+                contexts.filter { $0 == "hangar/ci (opensuse)" }.count == 3 && contexts.filter { $0 == "hangar/ci (debian)" }.count == 3,
+                "\(contexts)"
+            )
+        }
+    }
+
     @Test(arguments: ["github", "gitlab", "gitea"])
     func aSignedPushRunsTheJobAndReportsItsStatus(kind: String) async throws {
         let (forgeProcess, forge) = try await startForge()

@@ -16,11 +16,14 @@ struct ForgeClient: Sendable {
     let token: String
     let logger: Logger
 
-    /// Posts `state` for `commit`, named `hangar/JOB`, linking to `link`. Failures are logged, not thrown:
+    /// The status's name for a run: `hangar/JOB`, and a matrix job's cell after it, as Cockpit's
+    /// contexts name theirs (`hangar/test (debian-12/selinux)`).
+    static func context(job: String, cell: String?) -> String { "hangar/\(job)" + (cell.map { " (\($0))" } ?? "") }
+
+    /// Posts `state` for `commit` under the name `context`, linking to `link`. Failures are logged, not thrown:
     /// a forge being down must not fail the run.
-    func report(_ state: State, commit: String, job: String, link: String, description: String) async {
+    func report(_ state: State, commit: String, context: String, link: String, description: String) async {
         var request: HTTPClientRequest
-        let context = "hangar/\(job)"
         switch forge.kind {
         case .github, .gitea:
             let base = forge.kind == .gitea ? "\(forge.apiURL)/api/v1" : forge.apiURL
