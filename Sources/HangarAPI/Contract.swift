@@ -94,6 +94,18 @@ public enum Contract {
         parameters: [groupID],
         responses: [.init(200, "The group.", .json(API.Group.reference))]
     )
+    public static let rerunGroup = Endpoint(
+        "rerunGroup",
+        .post,
+        "/api/v1/groups/{id}/rerun",
+        "Queue again, in the group, every cell whose latest run failed, erred, timed out or was cancelled.",
+        access: .role(.operator),
+        parameters: [groupID],
+        responses: [
+            .init(201, "The group with its new runs.", .json(API.Group.reference)),
+            .init(409, "No cell ended badly.", .json(API.ErrorBody.reference)),
+        ]
+    )
     public static let cancel = Endpoint(
         "cancelRun",
         .post,
@@ -466,7 +478,8 @@ public enum Contract {
 
     /// All of them, in the document's order.
     public static let endpoints: [Endpoint] = [
-        health, ready, metrics, document, listRuns, trigger, getRun, getGroup, cancel, retrigger, log, liveLog, artifacts, artifact, results,
+        health, ready, metrics, document, listRuns, trigger, getRun, getGroup, rerunGroup, cancel, retrigger, log, liveLog, artifacts, artifact,
+        results,
         projects,
         getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, tokens, createToken, webhook,
         registerWorker, leaveWorker, claim,

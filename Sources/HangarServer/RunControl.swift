@@ -108,6 +108,35 @@ struct RunControl: Sendable {
         return run
     }
 
+    /// The runs of group `id` and each cell's latest run (a cell retried or rerun counts by its
+    /// last run), or 404.
+    func group(_ id: Int) async throws -> (runs: [StoredRun], latest: [StoredRun]) {
+        let runs = try await store.group(id)
+        guard !runs.isEmpty else { throw HTTPError(.notFound, message: "no group \(id)") }
+        var latest: [String: StoredRun] = [:]
+        for run in runs { latest[run.cell ?? ""] = run }
+        return (runs, runs.filter { latest[$0.cell ?? ""]?.id == $0.id })
+    }
+
+    /// Queues again, in group `id`, every cell whose latest run failed, erred, timed out or was
+    /// cancelled, for `who`; 409 when none did. Returns the new runs.
+    func rerunFailedCells(of id: Int, by who: String) async throws -> [StoredRun] {
+        let failed = try await group(id).latest.filter { RunState.endedBadly.contains($0.state) || $0.state == .cancelled }
+        guard !failed.isEmpty else { throw HTTPError(.conflict, message: "no cell of group \(id) ended badly: nothing to rerun") }
+        var new: [NewRun] = []
+        for old in failed {
+            for var run in try prepare(project: old.project, job: old.job, parameters: old.parameters, cell: old.cell) {
+                run.group = id
+                run.priority = old.priority
+                run.cause = "rerun of #\(old.id) (cell \(old.cell ?? "")) of group \(id) by \(who)"
+                new.append(run)
+            }
+        }
+        let runs = try await store.enqueue(new)
+        queued(runs)
+        return runs
+    }
+
     /// What a recheck says of the run it reruns: the known issues its failure matched, if any.
     static func knownIssues(_ matches: [SignatureMatch]) -> String {
         guard !matches.isEmpty else { return "" }

@@ -53,12 +53,19 @@ import Testing
             all = try await client.json(API.Group.self, "/api/v1/groups/\(group)")
             #expect(all.runs.count == 4 && all.state == .failed)
 
+            // A rerun of the group queues only the cells whose latest run ended badly.
+            let rerunGroup = try await client.call(.post, "/api/v1/groups/\(group)/rerun")
+            all = try JSONDecoder().decode(API.Group.self, from: Data(String(buffer: rerunGroup.body).utf8))
+            #expect(rerunGroup.status == .created && all.runs.count == 5 && all.runs[4].cell == "leap-15.6/selinux")
+            #expect(all.runs[4].cause?.hasPrefix("rerun of #\(rerun.id) (cell leap-15.6/selinux) of group \(group) by ") == true)
+            _ = try await client.waitForEnd(all.runs[4].id)
+
             let picked = try await client.trigger("test", project: "grid", body: #"{"parameters": {"SCENARIO": "default"}}"#)
-            #expect(
-                try await client.json(API.Group.self, "/api/v1/groups/\(try #require(picked.group))").runs.map(\.cell) == [
-                    "leap-15.6/default", "debian-12/default",
-                ]
-            )
+            let pickedGroup = try #require(picked.group)
+            let cells = try await client.json(API.Group.self, "/api/v1/groups/\(pickedGroup)").runs
+            #expect(cells.map(\.cell) == ["leap-15.6/default", "debian-12/default"])
+            for run in cells { _ = try await client.waitForEnd(run.id) }
+            #expect(try await client.call(.post, "/api/v1/groups/\(pickedGroup)/rerun").status == .conflict)
             let one = try await client.trigger("test", project: "grid", body: #"{"cell": "debian-12/default"}"#)
             #expect(one.cell == "debian-12/default" && one.group == one.id)
             let wrong = try await client.call(.post, "/api/v1/projects/grid/jobs/test/runs", body: #"{"cell": "debian-12/selinux"}"#)

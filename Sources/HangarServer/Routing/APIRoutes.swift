@@ -20,6 +20,23 @@ struct APIRoutes {
 
     var store: RunStore { control.store }
 
+    /// Group `id` on the wire: every run, the state its cells' latest runs combine to.
+    func group(_ id: Int) async throws -> API.Group {
+        let (runs, latest) = try await control.group(id)
+        return API.Group(
+            id: id,
+            project: runs[0].project,
+            job: runs[0].job,
+            state: RunState.combined(latest.map(\.state)),
+            runs: runs.map(API.Run.init)
+        )
+    }
+
+    static func groupID(_ inputs: Inputs) throws -> Int {
+        guard let id = inputs.integer(Contract.groupID.name) else { throw HTTPError(.badRequest, message: "no group id") }
+        return id
+    }
+
     func add(to router: Router<ServerContext>) {
         router.on(Contract.health, table: table) { _, _, _ in "ok\n" }
         router.on(Contract.ready, table: table) { _, _, _ -> Response in
@@ -58,12 +75,12 @@ struct APIRoutes {
             return EditedResponse(status: .created, response: API.Run(runs[0]))
         }
         router.on(Contract.getGroup, table: table) { _, _, inputs -> API.Group in
-            guard let id = inputs.integer(Contract.groupID.name) else { throw HTTPError(.badRequest, message: "no group id") }
-            let runs = try await store.group(id)
-            guard let first = runs.first else { throw HTTPError(.notFound, message: "no group \(id)") }
-            // A cell run again (a retry, a rerun) counts by its latest run.
-            let latest = Dictionary(runs.map { ($0.cell ?? "", $0) }) { $1 }.values.map(\.state)
-            return API.Group(id: id, project: first.project, job: first.job, state: RunState.combined(Array(latest)), runs: runs.map(API.Run.init))
+            try await group(try Self.groupID(inputs))
+        }
+        router.on(Contract.rerunGroup, table: table) { _, context, inputs -> EditedResponse<API.Group> in
+            let id = try Self.groupID(inputs)
+            _ = try await control.rerunFailedCells(of: id, by: context.caller ?? "an anonymous caller")
+            return EditedResponse(status: .created, response: try await group(id))
         }
         router.on(Contract.getRun, table: table) { _, _, inputs -> API.RunDetail in
             let run = try await control.run(inputs)

@@ -170,18 +170,33 @@ struct Remote: AsyncParsableCommand {
     }
 
     struct Rerun: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue run ID's job again with its parameters and print the new run's id.")
+        static let configuration = CommandConfiguration(
+            abstract: "Queue run ID's job again with its parameters and print the new run's id.",
+            discussion: "With --group, ID is a matrix job's group: its cells that ended badly are queued again, in the group."
+        )
 
         @OptionGroup var remote: RemoteOptions
 
-        @Argument(help: "The run's id.")
+        @Argument(help: "The run's id (the group's, with --group).")
         var id: Int
 
-        @Flag(name: .shortAndLong, help: "Follow the new run's log until it ends; exit like 'hangar run'.")
+        @Flag(help: "ID is a group: rerun its cells whose latest run failed, erred, timed out or was cancelled.")
+        var group = false
+
+        @Flag(name: .shortAndLong, help: "Follow the new run's log (the group's cells, with --group) until it ends; exit like 'hangar run'.")
         var follow = false
 
         func run() async throws {
             let client = remote.client
+            if group {
+                let before = try await client.decode(API.Group.self, .GET, "/api/v1/groups/\(id)").runs.map(\.id)
+                let after = try await client.decode(API.Group.self, .POST, "/api/v1/groups/\(id)/rerun")
+                let new = after.runs.filter { !before.contains($0.id) }
+                for run in new { print(run.id) }
+                Terminal.note("queued again in group \(id): \(new.map { "\($0.cell ?? "") (\($0.id))" }.joined(separator: ", "))")
+                if follow { throw try await Trigger.follow(client, group: id) }
+                return
+            }
             let run = try await client.decode(API.Run.self, .POST, "/api/v1/runs/\(id)/retrigger")
             print(run.id)
             Terminal.note("queued run \(run.id), again \(run.project)/\(run.job) of run \(id): \(client.base)/runs/\(run.id)")
