@@ -127,6 +127,7 @@ public enum HangarServer {
         let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table, bus: bus)
         webUI.add(to: router)
         webUI.addTriagePages(to: router, signatures: signatures)
+        webUI.addGroupPages(to: router)
         Webhooks(
             control: control,
             catalog: catalog,

@@ -34,6 +34,50 @@ import Testing
         return String(buffer: response.body)
     }
 
+    /// A matrix job's group as a grid: a row per first value, a column per the rest, each cell its
+    /// latest run; the failed cells rerun from the page; a cell's run links back to its group.
+    @Test func aGroupIsAGridOfItsCellsAndItsFailedCellsRunAgain() async throws {
+        let project = """
+            jobs:
+              test:
+                matrix:
+                  DISTRO: [leap, debian]
+                  SCENARIO: [default, selinux]
+                tasks: [{ host: 'test "$DISTRO/$SCENARIO" != debian/selinux' }]
+            """
+        try await ServerHarness(extra: ["grid": project]).run(role: .viewer) { client in
+            let cookie = try await signIn(client, as: client.tokens.operator)
+            var headers = cookie
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            let trigger = try await client.call(.post, "/projects/grid/jobs/test/trigger", body: "", token: .some(nil), headers: headers)
+            let location = try #require(trigger.headers[.location])
+            let first = try #require(Int(location.dropFirst("/runs/".count)))
+            let runs = try await client.json(API.Group.self, "/api/v1/groups/\(first)").runs
+            for run in runs { _ = try await client.waitForEnd(run.id) }
+            let html = try await page(client, "/groups/\(first)", cookie)
+            #expect(html.contains(#"<span class="state failed" id="state">failed</span>"#))
+            #expect(html.contains("<tr><th></th><th>default</th><th>selinux</th></tr>"), "\(html)")
+            let ids = runs.map(\.id)
+            #expect(
+                html.contains(
+                    #"<tr><th>debian</th><td><a class="state passed" href="/runs/\#(ids[2])" title="debian/default">passed</a></td>"#
+                        + #"<td><a class="state failed" href="/runs/\#(ids[3])" title="debian/selinux">failed</a></td></tr>"#
+                )
+            )
+            #expect(!html.contains("http-equiv=\"refresh\""), "an ended group's page does not reload itself")
+            let runPage = try await page(client, "/runs/\(ids[3])", cookie)
+            #expect(runPage.contains(#" · cell <a href="/groups/\#(first)" id="group">debian/selinux</a>"#))
+
+            let rerun = try await client.call(.post, "/groups/\(first)/rerun", token: .some(nil), headers: cookie)
+            #expect(rerun.status == .seeOther && rerun.headers[.location] == "/groups/\(first)")
+            let again = try await client.json(API.Group.self, "/api/v1/groups/\(first)")
+            #expect(again.runs.count == 5 && again.runs[4].cell == "debian/selinux")
+            let live = try await page(client, "/groups/\(first)", cookie)
+            #expect(live.contains("href=\"/runs/\(again.runs[4].id)\" title=\"debian/selinux\""), "the cell shows its latest run")
+            _ = try await client.waitForEnd(again.runs[4].id)
+        }
+    }
+
     @Test func anOperatorSignsInTriggersWithAParameterAndSeesTheRunPass() async throws {
         // The client's own token (a viewer's) is only used to wait for the run's end.
         try await server.run(role: .viewer) { client in

@@ -79,6 +79,9 @@ struct RunRow {
     var maxAttempts: Int
     /// The image its machine boots, once claimed.
     var image: String?
+    /// A matrix job's run: its group and cell.
+    var group: Int?
+    var cell: String?
 
     init(_ run: StoredRun, now: Double) {
         id = run.id
@@ -96,6 +99,8 @@ struct RunRow {
         attempt = run.attempt
         maxAttempts = run.maxAttempts
         image = run.image
+        group = run.group
+        cell = run.cell
     }
 
     /// `0.4s`, `12s`, `1m 5s`, `running for 12s`, or empty before it started.

@@ -4,6 +4,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "dashboard": dashboard, "runs": runs, "run": run, "project": project, "machines": machines, "login": login,
         "runTable": runTable, "moment": moment, "error": error, "signatures": signatures, "unclassified": unclassified, "flaky": flaky,
+        "group": GroupPage.template,
     ]
 
     static let signatures = """
@@ -102,7 +103,7 @@ enum Templates {
 
     static let runTable = """
         <div class="wide"><table><tr><th>Run</th><th>Project / job</th><th>State</th><th class="optional">Queued</th><th>Took</th><th class="optional"></th></tr>
-        {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}</td>
+        {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}{{#cell}} <span class="muted">{{cell}}</span>{{/cell}}</td>
         <td><span class="state {{state}}">{{state}}</span></td><td class="optional">{{#queued}}{{>moment}}{{/queued}}</td><td>{{took}}</td>
         <td class="muted optional">{{cause}}{{#reason}}{{#cause}} · {{/cause}}{{reason}}{{/reason}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6" class="muted">none</td></tr>{{/rows}}</table></div>
@@ -143,7 +144,7 @@ enum Templates {
         {{<layout}}{{$content}}
         {{#run}}<h1>Run #{{id}} · <a href="/projects/{{project}}">{{project}}</a> / {{job}} <span class="state {{state}}" id="state">{{state}}</span></h1>
         <p class="muted">{{#cause}}{{cause}} · {{/cause}}{{#queued}}queued {{>moment}}{{/queued}}{{#started}} · started {{>moment}}{{/started}}{{#finished}} · finished {{>moment}}{{/finished}}{{#took}} · took {{took}}{{/took}}
-        · attempt {{attempt}} of {{maxAttempts}}{{#image}} · image <code id="image">{{image}}</code>{{/image}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
+        · attempt {{attempt}} of {{maxAttempts}}{{#group}} · cell <a href="/groups/{{group}}" id="group">{{cell}}</a>{{/group}}{{#image}} · image <code id="image">{{image}}</code>{{/image}}{{#failure}} · <span id="failure">{{failure}}</span>{{/failure}}{{#reason}} · {{reason}}{{/reason}}</p>{{/run}}
         {{#hasMatches}}<h2>Known issue</h2><div class="known" id="known">{{#matches}}<p><span class="state">{{kind}}</span> <strong>{{signature}}</strong>{{#issue}} · <a href="{{issue}}">{{issue}}</a>{{/issue}}
         · matched <a href="{{href}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
         {{#retriedAs}}<p id="retried">Retried automatically as <a href="/runs/{{.}}">#{{.}}</a>.</p>{{/retriedAs}}
