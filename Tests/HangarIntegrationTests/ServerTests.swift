@@ -23,12 +23,40 @@ import Testing
                     tasks: [{ host: "echo waiting; sleep 60" }]
                   null:
                     tasks: [{ host: "true" }]
+                  grid:
+                    matrix: { SIDE: [left, right] }
+                    tasks: [{ host: 'echo "$SIDE side"; test "$SIDE" = left' }]
                   offline:
                     tasks:
                       - run: 'echo "E: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Could not resolve host: deb.debian.org"; exit 100'
                 """
         ).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         return sandbox
+    }
+
+    /// `hangar remote trigger` of a matrix job prints a run id per cell and, with -f, each cell's end,
+    /// exiting with the worst; `hangar remote rerun --group` queues the failed cells again.
+    @Test func aMatrixJobIsTriggeredAndFollowedCellByCell() async throws {
+        let sandbox = try makeSandbox()
+        defer { sandbox.remove() }
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox)
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+
+        let grid = try await server.remote(["trigger", "demo/grid", "-f"], token: token)
+        #expect(grid.status == 1, "the worst cell failed: \(grid.stderr)")
+        let ids = grid.stdout.split(separator: "\n").compactMap { Int($0) }
+        try #require(ids.count == 2, "\(grid.stdout)")
+        #expect(grid.stderr.contains("queued group \(ids[0]), a run per cell: left (\(ids[0])), right (\(ids[1]))"))
+        #expect(grid.stderr.contains("left (run \(ids[0])) passed") && grid.stderr.contains("right (run \(ids[1])) failed"))
+
+        let rerun = try await server.remote(["rerun", "--group", "\(ids[0])"], token: token)
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let again = try #require(Int(rerun.stdout.trimmingCharacters(in: .whitespacesAndNewlines)), "\(rerun.stdout)")
+        #expect(rerun.stderr.contains("queued again in group \(ids[0]): right (\(again))"))
+        let one = try await server.remote(["trigger", "demo/grid", "--cell", "left", "-f"], token: token)
+        #expect(one.status == 0 && one.stdout.contains("left side"), "one cell's log is followed: \(one.stdout) \(one.stderr)")
     }
 
     @Test func aTeamTriggersFollowsAndCancelsRunsOnARealServer() async throws {
