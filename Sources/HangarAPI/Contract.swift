@@ -495,7 +495,8 @@ public enum Contract {
         API.TriggerRequest.self, API.ErrorBody.self, API.WebhookAnswer.self, API.WorkerStatus.self, API.Worker.self, API.Assignment.self,
         API.HeldRun.self, API.Heartbeat.self, API.HeartbeatAnswer.self, API.TaskOrder.self, API.TaskResult.self, API.Report.self, API.LogCount.self,
         API.TaskEvent.self, API.Outcome.self,
-        API.Results.self, TestCase.self, API.SignatureInfo.self, API.Signatures.self, API.SignatureProblem.self, API.SignatureRequest.self,
+        API.Results.self, TestCase.self, Measure.self, API.SignatureInfo.self, API.Signatures.self, API.SignatureProblem.self,
+        API.SignatureRequest.self,
         API.SignatureSaved.self, Signature.self,
         Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self,
     ]

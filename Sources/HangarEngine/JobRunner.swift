@@ -15,6 +15,8 @@ public struct RunResult: Sendable {
     public var duration: Duration
     /// Where its log (`log.txt`) and collected files (`artifacts/`) are; set by the workspace.
     public var folder: String?
+    /// What it measured (`RunMeasurements`); set by the workspace.
+    public var measurements: [Measure] = []
 }
 
 /// Runs a job's steps in order: prepare then execute each, stop at the first failure (after a test

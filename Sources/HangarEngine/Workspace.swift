@@ -120,9 +120,14 @@ public struct Workspace: Sendable {
         if plan.bootsMachine { try spec.checkFiles() }
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
+        let measured = RunMeasurements()
         let write: @Sendable (RunEvent) -> Void = { event in
             log.write(event)
             emit(event)
+            if let notice = measured.note(event) {
+                log.write(notice)
+                emit(notice)
+            }
         }
         var notice = machines.notice
         if machineNoticesInRunLog { notice = { write(RunEvent.notice($0)) } }
@@ -141,6 +146,7 @@ public struct Workspace: Sendable {
         )
         var result = await JobRunner.run(plan, context: context)
         result.folder = folder
+        result.measurements = measured.finish(result, folder: folder, say: write)
         log.write(result)
         return result
     }

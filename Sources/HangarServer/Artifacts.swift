@@ -38,6 +38,12 @@ struct Artifacts {
     }
 
     /// The test results its `collect` tasks read (none when there are none).
+    /// What the run measured (`RunMeasurements` wrote it under the artifacts); none when it did not.
+    func measures() throws -> [Measure] {
+        guard let data = FileManager.default.contents(atPath: "\(folder)/\(Measure.fileName)") else { return [] }
+        return try JSONDecoder().decode([Measure].self, from: data)
+    }
+
     func results() throws -> TestResults {
         let path = "\(folder)/\(TestResults.fileName)"
         guard let data = FileManager.default.contents(atPath: path) else { return TestResults() }

@@ -306,6 +306,25 @@ enum Migrations {
                 "CREATE INDEX runs_group ON runs (group_id)",
             ]
         ),
+        (
+            17,
+            [
+                // What each run measured (`Measure`): the last value of each name.
+                """
+                CREATE TABLE measures (
+                    run_id INTEGER NOT NULL,
+                    project TEXT NOT NULL,
+                    job TEXT NOT NULL,
+                    cell TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value DOUBLE PRECISION NOT NULL,
+                    unit TEXT NOT NULL,
+                    PRIMARY KEY (run_id, name)
+                )
+                """,
+                "CREATE INDEX measures_trend ON measures (project, job, cell, name, run_id)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -24,6 +24,37 @@ extension RunStore {
         }
     }
 
+    /// Records what run `id` (of `project`/`job`, in `cell` for a matrix job) measured, replacing
+    /// what was recorded for it; of a name given twice, the last value counts.
+    public func saveMeasures(_ measures: [Measure], run id: Int, project: String, job: String, cell: String?) async throws {
+        var seen = Set<String>()
+        let kept = Array(measures.reversed().filter { seen.insert($0.name).inserted }.reversed())
+        try await connections.transaction { database in
+            try await database.raw("DELETE FROM measures WHERE run_id = \(bind: id)").run()
+            for measure in kept {
+                try await database.raw(
+                    """
+                    INSERT INTO measures (run_id, project, job, cell, name, value, unit)
+                    VALUES (\(bind: id), \(bind: project), \(bind: job), \(bind: cell ?? ""), \(bind: measure.name), \(bind: measure.value), \(bind: measure.unit))
+                    """
+                ).run()
+            }
+        }
+    }
+
+    /// What run `id` measured, by name.
+    public func measures(run id: Int) async throws -> [Measure] {
+        try await connections.withDatabase { database in
+            try await database.raw("SELECT name, value, unit FROM measures WHERE run_id = \(bind: id) ORDER BY name").all().map { row in
+                Measure(
+                    name: try row.decode(column: "name", as: String.self),
+                    value: try row.decode(column: "value", as: Double.self),
+                    unit: try row.decode(column: "unit", as: String.self)
+                )
+            }
+        }
+    }
+
     /// The last `limit` results of test `name` of `project`/`job` on `image` in runs up to and
     /// including `run`, oldest first (a history row reads left to right, newest right).
     public func history(

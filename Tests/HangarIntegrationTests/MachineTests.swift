@@ -15,7 +15,7 @@ import Testing
                 jobs: """
                       test:
                         tasks:
-                          - run: echo "hello from $(uname -r)"; cat /hangar/note.txt
+                          - run: echo "hello from $(uname -r)"; cat /hangar/note.txt; echo; echo HANGAR_MEASURE answer=42 unit=items
                           - use: collect
                             with: { paths: ["/etc/host*"] }
                     """
@@ -32,6 +32,15 @@ import Testing
         let runs = try FileManager.default.contentsOfDirectory(atPath: "\(sandbox.project)/.hangar/runs")
         let artifact = "\(sandbox.project)/.hangar/runs/\(try #require(runs.first))/artifacts/hostname"
         #expect(try String(contentsOfFile: artifact, encoding: .utf8) == "hangar-guest\n")
+        // What it measured: the guest's line, the boot to SSH and the run, in the summary and the artifacts.
+        let measured = try #require(result.stderr.split(separator: "\n").first { $0.hasPrefix("measured: ") }, "\(result.stderr)")
+        #expect(
+            measured.contains("boot_seconds = ") && measured.contains("answer = 42 items") && measured.contains("items, run_seconds = "),
+            "\(measured)"
+        )
+        let file = "\(sandbox.project)/.hangar/runs/\(try #require(runs.first))/artifacts/hangar-measurements.json"
+        let measures = try JSONDecoder().decode([Measure].self, from: try Data(contentsOf: URL(fileURLWithPath: file)))
+        #expect(measures.map(\.name) == ["boot_seconds", "answer", "run_seconds"] && measures[0].value > 0 && measures[0].value < measures[2].value)
         #expect(sandbox.qemuProcesses().isEmpty)
         #expect(sandbox.machineFolders().isEmpty)
     }

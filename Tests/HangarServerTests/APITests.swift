@@ -75,6 +75,29 @@ import Testing
         }
     }
 
+    /// What a run's tasks measure is kept with the run and served with it; a wrong measurement line
+    /// is said in the log and the run goes on.
+    @Test func whatARunMeasuresIsKeptWithIt() async throws {
+        let project = """
+            jobs:
+              bench:
+                tasks:
+                  - host: 'echo "HANGAR_MEASURE requests_per_s=1830 unit=1/s"; echo "HANGAR_MEASURE latency=abc"'
+                  - host: 'echo "lava-test-case boot --result pass --measurement 2.5 --units s"'
+            """
+        try await ServerHarness(extra: ["perf": project]).run { client in
+            let run = try await client.waitForEnd(try await client.trigger("bench", project: "perf").id)
+            #expect(run.state == .passed)
+            let detail = try await client.json(API.RunDetail.self, "/api/v1/runs/\(run.id)")
+            #expect(detail.measurements.map(\.name) == ["boot", "requests_per_s", "run_seconds"])
+            #expect(detail.measurements[1] == Measure(name: "requests_per_s", value: 1830, unit: "1/s") && detail.measurements[0].unit == "s")
+            let log = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body)
+            #expect(log.contains("measurement ignored: measurement 'latency': 'abc' is not a finite number"), "\(log)")
+            let page = String(buffer: try await client.call(.get, "/runs/\(run.id)").body)
+            #expect(page.contains(#"<table id="measurements"><tr><td><code>boot</code></td><td>2.5 s</td></tr>"#), "\(page)")
+        }
+    }
+
     @Test func aFailingJobFailsAndItsLogAndTasksAreKept() async throws {
         try await server.run { client in
             let run = try await client.runToEnd("hello")
@@ -148,7 +171,8 @@ import Testing
             let run = try await client.runToEnd("report")
             #expect(run.state == .passed)
             let list = try await client.json([ArtifactFile].self, "/api/v1/runs/\(run.id)/artifacts")
-            #expect(list.map(\.name) == ["logs/report.txt"])
+            // Beside what the job collected, what the run measured (its duration, at least).
+            #expect(list.map(\.name) == [Measure.fileName, "logs/report.txt"])
             let file = try await client.call(.get, "/api/v1/runs/\(run.id)/artifacts/logs/report.txt")
             #expect(file.status == .ok)
             #expect(String(buffer: file.body) == "all good\n")

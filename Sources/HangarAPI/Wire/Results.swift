@@ -25,6 +25,13 @@ extension API {
     }
 }
 
+extension Measure: Documented {
+    public static let schema = Schema.object(
+        ["name": .string(), "value": .number, "unit": .string()],
+        required: ["name", "value", "unit"]
+    )
+}
+
 extension TestCase: Documented {
     public static let schema = Schema.object(
         [

@@ -121,15 +121,18 @@ extension API {
         public var matches: [SignatureMatch]
         /// The run queued to retry it automatically, when a signature asked for one.
         public var retriedAs: Int?
+        /// What it measured, by name (`HANGAR_MEASURE` lines; `boot_seconds`, `run_seconds`).
+        public var measurements: [Measure]
 
-        public init(run: Run, tasks: [TaskRecord], matches: [SignatureMatch] = [], retriedAs: Int? = nil) {
+        public init(run: Run, tasks: [TaskRecord], matches: [SignatureMatch] = [], retriedAs: Int? = nil, measurements: [Measure] = []) {
             self.run = run
             self.tasks = tasks
             self.matches = matches
             self.retriedAs = retriedAs
+            self.measurements = measurements
         }
 
-        private enum Keys: String, CodingKey { case tasks, matches, retriedAs }
+        private enum Keys: String, CodingKey { case tasks, matches, retriedAs, measurements }
 
         public init(from decoder: any Decoder) throws {
             run = try Run(from: decoder)
@@ -137,6 +140,7 @@ extension API {
             tasks = try container.decode([TaskRecord].self, forKey: .tasks)
             matches = try container.decodeIfPresent([SignatureMatch].self, forKey: .matches) ?? []
             retriedAs = try container.decodeIfPresent(Int.self, forKey: .retriedAs)
+            measurements = try container.decodeIfPresent([Measure].self, forKey: .measurements) ?? []
         }
 
         public func encode(to encoder: any Encoder) throws {
@@ -145,13 +149,15 @@ extension API {
             try container.encode(tasks, forKey: .tasks)
             try container.encode(matches, forKey: .matches)
             try container.encodeIfPresent(retriedAs, forKey: .retriedAs)
+            try container.encode(measurements, forKey: .measurements)
         }
 
         public static let schema = Schema.object(
             Run.properties.merging([
                 "tasks": .array(TaskRecord.reference), "matches": .array(SignatureMatch.reference), "retriedAs": .integer(Limits.ids),
+                "measurements": .array(Measure.reference),
             ]) { $1 },
-            required: Run.required.union(["tasks", "matches"])
+            required: Run.required.union(["tasks", "matches", "measurements"])
         )
     }
 

@@ -88,7 +88,8 @@ struct APIRoutes {
                 run: API.Run(run),
                 tasks: try await store.tasks(run: run.id).map(API.TaskRecord.init),
                 matches: try await store.matches(run: run.id),
-                retriedAs: try await store.retry(of: run.id)?.id
+                retriedAs: try await store.retry(of: run.id)?.id,
+                measurements: try await store.measures(run: run.id)
             )
         }
         router.on(Contract.cancel, table: table) { _, context, inputs -> EditedResponse<API.Run> in

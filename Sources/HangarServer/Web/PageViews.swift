@@ -226,6 +226,9 @@ struct RunPage {
     var active: Bool
     var parameters: [Parameter]
     var hasParameters: Bool
+    /// What it measured: `boot_seconds`, `2.1 s`.
+    var measurements: [Parameter]
+    var hasMeasurements: Bool
     /// A collected file, linked by its encoded path.
     struct Artifact {
         var name: String

@@ -149,6 +149,7 @@ enum Templates {
         · matched <a href="{{href}}">line {{line}}</a>: <code>{{text}}</code></p>{{/matches}}</div>{{/hasMatches}}
         {{#retriedAs}}<p id="retried">Retried automatically as <a href="/runs/{{.}}">#{{.}}</a>.</p>{{/retriedAs}}
         {{#hasParameters}}<h2>Parameters</h2><div class="wide"><table>{{#parameters}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/parameters}}</table></div>{{/hasParameters}}
+        {{#hasMeasurements}}<h2>Measurements</h2><div class="wide"><table id="measurements">{{#measurements}}<tr><td><code>{{name}}</code></td><td>{{value}}</td></tr>{{/measurements}}</table></div>{{/hasMeasurements}}
         {{#chrome.canOperate}}<p>{{#active}}<form class="inline" method="post" action="/runs/{{run.id}}/cancel"><button id="cancel">Cancel</button></form>{{/active}}
         {{#run.ended}}<form class="inline" method="post" action="/runs/{{run.id}}/retrigger"><button id="again">Run again</button></form>{{/run.ended}}</p>{{/chrome.canOperate}}
         {{#results}}<h2>Tests</h2><p id="tests">{{summary}} · <a href="/api/v1/runs/{{run.id}}/results">JSON</a> ·

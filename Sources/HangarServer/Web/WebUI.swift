@@ -92,6 +92,7 @@ struct WebUI {
                 )
             }
             let parameters = run.parameters.sorted { $0.key < $1.key }.map { RunPage.Parameter(name: $0.key, value: $0.value) }
+            let measurements = try await store.measures(run: run.id).map { RunPage.Parameter(name: $0.name, value: $0.shown) }
             let artifacts = Artifacts(runsFolder: runsFolder, run: run.id).list().map { RunPage.Artifact($0, run: run.id) }
             let query = Self.fields(request.uri.query ?? "")
             let log = try await logWindow(of: run.id, from: query["from"].flatMap { Int($0) }, search: query["q"], tasks: tasks)
@@ -104,6 +105,8 @@ struct WebUI {
                     active: !run.isFinished,
                     parameters: parameters,
                     hasParameters: !parameters.isEmpty,
+                    measurements: measurements,
+                    hasMeasurements: !measurements.isEmpty,
                     results: try await testsWithHistory(of: run),
                     tasks: tasks,
                     artifacts: artifacts,

@@ -247,7 +247,8 @@ struct RunCoordinator: Sendable {
         // A git project's checkout for the run is not needed any more.
         try? FileManager.default.removeItem(atPath: "\(runsFolder)/\(run.id)/source")
         // The results its collect tasks read (uploaded with its artifacts, before the outcome).
-        let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
+        let artifacts = Artifacts(runsFolder: runsFolder, run: run.id)
+        let results = try artifacts.results()
         // A run that ends badly is classified before its end is written, so whoever sees it ended
         // sees its known issues too (a follower's recheck right after, the run page).
         let matches = await classify(run, worker: worker, outcome, failedTests: results.tests.filter(\.status.isFailing).map(\.name))
@@ -278,6 +279,11 @@ struct RunCoordinator: Sendable {
                 job: transition.run.job,
                 image: transition.run.image ?? ""
             )
+        }
+        let measures = try artifacts.measures()
+        if !measures.isEmpty {
+            let ended = transition.run
+            try await store.saveMeasures(measures, run: run.id, project: ended.project, job: ended.job, cell: ended.cell)
         }
         await retryAndNotify(transition.run, matches: endedBadly ? matches ?? [] : [])
         events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))

@@ -84,6 +84,9 @@ struct Run: AsyncParsableCommand {
             "\(prefix)run \(result.status.rawValue) in \(DurationText.format(result.duration))"
                 + (result.folder.map { "; log and artifacts in \($0)" } ?? "")
         )
+        if !result.measurements.isEmpty {
+            Terminal.printError("\(prefix)measured: \(result.measurements.map(\.description).joined(separator: ", "))")
+        }
         return result.status
     }
 }
