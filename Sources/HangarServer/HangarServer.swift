@@ -155,7 +155,7 @@ public enum HangarServer {
                 Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity, clock: configuration.clock)
             ),
             ("the waiting reasons", WaitingReasons(store: store, clock: configuration.clock, logger: configuration.logger)),
-            ("the commit statuses", StatusReporter(updates: updates)),
+            ("the commit statuses", StatusReporter(updates: updates, store: store, logger: configuration.logger)),
             (
                 "the notifications",
                 NotificationSender(

@@ -113,9 +113,7 @@ struct RunControl: Sendable {
     func group(_ id: Int) async throws -> (runs: [StoredRun], latest: [StoredRun]) {
         let runs = try await store.group(id)
         guard !runs.isEmpty else { throw HTTPError(.notFound, message: "no group \(id)") }
-        var latest: [String: StoredRun] = [:]
-        for run in runs { latest[run.cell ?? ""] = run }
-        return (runs, runs.filter { latest[$0.cell ?? ""]?.id == $0.id })
+        return (runs, runs.latestOfEachCell)
     }
 
     /// Queues again, in group `id`, every cell whose latest run failed, erred, timed out or was

@@ -28,21 +28,16 @@ struct RunEvents: Sendable {
 
     func finished(_ run: StoredRun, status: RunStatus, duration: Double) {
         metrics.finished(run, status: status, duration: duration)
-        let state: ForgeClient.State =
-            switch status {
-            case .passed, .skipped: .success
-            case .failed: .failure
-            case .cancelled: .cancelled
-            case .error, .timedOut: .error
-            }
-        report(run, state, "\(status.rawValue) after \(Int(duration.rounded()))s")
+        report(run, ForgeClient.State(RunState(status)), "\(status.rawValue) after \(Int(duration.rounded()))s")
     }
 
-    /// Queues a commit status when the run tests a commit of a project with a forge and a token.
+    /// Queues a commit status when the run tests a commit of a project with a forge and a token: the
+    /// run's own, or its group's summary when its job says `status: summary`.
     private func report(_ run: StoredRun, _ state: ForgeClient.State, _ description: String) {
-        guard let commit = run.parameters["HANGAR_COMMIT"], let forge = catalog.entry(run.project)?.workspace?.project.forge,
-            let variable = forge.tokenVariable
+        guard let commit = run.parameters["HANGAR_COMMIT"], let project = catalog.entry(run.project)?.workspace?.project,
+            let forge = project.forge, let variable = forge.tokenVariable
         else { return }
+        let summary = run.group != nil && (try? project.job(named: run.job))?.statuses == .summary
         guard let token = environment[variable] else {
             logger.warning("no forge token: commit statuses are not reported", metadata: ["project": "\(run.project)", "variable": "\(variable)"])
             return
@@ -52,9 +47,10 @@ struct RunEvents: Sendable {
                 client: ForgeClient(forge: forge, token: token, logger: logger),
                 state: state,
                 commit: commit,
-                context: ForgeClient.context(job: run.job, cell: run.cell),
-                link: "\(publicURL)/runs/\(run.id)",
-                description: description
+                context: ForgeClient.context(job: run.job, cell: summary ? nil : run.cell),
+                link: summary ? "\(publicURL)/groups/\(run.group!)" : "\(publicURL)/runs/\(run.id)",
+                description: description,
+                group: summary ? run.group : nil
             )
         )
     }
@@ -68,16 +64,33 @@ struct StatusUpdate: Sendable {
     var context: String
     var link: String
     var description: String
+    /// For a group's summary: the group, whose cells' combined state is sent instead of the run's.
+    var group: Int?
 }
 
 /// Sends commit statuses one after another, so a forge sees them in the order they happened;
-/// it stops at shutdown (statuses still queued then are not sent).
+/// it stops at shutdown (statuses still queued then are not sent). A group's summary is read from
+/// the store as it is when its turn comes, and sent only when it changed.
 struct StatusReporter: Service {
     let updates: AsyncStream<StatusUpdate>
+    let store: RunStore
+    let logger: Logger
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
+            var summaries: [Int: String] = [:]
             for await update in updates {
+                var update = update
+                if let group = update.group {
+                    do {
+                        (update.state, update.description) = try await summary(of: group)
+                    } catch {
+                        logger.warning("cannot read a group for its commit status", metadata: ["group": "\(group)", "error": "\(error)"])
+                        continue
+                    }
+                    guard summaries[group] != "\(update.state) \(update.description)" else { continue }
+                    summaries[group] = "\(update.state) \(update.description)"
+                }
                 await update.client.report(
                     update.state,
                     commit: update.commit,
@@ -87,5 +100,15 @@ struct StatusReporter: Service {
                 )
             }
         }
+    }
+
+    /// A group's cells' combined state, and how many of them are in which state (`3 cells: 2 passed, 1 running`).
+    private func summary(of group: Int) async throws -> (ForgeClient.State, String) {
+        let latest = try await store.group(group).latestOfEachCell
+        let counts = RunState.allCases.compactMap { state -> String? in
+            let count = latest.filter { $0.state == state }.count
+            return count == 0 ? nil : "\(count) \(state.rawValue)"
+        }
+        return (ForgeClient.State(RunState.combined(latest.map(\.state))), "\(latest.count) cells: \(counts.joined(separator: ", "))")
     }
 }

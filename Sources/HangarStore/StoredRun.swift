@@ -111,3 +111,12 @@ extension JSONEncoder {
         return encoder
     }
 }
+
+extension [StoredRun] {
+    /// Of a group's runs, each cell's latest (a cell retried or rerun counts by its last run), in order.
+    public var latestOfEachCell: [StoredRun] {
+        var latest: [String: Int] = [:]
+        for run in self { latest[run.cell ?? ""] = run.id }
+        return filter { latest[$0.cell ?? ""] == $0.id }
+    }
+}

@@ -139,6 +139,7 @@ import Testing
             "hangar.yml:7:9: a task needs exactly one"
         ),
         ("machines:\n  default:\n    image: { url: http://x, sha256: abc }\n", "hangar.yml:3:37: sha256 must be 64"),
+        ("jobs:\n  t:\n    status: sumary\n    tasks: [{ host: x }]\n", "hangar.yml:3:13: unknown status 'sumary' (did you mean 'summary'?)"),
     ])
     func badValuesSayWhatAndWhere(text: String, message: String) throws {
         let error = try #require(failure(text))

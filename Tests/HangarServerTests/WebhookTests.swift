@@ -82,8 +82,9 @@ import Testing
         }
     }
 
-    /// A push to a matrix job queues a run per cell, one group, each with its own commit status.
-    @Test func aPushToAMatrixJobReportsAStatusPerCell() async throws {
+    /// A push to a matrix job queues a run per cell, one group: each cell with its own commit status,
+    /// or, with `status: summary`, one status for the group that ends with the cells' combined state.
+    @Test(arguments: [false, true]) func aPushToAMatrixJobReportsItsCells(summary: Bool) async throws {
         let (forgeProcess, forge) = try await startForge()
         defer {
             forgeProcess.signal(SIGTERM)
@@ -95,11 +96,15 @@ import Testing
             jobs:
               ci:
                 triggers: [{ push: [main] }]
+                status: \(summary ? "summary" : "per-cell")
                 matrix:
                   DISTRO: [{ value: leap, name: opensuse }, debian]
                 tasks: [{ host: 'echo "testing on $DISTRO"' }]
             """
-        let options = ServerHarness.Options(environment: ["HANGAR_WEBHOOK_SECRET": Self.secret, "FORGE_TOKEN": "tok"])
+        let options = ServerHarness.Options(
+            environment: ["HANGAR_WEBHOOK_SECRET": Self.secret, "FORGE_TOKEN": "tok"],
+            publicURL: "http://ci.example"
+        )
         try await ServerHarness(extra: ["app": project]).run(options: options) { client in
             let (body, headers) = push("github")
             let response = try await client.call(.post, "/hooks/github/app", body: body, token: .some(nil), headers: headers)
@@ -108,18 +113,25 @@ import Testing
             var runs: [API.Run] = []
             for id in answer.runs { runs.append(try await client.waitForEnd(id)) }
             #expect(runs.map(\.cell) == ["opensuse", "debian"] && runs.allSatisfy { $0.group == answer.runs[0] && $0.state == .passed })
-            var contexts: [String] = []
+            var statuses: [[String: String]] = []
             let deadline = ContinuousClock.now + .seconds(20)
-            while contexts.count < 6, ContinuousClock.now < deadline {
+            func done() -> Bool { summary ? statuses.last?["state"] == "success" : statuses.count >= 6 }
+            while !done(), ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(50))
-                contexts = try recorded().compactMap { recorded in
-                    (try? JSONSerialization.jsonObject(with: Data(recorded.body.utf8)) as? [String: String])?["context"]
-                }
+                statuses = try recorded().compactMap { try? JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: String] }
             }
-            #expect(
-                contexts.filter { $0 == "hangar/ci (opensuse)" }.count == 3 && contexts.filter { $0 == "hangar/ci (debian)" }.count == 3,
-                "\(contexts)"
-            )
+            let contexts = statuses.compactMap { $0["context"] }
+            if summary {
+                #expect(contexts.allSatisfy { $0 == "hangar/ci" } && statuses.first?["state"] == "pending", "\(statuses)")
+                #expect(statuses.last?["description"] == "2 cells: 2 passed", "\(statuses)")
+                #expect(statuses.last?["target_url"] == "http://ci.example/groups/\(answer.runs[0])")
+                #expect(Set(statuses.map { "\($0)" }).count == statuses.count, "no status is sent twice: \(statuses)")
+            } else {
+                #expect(
+                    contexts.filter { $0 == "hangar/ci (opensuse)" }.count == 3 && contexts.filter { $0 == "hangar/ci (debian)" }.count == 3,
+                    "\(contexts)"
+                )
+            }
         }
     }
 

@@ -123,6 +123,8 @@ public struct JobSpec: Sendable {
     public var parameters: [JobParameter] = []
     /// Its cells, when it runs once per combination of values (`matrix:`).
     public var matrix: JobMatrix?
+    /// The commit statuses a forge gets of a matrix job's runs (`status:`).
+    public var statuses = CommitStatuses.perCell
     /// Where the job is defined, for messages.
     public var location: String
 
@@ -157,4 +159,12 @@ public struct TaskSpec: Sendable {
         self.location = location
         self.title = title
     }
+}
+
+/// How a matrix job's runs show on a forge's commit (`status:`).
+public enum CommitStatuses: String, Sendable, CaseIterable {
+    /// One status per cell: `hangar/test (debian-12/selinux)`.
+    case perCell = "per-cell"
+    /// One status for the whole group, `hangar/test`: the cells' combined state.
+    case summary
 }

@@ -233,7 +233,7 @@ extension JobSpec {
     static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
         for (key, value) in try value.entries(allowed: [
-            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix",
+            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix", "status",
         ]) {
             switch key {
             case "parameters":
@@ -248,6 +248,16 @@ extension JobSpec {
             case "prepare": for item in try value.items() { job.prepare.append(try TaskSpec.parse(item)) }
             case "triggers": for item in try value.items() { job.triggers.append(try JobTrigger.parse(item)) }
             case "matrix": job.matrix = try JobMatrix.parse(value)
+            case "status":
+                let text = try value.string()
+                guard let statuses = CommitStatuses(rawValue: text) else {
+                    let allowed = CommitStatuses.allCases.map(\.rawValue)
+                    throw value.error(
+                        "unknown status '\(text)'\(Suggestion.phrase(for: text, in: allowed))",
+                        hint: "allowed values: \(allowed.joined(separator: ", ")) (a matrix job's commit statuses: one per cell, or one for all)"
+                    )
+                }
+                job.statuses = statuses
             default: _ = try value.string()
             }
         }

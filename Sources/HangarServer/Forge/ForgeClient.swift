@@ -10,7 +10,21 @@ import NIOHTTP1
 /// parameters under `/api/v4/projects/PATH/statuses/SHA`.
 struct ForgeClient: Sendable {
     /// A run's outcome as forges know it.
-    enum State: String { case pending, running, success, failure, error, cancelled }
+    enum State: String {
+        case pending, running, success, failure, error, cancelled
+
+        init(_ state: RunState) {
+            self =
+                switch state {
+                case .queued: .pending
+                case .running: .running
+                case .passed, .skipped: .success
+                case .failed: .failure
+                case .cancelled: .cancelled
+                case .error, .timedOut: .error
+                }
+        }
+    }
 
     let forge: ForgeSpec
     let token: String
