@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "hangar-bench-cluster", targets: ["ClusterBenchmark"]),
         .executable(name: "hangar-bench-triage", targets: ["TriageBenchmark"]),
         .executable(name: "hangar-bench-bus", targets: ["BusBenchmark"]),
+        .executable(name: "hangar-bench-matrix", targets: ["MatrixBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -66,6 +67,12 @@ let package = Package(
             name: "HangarBenchmark",
             dependencies: ["BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarMachine"],
             path: "Benchmarks/HangarBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "MatrixBenchmark",
+            dependencies: ["BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarCore", "HangarMachine"],
+            path: "Benchmarks/MatrixBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
