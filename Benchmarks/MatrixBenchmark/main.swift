@@ -51,7 +51,23 @@ for round in 1...options.rounds {
     let parallel = try await timed { try await hangar(["run", "test", "--parallel", "\(options.parallel)"]) }
     oneByOne.append(sequential)
     matrix.append(parallel)
-    say(String(format: "round %d: six cells one after another %.1fs, the matrix with --parallel %d %.1fs", round, sequential, options.parallel, parallel))
+    say(
+        String(
+            format: "round %d: six cells one after another %.1fs, the matrix with --parallel %d %.1fs",
+            round,
+            sequential,
+            options.parallel,
+            parallel
+        )
+    )
 }
 let (baseline, measured) = (percentile(oneByOne, 0.5), percentile(matrix, 0.5))
-say(String(format: "medians: one after another %.1fs, --parallel %d %.1fs, ratio %.2f (goal <= 0.6)", baseline, options.parallel, measured, measured / baseline))
+say(
+    String(
+        format: "medians: one after another %.1fs, --parallel %d %.1fs, ratio %.2f (goal <= 0.6)",
+        baseline,
+        options.parallel,
+        measured,
+        measured / baseline
+    )
+)
