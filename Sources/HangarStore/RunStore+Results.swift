@@ -42,6 +42,33 @@ extension RunStore {
         }
     }
 
+    /// How many of a run's measures a job's trends read, on average: a run that reports more
+    /// crowds out older runs' values.
+    static let measuresPerRunShown = 200
+
+    /// What `project`/`job`'s runs measured, one series per cell and name (by cell, then name), each
+    /// its last `runs` values, oldest first.
+    public func measureSeries(project: String, job: String, runs: Int = 30) async throws -> [MeasureSeries] {
+        let rows = try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                SELECT run_id, cell, name, value, unit FROM measures WHERE project = \(bind: project) AND job = \(bind: job)
+                ORDER BY run_id DESC LIMIT \(literal: max(0, runs) * Self.measuresPerRunShown)
+                """
+            ).all()
+        }
+        var series: [String: MeasureSeries] = [:]
+        for row in rows.reversed() {
+            let (cell, name) = (try row.decode(column: "cell", as: String.self), try row.decode(column: "name", as: String.self))
+            series["\(cell)\n\(name)", default: MeasureSeries(cell: cell, name: name, unit: "", points: [])].add(
+                run: try row.decode(column: "run_id", as: Int.self),
+                value: try row.decode(column: "value", as: Double.self),
+                unit: try row.decode(column: "unit", as: String.self)
+            )
+        }
+        return series.values.map { $0.last(runs) }.sorted { ($0.cell, $0.name) < ($1.cell, $1.name) }
+    }
+
     /// What run `id` measured, by name.
     public func measures(run id: Int) async throws -> [Measure] {
         try await connections.withDatabase { database in
@@ -142,5 +169,31 @@ extension RunStore {
             tests[id] = test
         }
         return Array(tests.values.sorted { ($0.flips, $0.lastRun) > ($1.flips, $1.lastRun) }.prefix(limit))
+    }
+}
+
+/// One measurement of a job's runs over time, in one cell (empty for a job without a matrix).
+public struct MeasureSeries: Sendable, Equatable {
+    public var cell: String
+    public var name: String
+    /// The unit of its newest value.
+    public var unit: String
+    /// Oldest first.
+    public var points: [Point]
+
+    public struct Point: Sendable, Equatable {
+        public var run: Int
+        public var value: Double
+    }
+
+    mutating func add(run: Int, value: Double, unit: String) {
+        points.append(Point(run: run, value: value))
+        self.unit = unit
+    }
+
+    func last(_ count: Int) -> MeasureSeries {
+        var kept = self
+        kept.points = Array(points.suffix(count))
+        return kept
     }
 }

@@ -72,9 +72,40 @@ import Testing
             #expect(rerun.status == .seeOther && rerun.headers[.location] == "/groups/\(first)")
             let again = try await client.json(API.Group.self, "/api/v1/groups/\(first)")
             #expect(again.runs.count == 5 && again.runs[4].cell == "debian/selinux")
+            #expect(try await page(client, "/projects/grid", cookie).contains(#"<a href="/groups/\#(first)">latest group #\#(first)</a>"#))
             let live = try await page(client, "/groups/\(first)", cookie)
             #expect(live.contains("href=\"/runs/\(again.runs[4].id)\" title=\"debian/selinux\""), "the cell shows its latest run")
             _ = try await client.waitForEnd(again.runs[4].id)
+        }
+    }
+
+    /// The job's page draws each measurement's last values and says when the last 12 runs moved
+    /// from the 12 before (Treeherder's t-test).
+    @Test func theJobPageDrawsEachMeasurementAndSaysWhenItMoved() async throws {
+        let project = """
+            jobs:
+              bench:
+                parameters: { MS: { default: "10" } }
+                tasks: [{ host: 'echo "HANGAR_MEASURE latency=$MS unit=ms"' }]
+            """
+        try await ServerHarness(extra: ["perf": project]).run(role: .viewer) { client in
+            let cookie = try await signIn(client, as: client.tokens.operator)
+            var ids: [Int] = []
+            for index in 0..<24 {
+                let value = (index < 12 ? 10 : 30) + index % 2
+                let body = #"{"parameters": {"MS": "\#(value)"}}"#
+                let queued = try await client.call(.post, "/api/v1/projects/perf/jobs/bench/runs", body: body, token: client.tokens.operator)
+                ids.append(try JSONDecoder().decode(API.Run.self, from: Data(String(buffer: queued.body).utf8)).id)
+            }
+            for id in ids { _ = try await client.waitForEnd(id) }
+            let html = try await page(client, "/projects/perf", cookie)
+            #expect(html.contains("<h3>Measurements</h3>") && html.contains("<td><code>latency</code></td>"), "\(html)")
+            #expect(
+                html.contains(#"<svg class="trend""#) && html.components(separatedBy: "<circle ").count == 1 + 24 * 2,
+                "latency and run_seconds, 24 runs each"
+            )
+            #expect(html.contains("<title>#\(ids[23]): 31 ms</title>") && html.contains("<td>31 ms</td>"))
+            #expect(html.contains(#"<span class="state failed">moved up (t = "#), "\(html)")
         }
     }
 

@@ -309,6 +309,11 @@ struct ProjectPage {
         var latest: RunRow?
         var recent: RunList
         var parameters: [Parameter]
+        /// A matrix job's latest group (of its recent runs), for its grid.
+        var latestGroup: Int?
+        /// Each measurement's trend, per cell.
+        var trends: [TrendView]
+        var hasTrends: Bool
     }
     struct Parameter {
         var name: String

@@ -219,8 +219,10 @@ enum Templates {
         <p class="muted">The last version that loaded stays active until the file is fixed.</p>{{/error}}
         {{#jobs}}<h2>Job {{name}} <img src="{{badge}}" alt="status of {{name}}" style="vertical-align:middle"></h2>
         <p class="muted">{{runsOn}}{{#latest}} · last ended: <a href="/runs/{{id}}">#{{id}}</a> <span class="state {{state}}">{{state}}</span>{{#finished}} {{>moment}}{{/finished}}{{/latest}}
-        · <a href="/runs?project={{project}}&amp;job={{name}}">history</a> · badge: <code>{{badge}}</code></p>
+        · <a href="/runs?project={{project}}&amp;job={{name}}">history</a>{{#latestGroup}} · <a href="/groups/{{.}}">latest group #{{.}}</a>{{/latestGroup}} · badge: <code>{{badge}}</code></p>
         {{#recent}}{{>runTable}}{{/recent}}
+        {{#hasTrends}}<h3>Measurements</h3><div class="wide"><table class="trends">{{#trends}}<tr><td><code>{{name}}</code>{{#cell}} <span class="muted">{{cell}}</span>{{/cell}}</td>
+        <td>{{{svg}}}</td><td>{{latest}}</td><td>{{#moved}}<span class="state failed">{{moved}}</span>{{/moved}}</td></tr>{{/trends}}</table></div>{{/hasTrends}}
         {{#chrome.canOperate}}<form method="post" action="/projects/{{project}}/jobs/{{name}}/trigger">
         {{#parameters}}<label><code>{{name}}</code>{{#required}} (required){{/required}}
         <input type="text" name="{{name}}" value="{{defaultValue}}"{{#required}} required{{/required}}> <span class="muted">{{description}}</span></label>{{/parameters}}

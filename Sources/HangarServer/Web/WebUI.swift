@@ -135,6 +135,7 @@ struct WebUI {
             var jobs: [ProjectPage.Job] = []
             for job in project.jobs {
                 let recent = try await store.runs(project: name, job: job.name, limit: 10)
+                let trends = try await store.measureSeries(project: name, job: job.name).map(TrendView.init)
                 jobs.append(
                     ProjectPage.Job(
                         name: job.name,
@@ -150,7 +151,10 @@ struct WebUI {
                                 defaultValue: $0.defaultValue ?? "",
                                 description: $0.description ?? ""
                             )
-                        }
+                        },
+                        latestGroup: recent.first { $0.group != nil }?.group,
+                        trends: trends,
+                        hasTrends: !trends.isEmpty
                     )
                 )
             }
