@@ -93,6 +93,12 @@ import Testing
             #expect(detail.measurements[1] == Measure(name: "requests_per_s", value: 1830, unit: "1/s") && detail.measurements[0].unit == "s")
             let log = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body)
             #expect(log.contains("measurement ignored: measurement 'latency': 'abc' is not a finite number"), "\(log)")
+            let kcidb = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/results?format=kcidb").body)
+            #expect(
+                kcidb.contains(#""number":{"unit":"1\/s","value":1830}"#) || kcidb.contains(#""number":{"value":1830,"unit":"1\/s"}"#),
+                "\(kcidb)"
+            )
+            #expect(kcidb.contains(#""path":"bench.measure.requests_per_s""#))
             let page = String(buffer: try await client.call(.get, "/runs/\(run.id)").body)
             #expect(page.contains(#"<table id="measurements"><tr><td><code>boot</code></td><td>2.5 s</td></tr>"#), "\(page)")
         }

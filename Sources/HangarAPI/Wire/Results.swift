@@ -45,9 +45,9 @@ extension TestCase: Documented {
 extension API {
     /// A run's results in KCIDB's submission shape (schema 4): the run as a checkout and a build,
     /// each test under it with KCIDB's status names.
-    public static func kcidb(run: Run, results: TestResults, origin: String = "hangar") -> JSONValue {
+    public static func kcidb(run: Run, results: TestResults, measures: [Measure] = [], origin: String = "hangar") -> JSONValue {
         let build = "\(origin):\(run.id)"
-        let tests = results.tests.enumerated().map { index, test -> JSONValue in
+        var tests = results.tests.enumerated().map { index, test -> JSONValue in
             var value: [String: JSONValue] = [
                 "id": .string("\(build).\(index + 1)"), "build_id": .string(build), "origin": .string(origin),
                 "path": .string("\(run.job).\(test.name)"), "status": .string(test.status.rawValue.uppercased()),
@@ -55,6 +55,15 @@ extension API {
             if let duration = test.duration { value["duration"] = .number(duration) }
             if let output = test.output { value["log_excerpt"] = .string(String(output.prefix(16_384))) }
             return .object(value)
+        }
+        // Each measurement a passed test with its number, as KCIDB keeps benchmark results.
+        tests += measures.enumerated().map { index, measure -> JSONValue in
+            var number: [String: JSONValue] = ["value": .number(measure.value)]
+            if !measure.unit.isEmpty { number["unit"] = .string(measure.unit) }
+            return [
+                "id": .string("\(build).m\(index + 1)"), "build_id": .string(build), "origin": .string(origin),
+                "path": .string("\(run.job).measure.\(measure.name)"), "status": "PASS", "number": .object(number),
+            ]
         }
         return [
             "version": ["major": 4, "minor": 3],

@@ -141,7 +141,7 @@ struct APIRoutes {
             let results = try Artifacts(runsFolder: runsFolder, run: run.id).results()
             let body =
                 inputs.text("format") == "kcidb"
-                ? try JSONEncoder().encode(API.kcidb(run: API.Run(run), results: results))
+                ? try JSONEncoder().encode(API.kcidb(run: API.Run(run), results: results, measures: try await store.measures(run: run.id)))
                 : try JSONEncoder().encode(API.Results(results))
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
