@@ -80,9 +80,10 @@ import Testing
     }
 
     /// The job's page draws each measurement's last values and says when the last 12 runs moved
-    /// from the 12 before (Treeherder's t-test).
+    /// from the 12 before (Treeherder's t-test); `notify: when: [regressed]` tells of the run that moved it.
     @Test func theJobPageDrawsEachMeasurementAndSaysWhenItMoved() async throws {
         let project = """
+            notify: { when: [regressed], webhook: "http://127.0.0.1:9/hooks" }
             jobs:
               bench:
                 parameters: { MS: { default: "10" } }
@@ -106,6 +107,9 @@ import Testing
             )
             #expect(html.contains("<title>#\(ids[23]): 31 ms</title>") && html.contains("<td>31 ms</td>"))
             #expect(html.contains(#"<span class="state failed">moved up (t = "#), "\(html)")
+            let told = try await client.json([API.Notification].self, "/api/v1/runs/\(ids[23])/notifications")
+            #expect(told.count == 1 && told[0].subject.hasPrefix("perf/bench #\(ids[23]): latency moved up (t = "), "\(told)")
+            #expect(try await client.json([API.Notification].self, "/api/v1/runs/\(ids[22])/notifications").isEmpty, "too few runs before")
         }
     }
 

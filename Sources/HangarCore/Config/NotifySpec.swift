@@ -2,7 +2,7 @@
 ///
 /// ```yaml
 /// notify:
-///   when: [failed, fixed]       # ended | failed | fixed | changed (default: failed, fixed)
+///   when: [failed, fixed]       # ended | failed | fixed | changed | regressed (default: failed, fixed)
 ///   webhook: https://chat.example.org/hooks/ci     # POSTed a JSON body
 ///   email: [team@example.org]                       # sent through the server's --smtp
 /// ```
@@ -17,6 +17,9 @@ public struct NotifySpec: Sendable, Equatable {
         case fixed
         /// A run whose outcome differs from the job's previous run (passed → failed or failed → passed).
         case changed
+        /// A run after which one of the numbers its job measures moved (`ChangePoint`), told apart
+        /// from its outcome.
+        case regressed
     }
 
     public var when: Set<When> = [.failed, .fixed]
@@ -52,6 +55,7 @@ public struct NotifySpec: Sendable, Equatable {
             case .failed: outcome == .failed
             case .fixed: outcome == .passed && previous == .failed
             case .changed: previous != nil && previous != outcome
+            case .regressed: false
             }
         }
     }

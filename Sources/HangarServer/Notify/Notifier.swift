@@ -27,30 +27,59 @@ struct Notifier: Sendable {
         var previous: String?
         var failedTests: [String]
         var knownIssues: [SignatureMatch]
+        /// For `run.regressed`: the measurements that moved, `latency moved up (t = 9.3)`.
+        var moved: [String]? = nil
     }
 
-    /// Queues what `run`, which just ended, is to tell.
+    /// Queues what `run`, which just ended, is to tell: its outcome, and (with `when: [regressed]`)
+    /// the measurements it moved.
     func runEnded(_ run: StoredRun, matches: [SignatureMatch]) async throws {
         guard let spec = catalog.entry(run.project)?.workspace?.project.notify, let outcome = NotifySpec.Outcome(run.state) else { return }
         let previous = try await store.previousOutcome(project: run.project, job: run.job, before: run.id).flatMap(NotifySpec.Outcome.init)
-        guard spec.tells(outcome, previous: previous) else { return }
+        if spec.tells(outcome, previous: previous) {
+            let message = Message(
+                event: "run.\(outcome.rawValue)",
+                summary: Self.summary(run, outcome: outcome, previous: previous),
+                url: "\(publicURL)/runs/\(run.id)",
+                run: API.Run(run),
+                previous: previous?.rawValue,
+                failedTests: try await store.failedTests(run: run.id),
+                knownIssues: matches
+            )
+            try await queue(message, to: spec, run: run.id)
+        }
+        guard spec.when.contains(.regressed) else { return }
+        let moved = try await store.measureSeries(project: run.project, job: run.job).filter { series in
+            series.cell == (run.cell ?? "") && series.points.last?.run == run.id && ChangePoint.moved(series.points.map(\.value))
+        }
+        guard !moved.isEmpty else { return }
+        let said = moved.map { series in
+            let t = ChangePoint.t(series.points.map(\.value)) ?? 0
+            return "\(series.name) moved \(t > 0 ? "up" : "down") (t = \(t.isFinite ? String(format: "%.1f", t) : "∞"))"
+        }
         let message = Message(
-            event: "run.\(outcome.rawValue)",
-            summary: Self.summary(run, outcome: outcome, previous: previous),
+            event: "run.regressed",
+            summary: "\(run.project)/\(run.job) #\(run.id)\(run.cell.map { " (\($0))" } ?? ""): \(said.joined(separator: ", "))",
             url: "\(publicURL)/runs/\(run.id)",
             run: API.Run(run),
             previous: previous?.rawValue,
-            failedTests: try await store.failedTests(run: run.id),
-            knownIssues: matches
+            failedTests: [],
+            knownIssues: [],
+            moved: said
         )
+        try await queue(message, to: spec, run: run.id)
+    }
+
+    /// Queues `message` to `spec`'s webhook and addresses.
+    private func queue(_ message: Message, to spec: NotifySpec, run: Int) async throws {
         var messages: [NewNotification] = []
         if let webhook = spec.webhook {
             let body = String(decoding: try JSONEncoder().encode(message), as: UTF8.self)
-            messages.append(NewNotification(run: run.id, channel: .webhook, target: webhook, subject: message.summary, body: body))
+            messages.append(NewNotification(run: run, channel: .webhook, target: webhook, subject: message.summary, body: body))
         }
         for address in spec.email {
             messages.append(
-                NewNotification(run: run.id, channel: .email, target: address, subject: "[hangar] \(message.summary)", body: Self.text(message))
+                NewNotification(run: run, channel: .email, target: address, subject: "[hangar] \(message.summary)", body: Self.text(message))
             )
         }
         try await store.queue(messages)
