@@ -325,6 +325,15 @@ enum Migrations {
                 "CREATE INDEX measures_trend ON measures (project, job, cell, name, run_id)",
             ]
         ),
+        (
+            18,
+            [
+                // How many lines each run's log has, kept on its row as lines arrive: a report no
+                // longer counts the lines before every batch (which grew with the log).
+                "ALTER TABLE runs ADD COLUMN log_lines INTEGER NOT NULL DEFAULT 0",
+                "UPDATE runs SET log_lines = (SELECT COUNT(*) FROM log_lines WHERE log_lines.run_id = runs.id)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

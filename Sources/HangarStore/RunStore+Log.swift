@@ -54,8 +54,8 @@ extension RunStore {
     /// (`log.gap`). A resend is therefore harmless, and a crash leaves nothing half-written.
     public func report(run id: Int, by holder: RunHolder, offset: Int, _ reports: [Report]) async throws -> Int {
         let now = now()
-        return try await asHolder(holder, of: id) { [self] database in
-            let have = try await lineCount(run: id, on: database)
+        return try await asHolder(holder, of: id) { [self] database, run in
+            let have = run.logLines
             guard offset <= have else {
                 throw HangarError(
                     .logGap,
@@ -86,6 +86,8 @@ extension RunStore {
                 }
             }
             // Only the holder writes the log, and it holds the run's row: nobody added lines meanwhile.
+            // The count is not part of the run's lifecycle: its version stays.
+            if next > have { try await database.raw("UPDATE runs SET log_lines = \(bind: next) WHERE id = \(bind: id)").run() }
             return max(have, next)
         }
     }
@@ -149,15 +151,18 @@ extension RunStore {
 
     /// How many lines run `id`'s log has.
     public func lineCount(run id: Int) async throws -> Int {
-        try await connections.withDatabase { [self] database in try await lineCount(run: id, on: database) }
+        try await connections.withDatabase { database in
+            try await database.raw("SELECT log_lines FROM runs WHERE id = \(bind: id)").first()?.decode(column: "log_lines", as: Int.self) ?? 0
+        }
     }
 
-    private func lineCount(run id: Int, on database: any SQLDatabase) async throws -> Int {
-        try await database.raw("SELECT COUNT(*) AS n FROM log_lines WHERE run_id = \(bind: id)").first()?.decode(column: "n", as: Int.self) ?? 0
-    }
-
-    /// Runs `body` in a transaction that holds run `id`'s row, if `holder` still holds the run.
-    func asHolder<T: Sendable>(_ holder: RunHolder, of id: Int, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    /// Runs `body` with the run as it is in a transaction that holds run `id`'s row, if `holder`
+    /// still holds the run.
+    func asHolder<T: Sendable>(
+        _ holder: RunHolder,
+        of id: Int,
+        _ body: @escaping @Sendable (any SQLDatabase, StoredRun) async throws -> T
+    ) async throws -> T {
         try await connections.transaction { [self] database in
             guard
                 let run = try await database.raw(
@@ -169,7 +174,7 @@ extension RunStore {
             if case .refuse(let why) = RunLifecycle(run.record).reported(by: holder.owner, attempt: holder.attempt) {
                 throw HangarError(.runStale, "run \(id) refused a write from \(holder.owner) (attempt \(holder.attempt)): \(why)")
             }
-            return try await body(database)
+            return try await body(database, run)
         }
     }
 }
@@ -177,6 +182,6 @@ extension RunStore {
 extension RunStore {
     /// Throws `run.stale` unless `holder` holds run `id` now.
     public func checkHolder(_ id: Int, _ holder: RunHolder) async throws {
-        try await asHolder(holder, of: id) { _ in }
+        try await asHolder(holder, of: id) { _, _ in }
     }
 }

@@ -39,6 +39,8 @@ public struct StoredRun: Sendable, Equatable {
     /// cell's name (`debian-12/selinux`). Nil for other jobs.
     public var group: Int?
     public var cell: String?
+    /// How many lines its log has.
+    public var logLines: Int
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -56,7 +58,7 @@ public struct StoredRun: Sendable, Equatable {
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
         owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
-        not_before, retry_of, automatic_retries, image, started_by, group_id, cell
+        not_before, retry_of, automatic_retries, image, started_by, group_id, cell, log_lines
         """
 
     init(_ row: any SQLRow) throws {
@@ -77,6 +79,7 @@ public struct StoredRun: Sendable, Equatable {
         image = try row.decode(column: "image", as: String?.self)
         group = try row.decode(column: "group_id", as: Int?.self)
         cell = try row.decode(column: "cell", as: String?.self)
+        logLines = try row.decode(column: "log_lines", as: Int.self)
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError(.storeState, "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(
