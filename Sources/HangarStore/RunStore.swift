@@ -62,9 +62,9 @@ public final class RunStore: Sendable {
     public func close() async throws { try await connections.close() }
 
     /// Adds a run: queued, or (for a schedule whose image did not change) already `skipped`, in one
-    /// statement.
+    /// statement (two for a cell that starts a group of its own).
     public func enqueue(_ run: NewRun, skipped reason: String? = nil) async throws -> StoredRun {
-        try await connections.withDatabase { database in try await insert(into: database, run, skipped: reason, group: run.group) }
+        try await connections.withDatabase { database in try await insert(into: database, [run], skipped: reason)[0] }
     }
 
     /// Queues `runs` in one transaction: all or none. The cells of one project's job among them form
