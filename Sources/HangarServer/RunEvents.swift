@@ -37,7 +37,8 @@ struct RunEvents: Sendable {
         guard let commit = run.parameters["HANGAR_COMMIT"], let project = catalog.entry(run.project)?.workspace?.project,
             let forge = project.forge, let variable = forge.tokenVariable
         else { return }
-        let summary = run.group != nil && (try? project.job(named: run.job))?.statuses == .summary
+        // The group whose summary stands for the run's own status, if its job asks for one.
+        let summarized = (try? project.job(named: run.job))?.statuses == .summary ? run.group : nil
         guard let token = environment[variable] else {
             logger.warning("no forge token: commit statuses are not reported", metadata: ["project": "\(run.project)", "variable": "\(variable)"])
             return
@@ -47,10 +48,10 @@ struct RunEvents: Sendable {
                 client: ForgeClient(forge: forge, token: token, logger: logger),
                 state: state,
                 commit: commit,
-                context: ForgeClient.context(job: run.job, cell: summary ? nil : run.cell),
-                link: summary ? "\(publicURL)/groups/\(run.group!)" : "\(publicURL)/runs/\(run.id)",
+                context: ForgeClient.context(job: run.job, cell: summarized == nil ? run.cell : nil),
+                link: summarized.map { "\(publicURL)/groups/\($0)" } ?? "\(publicURL)/runs/\(run.id)",
                 description: description,
-                group: summary ? run.group : nil
+                group: summarized
             )
         )
     }
