@@ -12,6 +12,7 @@ import Testing
         #expect(try #require(ChangePoint.t(slower)) > ChangePoint.threshold && ChangePoint.moved(slower))
         let faster = Array(noisy.prefix(12)) + noisy.suffix(12).map { $0 - 20 }
         #expect(try #require(ChangePoint.t(faster)) < -ChangePoint.threshold && ChangePoint.moved(faster))
+        #expect(ChangePoint.move(faster)?.hasPrefix("moved down (t = -") == true && ChangePoint.move(noisy) == nil)
     }
 
     @Test func flatWindowsAndTooFewRuns() {

@@ -21,6 +21,13 @@ public enum ChangePoint {
     /// True when the last `window` of `values` moved from the `window` before.
     public static func moved(_ values: [Double]) -> Bool { t(values).map { abs($0) >= threshold } ?? false }
 
+    /// `moved up (t = 9.3)` when the last `window` of `values` moved; nil when they did not.
+    public static func move(_ values: [Double]) -> String? {
+        guard let t = t(values), abs(t) >= threshold else { return nil }
+        let shown = t.isFinite ? "\((t * 10).rounded() / 10)" : "∞"
+        return "moved \(t > 0 ? "up" : "down") (t = \(shown))"
+    }
+
     private static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
 
     /// The sample variance.

@@ -49,14 +49,11 @@ struct Notifier: Sendable {
             try await queue(message, to: spec, run: run.id)
         }
         guard spec.when.contains(.regressed) else { return }
-        let moved = try await store.measureSeries(project: run.project, job: run.job).filter { series in
-            series.cell == (run.cell ?? "") && series.points.last?.run == run.id && ChangePoint.moved(series.points.map(\.value))
+        let said = try await store.measureSeries(project: run.project, job: run.job).compactMap { series -> String? in
+            guard series.cell == (run.cell ?? ""), series.points.last?.run == run.id else { return nil }
+            return ChangePoint.move(series.points.map(\.value)).map { "\(series.name) \($0)" }
         }
-        guard !moved.isEmpty else { return }
-        let said = moved.map { series in
-            let t = ChangePoint.t(series.points.map(\.value)) ?? 0
-            return "\(series.name) moved \(t > 0 ? "up" : "down") (t = \(t.isFinite ? String(format: "%.1f", t) : "∞"))"
-        }
+        guard !said.isEmpty else { return }
         let message = Message(
             event: "run.regressed",
             summary: "\(run.project)/\(run.job) #\(run.id)\(run.cell.map { " (\($0))" } ?? ""): \(said.joined(separator: ", "))",

@@ -19,9 +19,7 @@ struct TrendView {
         let values = series.points.map(\.value)
         latest = values.last.map { Measure(name: series.name, value: $0, unit: series.unit).shown } ?? ""
         svg = Self.line(series)
-        moved = ChangePoint.t(values).flatMap { t in
-            abs(t) >= ChangePoint.threshold ? "moved \(t > 0 ? "up" : "down") (t = \(t.isFinite ? String(format: "%.1f", t) : "∞"))" : nil
-        }
+        moved = ChangePoint.move(values)
     }
 
     static let width = 240.0
