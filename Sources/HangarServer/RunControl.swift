@@ -119,7 +119,7 @@ struct RunControl: Sendable {
     /// Queues again, in group `id`, every cell whose latest run failed, erred, timed out or was
     /// cancelled, for `who`; 409 when none did. Returns the new runs.
     func rerunFailedCells(of id: Int, by who: String) async throws -> [StoredRun] {
-        let failed = try await group(id).latest.filter { RunState.endedBadly.contains($0.state) || $0.state == .cancelled }
+        let failed = try await group(id).latest.filter(\.state.endedWithoutPassing)
         guard !failed.isEmpty else { throw HTTPError(.conflict, message: "no cell of group \(id) ended badly: nothing to rerun") }
         var new: [NewRun] = []
         for old in failed {

@@ -18,6 +18,9 @@ public enum RunState: String, CaseIterable, Sendable, Codable {
     /// Ended without running (a schedule whose image did not change).
     case skipped
 
+    /// Failed, erred, timed out or was cancelled: what a group's rerun runs again.
+    public var endedWithoutPassing: Bool { RunState.endedBadly.contains(self) || self == .cancelled }
+
     /// A group's state from its runs' (a matrix job's cells): `running` while any runs, else
     /// `queued` while any waits, else their worst outcome (`RunStatus.worst`).
     public static func combined(_ states: [RunState]) -> RunState {

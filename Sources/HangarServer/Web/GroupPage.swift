@@ -51,7 +51,7 @@ struct GroupPage {
                 }
             )
         }
-        rerunnable = latest.contains { RunState.endedBadly.contains($0.state) || $0.state == .cancelled }
+        rerunnable = latest.contains(where: \.state.endedWithoutPassing)
         list = RunList(runs, now: now)
     }
 
