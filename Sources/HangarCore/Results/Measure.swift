@@ -29,9 +29,12 @@ public struct Measure: Sendable, Codable, Equatable {
         case wrong(String)
     }
 
-    /// Reads `line` as a measurement line.
+    /// Reads `line` as a measurement line. Every line a run prints comes here: one that does not
+    /// start with either keyword is passed over without being split.
     public static func parse(_ line: String) -> Parsed? {
-        let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+        let start = line.drop { $0 == " " || $0 == "\t" }
+        guard start.hasPrefix("HANGAR_MEASURE") || start.hasPrefix("lava-test-case") else { return nil }
+        let words = start.split(whereSeparator: \.isWhitespace).map(String.init)
         guard let first = words.first else { return nil }
         if first == "HANGAR_MEASURE" { return hangar(Array(words.dropFirst())) }
         if first == "lava-test-case" { return lava(Array(words.dropFirst())) }
