@@ -27,12 +27,16 @@ final class RunMeasurements: Sendable {
     }
 
     /// Every measurement with the run's duration, written into `folder`'s artifacts; a file that
-    /// cannot be written is said through `say` (the run's result stands).
+    /// cannot be written is said through `say` (the run's result stands). A run folder removed
+    /// meanwhile (by what ran the run) is not made again.
     func finish(_ result: RunResult, folder: String, say: @Sendable (RunEvent) -> Void) -> [Measure] {
         let all = taken.withLock { $0 } + [Measure(name: "run_seconds", value: result.duration.seconds, unit: "s")]
         let artifacts = "\(folder)/artifacts"
+        guard FileManager.default.fileExists(atPath: folder) else { return all }
         do {
-            try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+            if !FileManager.default.fileExists(atPath: artifacts) {
+                try FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: false)
+            }
             try JSONEncoder().encode(all).write(to: URL(fileURLWithPath: "\(artifacts)/\(Measure.fileName)"))
         } catch {
             say(.notice("cannot write the run's measurements into \(artifacts): \(error.localizedDescription)"))
