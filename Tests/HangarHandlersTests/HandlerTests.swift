@@ -53,15 +53,6 @@ import Testing
         return try HandlerRegistry.make(project.jobs[0].tasks[0])
     }
 
-    func failure(_ body: () async throws -> Void) async -> HangarError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? HangarError
-        }
-    }
-
     var output: [String] { events.list.withLock { $0.compactMap { if case .output(let line, _) = $0 { line } else { nil } } } }
     var notices: [String] { events.list.withLock { $0.compactMap { if case .notice(let text) = $0 { text } else { nil } } } }
 

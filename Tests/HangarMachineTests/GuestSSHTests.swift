@@ -20,15 +20,6 @@ import Testing
 
     func write(_ name: String, _ text: String) throws { try text.write(toFile: "\(folder)/\(name)", atomically: true, encoding: .utf8) }
 
-    func failure(_ body: () async throws -> Void) async -> HangarError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? HangarError
-        }
-    }
-
     @Test func commandsGoAfterTheDestinationAndCopiesGoThroughTar() async throws {
         processes.answer("uname", .init(stdout: "Linux\n"))
         #expect(try await guest.run("uname").stdout == "Linux\n")

@@ -13,15 +13,6 @@ import Testing
         ImageCache(root: FileManager.default.temporaryDirectory.appendingPathComponent("hangar-test-cache-\(UUID().uuidString.prefix(8))").path)
     }
 
-    func failure(_ body: () async throws -> Void) async -> HangarError? {
-        do {
-            try await body()
-            return nil
-        } catch {
-            return error as? HangarError
-        }
-    }
-
     @Test func theNewestPublishedImageIsFetchedCheckedCachedAndBootableOffline() async throws {
         let stand = try await Stand()
         let cache = cache()
