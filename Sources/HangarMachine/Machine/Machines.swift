@@ -219,7 +219,10 @@ public struct Machines: Hypervisor {
     private func keepDiagnostics(of folder: String, in target: String, prefix: String) -> Bool {
         let status = QMPClient.execute("query-status", socket: "\(folder)/qmp.sock") ?? #"{"error": "QEMU did not answer on its QMP socket"}"#
         do {
-            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+            // Only the run folder itself is made: a tree removed meanwhile (what ran the run gave up) stays removed.
+            if !FileManager.default.fileExists(atPath: target) {
+                try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: false)
+            }
             for name in ["qemu.log", "serial.log"] where FileManager.default.fileExists(atPath: "\(folder)/\(name)") {
                 try? FileManager.default.removeItem(atPath: "\(target)/\(prefix)\(name)")
                 try FileManager.default.copyItem(atPath: "\(folder)/\(name)", toPath: "\(target)/\(prefix)\(name)")
