@@ -13,12 +13,16 @@ public struct JobPlan: Sendable {
         public var timeout: Duration?
         /// A `prepare:` task: skipped in a machine restored from a snapshot, which has its effect.
         public var prepares = false
+        /// The machines it acts on: its task's (`on:`, else the job's first), or, for the steps
+        /// that fetch, boot and save machines, every machine they are for, all at once.
+        public var machines: [String]
 
-        /// A step running `handler`.
-        public init(title: String, handler: any Handler, timeout: Duration? = nil) {
+        /// A step running `handler` on `machines`.
+        public init(title: String, handler: any Handler, timeout: Duration? = nil, machines: [String]) {
             self.title = title
             self.handler = handler
             self.timeout = timeout
+            self.machines = machines
         }
     }
 
@@ -33,21 +37,25 @@ public struct JobPlan: Sendable {
     /// Plans `job`. When a task needs the machine and the job does not boot it itself, `image.fetch`
     /// and `machine.boot` come first (kanku-style task lists can spell them out to put other tasks
     /// before them). A job of host tasks only boots nothing, unless `alwaysBoot` (`hangar up`) or it has
-    /// `prepare:` tasks.
+    /// `prepare:` tasks. A job of several machines boots every one its tasks do not boot themselves,
+    /// all at once.
     public init(_ job: JobSpec, alwaysBoot: Bool = false) throws(HangarError) {
         self.job = job
         var steps: [Step] = []
-        if !job.tasks.contains(where: { $0.handler == MachineBoot.name })
-            && (alwaysBoot || !job.prepare.isEmpty || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) }))
-        {
+        let booted = Set(job.tasks.filter { $0.handler == MachineBoot.name }.map { $0.on ?? job.machine })
+        let unbooted = job.machines.filter { !booted.contains($0) }
+        let needed =
+            job.machines.count > 1 || alwaysBoot || !job.prepare.isEmpty || job.tasks.contains(where: { HandlerRegistry.needsMachine($0.handler) })
+        if needed, !unbooted.isEmpty {
             let location = job.location
             for name in [ImageFetch.name, MachineBoot.name] {
                 let task = TaskSpec(handler: name, options: nil, location: location, title: name)
-                steps.append(Step(title: name, handler: try HandlerRegistry.make(task), timeout: nil))
+                let title = job.machines.count > 1 ? "\(name): \(unbooted.joined(separator: ", "))" : name
+                steps.append(Step(title: title, handler: try HandlerRegistry.make(task), timeout: nil, machines: unbooted))
             }
         }
         for task in job.tasks {
-            steps.append(Step(title: task.title, handler: try HandlerRegistry.make(task), timeout: task.timeout))
+            steps.append(Step(title: task.title, handler: try HandlerRegistry.make(task), timeout: task.timeout, machines: [task.on ?? job.machine]))
         }
         self.steps = steps
         try addPreparation()
@@ -70,11 +78,16 @@ public struct JobPlan: Sendable {
                     at: task.location
                 )
             }
-            var step = Step(title: "prepare: \(task.title)", handler: try HandlerRegistry.make(task), timeout: task.timeout)
+            var step = Step(
+                title: "prepare: \(task.title)",
+                handler: try HandlerRegistry.make(task),
+                timeout: task.timeout,
+                machines: [task.on ?? job.machine]
+            )
             step.prepares = true
             prepared.append(step)
         }
-        prepared.append(Step(title: SaveSnapshot.name, handler: SaveSnapshot(preparation: job.preparation)))
+        prepared.append(Step(title: SaveSnapshot.name, handler: SaveSnapshot(preparation: job.preparation), machines: job.machines))
         var machineBoot = steps[boot].handler as! MachineBoot
         machineBoot.preparation = job.preparation
         steps[boot].handler = machineBoot
@@ -86,7 +99,9 @@ public struct JobPlan: Sendable {
     public static func validate(_ project: ProjectFile) throws(HangarError) {
         for job in project.jobs {
             let plan = try JobPlan(job)
-            guard plan.bootsMachine, !project.machines.contains(where: { $0.name == job.machine }) else { continue }
+            guard plan.bootsMachine, let missing = job.machines.first(where: { name in !project.machines.contains { $0.name == name } }) else {
+                continue
+            }
             if project.machines.isEmpty {
                 throw .usage(
                     .configNoMachines,
@@ -99,7 +114,7 @@ public struct JobPlan: Sendable {
             let names = project.machines.map(\.name)
             throw .usage(
                 .configUnknownMachine,
-                "job '\(job.name)' uses machine '\(job.machine)', which is not defined\(Suggestion.phrase(for: job.machine, in: names))",
+                "job '\(job.name)' uses machine '\(missing)', which is not defined\(Suggestion.phrase(for: missing, in: names))",
                 hint: "machines defined: \(names.joined(separator: ", "))",
                 at: job.location
             )

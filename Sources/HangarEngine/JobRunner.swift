@@ -38,7 +38,7 @@ public enum JobRunner {
             for (index, step) in plan.steps.enumerated() {
                 if Task.isCancelled { return (.cancelled, nil, nil) }
                 if failure != nil, !type(of: step.handler).runsAfterFailure { continue }
-                if step.prepares, context[.machine]?.restoredFrom != nil {
+                if step.prepares, context.on(step.machines[0])[.machine]?.restoredFrom != nil {
                     // The snapshot the machine came from was saved after this task ran.
                     context.emit(.taskStarted(index: index, count: plan.steps.count, title: step.title))
                     context.emit(.notice("skipped: the machine was restored from a snapshot saved after this task ran"))
@@ -67,7 +67,9 @@ public enum JobRunner {
         // Finalizers run in a fresh task, so a cancelled run still cleans up completely.
         await Task {
             // A task run elsewhere was finalized there.
-            for step in started.all.reversed() where elsewhere(step, context) == nil { await step.handler.finalize(context) }
+            for step in started.all.reversed() where elsewhere(step, context) == nil {
+                for machine in step.machines.reversed() { await step.handler.finalize(context.on(machine)) }
+            }
         }.value
         return RunResult(
             status: Task.isCancelled && status == .passed ? .cancelled : status,
@@ -99,11 +101,26 @@ public enum JobRunner {
         HangarError(.taskTimeout, "'\(step.title)' timed out after \(DurationText.format(step.timeout ?? .zero)) (its 'timeout:')")
     }
 
-    /// Prepares and executes `step` here; its error, if it failed.
+    /// Prepares and executes `step` here, on each of its machines at once; its first error, if it
+    /// failed (which stops it on the others).
     static func perform(_ step: JobPlan.Step, context: TaskContext) async -> HangarError? {
+        let views = step.machines.map(context.on)
+        guard views.count > 1 else { return await perform(step.handler, in: views.first ?? context) }
+        return await withTaskGroup(of: HangarError?.self) { group in
+            for view in views { group.addTask { await perform(step.handler, in: view) } }
+            var first: HangarError?
+            for await case let error? in group where first == nil {
+                first = error
+                group.cancelAll()
+            }
+            return first
+        }
+    }
+
+    private static func perform(_ handler: any Handler, in context: TaskContext) async -> HangarError? {
         do throws(HangarError) {
-            try await step.handler.prepare(context)
-            try await step.handler.execute(context)
+            try await handler.prepare(context)
+            try await handler.execute(context)
             return nil
         } catch {
             return error

@@ -33,9 +33,10 @@ public enum PlacedStep {
         let lines = Mutex<[String]>([])
         let context = TaskContext(
             project: workspace.project,
-            machineSpec: workspace.project.machines.first { $0.name == job.machine } ?? MachineSpec(name: job.machine),
+            jobMachines: [
+                JobMachine(spec: workspace.project.machines.first { $0.name == job.machine } ?? MachineSpec(name: job.machine), id: "placed")
+            ],
             machines: workspace.machines,
-            machineID: "placed",
             keepMachine: false,
             offline: false,
             runFolder: folder,

@@ -4,8 +4,8 @@ import HangarHandlers
 import Synchronization
 
 /// What a run measures, taken from its events as they happen: its tasks' measurement lines
-/// (`Measure.parse`; a wrong one is said, and the run goes on) and its machine's boot to SSH
-/// (`boot_seconds`); at its end, its duration (`run_seconds`). They are written under the run's
+/// (`Measure.parse`; a wrong one is said, and the run goes on) and its machines' boot to SSH
+/// (`boot_seconds`, until the last of several answers); at its end, its duration (`run_seconds`). They are written under the run's
 /// artifacts (`Measure.fileName`), so a worker's upload brings them to the server.
 final class RunMeasurements: Sendable {
     private let taken = Mutex<[Measure]>([])
@@ -19,7 +19,8 @@ final class RunMeasurements: Sendable {
             case .wrong(let why)?: return .notice("measurement ignored: \(why)")
             case nil: break
             }
-        case .taskFinished(_, MachineBoot.name, .passed, let duration, _):
+        // Of a job of several machines, the boot of all of them (`machine.boot: db, web`).
+        case .taskFinished(_, let title, .passed, let duration, _) where title == MachineBoot.name || title.hasPrefix("\(MachineBoot.name): "):
             taken.withLock { $0.append(Measure(name: "boot_seconds", value: duration.seconds, unit: "s")) }
         default: break
         }

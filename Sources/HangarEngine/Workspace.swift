@@ -72,7 +72,15 @@ public struct Workspace: Sendable {
         return record
     }
 
-    /// `hangar up`: boots the machine and runs `job`'s tasks in it (or just boots when `job` is nil), leaving it up.
+    /// The machines `hangar up` boots: `job`'s (all of them, for a job of several), else `machine`
+    /// (the default one when nil).
+    public func upMachines(job name: String?, machine: String?) throws(HangarError) -> [MachineSpec] {
+        guard let name else { return [try machineSpec(machine)] }
+        return try project.job(named: name).machines.map { name throws(HangarError) in try machineSpec(name) }
+    }
+
+    /// `hangar up`: boots the machines (`upMachines`) and runs `job`'s tasks in them (or just boots
+    /// when `job` is nil), leaving them up.
     public func up(
         job name: String?,
         machine: String?,
@@ -80,10 +88,18 @@ public struct Workspace: Sendable {
         offline: Bool,
         emit: @escaping @Sendable (RunEvent) -> Void
     ) async throws(HangarError) -> RunResult {
-        let named = try name.map { name throws(HangarError) in try project.job(named: name) }
-        let spec = try machineSpec(named?.machine ?? machine)
-        let job = named ?? JobSpec(name: "up", machine: spec.name, timeout: .seconds(3600), tasks: [], location: project.path)
-        return try await execute(job, spec: spec, id: machineID(spec.name), keep: true, offline: offline, given: parameters, emit: emit)
+        let specs = try upMachines(job: name, machine: machine)
+        let job =
+            try name.map { name throws(HangarError) in try project.job(named: name) }
+            ?? JobSpec(name: "up", machine: specs[0].name, timeout: .seconds(3600), tasks: [], location: project.path)
+        let machines = specs.map { JobMachine(spec: $0, id: machineID($0.name)) }
+        let result = try await execute(job, machines: machines, keep: true, offline: offline, given: parameters, emit: emit)
+        // Machines that need each other stay up together or not at all.
+        let up = machines.compactMap { self.machines.registry.record(id: $0.id) }.filter(MachineRegistry.isAlive)
+        if machines.count > 1, up.count < machines.count {
+            for record in up { await self.machines.destroy(record) }
+        }
+        return result
     }
 
     /// `hangar run`: boots a throwaway machine, runs `job` with `parameters`, destroys the machine whatever happens.
@@ -97,17 +113,18 @@ public struct Workspace: Sendable {
     ) async throws(HangarError) -> RunResult {
         let job = try project.job(named: name)
         // A host-only job needs no machine: validation refused any job that boots one not defined.
-        let spec = project.machines.first { $0.name == job.machine } ?? MachineSpec(name: job.machine)
-        let id = "\(machineID(spec.name))-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
-        return try await execute(job, spec: spec, id: id, keep: false, offline: offline, given: parameters, folder: folder, emit: emit)
+        let suffix = "-run-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        let machines = job.machines.map { name in
+            JobMachine(spec: project.machines.first { $0.name == name } ?? MachineSpec(name: name), id: machineID(name) + suffix)
+        }
+        return try await execute(job, machines: machines, keep: false, offline: offline, given: parameters, folder: folder, emit: emit)
     }
 
-    /// Runs `job` in machine `spec` with the parameters `given` (checked against the job's, which
-    /// also fill in `${NAME}` in the machine's image).
+    /// Runs `job` in `machines` with the parameters `given` (checked against the job's, which also
+    /// fill in `${NAME}` in the machines' images); several machines get a private network.
     private func execute(
         _ job: JobSpec,
-        spec: MachineSpec,
-        id: String,
+        machines: [JobMachine],
         keep: Bool,
         offline: Bool,
         given: [String: String],
@@ -115,9 +132,13 @@ public struct Workspace: Sendable {
         emit: @escaping @Sendable (RunEvent) -> Void
     ) async throws(HangarError) -> RunResult {
         let parameters = try job.resolve(parameters: given)
-        let spec = try spec.expanding(parameters, directory: project.directory)
+        var resolved = try machines.map { machine throws(HangarError) in
+            JobMachine(spec: try machine.spec.expanding(parameters, directory: project.directory), id: machine.id)
+        }
+        let network = PrivateNetwork.plan(resolved.map { ($0.spec.name, $0.id, "\(self.machines.registry.root)/\($0.id)") })
+        for index in resolved.indices { resolved[index].spec.network = network[resolved[index].spec.name] }
         let plan = try JobPlan(job, alwaysBoot: keep)
-        if plan.bootsMachine { try spec.checkFiles() }
+        if plan.bootsMachine { for machine in resolved { try machine.spec.checkFiles() } }
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
         let measured = RunMeasurements()
@@ -129,13 +150,12 @@ public struct Workspace: Sendable {
                 emit(notice)
             }
         }
-        var notice = machines.notice
+        var notice = self.machines.notice
         if machineNoticesInRunLog { notice = { write(RunEvent.notice($0)) } }
         let context = TaskContext(
             project: project,
-            machineSpec: spec,
-            machines: Machines(paths: machines.paths, cache: machines.cache, owner: machineOwner, notice: notice),
-            machineID: id,
+            jobMachines: resolved,
+            machines: Machines(paths: self.machines.paths, cache: self.machines.cache, owner: machineOwner, notice: notice),
             keepMachine: keep,
             offline: offline,
             runFolder: folder,
@@ -151,9 +171,13 @@ public struct Workspace: Sendable {
         return result
     }
 
-    /// `hangar destroy`: the named machine (default when nil), or all of this project's with `all`.
+    /// `hangar destroy`: the named machine (default when nil) with the machines on its private
+    /// network, or all of this project's with `all`.
     public func destroy(machine name: String?, all: Bool) async throws(HangarError) -> [String] {
-        let targets = all ? list().map(\.record) : [try machineSpec(name)].compactMap { machines.registry.record(id: machineID($0.name)) }
+        var targets = all ? list().map(\.record) : [try machineSpec(name)].compactMap { machines.registry.record(id: machineID($0.name)) }
+        for peer in targets.flatMap({ $0.network?.peers ?? [] }) where !targets.contains(where: { $0.id == peer }) {
+            if let record = machines.registry.record(id: peer) { targets.append(record) }
+        }
         for record in targets { await machines.destroy(record) }
         return targets.map(\.name)
     }

@@ -7,22 +7,39 @@ import Synchronization
 public struct ContextKey<Value: Sendable>: Sendable {
     /// The key's name, as persisted.
     public let name: String
+    /// True when each of the job's machines has its own value (`TaskContext.on(_:)`).
+    public let perMachine: Bool
     /// A key called `name`.
-    public init(_ name: String) { self.name = name }
+    public init(_ name: String, perMachine: Bool = false) {
+        self.name = name
+        self.perMachine = perMachine
+    }
 }
 
 extension ContextKey where Value == CachedImage {
     /// The boot disk `image.fetch` cached.
-    public static var image: ContextKey { ContextKey("image") }
+    public static var image: ContextKey { ContextKey("image", perMachine: true) }
     /// The kernel `image.fetch` cached.
-    public static var kernel: ContextKey { ContextKey("kernel") }
+    public static var kernel: ContextKey { ContextKey("kernel", perMachine: true) }
     /// The initrd `image.fetch` cached.
-    public static var initrd: ContextKey { ContextKey("initrd") }
+    public static var initrd: ContextKey { ContextKey("initrd", perMachine: true) }
 }
 
 extension ContextKey where Value == MachineRecord {
     /// The machine `machine.boot` started.
-    public static var machine: ContextKey { ContextKey("machine") }
+    public static var machine: ContextKey { ContextKey("machine", perMachine: true) }
+}
+
+/// One of the machines a job boots: as the run resolved it (parameters filled in, its NIC on the
+/// job's private network), and the state folder id it gets.
+public struct JobMachine: Sendable {
+    public var spec: MachineSpec
+    public var id: String
+
+    public init(spec: MachineSpec, id: String) {
+        self.spec = spec
+        self.id = id
+    }
 }
 
 /// What a task run away from this host (`Placement`) printed, and how it ended (nil: passed).
@@ -60,14 +77,19 @@ public typealias PlacedRunner = @Sendable (_ position: Int) async throws(HangarE
 
 /// What a task can see and use: the project, the host's machines, the run's folder, and the job
 /// context that earlier tasks filled in.
+///
+/// A context acts on one of the job's machines (`machineSpec`, `self[.machine]`): the first, or the
+/// one `on(_:)` names, whose view shares everything else with this one.
 public final class TaskContext: Sendable {
     /// The project file.
     public let project: ProjectFile
-    /// The job's machine.
+    /// Every machine the job boots, in order.
+    public let jobMachines: [JobMachine]
+    /// The machine this context acts on.
     public let machineSpec: MachineSpec
     /// This host's machines (`Machines`; a `FakeHypervisor` in handler tests).
     public let machines: any Hypervisor
-    /// The state folder id the job's machine gets.
+    /// The state folder id the machine this context acts on gets.
     public let machineID: String
     /// True for `hangar up`: the machine stays up after the run.
     public let keepMachine: Bool
@@ -90,14 +112,13 @@ public final class TaskContext: Sendable {
     public let clock: any Clock<Duration>
     /// What runs host programs (`host` tasks); a scripted runner in tests.
     public let processes: any ProcessRunner
-    private let values = Mutex<[String: any Sendable]>([:])
+    private let values: Values
 
-    /// A context for one run.
-    public init(
+    /// A context for one run, acting on the first of `jobMachines` (never empty).
+    public convenience init(
         project: ProjectFile,
-        machineSpec: MachineSpec,
+        jobMachines: [JobMachine],
         machines: any Hypervisor,
-        machineID: String,
         keepMachine: Bool,
         offline: Bool,
         runFolder: String,
@@ -109,15 +130,53 @@ public final class TaskContext: Sendable {
         processes: any ProcessRunner = HostProcesses(),
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
+        self.init(
+            project: project,
+            jobMachines: jobMachines,
+            acting: jobMachines[0],
+            machines: machines,
+            keepMachine: keepMachine,
+            offline: offline,
+            runFolder: runFolder,
+            parameters: parameters,
+            pool: pool,
+            placed: placed,
+            guest: guest,
+            clock: clock,
+            processes: processes,
+            values: Values(),
+            emit: emit
+        )
+    }
+
+    private init(
+        project: ProjectFile,
+        jobMachines: [JobMachine],
+        acting machine: JobMachine,
+        machines: any Hypervisor,
+        keepMachine: Bool,
+        offline: Bool,
+        runFolder: String,
+        parameters: [String: String],
+        pool: WarmPool?,
+        placed: PlacedRunner?,
+        guest: @escaping @Sendable (MachineRecord) -> any GuestShell,
+        clock: any Clock<Duration>,
+        processes: any ProcessRunner,
+        values: Values,
+        emit: @escaping @Sendable (RunEvent) -> Void
+    ) {
+        self.values = values
+        self.jobMachines = jobMachines
         self.guest = guest
         self.clock = clock
         self.processes = processes
         self.pool = pool
         self.placed = placed
         self.project = project
-        self.machineSpec = machineSpec
+        self.machineSpec = machine.spec
         self.machines = machines
-        self.machineID = machineID
+        self.machineID = machine.id
         self.keepMachine = keepMachine
         self.offline = offline
         self.runFolder = runFolder
@@ -125,10 +184,39 @@ public final class TaskContext: Sendable {
         self.emit = emit
     }
 
-    /// Reads or writes a value of the job context.
+    /// The same run acting on the job's machine `name` (this context when it is this one's).
+    public func on(_ name: String) -> TaskContext {
+        guard name != machineSpec.name, let machine = jobMachines.first(where: { $0.spec.name == name }) else { return self }
+        return TaskContext(
+            project: project,
+            jobMachines: jobMachines,
+            acting: machine,
+            machines: machines,
+            keepMachine: keepMachine,
+            offline: offline,
+            runFolder: runFolder,
+            parameters: parameters,
+            pool: pool,
+            placed: placed,
+            guest: guest,
+            clock: clock,
+            processes: processes,
+            values: values,
+            emit: emit
+        )
+    }
+
+    /// Reads or writes a value of the job context (of this context's machine, for a `perMachine` key).
     public subscript<Value>(key: ContextKey<Value>) -> Value? {
-        get { values.withLock { $0[key.name] as? Value } }
-        set { values.withLock { $0[key.name] = newValue } }
+        get { values.storage.withLock { $0[name(of: key)] as? Value } }
+        set { values.storage.withLock { $0[name(of: key)] = newValue } }
+    }
+
+    private func name<Value>(of key: ContextKey<Value>) -> String { key.perMachine ? "\(key.name)@\(machineSpec.name)" : key.name }
+
+    /// The job context's values, shared by the views of one run.
+    private final class Values: Sendable {
+        let storage = Mutex<[String: any Sendable]>([:])
     }
 
     /// The shell of the machine `machine.boot` started.

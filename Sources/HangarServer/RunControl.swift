@@ -66,10 +66,7 @@ struct RunControl: Sendable {
         }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
-        // What a worker needs to take it: the job's and its machine's labels, the machine's memory and QEMU's.
-        let machine = (try? JobPlan(job))?.bootsMachine == true ? workspace.project.machines.first { $0.name == job.machine } : nil
-        let requires = Array(Set(job.requires + (machine?.requires ?? []))).sorted()
-        let memory = machine.map { Int($0.memory.bytes >> 20) + 256 } ?? 0
+        let (requires, memory) = Self.placement(of: job, in: workspace.project)
         return cells.map { cell in
             // A value given by its name becomes the value.
             var run = NewRun(
@@ -83,6 +80,14 @@ struct RunControl: Sendable {
             run.cell = job.matrix == nil ? nil : cell.name
             return run
         }
+    }
+
+    /// What a worker needs to take a run of `job`: the job's and its machines' labels, and the MiB
+    /// of all the machines it boots at once, each with QEMU's own 256 MiB.
+    static func placement(of job: JobSpec, in project: ProjectFile) -> (requires: [String], memory: Int) {
+        let machines = (try? JobPlan(job))?.bootsMachine == true ? project.machines.filter { job.machines.contains($0.name) } : []
+        let requires = Array(Set(job.requires + machines.flatMap(\.requires))).sorted()
+        return (requires, machines.reduce(0) { $0 + Int($1.memory.bytes >> 20) + 256 })
     }
 
     /// Announces runs just queued and wakes the dispatcher.

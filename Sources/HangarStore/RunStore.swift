@@ -62,16 +62,20 @@ public final class RunStore: Sendable {
     public func close() async throws { try await connections.close() }
 
     /// Adds a run: queued, or (for a schedule whose image did not change) already `skipped`, in one
-    /// statement (two for a cell that starts a group of its own).
+    /// statement (two, in one transaction, for a cell that starts a group of its own).
     public func enqueue(_ run: NewRun, skipped reason: String? = nil) async throws -> StoredRun {
-        try await connections.withDatabase { database in try await insert(into: database, [run], skipped: reason)[0] }
+        try await enqueue([run], skipped: reason)[0]
     }
 
     /// Queues `runs` in one transaction: all or none. The cells of one project's job among them form
     /// a group (`StoredRun.group`, its first run's id), unless they name one to join (`NewRun.group`).
     /// With `skipped`, they are recorded ended `skipped` for that reason instead.
+    /// A single run that starts no group is one statement, without a transaction around it.
     public func enqueue(_ runs: [NewRun], skipped reason: String? = nil) async throws -> [StoredRun] {
-        try await connections.transaction { [self] database in try await insert(into: database, runs, skipped: reason) }
+        if runs.count == 1, runs[0].cell == nil || runs[0].group != nil {
+            return try await connections.withDatabase { [self] database in try await insert(into: database, runs, skipped: reason) }
+        }
+        return try await connections.transaction { [self] database in try await insert(into: database, runs, skipped: reason) }
     }
 
     /// Inserts `runs` on `database` (a transaction's), grouping the cells of each project's job.

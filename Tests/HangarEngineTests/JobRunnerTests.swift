@@ -122,12 +122,11 @@ final class Journal: Sendable {
             displayName: "hangar.yml"
         )
         var plan = try JobPlan(JobSpec(name: "j", machine: "default", timeout: jobTimeout, tasks: [], location: "x"))
-        plan.steps = probes.map { JobPlan.Step(title: $0.label, handler: $0, timeout: stepTimeout) }
+        plan.steps = probes.map { JobPlan.Step(title: $0.label, handler: $0, timeout: stepTimeout, machines: [project.machines[0].name]) }
         let context = TaskContext(
             project: project,
-            machineSpec: project.machines[0],
+            jobMachines: [JobMachine(spec: project.machines[0], id: "t")],
             machines: FakeHypervisor(),
-            machineID: "t",
             keepMachine: false,
             offline: true,
             runFolder: "/nonexistent/run",

@@ -29,9 +29,8 @@ import Testing
         let project = try ProjectFile.parse("jobs: {}\n", path: "\(folder)/project/hangar.yml", displayName: "hangar.yml")
         let context = TaskContext(
             project: project,
-            machineSpec: spec,
+            jobMachines: [JobMachine(spec: spec, id: "test")],
             machines: hypervisor,
-            machineID: "test",
             keepMachine: keep,
             offline: true,
             runFolder: "\(folder)/run",

@@ -78,9 +78,10 @@ public final class FakeHypervisor: Hypervisor {
         cached: [String: CachedImage],
         preparation: String
     ) async throws(HangarError) -> MachineRecord {
-        let record = MachineRecord.scripted(folder: "\(root)/\(id)", id: id, name: spec.name, project: project, ephemeral: ephemeral)
+        var record = MachineRecord.scripted(folder: "\(root)/\(id)", id: id, name: spec.name, project: project, ephemeral: ephemeral)
+        record.network = spec.network
         let boot = Boot(id: id, machine: spec.name, ephemeral: ephemeral, cached: cached.keys.sorted(), preparation: preparation)
-        try state.withLock { state throws(HangarError) in
+        try state.withLock { [record] state throws(HangarError) in
             guard state.running[id] == nil else {
                 throw .usage(.machineRunning, "machine '\(spec.name)' is already running (pid 0)")
             }

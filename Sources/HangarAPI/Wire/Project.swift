@@ -4,7 +4,7 @@ extension API {
         /// A job with its parameters.
         public struct Job: Documented, Equatable {
             public var name: String
-            /// The machine its tasks run on; nil for a job of host tasks only.
+            /// The machines its tasks run on (`db, web` for several); nil for a job of host tasks only.
             public var machine: String?
             public var parameters: [Parameter]
 

@@ -39,6 +39,8 @@ public struct MachineSpec: Sendable, Hashable, Codable {
     public var freshIdentity = false
     /// Machines restored from the snapshot that each worker keeps ready for runs (`pool: N`, server mode).
     public var pool = 0
+    /// Its NIC on the private network of a job that boots several machines; set by the run, not in hangar.yml.
+    public var network: PrivateNIC?
     /// Where each key was written (`image` → `hangar.yml:4:12`), for errors found after parsing.
     public var locations: [String: String] = [:]
 
@@ -99,8 +101,12 @@ extension ImageSource {
 public struct JobSpec: Sendable {
     /// The key under `jobs:`.
     public var name: String
-    /// The machine the job runs in.
-    public var machine: String
+    /// The machines the job boots, in order (`machines: [db, web]`, or `machine: NAME` for one);
+    /// without either, the machines its tasks name with `on:`, else `default` or the file's only one.
+    /// Never empty.
+    public var machines: [String]
+    /// Its first machine: where a task without `on:` runs.
+    public var machine: String { machines[0] }
     /// The whole job's time limit (default 1h).
     public var timeout: Duration
     /// The tasks, in order.
@@ -131,7 +137,7 @@ public struct JobSpec: Sendable {
     /// A job running `tasks` in `machine`.
     public init(name: String, machine: String, timeout: Duration, tasks: [TaskSpec], location: String) {
         self.name = name
-        self.machine = machine
+        self.machines = [machine]
         self.timeout = timeout
         self.tasks = tasks
         self.location = location
@@ -150,6 +156,8 @@ public struct TaskSpec: Sendable {
     public var location: String
     /// A short title for progress output, such as `run: make check`.
     public var title: String
+    /// The machine it runs on (`on:`); nil: the job's first.
+    public var on: String?
 
     /// A task of `handler` with `options`.
     public init(handler: String, options: YAMLValue?, timeout: Duration? = nil, location: String, title: String) {

@@ -17,6 +17,7 @@ extension ProjectFile {
         let directory = (path as NSString).deletingLastPathComponent
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
         project.text = text
+        var jobs: YAMLValue?
         for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge", "notify"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
@@ -26,10 +27,14 @@ extension ProjectFile {
                 for (name, spec) in try value.entries() {
                     project.machines.append(try MachineSpec.parse(spec, name: name, directory: directory))
                 }
-            default:
-                for (name, spec) in try value.entries() { project.jobs.append(try JobSpec.parse(spec, name: name)) }
+            default: jobs = value
             }
         }
+        // Jobs after machines, wherever they are written: a job without 'machine:' takes the only one.
+        for (name, spec) in try jobs?.entries() ?? [] {
+            project.jobs.append(try JobSpec.parse(spec, name: name, defined: project.machines.map(\.name)))
+        }
+        for job in project.jobs where job.machines.count > 1 { try project.checkHostPorts(of: job) }
         // Whether each job's machine exists is checked with its plan (JobPlan.validate): a job of host
         // tasks needs none, so a project of such jobs needs no 'machines:' section.
         for job in project.jobs {
@@ -45,6 +50,26 @@ extension ProjectFile {
             }
         }
         return project
+    }
+}
+
+extension ProjectFile {
+    /// Refuses two machines of `job`, which boot together, forwarding one fixed host port.
+    func checkHostPorts(of job: JobSpec) throws(HangarError) {
+        var taken: [Int: String] = [:]
+        for machine in machines where job.machines.contains(machine.name) {
+            for port in machine.ports where port.host != 0 {
+                if let other = taken[port.host] {
+                    throw .usage(
+                        .configInvalid,
+                        "machines '\(other)' and '\(machine.name)' both forward host port \(port.host), and job '\(job.name)' boots them together",
+                        hint: "give one of them another host port, or 0 for any free one",
+                        at: machine.locations["ports"]
+                    )
+                }
+                taken[port.host] = machine.name
+            }
+        }
     }
 }
 
@@ -230,15 +255,20 @@ extension OBSImage {
 }
 
 extension JobSpec {
-    static func parse(_ value: YAMLValue, name: String) throws(HangarError) -> JobSpec {
+    /// The job `name`, in a file defining the machines `defined`.
+    static func parse(_ value: YAMLValue, name: String, defined: [String]) throws(HangarError) -> JobSpec {
         var job = JobSpec(name: name, machine: "default", timeout: .seconds(3600), tasks: [], location: value.location)
+        var named: [String]?
         for (key, value) in try value.entries(allowed: [
-            "machine", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix", "status",
+            "machine", "machines", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix",
+            "status",
         ]) {
             switch key {
             case "parameters":
                 for (name, spec) in try value.entries(what: "parameter") { job.parameters.append(try JobParameter.parse(spec, name: name)) }
-            case "machine": job.machine = try value.string()
+            case "machine", "machines":
+                guard named == nil else { throw value.error("give 'machine:' for one machine or 'machines:' for several, not both") }
+                named = key == "machine" ? [try value.string()] : try parseMachines(value)
             case "requires": job.requires = try value.strings()
             case "timeout": job.timeout = try value.duration()
             case "retries":
@@ -261,11 +291,66 @@ extension JobSpec {
             default: _ = try value.string()
             }
         }
+        job.machines = try machines(of: job, named: named, defined: defined, at: value)
         // A matrix's parameters are the job's: each cell gives them their values.
         for axis in job.matrix?.axes ?? [] where !job.parameters.contains(where: { $0.name == axis.parameter }) {
             job.parameters.append(JobParameter(name: axis.parameter))
         }
         return job
+    }
+
+    /// How many machines one job may boot: each has an address on the job's private network.
+    static let maxMachines = 32
+
+    /// `machines: [db, web]`: at least one, each once.
+    private static func parseMachines(_ value: YAMLValue) throws(HangarError) -> [String] {
+        var names: [String] = []
+        for item in try value.items() {
+            let name = try item.string()
+            if names.contains(name) { throw item.error("machine '\(name)' is listed twice") }
+            names.append(name)
+        }
+        guard !names.isEmpty else { throw value.error("'machines:' lists no machine", hint: "name the machines the job boots, such as [db, web]") }
+        guard names.count <= maxMachines else {
+            throw value.error("a job boots at most \(maxMachines) machines; this one lists \(names.count)")
+        }
+        return names
+    }
+
+    /// The machines `job` boots: those `named` (checking its tasks' `on:` against them), else the
+    /// ones its tasks name, else `default` or the file's only machine. Several machines share a
+    /// network on which their names are host names, so each must be one.
+    private static func machines(of job: JobSpec, named: [String]?, defined: [String], at value: YAMLValue) throws(HangarError) -> [String] {
+        let tasks = job.prepare + job.tasks
+        var chosen = named ?? []
+        for task in tasks {
+            guard let on = task.on, !chosen.contains(on) else { continue }
+            guard let named else {
+                chosen.append(on)
+                continue
+            }
+            throw .usage(
+                .configUnknownMachine,
+                "this task runs on '\(on)', which job '\(job.name)' does not boot\(Suggestion.phrase(for: on, in: named))",
+                hint: "the job's machines: \(named.joined(separator: ", ")); add '\(on)' to its 'machines:'",
+                at: task.location
+            )
+        }
+        if chosen.isEmpty { chosen = [defined.contains("default") || defined.count != 1 ? "default" : defined[0]] }
+        if chosen.count > maxMachines { throw value.error("a job boots at most \(maxMachines) machines; its tasks name \(chosen.count)") }
+        for name in chosen where chosen.count > 1 && !isHostName(name) {
+            throw value.error(
+                "machine '\(name)' cannot be a host name on the job's private network",
+                hint: "name machines a job boots together with letters, digits and '-', such as db or web-1"
+            )
+        }
+        return chosen
+    }
+
+    /// A host name label: letters, digits and `-`, not at either end, at most 63 characters.
+    static func isHostName(_ name: String) -> Bool {
+        let allowed = name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-") }
+        return allowed && !name.isEmpty && name.count <= 63 && name.first != "-" && name.last != "-"
     }
 }
 
@@ -293,7 +378,7 @@ extension JobParameter {
 
 extension TaskSpec {
     static func parse(_ value: YAMLValue) throws(HangarError) -> TaskSpec {
-        let entries = try value.entries(allowed: ["run", "host", "use", "with", "timeout", "name"])
+        let entries = try value.entries(allowed: ["run", "host", "use", "with", "timeout", "name", "on"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         let kinds = ["run", "host", "use"].filter { fields[$0] != nil }
         guard kinds.count == 1, let kind = kinds.first, let head = fields[kind] else {
@@ -314,6 +399,7 @@ extension TaskSpec {
         }
         task.timeout = try fields["timeout"]?.duration()
         if let name = try fields["name"]?.string() { task.title = name }
+        task.on = try fields["on"]?.string()
         return task
     }
 }

@@ -72,6 +72,7 @@ extension HangarError.Code {
     public static let machineIdentity = Self(rawValue: "machine.identity")
     public static let machineKey = Self(rawValue: "machine.key")
     public static let machineKvm = Self(rawValue: "machine.kvm")
+    public static let machineNetwork = Self(rawValue: "machine.network")
     public static let machineNotRunning = Self(rawValue: "machine.not-running")
     public static let machineOverlay = Self(rawValue: "machine.overlay")
     public static let machinePanic = Self(rawValue: "machine.panic")

@@ -1,8 +1,11 @@
+import Foundation
 public import HangarCore
 import HangarMachine
 
 /// `machine.boot`: starts the job's machine on a copy-on-write overlay and waits for SSH; mounts
-/// the `share:` folder at /hangar (9p), or copies it there when the guest has no 9p.
+/// the `share:` folder at /hangar (9p), or copies it there when the guest has no 9p. A machine of a
+/// job that boots several gets its address on their private network (`PrivateNetwork`); it is not
+/// taken from the warm pool, whose machines have no such NIC.
 ///
 /// Its finalize destroys the machine unless the run keeps it (`hangar up`), so no QEMU process or
 /// overlay outlives `hangar run`, whatever happens.
@@ -17,9 +20,22 @@ public struct MachineBoot: Handler {
     public init(options: OptionReader) throws(HangarError) {}
 
     public func execute(_ context: TaskContext) async throws(HangarError) {
+        do {
+            try await start(context)
+        } catch {
+            // Of several machines booting at once, the error says which.
+            let name = context.machineSpec.name
+            guard context.jobMachines.count > 1, !error.message.contains("machine '\(name)'") else { throw error }
+            var named = error
+            named.message = "machine '\(name)': \(error.message)"
+            throw named
+        }
+    }
+
+    private func start(_ context: TaskContext) async throws(HangarError) {
         let spec = context.machineSpec
         let cached = Self.cachedImages(context)
-        if let pool = context.pool, spec.pool > 0 {
+        if let pool = context.pool, spec.pool > 0, spec.network == nil {
             // Whether a pool machine is taken or this one boots (and saves the snapshot), the pool
             // then restores what it lacks.
             let folder = try await context.machines.snapshotFolder(spec, preparation: preparation, offline: context.offline, cached: cached)
@@ -47,7 +63,25 @@ public struct MachineBoot: Handler {
             preparation: preparation
         )
         context[.machine] = record
+        if let network = spec.network { try await join(network, record, context) }
         if let share = spec.share { try await Share.attach(share, to: context.guest(record), emit: context.emit) }
+    }
+
+    /// Gives the guest its address on the job's private network and every machine's name.
+    private func join(_ network: PrivateNIC, _ record: MachineRecord, _ context: TaskContext) async throws(HangarError) {
+        let result = try await context.guest(record).run(network.setupScript)
+        guard result.status == 0 else {
+            // Kept or not, a machine that could not join is no use.
+            await context.machines.destroy(record)
+            context[.machine] = nil
+            let said = (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
+            throw HangarError(
+                .machineNetwork,
+                "machine '\(record.name)' could not join the job's private network (status \(result.status)): \(said)",
+                hint: "the guest needs 'ip' (iproute2 or busybox) and root or sudo"
+            )
+        }
+        context.emit(.notice("machine '\(record.name)': \(network.address) on the job's private network"))
     }
 
     /// The images `image.fetch` cached for `spec`, by their names, so they are not fetched again.

@@ -38,6 +38,8 @@ public struct MachineRecord: Sendable, Codable {
     /// The worker whose run or warm pool booted it (server mode); nil for a developer's machine.
     /// A worker that restarts destroys the throwaway machines its own last life left, and no others.
     public var owner: String?
+    /// Its NIC on the private network of the machines its job booted with it (`PrivateNetwork`).
+    public var network: PrivateNIC?
 
     /// Files in the state folder.
     public var overlayPath: String { "\(folder)/disk.qcow2" }

@@ -112,6 +112,8 @@ extension Machines {
             try await Self.qemuVersion(), "\(spec.memory.bytes)", "\(spec.cpus)", "\(spec.disk?.bytes ?? 0)", spec.append ?? "", spec.ssh.user,
             spec.ssh.identity.map { "\($0) \(Self.fileIdentity($0))" } ?? "generated", preparation,
         ]
+        // A machine of several has a second NIC: its state is not another's.
+        if let network = spec.network { parts.append("private network \(network.mac)") }
         return SHA256.hash(data: Data(parts.joined(separator: "\n").utf8)).hexString
     }
 

@@ -122,7 +122,8 @@ public struct Machines: Hypervisor {
         try checkNotRunning(spec.name, id: id)
         if registry.record(id: id) != nil { notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)") }
         try? FileManager.default.removeItem(atPath: folder)
-        guard (folder + "/qmp.sock").utf8.count < 104 else {
+        let sockets = [folder + "/qmp.sock"] + (spec.network?.links.map(\.local) ?? [])
+        guard sockets.allSatisfy({ $0.utf8.count < 104 }) else {
             throw .usage(.machinePath, "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
         }
         do {
@@ -185,7 +186,8 @@ public struct Machines: Hypervisor {
             ephemeral: ephemeral,
             created: Date(),
             backingImage: plan.backingImage,
-            owner: owner
+            owner: owner,
+            network: plan.spec.network
         )
     }
 

@@ -51,7 +51,7 @@ extension API.Project: ResponseEncodable {
             API.Project.Job(
                 name: job.name,
                 // A job of host tasks only boots nothing, whatever its (default) machine is.
-                machine: (try? JobPlan(job, alwaysBoot: false))?.bootsMachine == false ? nil : job.machine,
+                machine: (try? JobPlan(job, alwaysBoot: false))?.bootsMachine == false ? nil : job.machines.joined(separator: ", "),
                 parameters: job.parameters.map {
                     API.Project.Parameter(name: $0.name, required: $0.required, defaultValue: $0.defaultValue, description: $0.description)
                 }

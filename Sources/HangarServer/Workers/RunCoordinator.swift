@@ -124,7 +124,7 @@ struct RunCoordinator: Sendable {
     private func assignment(for run: StoredRun) async -> API.Assignment? {
         do {
             let (workspace, job, parameters) = try await resolve(run)
-            if let image = try Self.machine(of: job, in: workspace, parameters: parameters)?.image {
+            if let image = try Self.machines(of: job, in: workspace, parameters: parameters).first?.image {
                 try await store.setImage(run.id, await Self.recorded(image))
             }
             events.started(run)
@@ -168,10 +168,12 @@ struct RunCoordinator: Sendable {
         return (workspace, job, parameters)
     }
 
-    /// The machine `job` boots, its images' `${NAME}` filled in from `parameters`; nil when the
-    /// project defines no such machine (a job of host tasks only).
-    private static func machine(of job: JobSpec, in workspace: Workspace, parameters: [String: String]) throws -> MachineSpec? {
-        try workspace.project.machines.first { $0.name == job.machine }?.expanding(parameters, directory: workspace.project.directory)
+    /// The machines `job` boots that the project defines (none for a job of host tasks only), their
+    /// images' `${NAME}` filled in from `parameters`.
+    private static func machines(of job: JobSpec, in workspace: Workspace, parameters: [String: String]) throws -> [MachineSpec] {
+        try job.machines.compactMap { name in
+            try workspace.project.machines.first { $0.name == name }?.expanding(parameters, directory: workspace.project.directory)
+        }
     }
 
     /// Renews the leases of the worker's runs; which to stop (cancelled) and which it lost; and the
@@ -206,8 +208,9 @@ struct RunCoordinator: Sendable {
         for held in try await store.held(by: worker) {
             guard let run = try await store.run(held.id) else { continue }
             let (workspace, job, parameters) = try await resolve(run)
-            guard let spec = try Self.machine(of: job, in: workspace, parameters: parameters) else { continue }
-            for case .url(let url, _) in [spec.image, spec.kernel, spec.initrd].compactMap({ $0 }) { urls.insert(url) }
+            for spec in try Self.machines(of: job, in: workspace, parameters: parameters) {
+                for case .url(let url, _) in [spec.image, spec.kernel, spec.initrd].compactMap({ $0 }) { urls.insert(url) }
+            }
         }
         return urls
     }

@@ -5,12 +5,22 @@ import HangarEngine
 import HangarMachine
 
 struct SSH: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Open an interactive shell in the machine (replaces this process with ssh).")
+    static let configuration = CommandConfiguration(
+        abstract: "Open an interactive shell in the machine (replaces this process with ssh).",
+        discussion: "Example: hangar ssh web (of the machines 'hangar up' started for a job of several)"
+    )
 
     @OptionGroup var options: MachineOptions
 
+    @Argument(help: "The machine, when the project has several (as --machine).")
+    var name: String?
+
+    func validate() throws {
+        if name != nil, options.machine != nil { throw ValidationError("name the machine once: as an argument or with --machine") }
+    }
+
     func run() throws {
-        let record = try options.running()
+        let record = try options.project.workspace().running(name ?? options.machine)
         try Exec.replaceProcess(with: GuestSSH(record).baseArguments(tty: true))
     }
 }

@@ -19,6 +19,8 @@ struct Status: ParsableCommand {
         var accel: String
         var sshPort: Int
         var ports: [PortForward]
+        /// Its address on the private network of the machines its job booted with it.
+        var address: String?
         var ssh: String
         var folder: String
     }
@@ -32,6 +34,7 @@ struct Status: ParsableCommand {
                 accel: record.accel,
                 sshPort: record.sshPort,
                 ports: record.ports,
+                address: record.network?.address,
                 ssh: GuestSSH(record).commandLine,
                 folder: record.folder
             )
@@ -39,9 +42,9 @@ struct Status: ParsableCommand {
         if json { return try Terminal.json(rows) }
         if rows.isEmpty { return print("no machines; 'hangar up' starts one") }
         Terminal.table(
-            ["NAME", "STATE", "IMAGE", "PORTS", "SSH"],
+            ["NAME", "STATE", "IMAGE", "PORTS", "ADDRESS", "SSH"],
             rows.map {
-                [$0.name, $0.state, $0.image, ($0.ports.map(\.description) + ["\($0.sshPort):22"]).joined(separator: ","), $0.ssh]
+                [$0.name, $0.state, $0.image, ($0.ports.map(\.description) + ["\($0.sshPort):22"]).joined(separator: ","), $0.address ?? "-", $0.ssh]
             }
         )
     }

@@ -49,8 +49,13 @@ struct Up: AsyncParsableCommand {
         }
         if let error = result.error { Terminal.printError("hangar: \(error)") }
         guard result.status == .passed else { throw RunPrinter.exitCode(result) }
-        let record = try workspace.running(try workspace.machineSpec(job.flatMap { try? workspace.project.job(named: $0).machine } ?? machine).name)
-        Terminal.printError("machine '\(record.name)' is up (\(record.accel)); 'hangar ssh' logs in, 'hangar destroy' removes it")
-        for port in record.ports { Terminal.printError("  port 127.0.0.1:\(port.host) -> guest \(port.guest)") }
+        let specs = try workspace.upMachines(job: job, machine: machine)
+        for spec in specs {
+            let record = try workspace.running(spec.name)
+            let login = specs.count > 1 ? "'hangar ssh \(record.name)'" : "'hangar ssh'"
+            let address = record.network.map { ", \($0.address) on their private network" } ?? ""
+            Terminal.printError("machine '\(record.name)' is up (\(record.accel)\(address)); \(login) logs in, 'hangar destroy' removes it")
+            for port in record.ports { Terminal.printError("  port 127.0.0.1:\(port.host) -> guest \(port.guest)") }
+        }
     }
 }

@@ -19,7 +19,7 @@ struct ProjectOptions: ParsableArguments {
 struct MachineOptions: ParsableArguments {
     @OptionGroup var project: ProjectOptions
 
-    @Option(help: "The machine, when the project has several.")
+    @Option(name: [.long, .customLong("on")], help: "The machine, when the project has several (--on is the same).")
     var machine: String?
 
     /// The running machine these options name.
