@@ -82,6 +82,9 @@ extension RunStore {
         labels: Set<String>? = nil,
         freeMemory: Int = .max
     ) async throws -> StoredRun? {
+        if connections.dialect == .postgres {
+            return try await claimAtOnce(owner: owner, instance: instance, lease: lease, labels: labels, freeMemory: freeMemory)
+        }
         // Idle workers look often: a read first, so an empty queue costs no write transaction.
         let anyQueued = try await connections.withDatabase { database in
             // Due: an automatic retry waits for its delay (`not_before`).
@@ -125,6 +128,35 @@ extension RunStore {
             if outcome.written { return outcome.0?.run }
         }
         return nil
+    }
+
+    /// `claimNext` on PostgreSQL in one statement: the first queued run that fits, locked with SKIP
+    /// LOCKED (replicas take the next), is written as `RunLifecycle.claimed` makes any queued run:
+    /// its fields come from that pure transition, and `state = queued` is its one condition.
+    private func claimAtOnce(owner: String, instance: String?, lease: Double, labels: Set<String>?, freeMemory: Int) async throws -> StoredRun? {
+        let now = now()
+        var lifecycle = RunLifecycle(RunRecord(state: .queued))
+        guard lifecycle.claimed(by: owner, at: now, leaseUntil: now + lease) == .write else { return nil }
+        let claimed = lifecycle.run
+        let holdsName: SQLQueryString =
+            instance.map { "AND EXISTS (SELECT 1 FROM workers WHERE name = \(bind: owner) AND instance = \(bind: $0) AND stopped = 0)" } ?? ""
+        // A run fits when the worker has every label it requires.
+        let offered = try labels.map { String(decoding: try JSONEncoder().encode($0.sorted()), as: UTF8.self) }
+        let fits: SQLQueryString = offered.map { "AND CAST(requires AS jsonb) <@ CAST(\(bind: $0) AS jsonb)" } ?? ""
+        return try await connections.withDatabase { database in
+            try await database.raw(
+                """
+                UPDATE runs SET state = \(bind: claimed.state.rawValue), owner = \(bind: claimed.owner), lease_expires_at = \(bind: claimed.leaseExpiresAt),
+                    started_at = \(bind: claimed.startedAt), reason = \(bind: claimed.reason), updated_at = \(bind: now), version = version + 1
+                WHERE id = (
+                    SELECT id FROM runs WHERE state = \(unsafeRaw: RunState.queued.sql) AND (not_before IS NULL OR not_before <= \(bind: now))
+                    AND memory <= \(bind: freeMemory) \(fits) \(holdsName)
+                    ORDER BY priority DESC, id LIMIT 1 FOR UPDATE SKIP LOCKED
+                ) AND state = \(unsafeRaw: RunState.queued.sql)
+                RETURNING \(unsafeRaw: StoredRun.columns)
+                """
+            ).first().map(StoredRun.init)
+        }
     }
 
     /// Asks run `id` to stop: a queued run is cancelled at once; a running one is marked, and

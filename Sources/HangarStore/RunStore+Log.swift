@@ -52,8 +52,14 @@ extension RunStore {
     /// Lines the store already has are skipped (`ON CONFLICT DO NOTHING`, in SQLite and PostgreSQL
     /// alike), and so are task events it has; a batch that would leave a gap in the log is refused
     /// (`log.gap`). A resend is therefore harmless, and a crash leaves nothing half-written.
+    ///
+    /// On PostgreSQL a batch is usually one statement (`reportAtOnce`); one it does not take, or
+    /// refuses, goes through the transaction below, which says exactly why.
     public func report(run id: Int, by holder: RunHolder, offset: Int, _ reports: [Report]) async throws -> Int {
         let now = now()
+        if connections.dialect == .postgres, let count = try await reportAtOnce(run: id, by: holder, offset: offset, reports, at: now) {
+            return count
+        }
         return try await asHolder(holder, of: id) { [self] database, run in
             let have = run.logLines
             guard offset <= have else {
@@ -89,6 +95,62 @@ extension RunStore {
             // The count is not part of the run's lifecycle: its version stays.
             if next > have { try await database.raw("UPDATE runs SET log_lines = \(bind: next) WHERE id = \(bind: id)").run() }
             return max(have, next)
+        }
+    }
+
+    /// `report` in one PostgreSQL statement: data-modifying CTEs that move the run's line count on,
+    /// only where `holder` holds the run (state, attempt and owner, as `RunLifecycle.reported`
+    /// decides) and the batch leaves no gap, and insert the lines and task events only then. Nil
+    /// when it wrote nothing (a refusal, a gap: the transaction says which) or does not take the
+    /// batch (a task that starts and ends in it: CTEs do not see each other's rows; very many lines).
+    private func reportAtOnce(run id: Int, by holder: RunHolder, offset: Int, _ reports: [Report], at now: Double) async throws -> Int? {
+        var lines: [String] = []
+        var started: [(position: Int, title: String)] = []
+        var finished: [(position: Int, status: RunStatus, error: String?, code: HangarError.Code?)] = []
+        for report in reports {
+            switch report {
+            case .lines(let more): lines += more
+            case .taskStarted(let position, let title): started.append((position, title))
+            case .taskFinished(let position, let status, let error, let code): finished.append((position, status, error, code))
+            }
+        }
+        guard lines.count <= 1000, !finished.contains(where: { task in started.contains { $0.position == task.position } }) else { return nil }
+        var query: SQLQueryString = """
+            WITH held AS (UPDATE runs SET log_lines = GREATEST(log_lines, \(bind: offset + lines.count))
+            WHERE id = \(bind: id) AND state = \(unsafeRaw: RunState.running.sql) AND attempt = \(bind: holder.attempt) AND owner = \(bind: holder.owner)
+            AND log_lines >= \(bind: offset) RETURNING id, log_lines)
+            """
+        if !lines.isEmpty {
+            query.appendInterpolation(
+                unsafeRaw: ", new_lines AS (INSERT INTO log_lines (run_id, line, text, at) SELECT held.id, v.line, v.text, v.at FROM held, (VALUES "
+            )
+            for (index, text) in lines.enumerated() {
+                query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
+                query.appendInterpolation(binds: [offset + index, text, now] as [any Encodable & Sendable])
+                query.appendInterpolation(unsafeRaw: ")")
+            }
+            query.appendInterpolation(unsafeRaw: ") AS v(line, text, at) ON CONFLICT (run_id, line) DO NOTHING)")
+        }
+        for (number, task) in started.enumerated() {
+            query.appendInterpolation(unsafeRaw: ", started_\(number) AS (INSERT INTO tasks (run_id, position, title, started_at) SELECT held.id, ")
+            query.appendInterpolation(binds: [task.position, task.title, now] as [any Encodable & Sendable])
+            query.appendInterpolation(unsafeRaw: " FROM held ON CONFLICT (run_id, position) DO NOTHING)")
+        }
+        for (number, task) in finished.enumerated() {
+            let parts: [(String, any Encodable & Sendable)] = [
+                (", finished_\(number) AS (UPDATE tasks SET status = ", task.status.rawValue), (", error = ", task.error),
+                (", error_code = ", task.code?.rawValue), (", finished_at = ", now), (" WHERE run_id = ", id), (" AND position = ", task.position),
+            ]
+            for (text, value) in parts {
+                query.appendInterpolation(unsafeRaw: text)
+                query.appendInterpolation(bind: value)
+            }
+            query.appendInterpolation(unsafeRaw: " AND finished_at IS NULL AND EXISTS (SELECT 1 FROM held))")
+        }
+        query.appendInterpolation(unsafeRaw: " SELECT log_lines FROM held")
+        let finishedQuery = query
+        return try await connections.withDatabase { database in
+            try await database.raw(finishedQuery).first()?.decode(column: "log_lines", as: Int.self)
         }
     }
 

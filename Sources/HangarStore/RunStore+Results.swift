@@ -24,22 +24,22 @@ extension RunStore {
         }
     }
 
-    /// Records what run `id` (of `project`/`job`, in `cell` for a matrix job) measured, replacing
-    /// what was recorded for it; of a name given twice, the last value counts.
+    /// Records what run `id` (of `project`/`job`, in `cell` for a matrix job) measured, in one
+    /// statement; a name recorded already gets the new value (a resend is harmless), and of a name
+    /// given twice the last value counts.
     public func saveMeasures(_ measures: [Measure], run id: Int, project: String, job: String, cell: String?) async throws {
         var seen = Set<String>()
         let kept = Array(measures.reversed().filter { seen.insert($0.name).inserted }.reversed())
-        try await connections.transaction { database in
-            try await database.raw("DELETE FROM measures WHERE run_id = \(bind: id)").run()
-            for measure in kept {
-                try await database.raw(
-                    """
-                    INSERT INTO measures (run_id, project, job, cell, name, value, unit)
-                    VALUES (\(bind: id), \(bind: project), \(bind: job), \(bind: cell ?? ""), \(bind: measure.name), \(bind: measure.value), \(bind: measure.unit))
-                    """
-                ).run()
-            }
+        guard !kept.isEmpty else { return }
+        var query = SQLQueryString("INSERT INTO measures (run_id, project, job, cell, name, value, unit) VALUES ")
+        for (index, measure) in kept.enumerated() {
+            query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
+            query.appendInterpolation(binds: [id, project, job, cell ?? "", measure.name, measure.value, measure.unit] as [any Encodable & Sendable])
+            query.appendInterpolation(unsafeRaw: ")")
         }
+        query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit")
+        let finished = query
+        try await connections.withDatabase { database in try await database.raw(finished).run() }
     }
 
     /// How many of a run's measures a job's trends read, on average: a run that reports more

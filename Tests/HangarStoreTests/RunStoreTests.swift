@@ -371,12 +371,16 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// A run of `p`/`j` queued and claimed by worker `w`, and its holder.
+    func claimedRun(_ store: RunStore) async throws -> (run: StoredRun, holder: RunHolder) {
+        _ = try await store.enqueue(project: "p", job: "j")
+        return (try #require(try await store.claimNext(owner: "w", lease: 30)), RunHolder(owner: "w", attempt: 1))
+    }
+
     @Test(arguments: Database.allCases)
     func logUploadsAreIdempotentAndRefuseGaps(database: Database) async throws {
         try await withStore(database) { store, _ in
-            _ = try await store.enqueue(project: "p", job: "j")
-            let run = try #require(try await store.claimNext(owner: "w", lease: 30))
-            let holder = RunHolder(owner: "w", attempt: 1)
+            let (run, holder) = try await claimedRun(store)
             #expect(try await store.appendLog(run: run.id, by: holder, offset: 0, lines: ["a", "b", "c"]) == 3)
             // A resend of an overlapping batch keeps one copy of each line.
             #expect(try await store.appendLog(run: run.id, by: holder, offset: 1, lines: ["b", "c", "d"]) == 4)
@@ -389,6 +393,41 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
             let many = (0..<2500).map { "line \($0)" }
             #expect(try await store.appendLog(run: run.id, by: holder, offset: 4, lines: many) == 2504)
             #expect(try await store.log(run: run.id, from: 2503) == ["line 2499"])
+        }
+    }
+
+    /// A batch of task events and lines lands whole (on PostgreSQL usually in one statement), once
+    /// however often it is sent, and only from the holder; measures are recorded once per name.
+    @Test(arguments: Database.allCases)
+    func taskEventsAndLinesLandTogetherOnceAndOnlyFromTheHolder(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let (run, holder) = try await claimedRun(store)
+            let first: [RunStore.Report] = [.taskStarted(position: 0, title: "build"), .lines(["==> build"])]
+            #expect(try await store.report(run: run.id, by: holder, offset: 0, first) == 1)
+            #expect(try await store.report(run: run.id, by: holder, offset: 0, first) == 1, "a resend")
+            let second: [RunStore.Report] = [
+                .lines(["built"]), .taskFinished(position: 0, status: .passed, error: nil),
+                .taskStarted(position: 1, title: "test"), .taskFinished(position: 1, status: .failed, error: "no", code: .taskExitStatus),
+            ]
+            #expect(try await store.report(run: run.id, by: holder, offset: 1, second) == 2)
+            await #expect { try await store.report(run: run.id, by: RunHolder(owner: "x", attempt: 1), offset: 2, [.lines(["late"])]) } throws: {
+                ($0 as? HangarError)?.code == .runStale
+            }
+            await #expect { try await store.report(run: run.id, by: holder, offset: 3, [.taskStarted(position: 2, title: "gap")]) } throws: {
+                ($0 as? HangarError)?.code == .logGap
+            }
+            let tasks = try await store.tasks(run: run.id)
+            #expect(
+                tasks.map(\.title) == ["build", "test"] && tasks.map(\.status) == ["passed", "failed"] && tasks[1].errorCode == "task.exit-status"
+            )
+            #expect(try await store.log(run: run.id) == ["==> build", "built"])
+
+            let twice = [
+                Measure(name: "rps", value: 1, unit: "1/s"), Measure(name: "rps", value: 2, unit: "1/s"), Measure(name: "a", value: 3, unit: ""),
+            ]
+            try await store.saveMeasures(twice, run: run.id, project: "p", job: "j", cell: nil)
+            try await store.saveMeasures([Measure(name: "a", value: 4, unit: "s")], run: run.id, project: "p", job: "j", cell: nil)
+            #expect(try await store.measures(run: run.id).map { "\($0.name)=\($0.value)" } == ["a=4.0", "rps=2.0"])
         }
     }
 

@@ -168,10 +168,11 @@ struct RunCoordinator: Sendable {
         return (workspace, job, parameters)
     }
 
-    /// The machines `job` boots that the project defines (none for a job of host tasks only), their
-    /// images' `${NAME}` filled in from `parameters`.
+    /// The machines `job` boots (none for a job of host tasks only), their images' `${NAME}` filled
+    /// in from `parameters`.
     private static func machines(of job: JobSpec, in workspace: Workspace, parameters: [String: String]) throws -> [MachineSpec] {
-        try job.machines.compactMap { name in
+        guard try JobPlan(job).bootsMachine else { return [] }
+        return try job.machines.compactMap { name in
             try workspace.project.machines.first { $0.name == name }?.expanding(parameters, directory: workspace.project.directory)
         }
     }
