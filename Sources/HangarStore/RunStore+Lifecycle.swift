@@ -180,8 +180,13 @@ extension RunStore {
         return results
     }
 
-    /// Records how the holder's attempt ended; refused (and not applied) when the attempt is no
-    /// longer the current one or the run is not the holder's.
+    /// Records how the holder's attempt ended, with what it `measured` (`saveMeasures`, once the end
+    /// is written); refused (and not applied) when the attempt is no longer the current one or the
+    /// run is not the holder's.
+    ///
+    /// On PostgreSQL the usual end — the holder's, of a run nobody asked to stop — is one statement:
+    /// its fields are what `RunLifecycle.finished` makes of such a run, and that is its condition;
+    /// any other goes through `transition`, which decides on the run as it is.
     @discardableResult
     public func finish(
         _ id: Int,
@@ -189,10 +194,66 @@ extension RunStore {
         attempt: Int,
         as status: RunStatus,
         reason: String? = nil,
-        failure: RunFailure? = nil
+        failure: RunFailure? = nil,
+        measured: [Measure] = []
     ) async throws -> Transition? {
         let now = now()
-        return try await transition(id) { $0.finished(by: owner, attempt: attempt, status: status, reason: reason, failure: failure, at: now) }
+        let event = { @Sendable (lifecycle: inout RunLifecycle) in
+            lifecycle.finished(by: owner, attempt: attempt, status: status, reason: reason, failure: failure, at: now)
+        }
+        if connections.dialect == .postgres,
+            let ended = try await finishAtOnce(id, owner: owner, attempt: attempt, event, measured: measured, at: now)
+        {
+            return ended
+        }
+        let transition = try await transition(id, event)
+        if let ended = transition?.run, transition?.action == .write, !measured.isEmpty {
+            try await saveMeasures(measured, run: id, project: ended.project, job: ended.job, cell: ended.cell)
+        }
+        return transition
+    }
+
+    /// `finish` in one PostgreSQL statement for a run `owner` holds on `attempt` and nobody asked to
+    /// stop, with its measurements; nil when the run is not that (then `transition` decides).
+    private func finishAtOnce(
+        _ id: Int,
+        owner: String,
+        attempt: Int,
+        _ event: (inout RunLifecycle) -> RunLifecycle.Action,
+        measured: [Measure],
+        at now: Double
+    ) async throws -> Transition? {
+        var lifecycle = RunLifecycle(RunRecord(state: .running, attempt: attempt, owner: owner))
+        let action = event(&lifecycle)
+        guard action == .write else { return nil }
+        let ended = lifecycle.run
+        var query: SQLQueryString = """
+            WITH ended AS (UPDATE runs SET state = \(bind: ended.state.rawValue), reason = \(bind: ended.reason), finished_at = \(bind: ended.finishedAt),
+                lease_expires_at = \(bind: ended.leaseExpiresAt), error_code = \(bind: ended.failure?.code.rawValue),
+                error_kind = \(bind: ended.failure?.kind.rawValue), failed_task = \(bind: ended.failure?.task), updated_at = \(bind: now), version = version + 1
+            WHERE id = \(bind: id) AND state = \(unsafeRaw: RunState.running.sql) AND owner = \(bind: owner) AND attempt = \(bind: attempt)
+                AND cancel_requested = 0
+            RETURNING \(unsafeRaw: StoredRun.columns))
+            """
+        let kept = Measure.lastOfEachName(measured)
+        if !kept.isEmpty {
+            query.appendInterpolation(
+                unsafeRaw:
+                    ", measured AS (INSERT INTO measures (run_id, project, job, cell, name, value, unit) SELECT ended.id, ended.project, ended.job, COALESCE(ended.cell, ''), v.name, v.value, v.unit FROM ended, (VALUES "
+            )
+            for (index, measure) in kept.enumerated() {
+                query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
+                query.appendInterpolation(binds: [measure.name, measure.value, measure.unit] as [any Encodable & Sendable])
+                query.appendInterpolation(unsafeRaw: ")")
+            }
+            query.appendInterpolation(
+                unsafeRaw: ") AS v(name, value, unit) ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit)"
+            )
+        }
+        query.appendInterpolation(unsafeRaw: " SELECT * FROM ended")
+        let finished = query
+        let row = try await connections.withDatabase { database in try await database.raw(finished).first().map(StoredRun.init) }
+        return row.map { Transition(run: $0, action: action) }
     }
 
     /// Requeues (or ends) every running run whose holder's lease ran out; returns what was done.

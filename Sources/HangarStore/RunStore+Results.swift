@@ -28,8 +28,7 @@ extension RunStore {
     /// statement; a name recorded already gets the new value (a resend is harmless), and of a name
     /// given twice the last value counts.
     public func saveMeasures(_ measures: [Measure], run id: Int, project: String, job: String, cell: String?) async throws {
-        var seen = Set<String>()
-        let kept = Array(measures.reversed().filter { seen.insert($0.name).inserted }.reversed())
+        let kept = Measure.lastOfEachName(measures)
         guard !kept.isEmpty else { return }
         var query = SQLQueryString("INSERT INTO measures (run_id, project, job, cell, name, value, unit) VALUES ")
         for (index, measure) in kept.enumerated() {

@@ -422,10 +422,16 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
             )
             #expect(try await store.log(run: run.id) == ["==> build", "built"])
 
+            // The end comes with what the run measured (on PostgreSQL in one statement), once.
+            let stale = [Measure(name: "stale", value: 9)]
+            #expect(try await store.finish(run.id, owner: "x", attempt: 1, as: .passed, measured: stale)?.refusal != nil)
             let twice = [
                 Measure(name: "rps", value: 1, unit: "1/s"), Measure(name: "rps", value: 2, unit: "1/s"), Measure(name: "a", value: 3, unit: ""),
             ]
-            try await store.saveMeasures(twice, run: run.id, project: "p", job: "j", cell: nil)
+            let ended = try await store.finish(run.id, owner: "w", attempt: 1, as: .failed, reason: "no", measured: twice)
+            #expect(ended?.action == .write && ended?.run.state == .failed && ended?.run.reason == "no" && ended?.run.record.leaseExpiresAt == nil)
+            #expect(try await store.finish(run.id, owner: "w", attempt: 1, as: .failed, measured: stale)?.action == RunLifecycle.Action.none)
+            #expect(try await store.measures(run: run.id).map { "\($0.name)=\($0.value)" } == ["a=3.0", "rps=2.0"])
             try await store.saveMeasures([Measure(name: "a", value: 4, unit: "s")], run: run.id, project: "p", job: "j", cell: nil)
             #expect(try await store.measures(run: run.id).map { "\($0.name)=\($0.value)" } == ["a=4.0", "rps=2.0"])
         }

@@ -15,6 +15,12 @@ public struct Measure: Sendable, Codable, Equatable {
         self.unit = unit
     }
 
+    /// Of a name given more than once, the last value, in the order the names came.
+    public static func lastOfEachName(_ measures: [Measure]) -> [Measure] {
+        var seen = Set<String>()
+        return Array(measures.reversed().filter { seen.insert($0.name).inserted }.reversed())
+    }
+
     /// Where a run keeps its measurements: under its artifacts, so a worker's upload brings them along.
     public static let fileName = "hangar-measurements.json"
 

@@ -263,7 +263,8 @@ struct RunCoordinator: Sendable {
                 attempt: run.attempt,
                 as: outcome.status,
                 reason: outcome.reason,
-                failure: outcome.failure
+                failure: outcome.failure,
+                measured: try artifacts.measures()
             )
         else {
             throw HangarError(.runUnknown, "there is no run \(run.id)")
@@ -283,11 +284,6 @@ struct RunCoordinator: Sendable {
                 job: transition.run.job,
                 image: transition.run.image ?? ""
             )
-        }
-        let measures = try artifacts.measures()
-        if !measures.isEmpty {
-            let ended = transition.run
-            try await store.saveMeasures(measures, run: run.id, project: ended.project, job: ended.job, cell: ended.cell)
         }
         await retryAndNotify(transition.run, matches: endedBadly ? matches ?? [] : [])
         events.finished(transition.run, status: status, duration: (transition.run.finishedAt ?? 0) - (transition.run.startedAt ?? 0))
