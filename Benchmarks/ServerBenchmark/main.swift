@@ -196,21 +196,23 @@ func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async thro
     guard passed == count else { throw HangarError(.testTimeout, "only \(passed) of \(count) null runs passed within \(window) s") }
     let idleRate = Double(idle.count) / idleSeconds
     let perRun = (Double(busy.count) - idleRate * busySeconds) / Double(count)
-    // Each statement by its kind: numbers and quoted values taken out, cut to 60 characters.
-    var kinds: [String: Int] = [:]
-    for statement in busy {
-        let kind = statement.replacing(/'[^']*'|\$\d+|\b\d+(\.\d+)?\b/, with: "?").prefix(60)
-        kinds[String(kind), default: 0] += 1
+    /// The kinds of `statements` (numbers and quoted values taken out, cut to 60 characters), each
+    /// with how many there were per `unit`, most first.
+    func kinds(_ statements: [String], per unit: Double) -> String {
+        var kinds: [String: Int] = [:]
+        for statement in statements {
+            kinds[String(statement.replacing(/'[^']*'|\$\d+|\b\d+(\.\d+)?\b/, with: "?").prefix(60)), default: 0] += 1
+        }
+        return kinds.sorted { $0.value > $1.value }.prefix(24).map { String(format: "  %6.2f  ", Double($0.value) / unit) + $0.key }
+            .joined(separator: "\n")
     }
-    let top = kinds.sorted { $0.value > $1.value }.prefix(24).map { String(format: "  %6.2f  ", Double($0.value) / Double(count)) + $0.key }
     return String(
         format: "statements per null run on PostgreSQL: %.1f (goal <= 6; %d statements for %d runs, idle %.1f/s subtracted)\n",
         perRun,
         busy.count,
         count,
         idleRate
-    )
-        + top.joined(separator: "\n")
+    ) + kinds(busy, per: Double(count)) + "\nidle, per second:\n" + kinds(idle, per: idleSeconds)
 }
 
 var postgres: TestPostgres?

@@ -141,6 +141,10 @@ public enum HangarServer {
         var services: [(name: String, service: any Service)] = [
             ("the project reloader", ProjectReloader(catalog: catalog, clock: configuration.clock)),
             (
+                "the queue watch",
+                QueueWatch(store: store, interval: .seconds(1), clock: configuration.clock, queue: queue, logger: configuration.logger)
+            ),
+            (
                 "the lease reaper",
                 LeaseReaper(
                     store: store,

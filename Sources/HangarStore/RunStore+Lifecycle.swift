@@ -159,6 +159,29 @@ extension RunStore {
         }
     }
 
+    /// What is due in the queue: how many runs, and the newest; a change means there may be
+    /// something new for a worker to take.
+    public struct QueueFingerprint: Sendable, Equatable {
+        public var count: Int
+        public var newest: Int
+    }
+
+    /// The queue's `QueueFingerprint` now, in one read.
+    public func queuedFingerprint() async throws -> QueueFingerprint {
+        try await connections.withDatabase { database in
+            let row = try await database.raw(
+                """
+                SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS newest FROM runs WHERE state = \(unsafeRaw: RunState.queued.sql)
+                AND (not_before IS NULL OR not_before <= \(bind: now()))
+                """
+            ).first()
+            return QueueFingerprint(
+                count: try row?.decode(column: "n", as: Int.self) ?? 0,
+                newest: try row?.decode(column: "newest", as: Int.self) ?? 0
+            )
+        }
+    }
+
     /// Asks run `id` to stop: a queued run is cancelled at once; a running one is marked, and
     /// its holder stops it when it next renews its lease (within a second).
     public func requestCancel(_ id: Int, by who: String) async throws -> Transition? {

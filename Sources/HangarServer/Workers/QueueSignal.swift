@@ -22,6 +22,9 @@ final class QueueSignal: Sendable {
     /// The count of notifications so far.
     var generation: Int { state.withLock { $0.generation } }
 
+    /// How many are waiting now.
+    var waiters: Int { state.withLock { $0.waiting.count } }
+
     /// Wakes every waiter.
     func notify() {
         let waiting = state.withLock { state in

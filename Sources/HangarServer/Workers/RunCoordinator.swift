@@ -112,9 +112,9 @@ struct RunCoordinator: Sendable {
             }
             let left = deadline - ContinuousClock.now
             guard left > .zero else { break }
-            // Woken when a run is queued here; runs queued on another replica (or requeued by a
-            // reaper there) are seen within a second.
-            await queue.wait(after: seen, timeout: min(left, .seconds(1)))
+            // Woken when a run is queued here, or by the queue watch when what is queued changed
+            // (on another replica, a reaper there, a retry's delay over): within a second.
+            await queue.wait(after: seen, timeout: left)
         }
         if shutdown.isShuttingDown { throw HangarError(.serverStopping, "the coordinator is stopping") }
         return nil
