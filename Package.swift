@@ -59,7 +59,7 @@ let package = Package(
         ),
         .target(
             name: "BenchmarkSupport",
-            dependencies: ["HangarCore"],
+            dependencies: ["HangarCore", "HangarMachine"],
             path: "Benchmarks/BenchmarkSupport",
             swiftSettings: swiftSettings
         ),

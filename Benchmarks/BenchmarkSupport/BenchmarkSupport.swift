@@ -1,5 +1,5 @@
 import Foundation
-import HangarCore
+public import HangarCore
 
 /// What every benchmark shares: printing as it goes, percentiles, timing, its folder and the
 /// `hangar` it measures. Options are each benchmark's own `ParsableArguments` (swift-argument-parser:
@@ -33,4 +33,9 @@ public func timed(_ body: () async throws -> Void) async rethrows -> Double {
     let start = ContinuousClock.now
     try await body()
     return (ContinuousClock.now - start).seconds
+}
+
+extension HangarError.Code {
+    /// A benchmark could not set itself up or run.
+    public static let benchSetUp = Self(rawValue: "bench.set-up")
 }

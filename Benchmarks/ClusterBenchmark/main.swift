@@ -6,7 +6,10 @@
 // worker, in the same run:
 // - claims per second: runs started and ended per second for a burst of queued runs;
 // - trigger-to-task-start p50/p99, one run at a time on the idle cluster (the long polls answer at once);
-// - the coordinator's CPU time and peak memory over the whole run.
+// - the coordinator's CPU time and peak memory over the whole run;
+// - on PostgreSQL, the statements per second the idle cluster sends the database (all workers
+//   long-polling and beating; counted in its statement log), with their kinds. `--idle-only` runs
+//   just that.
 import ArgumentParser
 import BenchmarkSupport
 import Foundation
@@ -18,6 +21,7 @@ struct Options: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "hangar-bench-cluster")
     @Option(help: "Worker processes, two slots each.") var workers = 50
     @Option(help: "Null runs in the burst.") var runs = 10_000
+    @Flag(help: "Only count the idle cluster's statements on PostgreSQL.") var idleOnly = false
 }
 
 let options = Options.parseOrExit()
@@ -130,9 +134,26 @@ do {
     let cluster = TestPostgres()
     postgres = cluster
     let database = try await cluster.newDatabase()
+    let log = try await StatementLog.enable(url: database, log: "\(try await cluster.cluster().folder)/log")
     var lines: [String] = []
-    for (label, url, workers) in [("SQLite, embedded worker", nil as String?, 0), ("PostgreSQL, \(workerCount) workers", database, workerCount)] {
+    let setups = [("SQLite, embedded worker", nil as String?, 0), ("PostgreSQL, \(workerCount) workers", database, workerCount)]
+    for (label, url, workers) in setups where !options.idleOnly || url != nil {
         let setup = try await Setup.start(label: label, database: url, workers: workers)
+        if url != nil {
+            // Every worker registered and long-polling; then ten seconds of nothing to do.
+            try await Task.sleep(for: .seconds(10))
+            let start = try log.statements(after: 0).end
+            try await Task.sleep(for: .seconds(10))
+            let idle = try log.statements(after: start).all
+            say(
+                String(format: "idle, %d workers: %.1f statements/s (goal < 10)\n", workers, Double(idle.count) / 10)
+                    + StatementLog.kinds(idle, per: 10)
+            )
+            if options.idleOnly {
+                await setup.stop()
+                continue
+            }
+        }
         let latencies = try await setup.latencies(100)
         let rate = try await setup.burst(runCount)
         let (cpu, peak) = usage(setup.coordinator.pid)
@@ -157,8 +178,3 @@ do {
 }
 try? await postgres?.destroy()
 if failed { exit(1) }
-
-extension HangarError.Code {
-    /// The benchmark could not set itself up or run.
-    static let benchSetUp = Self(rawValue: "bench.set-up")
-}

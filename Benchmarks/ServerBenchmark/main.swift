@@ -163,22 +163,8 @@ func row(_ label: String, _ replicas: Replicas, bursts: Int) async throws -> (ra
 /// Statements per null run on the throwaway PostgreSQL `cluster`, with the costliest kinds.
 func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async throws -> String {
     let url = try await cluster.newDatabase()
-    let name = String(url.split(separator: "/").last!.prefix { $0 != "?" })
-    for sql in ["ALTER SYSTEM SET log_line_prefix = '%d|'", "ALTER DATABASE \(name) SET log_statement = 'all'", "SELECT pg_reload_conf()"] {
-        let result = try await Command.run(["psql", url, "-q", "-c", sql])
-        guard result.status == 0 else { throw HangarError(.testPostgres, "psql: \(result.stderr)") }
-    }
-    let log = "\(try await cluster.cluster().folder)/log"
-    /// The statements logged on the database since `offset` bytes of the log.
-    func statements(after offset: Int) throws -> (all: [String], end: Int) {
-        let data = try Data(contentsOf: URL(fileURLWithPath: log))
-        let text = String(decoding: data.dropFirst(offset), as: UTF8.self)
-        let lines = text.split(separator: "\n").filter { $0.hasPrefix("\(name)|") }.compactMap { line -> String? in
-            guard let range = line.range(of: "LOG:  statement: ") ?? line.range(of: "LOG:  execute <unnamed>: ") else { return nil }
-            return String(line[range.upperBound...])
-        }
-        return (lines, data.count)
-    }
+    let log = try await StatementLog.enable(url: url, log: "\(try await cluster.cluster().folder)/log")
+    func statements(after offset: Int) throws -> (all: [String], end: Int) { try log.statements(after: offset) }
     let server = try await Replicas(try DatabaseLocation(parsing: url), count: 1)
     try await Task.sleep(for: .seconds(2))
     let idleStart = try statements(after: 0).end
@@ -196,23 +182,13 @@ func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async thro
     guard passed == count else { throw HangarError(.testTimeout, "only \(passed) of \(count) null runs passed within \(window) s") }
     let idleRate = Double(idle.count) / idleSeconds
     let perRun = (Double(busy.count) - idleRate * busySeconds) / Double(count)
-    /// The kinds of `statements` (numbers and quoted values taken out, cut to 60 characters), each
-    /// with how many there were per `unit`, most first.
-    func kinds(_ statements: [String], per unit: Double) -> String {
-        var kinds: [String: Int] = [:]
-        for statement in statements {
-            kinds[String(statement.replacing(/'[^']*'|\$\d+|\b\d+(\.\d+)?\b/, with: "?").prefix(60)), default: 0] += 1
-        }
-        return kinds.sorted { $0.value > $1.value }.prefix(24).map { String(format: "  %6.2f  ", Double($0.value) / unit) + $0.key }
-            .joined(separator: "\n")
-    }
     return String(
         format: "statements per null run on PostgreSQL: %.1f (goal <= 6; %d statements for %d runs, idle %.1f/s subtracted)\n",
         perRun,
         busy.count,
         count,
         idleRate
-    ) + kinds(busy, per: Double(count)) + "\nidle, per second:\n" + kinds(idle, per: idleSeconds)
+    ) + StatementLog.kinds(busy, per: Double(count)) + "\nidle, per second:\n" + StatementLog.kinds(idle, per: idleSeconds)
 }
 
 var postgres: TestPostgres?

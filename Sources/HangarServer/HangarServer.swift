@@ -99,7 +99,10 @@ public enum HangarServer {
             notifier: Notifier(store: store, catalog: catalog, publicURL: publicURL),
             identity: identity,
             shutdown: shutdown,
-            clock: configuration.clock
+            clock: configuration.clock,
+            // Well within both the time a worker is online after its last write and a lease (after
+            // a lease of silence its name may be taken).
+            beats: HeartbeatCache(refresh: min(WorkerList.onlineWithin / 2, configuration.lease.seconds / 3))
         )
         let machines = MachineRegistry(state: configuration.paths.state)
         let bus = configuration.bus.map { BusStatus(broker: "\($0.url)") }

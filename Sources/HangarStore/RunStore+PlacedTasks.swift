@@ -111,6 +111,13 @@ extension RunStore {
         }
     }
 
+    /// Whether any worker has a part waiting to be handed to it.
+    public func anyPendingPlacedTask() async throws -> Bool {
+        try await connections.withDatabase { database in
+            try await database.raw("SELECT 1 AS one FROM placed_tasks WHERE state = \(unsafeRaw: PlacedTaskState.pending.sql) LIMIT 1").first() != nil
+        }
+    }
+
     /// The every-worker parts `worker` has not ended: after it restarted, they are lost.
     public func unendedPlacedTasks(runner worker: String) async throws -> [StoredPlacedTask] {
         try await connections.withDatabase { database in

@@ -85,6 +85,18 @@ extension RunStore {
         }
     }
 
+    /// How many runs each worker holds now, by name (workers holding none are not listed).
+    public func heldCounts() async throws -> [String: Int] {
+        try await connections.withDatabase { database in
+            var counts: [String: Int] = [:]
+            let rows = try await database.raw(
+                "SELECT owner, COUNT(*) AS n FROM runs WHERE state = \(unsafeRaw: RunState.running.sql) AND owner IS NOT NULL GROUP BY owner"
+            ).all()
+            for row in rows { counts[try row.decode(column: "owner", as: String.self)] = try row.decode(column: "n", as: Int.self) }
+            return counts
+        }
+    }
+
     /// The queued runs, oldest first, at most `limit` (to tell them why they wait).
     public func queued(limit: Int = 200) async throws -> [StoredRun] {
         try await connections.withDatabase { database in

@@ -333,6 +333,12 @@ enum Database: String, CaseIterable, Sendable, CustomTestStringConvertible {
             #expect(try await store.claimNext(owner: "w", lease: 30, labels: ["arch=x86_64"], freeMemory: 2048) == nil)
             #expect(try await store.claimNext(owner: "w", lease: 30, labels: ["kvm"], freeMemory: 2048)?.job == "kvm")
             #expect(try await store.claimNext(owner: "w", lease: 30, labels: [], freeMemory: 10_000)?.job == "big")
+            _ = try await store.enqueue(project: "p", job: "other")
+            let fingerprint = try await store.queuedFingerprint()
+            #expect(fingerprint.count == 1 && fingerprint.newest == 4)
+            _ = try await store.claimNext(owner: "v", lease: 30)
+            #expect(try await store.heldCounts() == ["w": 3, "v": 1])
+            #expect(try await store.queuedFingerprint().count == 0)
         }
     }
 

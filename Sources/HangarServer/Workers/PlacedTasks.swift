@@ -26,7 +26,9 @@ extension RunCoordinator {
         }
         let key = PlacedTaskKey(run: held.id, attempt: held.attempt, position: position)
         let workers = placement == .everyWorker ? try await WorkerList.online(store).map(\.name).sorted() : []
-        if try await store.placeTask(key, placement: placement, by: identity, workers: workers), placement == .coordinator {
+        let placedHere = try await store.placeTask(key, placement: placement, by: identity, workers: workers)
+        if placedHere { beats.placed() }
+        if placedHere, placement == .coordinator {
             try await runHere(key, workspace: workspace, job: job.name, parameters: parameters)
         }
         return try await waitUntilEnded(key, held: held, worker: worker, limit: steps[position].timeout ?? job.timeout)
@@ -98,6 +100,7 @@ extension RunCoordinator {
 
     /// The parts of every-worker tasks waiting for `worker`, taken by it now (each handed out once).
     func orders(for worker: String) async throws -> [API.TaskOrder] {
+        guard try await beats.placedMayBePending(at: store.time(), look: { try await store.anyPendingPlacedTask() }) else { return [] }
         var orders: [API.TaskOrder] = []
         for key in try await store.pendingPlacedTasks(for: worker) {
             guard let run = try await store.run(key.run), try await store.updatePlacedTask(key, runner: worker, .taken) else { continue }

@@ -32,6 +32,8 @@ struct RunCoordinator: Sendable {
     let shutdown: ShutdownSignal
     /// What placed tasks' waits and retries sleep on.
     let clock: any Clock<Duration>
+    /// What spares idle workers' heartbeats their statements.
+    let beats: HeartbeatCache
 
     /// A worker (re)starts and says what it is; refused when it speaks another protocol, or when
     /// its name belongs to another instance that is online (`worker.name-taken`): a name is one
@@ -40,6 +42,7 @@ struct RunCoordinator: Sendable {
     /// The parts of every-worker tasks its last life had not ended are lost: they are not run twice.
     func register(_ status: API.WorkerStatus) async throws {
         let instance = try check(status)
+        beats.forget(status.name)
         if let lastSeen = try await store.registerWorker(
             status.name,
             instance: instance,
@@ -60,9 +63,12 @@ struct RunCoordinator: Sendable {
         }
     }
 
-    /// Remembers what the worker says of itself, now; refused when another instance took its name.
+    /// Remembers what the worker says of itself, now (when it changed or was not written for a
+    /// while: `HeartbeatCache`); refused when another instance took its name.
     private func save(_ status: API.WorkerStatus) async throws {
         let instance = try check(status)
+        let now = store.time()
+        guard beats.needsWrite(status, instance: instance, at: now) else { return }
         guard try await store.saveWorker(status.name, instance: instance, status: try Self.json(status)) else {
             throw HangarError(
                 .workerReplaced,
@@ -70,10 +76,12 @@ struct RunCoordinator: Sendable {
                 hint: "give each worker its own --name"
             )
         }
+        beats.wrote(status, instance: instance, at: now)
     }
 
     /// The worker stopped gracefully: it is offline at once.
     func leave(_ status: API.WorkerStatus) async throws {
+        beats.forget(status.name)
         try await store.workerStopped(status.name, instance: try check(status))
     }
 

@@ -15,13 +15,17 @@ struct WaitingReasons: Service {
             while !Task.isCancelled {
                 try? await clock.sleep(for: .seconds(2))
                 do {
+                    // Nothing waits: nothing more to read.
+                    let queued = try await store.queued()
+                    guard !queued.isEmpty else { continue }
                     // A worker's own count of its runs can be a claim behind; the store's is not.
-                    var workers: [API.WorkerStatus] = []
-                    for var worker in try await WorkerList.online(store) {
-                        worker.busy = max(worker.busy, try await store.held(by: worker.name).count)
-                        workers.append(worker)
+                    let held = try await store.heldCounts()
+                    let workers = try await WorkerList.online(store).map { worker in
+                        var worker = worker
+                        worker.busy = max(worker.busy, held[worker.name] ?? 0)
+                        return worker
                     }
-                    for run in try await store.queued() {
+                    for run in queued {
                         let reason = Self.reason(for: run, workers: workers, now: store.time())
                         if run.reason != reason { try await store.explain(run.id, reason) }
                     }

@@ -5,8 +5,9 @@ import HangarStore
 /// The workers a coordinator knows, for `GET /api/v1/workers` and the machines page.
 enum WorkerList {
     /// A worker is online while its heartbeats (every second, every five when idle) keep coming:
-    /// seen within this, and it has not said it stopped.
-    static let onlineWithin = 10.0
+    /// seen within this, and it has not said it stopped. An idle worker's unchanged status is
+    /// written every `HeartbeatCache.refresh` seconds, at most half of this.
+    static let onlineWithin = 20.0
 
     /// Workers seen in the last day, online ones first, then by name.
     static func list(_ store: RunStore) async throws -> [API.Worker] {
