@@ -3,10 +3,14 @@
 # run every test, then fuzz the API from its OpenAPI document.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Whatever happens, it ends by listing what the tests left running, and fails if they left anything.
+# Whatever happens, it ends by listing what the tests left running or in the temporary folder, and
+# fails if they left anything.
+mkdir -p .build
+before="$(pwd)/.build/temporary-before.txt"
+ls -d "${TMPDIR:-/tmp}"/hangar-* 2>/dev/null | sort > "$before" || true
 finish() {
     local status=$?
-    bash scripts/leftovers.sh || status=1
+    bash scripts/leftovers.sh "$before" || status=1
     exit "$status"
 }
 trap finish EXIT

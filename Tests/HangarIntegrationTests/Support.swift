@@ -78,7 +78,8 @@ struct Sandbox {
     /// Machine state folders left behind.
     func machineFolders() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: "\(state)/machines")) ?? [] }
 
-    func remove() { try? FileManager.default.removeItem(atPath: root) }
+    /// Removes the sandbox once what the test was stopping in it has ended (`TestProcess.remove`).
+    func remove() { TestProcess.remove(root) }
 }
 
 /// A hangar.yml for the test guest: `kernel` (direct kernel boot, baked key), `generic` (the same with

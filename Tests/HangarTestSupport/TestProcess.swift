@@ -25,6 +25,11 @@ public enum TestProcess {
         _ = try await Command.start(["sh", "-c", watchdog], log: "/dev/null")
         return process
     }
+
+    /// Removes `folder` (a test's sandbox) once the programs being stopped now have ended, at once
+    /// when none is: `terminate()` does not wait for them, and a server still stopping (cancelling
+    /// its runs, keeping a failed boot's logs) would write into a tree already removed.
+    public static func remove(_ folder: String) { ProcessReaper.remove(folder) }
 }
 
 extension BackgroundProcess {
@@ -41,6 +46,8 @@ extension BackgroundProcess {
 /// The programs being stopped, watched from a thread of its own (not the concurrency pool).
 enum ProcessReaper {
     private static let stopping = Mutex<[(pid: Int32, deadline: ContinuousClock.Instant)]>([])
+    /// Folders to remove once the programs that were stopping when they were asked for have ended.
+    private static let folders = Mutex<[(path: String, waitingFor: [Int32])]>([])
     private static let started: Void = {
         Thread.detachNewThread {
             while true {
@@ -56,7 +63,16 @@ enum ProcessReaper {
         stopping.withLock { $0.append((pid, deadline)) }
     }
 
-    /// Forgets what has ended; kills what is past its grace.
+    static func remove(_ folder: String) {
+        _ = started
+        let waitingFor = stopping.withLock { $0.map(\.pid) }.filter(exists)
+        guard !waitingFor.isEmpty else { return removeNow(folder) }
+        folders.withLock { $0.append((folder, waitingFor)) }
+    }
+
+    private static func removeNow(_ folder: String) { try? FileManager.default.removeItem(atPath: folder) }
+
+    /// Forgets what has ended; kills what is past its grace; removes the folders nothing writes to now.
     private static func sweep() {
         let now = ContinuousClock.now
         stopping.withLock { list in
@@ -66,12 +82,19 @@ enum ProcessReaper {
                 return false
             }
         }
+        let unused = folders.withLock { list in
+            let unused = list.filter { !$0.waitingFor.contains(where: exists) }.map(\.path)
+            list.removeAll { unused.contains($0.path) }
+            return unused
+        }
+        for folder in unused { removeNow(folder) }
     }
 
-    /// At exit: waits (at most a minute) until every program being stopped is gone.
+    /// At exit: waits (at most a minute) until every program being stopped is gone and the folders
+    /// waiting for them are removed.
     private static func drain() {
         let deadline = ContinuousClock.now + .seconds(60)
-        while !stopping.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
+        while !stopping.withLock({ $0.isEmpty }) || !folders.withLock({ $0.isEmpty }), ContinuousClock.now < deadline {
             sweep()
             usleep(50_000)
         }
