@@ -65,26 +65,43 @@ struct Replicas {
         var stores: [RunStore] = []
         var bases: [String] = []
         var tasks: [Task<Void, any Error>] = []
+        // A state folder and a name of its own for each server: an embedded worker's folder is locked by it,
+        // its name is taken while it seems online, and the SQLite servers still run beside the others.
+        let setup = UUID().uuidString.prefix(8)
         for index in 0..<count {
             let store = try await RunStore.open(location)
             var configuration = HangarServer.Configuration(
                 projects: "\(work)/projects",
-                paths: HangarPaths(cache: "\(work)/cache", state: "\(work)/state-\(index)")
+                paths: HangarPaths(cache: "\(work)/cache", state: "\(work)/state-\(setup)-\(index)")
             )
             configuration.port = PortPicker.freePort()
             // Null runs wait on the database, not the CPU: four at once on every setup, the same for all.
             configuration.capacity = 4
-            configuration.identity = "bench-\(index)"
+            configuration.identity = "bench-\(setup)-\(index)"
             configuration.logger.logLevel = .critical
             let application = HangarServer.application(configuration, store: store)
-            tasks.append(Task { try await application.runService(gracefulShutdownSignals: []) })
+            tasks.append(
+                Task {
+                    do {
+                        try await application.runService(gracefulShutdownSignals: [])
+                    } catch {
+                        // Said: the wait for its /healthz below only times out.
+                        say("server \(index) stopped: \(error)")
+                        throw error
+                    }
+                }
+            )
             stores.append(store)
             bases.append("http://127.0.0.1:\(configuration.port)")
         }
         (self.stores, self.bases, self.tasks) = (stores, bases, tasks)
         token = try await stores[0].createToken(name: "bench-\(UUID().uuidString.prefix(6))", role: .operator).secret
         for base in bases {
-            while (try? await request(base, .GET, "/healthz")) == nil { try await Task.sleep(for: .milliseconds(50)) }
+            let deadline = ContinuousClock.now + .seconds(30)
+            while (try? await request(base, .GET, "/healthz")) == nil {
+                guard ContinuousClock.now < deadline else { throw HangarError(.benchSetUp, "the server at \(base) did not come up") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
         }
     }
 
