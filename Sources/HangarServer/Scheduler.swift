@@ -74,9 +74,8 @@ struct Scheduler: Service {
         }
         guard let due = schedule.next(after: Date(timeIntervalSince1970: state.lastFired)), due <= now else { return }
         var fingerprint: String?
-        if imageChanged, let machine = project.machines.first(where: { $0.name == job.machine }) {
-            fingerprint = await ImageFingerprint.of(machine)
-        }
+        let machines = project.machines.filter { job.machines.contains($0.name) }
+        if imageChanged, !machines.isEmpty { fingerprint = await ImageFingerprint.of(machines) }
         // Recorded first: a crash here loses one scheduled run rather than starting it twice.
         try await store.saveScheduleState(
             ScheduleState(lastFired: now.timeIntervalSince1970, imageFingerprint: fingerprint ?? state.imageFingerprint),
@@ -106,6 +105,16 @@ struct Scheduler: Service {
 
 /// What identifies a machine's image version without downloading it.
 enum ImageFingerprint {
+    /// Of every machine a job boots: a change to any image is a change (one machine's is its own).
+    static func of(_ machines: [MachineSpec]) async -> String? {
+        var parts: [String] = []
+        for machine in machines {
+            guard let part = await of(machine) else { return nil }
+            parts.append(part)
+        }
+        return parts.joined(separator: " | ")
+    }
+
     static func of(_ machine: MachineSpec) async -> String? {
         var parts: [String] = []
         for source in [machine.image, machine.kernel, machine.initrd].compactMap({ $0 }) {

@@ -10,14 +10,19 @@ import Testing
 @Suite struct SchedulerTests {
     @Test func dueSchedulesRunOnceAndImageChangedSkipsAnUnchangedImage() async throws {
         let image = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-image-\(UUID().uuidString.prefix(8)).qcow2").path
+        // A job of two machines: a change to either image is a change.
+        let other = image.replacingOccurrences(of: ".qcow2", with: "-db.qcow2")
         try "version 1".write(toFile: image, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: image) }
+        try "db 1".write(toFile: other, atomically: true, encoding: .utf8)
+        defer { for file in [image, other] { try? FileManager.default.removeItem(atPath: file) } }
         let harness = ServerHarness(extra: [
             "nightly": """
             machines:
               default: { image: \(image) }
+              db: { image: \(other) }
             jobs:
               build:
+                machines: [default, db]
                 triggers: [{ cron: "0 3 * * *", timezone: Europe/Berlin, when: image-changed }]
                 tasks: [{ run: "true" }]
             """
@@ -48,6 +53,11 @@ import Testing
             try "version 2, longer".write(toFile: image, atomically: true, encoding: .utf8)
             await scheduler.tick(at: formatter.date(from: "2026-11-26T02:00:00Z")!)
             #expect(try await runs().map(\.state) == [.queued, .skipped, .queued])
+            await scheduler.tick(at: formatter.date(from: "2026-11-27T02:00:00Z")!)
+            #expect(try await runs().map(\.state) == [.queued, .skipped, .queued, .skipped])
+            try "db 2, longer".write(toFile: other, atomically: true, encoding: .utf8)
+            await scheduler.tick(at: formatter.date(from: "2026-11-28T02:00:00Z")!)
+            #expect(try await runs().map(\.state) == [.queued, .skipped, .queued, .skipped, .queued], "the second machine's image changed")
         } catch {
             try? await store.close()
             throw error
