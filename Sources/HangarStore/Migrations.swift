@@ -334,6 +334,14 @@ enum Migrations {
                 "UPDATE runs SET log_lines = (SELECT COUNT(*) FROM log_lines WHERE log_lines.run_id = runs.id)",
             ]
         ),
+        (
+            19,
+            [
+                // A page of the runs in one state, newest first (`GET /api/v1/runs?state=…&before=…`),
+                // read in order from this instead of sorting every run in that state.
+                "CREATE INDEX runs_state_id ON runs (state, id)"
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.
