@@ -46,8 +46,9 @@ extension BackgroundProcess {
 /// The programs being stopped, watched from a thread of its own (not the concurrency pool).
 enum ProcessReaper {
     private static let stopping = Mutex<[(pid: Int32, deadline: ContinuousClock.Instant)]>([])
-    /// Folders to remove once the programs that were stopping when they were asked for have ended.
-    private static let folders = Mutex<[(path: String, waitingFor: [Int32])]>([])
+    /// Folders to remove once the programs that were stopping when they were asked for have ended;
+    /// a removal that leaves something (a file written meanwhile) is tried again until `deadline`.
+    private static let folders = Mutex<[(path: String, waitingFor: [Int32], deadline: ContinuousClock.Instant)]>([])
     private static let started: Void = {
         Thread.detachNewThread {
             while true {
@@ -66,11 +67,15 @@ enum ProcessReaper {
     static func remove(_ folder: String) {
         _ = started
         let waitingFor = stopping.withLock { $0.map(\.pid) }.filter(exists)
-        guard !waitingFor.isEmpty else { return removeNow(folder) }
-        folders.withLock { $0.append((folder, waitingFor)) }
+        if waitingFor.isEmpty, removed(folder) { return }
+        folders.withLock { $0.append((folder, waitingFor, ContinuousClock.now + .seconds(60))) }
     }
 
-    private static func removeNow(_ folder: String) { try? FileManager.default.removeItem(atPath: folder) }
+    /// Removes `folder`; true when it is gone.
+    private static func removed(_ folder: String) -> Bool {
+        try? FileManager.default.removeItem(atPath: folder)
+        return !FileManager.default.fileExists(atPath: folder)
+    }
 
     /// Forgets what has ended; kills what is past its grace; removes the folders nothing writes to now.
     private static func sweep() {
@@ -82,12 +87,9 @@ enum ProcessReaper {
                 return false
             }
         }
-        let unused = folders.withLock { list in
-            let unused = list.filter { !$0.waitingFor.contains(where: exists) }.map(\.path)
-            list.removeAll { unused.contains($0.path) }
-            return unused
-        }
-        for folder in unused { removeNow(folder) }
+        let unused = folders.withLock { list in list.filter { !$0.waitingFor.contains(where: exists) } }
+        let done = unused.filter { removed($0.path) || now > $0.deadline }.map(\.path)
+        folders.withLock { list in list.removeAll { done.contains($0.path) } }
     }
 
     /// At exit: waits (at most a minute) until every program being stopped is gone and the folders
