@@ -115,7 +115,7 @@ public final class TaskContext: Sendable {
     private let values: Values
 
     /// A context for one run, acting on the first of `jobMachines` (never empty).
-    public convenience init(
+    public init(
         project: ProjectFile,
         jobMachines: [JobMachine],
         machines: any Hypervisor,
@@ -130,43 +130,7 @@ public final class TaskContext: Sendable {
         processes: any ProcessRunner = HostProcesses(),
         emit: @escaping @Sendable (RunEvent) -> Void
     ) {
-        self.init(
-            project: project,
-            jobMachines: jobMachines,
-            acting: jobMachines[0],
-            machines: machines,
-            keepMachine: keepMachine,
-            offline: offline,
-            runFolder: runFolder,
-            parameters: parameters,
-            pool: pool,
-            placed: placed,
-            guest: guest,
-            clock: clock,
-            processes: processes,
-            values: Values(),
-            emit: emit
-        )
-    }
-
-    private init(
-        project: ProjectFile,
-        jobMachines: [JobMachine],
-        acting machine: JobMachine,
-        machines: any Hypervisor,
-        keepMachine: Bool,
-        offline: Bool,
-        runFolder: String,
-        parameters: [String: String],
-        pool: WarmPool?,
-        placed: PlacedRunner?,
-        guest: @escaping @Sendable (MachineRecord) -> any GuestShell,
-        clock: any Clock<Duration>,
-        processes: any ProcessRunner,
-        values: Values,
-        emit: @escaping @Sendable (RunEvent) -> Void
-    ) {
-        self.values = values
+        self.values = Values()
         self.jobMachines = jobMachines
         self.guest = guest
         self.clock = clock
@@ -174,9 +138,9 @@ public final class TaskContext: Sendable {
         self.pool = pool
         self.placed = placed
         self.project = project
-        self.machineSpec = machine.spec
+        self.machineSpec = jobMachines[0].spec
         self.machines = machines
-        self.machineID = machine.id
+        self.machineID = jobMachines[0].id
         self.keepMachine = keepMachine
         self.offline = offline
         self.runFolder = runFolder
@@ -184,26 +148,30 @@ public final class TaskContext: Sendable {
         self.emit = emit
     }
 
+    /// `run`'s context, sharing its values, acting on `machine`.
+    private init(_ run: TaskContext, acting machine: JobMachine) {
+        values = run.values
+        jobMachines = run.jobMachines
+        guest = run.guest
+        clock = run.clock
+        processes = run.processes
+        pool = run.pool
+        placed = run.placed
+        project = run.project
+        machineSpec = machine.spec
+        machines = run.machines
+        machineID = machine.id
+        keepMachine = run.keepMachine
+        offline = run.offline
+        runFolder = run.runFolder
+        parameters = run.parameters
+        emit = run.emit
+    }
+
     /// The same run acting on the job's machine `name` (this context when it is this one's).
     public func on(_ name: String) -> TaskContext {
         guard name != machineSpec.name, let machine = jobMachines.first(where: { $0.spec.name == name }) else { return self }
-        return TaskContext(
-            project: project,
-            jobMachines: jobMachines,
-            acting: machine,
-            machines: machines,
-            keepMachine: keepMachine,
-            offline: offline,
-            runFolder: runFolder,
-            parameters: parameters,
-            pool: pool,
-            placed: placed,
-            guest: guest,
-            clock: clock,
-            processes: processes,
-            values: values,
-            emit: emit
-        )
+        return TaskContext(self, acting: machine)
     }
 
     /// Reads or writes a value of the job context (of this context's machine, for a `perMachine` key).

@@ -264,14 +264,8 @@ extension RunStore {
                 unsafeRaw:
                     ", measured AS (INSERT INTO measures (run_id, project, job, cell, name, value, unit) SELECT ended.id, ended.project, ended.job, COALESCE(ended.cell, ''), v.name, v.value, v.unit FROM ended, (VALUES "
             )
-            for (index, measure) in kept.enumerated() {
-                query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
-                query.appendInterpolation(binds: [measure.name, measure.value, measure.unit] as [any Encodable & Sendable])
-                query.appendInterpolation(unsafeRaw: ")")
-            }
-            query.appendInterpolation(
-                unsafeRaw: ") AS v(name, value, unit) ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit)"
-            )
+            query.appendRows(kept.map { [$0.name, $0.value, $0.unit] })
+            query.appendInterpolation(unsafeRaw: ") AS v(name, value, unit) \(Self.measureUpsert))")
         }
         query.appendInterpolation(unsafeRaw: " SELECT * FROM ended")
         let finished = query

@@ -124,11 +124,7 @@ extension RunStore {
             query.appendInterpolation(
                 unsafeRaw: ", new_lines AS (INSERT INTO log_lines (run_id, line, text, at) SELECT held.id, v.line, v.text, v.at FROM held, (VALUES "
             )
-            for (index, text) in lines.enumerated() {
-                query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
-                query.appendInterpolation(binds: [offset + index, text, now] as [any Encodable & Sendable])
-                query.appendInterpolation(unsafeRaw: ")")
-            }
+            query.appendRows(lines.enumerated().map { [offset + $0.offset, $0.element, now] })
             query.appendInterpolation(unsafeRaw: ") AS v(line, text, at) ON CONFLICT (run_id, line) DO NOTHING)")
         }
         for (number, task) in started.enumerated() {
@@ -165,11 +161,7 @@ extension RunStore {
         let new = Array(lines.enumerated().filter { first + $0.offset >= have })
         for start in stride(from: 0, to: new.count, by: 1000) {
             var query = SQLQueryString("INSERT INTO log_lines (run_id, line, text, at) VALUES ")
-            for (position, (index, text)) in new[start..<min(start + 1000, new.count)].enumerated() {
-                query.appendInterpolation(unsafeRaw: position == 0 ? "(" : ", (")
-                query.appendInterpolation(binds: [id, first + index, text, received] as [any Encodable & Sendable])
-                query.appendInterpolation(unsafeRaw: ")")
-            }
+            query.appendRows(new[start..<min(start + 1000, new.count)].map { [id, first + $0.offset, $0.element, received] })
             query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, line) DO NOTHING")
             try await database.raw(query).run()
         }

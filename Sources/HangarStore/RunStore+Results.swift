@@ -31,12 +31,8 @@ extension RunStore {
         let kept = Measure.lastOfEachName(measures)
         guard !kept.isEmpty else { return }
         var query = SQLQueryString("INSERT INTO measures (run_id, project, job, cell, name, value, unit) VALUES ")
-        for (index, measure) in kept.enumerated() {
-            query.appendInterpolation(unsafeRaw: index == 0 ? "(" : ", (")
-            query.appendInterpolation(binds: [id, project, job, cell ?? "", measure.name, measure.value, measure.unit] as [any Encodable & Sendable])
-            query.appendInterpolation(unsafeRaw: ")")
-        }
-        query.appendInterpolation(unsafeRaw: " ON CONFLICT (run_id, name) DO UPDATE SET value = excluded.value, unit = excluded.unit")
+        query.appendRows(kept.map { [id, project, job, cell ?? "", $0.name, $0.value, $0.unit] })
+        query.appendInterpolation(unsafeRaw: " \(Self.measureUpsert)")
         let finished = query
         try await connections.withDatabase { database in try await database.raw(finished).run() }
     }

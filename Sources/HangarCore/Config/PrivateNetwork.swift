@@ -47,11 +47,6 @@ public struct PrivateNIC: Sendable, Hashable, Codable {
     public struct Host: Sendable, Hashable, Codable {
         public var name: String
         public var address: String
-
-        public init(name: String, address: String) {
-            self.name = name
-            self.address = address
-        }
     }
 
     /// The machine's place in the job (1 for the first): its address and MAC end with it.
