@@ -278,6 +278,39 @@ public enum Contract {
         access: .role(.viewer),
         responses: [.init(200, "The machines.", .json(.array(API.Machine.reference)))]
     )
+    public static let kept = Endpoint(
+        "listKept",
+        .get,
+        "/api/v1/kept",
+        "Machines that runs kept up after they ended (`keep:`), with their worker, owner and expiry; the destroyed ones of the last day too.",
+        access: .role(.viewer),
+        responses: [.init(200, "The kept machines, by run.", .json(.array(API.Kept.reference)))]
+    )
+    public static let extendKept = Endpoint(
+        "extendKept",
+        .post,
+        "/api/v1/kept/{id}/extend",
+        "Keep run `id`'s machines `seconds` from now (a week at most). Operators extend their own (403 for another's; 404 when the run kept none); admins any.",
+        access: .role(.operator),
+        parameters: [runID],
+        body: (API.ExtendRequest.reference, true),
+        responses: [
+            .init(200, "Extended.", .json(API.Kept.reference)),
+            .init(409, "They were destroyed.", .json(API.ErrorBody.reference)),
+        ]
+    )
+    public static let destroyKept = Endpoint(
+        "destroyKept",
+        .delete,
+        "/api/v1/kept/{id}",
+        "Destroy run `id`'s kept machines now (their worker does at its next heartbeat). Operators destroy their own (403 for another's; 404 when the run kept none); admins any.",
+        access: .role(.operator),
+        parameters: [runID],
+        responses: [
+            .init(200, "Destroyed.", .json(API.Kept.reference)),
+            .init(409, "They were destroyed before.", .json(API.ErrorBody.reference)),
+        ]
+    )
     public static let tokens = Endpoint(
         "listTokens",
         .get,
@@ -376,7 +409,7 @@ public enum Contract {
         "workerHeartbeat",
         .post,
         "/api/v1/workers/heartbeat",
-        "Renews the leases of the runs the worker holds; brings back cancels and lost runs.",
+        "Renews the leases of the runs the worker holds; brings back cancels, lost runs, and the kept machines to destroy.",
         access: .role(.worker),
         body: (API.Heartbeat.reference, true),
         responses: [.init(200, "What to stop.", .json(API.HeartbeatAnswer.reference)), mismatch]
@@ -481,7 +514,8 @@ public enum Contract {
         health, ready, metrics, document, listRuns, trigger, getRun, getGroup, rerunGroup, cancel, retrigger, log, liveLog, artifacts, artifact,
         results,
         projects,
-        getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, tokens, createToken, webhook,
+        getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, kept,
+        extendKept, destroyKept, tokens, createToken, webhook,
         registerWorker, leaveWorker, claim,
         heartbeat, heldRuns,
         workers, attemptReport,
@@ -498,6 +532,7 @@ public enum Contract {
         API.Results.self, TestCase.self, Measure.self, API.SignatureInfo.self, API.Signatures.self, API.SignatureProblem.self,
         API.SignatureRequest.self,
         API.SignatureSaved.self, Signature.self,
-        Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self,
+        Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self, API.KeptMachine.self,
+        API.Kept.self, API.ExtendRequest.self,
     ]
 }

@@ -99,6 +99,14 @@ public struct JobPlan: Sendable {
     public static func validate(_ project: ProjectFile) throws(HangarError) {
         for job in project.jobs {
             let plan = try JobPlan(job)
+            if job.keep != nil, !plan.bootsMachine {
+                throw .usage(
+                    .configInvalid,
+                    "job '\(job.name)' says 'keep:', but it boots no machine to keep",
+                    hint: "remove 'keep:', or give the job a task that runs in a machine",
+                    at: job.location
+                )
+            }
             guard plan.bootsMachine, let missing = job.machines.first(where: { name in !project.machines.contains { $0.name == name } }) else {
                 continue
             }

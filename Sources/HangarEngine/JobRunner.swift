@@ -1,6 +1,6 @@
 public import HangarCore
 public import HangarHandlers
-import HangarMachine
+public import HangarMachine
 import Synchronization
 
 /// The outcome of a run.
@@ -17,6 +17,8 @@ public struct RunResult: Sendable {
     public var folder: String?
     /// What it measured (`RunMeasurements`); set by the workspace.
     public var measurements: [Measure] = []
+    /// The machines it left up (`Workspace.keepMachines`, `hangar up`); set by the workspace.
+    public var kept: [MachineRecord] = []
 }
 
 /// Runs a job's steps in order: prepare then execute each, stop at the first failure (after a test

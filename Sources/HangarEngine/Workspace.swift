@@ -20,6 +20,9 @@ public struct Workspace: Sendable {
     /// The worker whose runs these are (server mode): the machines they boot are its own
     /// (`MachineRecord.owner`), so its restart destroys what it left and nothing else.
     public var machineOwner: String?
+    /// The run's machines stay up after it ends (server mode, a run with `keep:`): its result
+    /// lists them (`RunResult.kept`), and they are the caller's to destroy.
+    public var keepMachines = false
 
     /// Loads and validates the project at `file`, including every job's handlers and options.
     public init(
@@ -93,7 +96,7 @@ public struct Workspace: Sendable {
             try name.map { name throws(HangarError) in try project.job(named: name) }
             ?? JobSpec(name: "up", machine: specs[0].name, timeout: .seconds(3600), tasks: [], location: project.path)
         let machines = specs.map { JobMachine(spec: $0, id: machineID($0.name)) }
-        let result = try await execute(job, machines: machines, keep: true, offline: offline, given: parameters, emit: emit)
+        let result = try await execute(job, machines: machines, keep: true, alwaysBoot: true, offline: offline, given: parameters, emit: emit)
         // Machines that need each other stay up together or not at all.
         let up = machines.compactMap { self.machines.registry.record(id: $0.id) }.filter(MachineRegistry.isAlive)
         if machines.count > 1, up.count < machines.count {
@@ -117,7 +120,16 @@ public struct Workspace: Sendable {
         let machines = job.machines.map { name in
             JobMachine(spec: project.machines.first { $0.name == name } ?? MachineSpec(name: name), id: machineID(name) + suffix)
         }
-        return try await execute(job, machines: machines, keep: false, offline: offline, given: parameters, folder: folder, emit: emit)
+        return try await execute(
+            job,
+            machines: machines,
+            keep: keepMachines,
+            alwaysBoot: false,
+            offline: offline,
+            given: parameters,
+            folder: folder,
+            emit: emit
+        )
     }
 
     /// Runs `job` in `machines` with the parameters `given` (checked against the job's, which also
@@ -126,6 +138,7 @@ public struct Workspace: Sendable {
         _ job: JobSpec,
         machines: [JobMachine],
         keep: Bool,
+        alwaysBoot: Bool,
         offline: Bool,
         given: [String: String],
         folder: String? = nil,
@@ -137,7 +150,7 @@ public struct Workspace: Sendable {
         }
         let network = PrivateNetwork.plan(resolved.map { ($0.spec.name, $0.id, "\(self.machines.registry.root)/\($0.id)") })
         for index in resolved.indices { resolved[index].spec.network = network[resolved[index].spec.name] }
-        let plan = try JobPlan(job, alwaysBoot: keep)
+        let plan = try JobPlan(job, alwaysBoot: alwaysBoot)
         if plan.bootsMachine { for machine in resolved { try machine.spec.checkFiles() } }
         let folder = if let folder { try RunFolder.create(at: folder) } else { try RunFolder.create(project: project, job: job.name) }
         let log = RunLog(path: "\(folder)/log.txt")
@@ -167,6 +180,7 @@ public struct Workspace: Sendable {
         var result = await JobRunner.run(plan, context: context)
         result.folder = folder
         result.measurements = measured.finish(result, folder: folder, say: write)
+        if keep { result.kept = resolved.compactMap { context.on($0.spec.name)[.machine] } }
         log.write(result)
         return result
     }

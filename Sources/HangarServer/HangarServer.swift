@@ -87,6 +87,10 @@ public enum HangarServer {
         let control = RunControl(store: store, catalog: catalog, events: events) { queue.notify() }
         let triage = Triage(store: store, queued: { control.queued([$0]) }, logger: configuration.logger)
         let shutdown = ShutdownSignal()
+        // Well within both the time a worker is online after its last write and a lease (after a
+        // lease of silence its name may be taken).
+        let beats = HeartbeatCache(refresh: min(WorkerList.onlineWithin / 2, configuration.lease.seconds / 3))
+        let kept = KeptControl(store: store, beats: beats)
         let coordinator = RunCoordinator(
             store: store,
             catalog: catalog,
@@ -100,9 +104,7 @@ public enum HangarServer {
             identity: identity,
             shutdown: shutdown,
             clock: configuration.clock,
-            // Well within both the time a worker is online after its last write and a lease (after
-            // a lease of silence its name may be taken).
-            beats: HeartbeatCache(refresh: min(WorkerList.onlineWithin / 2, configuration.lease.seconds / 3))
+            beats: beats
         )
         let machines = MachineRegistry(state: configuration.paths.state)
         let bus = configuration.bus.map { BusStatus(broker: "\($0.url)") }
@@ -114,6 +116,7 @@ public enum HangarServer {
         router.add(middleware: AuthMiddleware(store: store, anonymousRead: configuration.anonymousRead, table: table))
         APIRoutes(
             control: control,
+            kept: kept,
             catalog: catalog,
             machines: machines,
             runsFolder: runsFolder,
@@ -127,7 +130,7 @@ public enum HangarServer {
         let signatureProblems = SignatureProblems()
         let signatures = SignatureRoutes(triage: triage, problems: signatureProblems, table: table)
         signatures.add(to: router)
-        let webUI = WebUI(control: control, catalog: catalog, machines: machines, runsFolder: runsFolder, table: table, bus: bus)
+        let webUI = WebUI(control: control, catalog: catalog, kept: kept, machines: machines, runsFolder: runsFolder, table: table, bus: bus)
         webUI.add(to: router)
         webUI.addTriagePages(to: router, signatures: signatures)
         webUI.addGroupPages(to: router)

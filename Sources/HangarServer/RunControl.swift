@@ -25,9 +25,10 @@ struct RunControl: Sendable {
         group: Int? = nil,
         priority: Int = 0,
         cause: String,
-        trigger: RunTrigger = .manual
+        trigger: RunTrigger = .manual,
+        keep: KeepAsked? = nil
     ) async throws -> [StoredRun] {
-        let new = try prepare(project: project, job: job, parameters: parameters, cell: cell).map { run in
+        let new = try prepare(project: project, job: job, parameters: parameters, cell: cell, keep: keep).map { run in
             var run = run
             run.group = group
             run.priority = priority
@@ -44,7 +45,7 @@ struct RunControl: Sendable {
     /// and its defaults filled in: one, or for a matrix job one per cell the parameters (or `cell`)
     /// pick (`JobSpec.cells`), each named by its cell. 404 for an unknown project or job, 400 naming
     /// a wrong parameter or cell.
-    func prepare(project: String, job name: String, parameters: [String: String], cell: String? = nil) throws -> [NewRun] {
+    func prepare(project: String, job name: String, parameters: [String: String], cell: String? = nil, keep: KeepAsked? = nil) throws -> [NewRun] {
         let entry = try self.project(project)
         guard let workspace = entry.workspace else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
@@ -67,6 +68,7 @@ struct RunControl: Sendable {
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
         let (requires, memory) = Self.placement(of: job, in: workspace.project)
+        let kept = try keep?.request(over: job) ?? job.keep.map { KeepRequest(seconds: $0.seconds) }
         return cells.map { cell in
             // A value given by its name becomes the value.
             var run = NewRun(
@@ -78,6 +80,7 @@ struct RunControl: Sendable {
                 memory: memory
             )
             run.cell = job.matrix == nil ? nil : cell.name
+            run.keep = kept
             return run
         }
     }
@@ -107,7 +110,8 @@ struct RunControl: Sendable {
             cell: old.cell,
             group: old.group,
             priority: old.priority,
-            cause: "rerun of #\(id) by \(who)\(Self.knownIssues(try await store.matches(run: id)))"
+            cause: "rerun of #\(id) by \(who)\(Self.knownIssues(try await store.matches(run: id)))",
+            keep: old.keep.map { KeepAsked(seconds: $0.seconds, sshKey: $0.sshKey, owner: who) }
         )
         guard let run = runs.first else { throw HTTPError(.internalServerError, message: "the rerun of run \(id) queued nothing") }
         return run
@@ -172,8 +176,7 @@ struct RunControl: Sendable {
 
     /// The run a route's checked `id` names, or 404.
     func run(_ inputs: Inputs) async throws -> StoredRun {
-        guard let id = inputs.integer(Contract.runID.name) else { throw HTTPError(.badRequest, message: "no run id") }
-        return try await run(id)
+        try await run(try APIRoutes.runID(inputs))
     }
 
     /// The project `name`, or 404 suggesting a close name.
@@ -182,5 +185,31 @@ struct RunControl: Sendable {
             throw HTTPError(.notFound, message: "no project '\(name)'\(Suggestion.phrase(for: name, in: catalog.all.map(\.name)))")
         }
         return entry
+    }
+}
+
+/// What a manual trigger asks of the run's machines when it ends (`--keep`, `--ssh-key`), over the
+/// job's own `keep:`; `owner` is who asked.
+struct KeepAsked: Sendable {
+    var seconds: Double?
+    var sshKey: String?
+    var owner: String?
+
+    /// The request for a run of `job`: nil when neither this nor the job keeps anything. 400 for a
+    /// time out of range, a job that boots no machine, or a key without a time.
+    func request(over job: JobSpec) throws -> KeepRequest? {
+        guard let seconds = seconds ?? job.keep?.seconds else {
+            guard sshKey == nil else {
+                throw HTTPError(.badRequest, message: "an SSH key is for kept machines, and job '\(job.name)' keeps none: give a time to keep them")
+            }
+            return nil
+        }
+        guard seconds > 0, seconds <= KeepRequest.longest else {
+            throw HTTPError(.badRequest, message: "machines are kept for more than 0 s and at most a week (\(Int(KeepRequest.longest)) s)")
+        }
+        guard (try? JobPlan(job))?.bootsMachine == true else {
+            throw HTTPError(.badRequest, message: "job '\(job.name)' boots no machine: there is nothing to keep")
+        }
+        return KeepRequest(seconds: seconds, sshKey: sshKey, owner: owner)
     }
 }

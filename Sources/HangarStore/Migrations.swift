@@ -342,6 +342,29 @@ enum Migrations {
                 "CREATE INDEX runs_state_id ON runs (state, id)"
             ]
         ),
+        (
+            20,
+            [
+                // What a run asks of its machines when it ends (`KeepRequest`, JSON), and the
+                // machines runs kept up on their workers, with their own lifecycle (`KeptLifecycle`).
+                "ALTER TABLE runs ADD COLUMN keep TEXT",
+                """
+                CREATE TABLE kept_machines (
+                    run_id BIGINT PRIMARY KEY REFERENCES runs (id),
+                    worker TEXT NOT NULL,
+                    owner TEXT,
+                    machines TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    kept_at DOUBLE PRECISION NOT NULL,
+                    until DOUBLE PRECISION NOT NULL,
+                    reason TEXT,
+                    ended_at DOUBLE PRECISION,
+                    version INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX kept_machines_worker ON kept_machines (worker, state)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

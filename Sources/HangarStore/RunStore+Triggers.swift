@@ -37,6 +37,8 @@ public struct NewRun: Sendable, Equatable, Codable {
     /// unless `group` names the one it joins (a retry of a cell joins its run's group).
     public var cell: String?
     public var group: Int?
+    /// What it asks of its machines when it ends (`keep:`, `--keep`).
+    public var keep: KeepRequest?
 
     public init(project: String, job: String, parameters: [String: String], maxAttempts: Int, requires: [String] = [], memory: Int = 0) {
         self.project = project

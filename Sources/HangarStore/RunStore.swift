@@ -124,17 +124,18 @@ public final class RunStore: Sendable {
         let now = now()
         let parameters = String(decoding: try JSONEncoder.sorted.encode(run.parameters), as: UTF8.self)
         let requires = String(decoding: try JSONEncoder.sorted.encode(run.requires.sorted()), as: UTF8.self)
+        let keep = try run.keep.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         let state = reason == nil ? RunState.queued : .skipped
         let finished: Double? = reason == nil ? nil : now
         // RETURNING, not the last inserted id: another statement may run in between.
         let row = try await database.raw(
             """
             INSERT INTO runs (project, job, state, priority, max_attempts, parameters, reason, created_at, updated_at, finished_at, requires, memory, cause,
-                not_before, retry_of, automatic_retries, started_by, group_id, cell)
+                not_before, retry_of, automatic_retries, started_by, group_id, cell, keep)
             VALUES (\(bind: run.project), \(bind: run.job), \(bind: state.rawValue), \(bind: run.priority), \(bind: run.maxAttempts),
                 \(bind: parameters), \(bind: reason), \(bind: now), \(bind: now), \(bind: finished), \(bind: requires), \(bind: run.memory),
                 \(bind: run.cause), \(bind: run.delay.map { now + $0 }), \(bind: run.retryOf), \(bind: run.automaticRetries), \(bind: run.trigger.rawValue),
-                \(bind: group), \(bind: run.cell))
+                \(bind: group), \(bind: run.cell), \(bind: keep))
             RETURNING \(unsafeRaw: StoredRun.columns)
             """
         ).first()

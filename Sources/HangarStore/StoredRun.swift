@@ -41,6 +41,8 @@ public struct StoredRun: Sendable, Equatable {
     public var cell: String?
     /// How many lines its log has.
     public var logLines: Int
+    /// What it asks of its machines when it ends (`keep:`), if anything.
+    public var keep: KeepRequest?
 
     public var state: RunState { record.state }
     public var attempt: Int { record.attempt }
@@ -58,7 +60,7 @@ public struct StoredRun: Sendable, Equatable {
     static let columns = """
         id, project, job, state, priority, attempt, max_attempts, reason, parameters, created_at, started_at, finished_at, \
         owner, lease_expires_at, cancel_requested, version, requires, memory, cause, error_code, error_kind, failed_task, \
-        not_before, retry_of, automatic_retries, image, started_by, group_id, cell, log_lines
+        not_before, retry_of, automatic_retries, image, started_by, group_id, cell, log_lines, keep
         """
 
     init(_ row: any SQLRow) throws {
@@ -80,6 +82,7 @@ public struct StoredRun: Sendable, Equatable {
         group = try row.decode(column: "group_id", as: Int?.self)
         cell = try row.decode(column: "cell", as: String?.self)
         logLines = try row.decode(column: "log_lines", as: Int.self)
+        keep = try row.decode(column: "keep", as: String?.self).map { try JSONDecoder().decode(KeepRequest.self, from: Data($0.utf8)) }
         let state = try row.decode(column: "state", as: String.self)
         guard let known = RunState(rawValue: state) else { throw HangarError(.storeState, "run \(id) has an unknown state '\(state)'") }
         record = RunRecord(

@@ -67,6 +67,10 @@ public struct WorkerAgent: Service {
     /// Its name and this life of it.
     let identity: WorkerIdentity
     private let runs = ActiveRuns()
+    /// Machines ended runs kept up (`keep:`), each run holding a slot until it is destroyed.
+    private let kept = KeptRuns()
+    /// This host's machines, as the worker's runs and pool make them.
+    let machines: Machines
     /// Set when another worker took this one's name over: it stops.
     private let replaced = Replacement()
     /// Machines kept ready for runs of machines with `pool: N` (`WarmPool`), drained on shutdown.
@@ -77,7 +81,7 @@ public struct WorkerAgent: Service {
         self.configuration = configuration
         self.logger = logger
         identity = WorkerIdentity(name: configuration.name, state: configuration.paths.state)
-        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), owner: configuration.name) {
+        machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), owner: configuration.name) {
             [logger] in logger.notice("\($0)")
         }
         pool = WarmPool(machines: machines)
@@ -104,7 +108,7 @@ public struct WorkerAgent: Service {
                 var beats = WorkerStateMachine(slots: configuration.slots)
                 while !Task.isCancelled {
                     try? await configuration.clock.sleep(for: configuration.heartbeat)
-                    if beats.tick(busy: runs.busy) { await heartbeat() }
+                    if beats.tick(busy: runs.busy) { await heartbeat { free.yield() } }
                 }
             }
             await cancelWhenGracefulShutdown {
@@ -200,8 +204,8 @@ public struct WorkerAgent: Service {
             name: configuration.name,
             labels: configuration.allLabels,
             slots: configuration.slots,
-            busy: runs.busy,
-            freeMemory: HostResources.freeMemory(reserved: runs.reservedMemory),
+            busy: runs.busy + kept.count,
+            freeMemory: HostResources.freeMemory(reserved: runs.reservedMemory + kept.memory),
             load: HostResources.load(),
             version: HangarVersion.current,
             unavailable: freeDisk >= configuration.minFreeDisk
@@ -259,16 +263,30 @@ public struct WorkerAgent: Service {
             var workspace = try await coordinator.workspace(for: assignment, folder: folder)
             workspace.machineNoticesInRunLog = true
             workspace.machineOwner = configuration.name
+            workspace.keepMachines = assignment.keep != nil
             workspace.pool = pool
             workspace.placed = { position throws(HangarError) in try await runElsewhere(held, position: position) }
             let result = try await workspace.run(job: assignment.run.job, parameters: assignment.parameters, folder: folder, offline: false) {
                 event in
                 reporter.write(event)
             }
+            // Kept before the end is reported, so every heartbeat after the end lists them.
+            let keptUp =
+                result.kept.isEmpty
+                ? nil
+                : await kept.keep(
+                    result.kept,
+                    of: assignment,
+                    status: result.status,
+                    lost: runs.isLost(held.id),
+                    worker: configuration.name,
+                    machines: machines
+                ) { reporter.write(.notice($0)) }
             outcome = API.Outcome(
                 status: result.status,
                 reason: result.error?.description,
-                failure: result.error.map { RunFailure(code: $0.code, kind: $0.kind, task: result.failedTask) }
+                failure: result.error.map { RunFailure(code: $0.code, kind: $0.kind, task: result.failedTask) },
+                kept: keptUp
             )
         } catch {
             let failure = error as? HangarError ?? HangarError(.workerRun, "\(error)", cause: error)
@@ -295,10 +313,19 @@ public struct WorkerAgent: Service {
         }
     }
 
-    /// Renews the leases of the runs held here; stops the ones to stop.
-    private func heartbeat() async {
+    /// Renews the leases of the runs held here; stops the ones to stop; destroys the kept machines
+    /// the coordinator says to (`freed` when that frees a slot), and those whose QEMU ended.
+    private func heartbeat(freed: @Sendable () -> Void) async {
+        for run in kept.dead() {
+            logger.warning("the machines run \(run) kept are gone (their QEMU ended); destroying what is left of them")
+            await destroyKept(run, freed: freed)
+        }
         do {
-            let answer = try await coordinator.heartbeat(API.Heartbeat(status: status(), runs: runs.held))
+            let answer = try await coordinator.heartbeat(API.Heartbeat(status: status(), runs: runs.held, kept: kept.ids))
+            for run in answer.destroy ?? [] {
+                logger.notice("destroying the machines run \(run) kept (expired, destroyed by someone, or not to be kept)")
+                await destroyKept(run, freed: freed)
+            }
             for id in answer.cancel { runs.cancel(id) }
             for order in answer.tasks ?? [] { Task { await runPart(order) } }
             for id in answer.lost {
@@ -312,15 +339,28 @@ public struct WorkerAgent: Service {
         }
     }
 
+    private func destroyKept(_ run: Int, freed: () -> Void) async {
+        for record in kept.remove(run) { await machines.destroy(record) }
+        freed()
+    }
+
     /// After a restart: finish reporting what this worker still holds, forget what it does not, and
-    /// destroy the machines its last life left behind. The runs held under its name are its last
+    /// destroy the machines its last life left behind, but for kept machines whose QEMU lives: it
+    /// keeps those (the coordinator says at the first heartbeat whether they stay). The runs held under its name are its last
     /// life's: the coordinator gave it the name only from that life, or from one silent for a lease.
     private func reconcile() async {
-        let registry = MachineRegistry(state: configuration.paths.state)
-        let machines = Machines(paths: configuration.paths, cache: ImageCache(root: configuration.paths.cache), notice: { _ in })
-        for (record, _) in registry.list() where record.ephemeral && record.owner == configuration.name {
+        var adopted: [Int: [MachineRecord]] = [:]
+        for (record, state) in machines.registry.list() where record.owner == configuration.name {
+            if let mark = record.kept, state == .running {
+                adopted[mark.run, default: []].append(record)
+                continue
+            }
             logger.notice("destroying machine \(record.id), left by a run this worker was running when it stopped")
             await machines.destroy(record)
+        }
+        for (run, records) in adopted {
+            logger.notice("adopting the machines run \(run) kept: \(records.map(\.name).joined(separator: ", "))")
+            kept.add(run, records)
         }
         let held: Set<API.HeldRun>
         do {

@@ -15,6 +15,16 @@ import Testing
         }
     }
 
+    @Test func aJobKeepsItsMachinesForADurationOfAtMostAWeek() throws {
+        let project = try parse("machines:\n  default: { image: ./a.qcow2 }\njobs:\n  dev: { keep: 4h, tasks: [{ run: make }] }\n")
+        #expect(project.jobs[0].keep == .seconds(4 * 3600))
+        for (value, said) in [("0s", "more than 0"), ("8d", "at most a week"), ("soon", "'soon' is not a duration")] {
+            let error = try #require(failure("jobs:\n  dev:\n    keep: \(value)\n    tasks: [{ run: make }]\n"))
+            #expect(error.location == "hangar.yml:3:11", "\(value): \(error)")
+            #expect(error.message.contains(said), "\(value): \(error)")
+        }
+    }
+
     /// As yamllint does: the mistake is the key's second place, not its first.
     @Test func aDuplicateKeyIsReportedWhereItAppearsAgain() throws {
         let error = try #require(

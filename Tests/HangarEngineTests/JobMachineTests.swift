@@ -22,6 +22,11 @@ import Testing
             "machines:\n  default:\n    image: ./a\njobs:\n  t:\n    machine: defualt2\n    tasks: [{ run: make }]\n",
             "hangar.yml:6:5: job 't' uses machine 'defualt2', which is not defined", "machines defined: default"
         ),
+        (
+            "jobs:\n  lint:\n    keep: 1h\n    tasks: [{ host: make lint }]\n",
+            "hangar.yml:3:5: job 'lint' says 'keep:', but it boots no machine to keep",
+            "remove 'keep:'"
+        ),
     ])
     func aJobInAMissingMachineSaysWhichThereAre(text: String, message: String, hint: String) {
         #expect { try validate(text) } throws: { error in

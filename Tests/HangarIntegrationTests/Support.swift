@@ -65,6 +65,12 @@ struct Sandbox {
         }
     }
 
+    /// Kills the QEMU processes of this sandbox that are left (machines a test keeps up past its
+    /// end when it fails midway).
+    func killMachines() {
+        for pid in qemuProcesses() { kill(Int32(pid) ?? 0, SIGKILL) }
+    }
+
     /// `hangar` processes running in this sandbox's project folder (other tests run `hangar` at the same time).
     func hangarProcesses() -> [String] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []

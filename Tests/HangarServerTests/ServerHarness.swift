@@ -4,6 +4,7 @@ import HangarCore
 import HangarMachine
 import HangarServer
 import HangarStore
+import HangarTestSupport
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -70,6 +71,10 @@ struct ServerHarness {
         var smtp: String?
         /// The clock the periodic watchers wait on (a `ManualClock` moves them on at once).
         var clock: (any Clock<Duration>)?
+        /// The store's time (nil: the real one).
+        var time: TestClock?
+        /// False: no embedded worker; the test is the worker, over the worker API.
+        var embeddedWorker = true
     }
 
     /// Runs `body` with a client whose requests carry a token of `role` (nil: no token).
@@ -80,7 +85,8 @@ struct ServerHarness {
     ) async throws {
         try makeProjects()
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let store = try await RunStore.openSQLite(path: "\(root)/hangar.db")
+        let time = options.time
+        let store = try await RunStore.open(.sqlite(path: "\(root)/hangar.db")) { time?.now ?? Date().timeIntervalSince1970 }
         var configured = configuration
         configured.capacity = options.capacity ?? configured.capacity
         configured.anonymousRead = options.anonymousRead
@@ -88,6 +94,7 @@ struct ServerHarness {
         configured.publicURL = options.publicURL
         configured.signatures = options.signatures
         configured.smtp = options.smtp
+        configured.embeddedWorker = options.embeddedWorker
         if let clock = options.clock { configured.clock = clock }
         let settings = configured
         let outcome: Result<Void, any Error>

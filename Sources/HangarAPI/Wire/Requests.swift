@@ -10,18 +10,29 @@ extension API {
         /// For a matrix job: the one cell to run (`debian-12/selinux`); default every cell the
         /// parameters pick.
         public var cell: String?
+        /// Seconds its machines stay up after it ends (`KeepRequest`); default the job's `keep:`.
+        public var keep: Double?
+        /// A public key for the kept machines' `authorized_keys` (one `ssh-ed25519 AAAA…` line).
+        public var sshKey: String?
 
-        public init(parameters: [String: String]? = nil, priority: Int? = nil, cell: String? = nil) {
+        public init(parameters: [String: String]? = nil, priority: Int? = nil, cell: String? = nil, keep: Double? = nil, sshKey: String? = nil) {
             self.parameters = parameters
             self.priority = priority
             self.cell = cell
+            self.keep = keep
+            self.sshKey = sshKey
         }
+
+        /// The longest public key taken.
+        public static let sshKeyLength = 16_384
 
         public static let schema = Schema.object(
             [
                 "parameters": .map(.string(maxLength: Limits.parameterValueLength), maxProperties: Limits.parameterCount),
                 "priority": .integer(Limits.priority),
                 "cell": .string(maxLength: Limits.nameLength),
+                "keep": .number,
+                "sshKey": .string(maxLength: sshKeyLength, pattern: "^[A-Za-z0-9@.-]+ [A-Za-z0-9+/=]{16,}( [^\\n]*)?\\n?$"),
             ],
             required: []
         )

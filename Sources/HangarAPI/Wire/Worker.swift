@@ -111,6 +111,10 @@ extension API {
         /// True when the coordinator fetches images for its workers (`hangar serve --image-proxy`):
         /// the worker gets image URLs through `GET /api/v1/images` and needs no other network.
         public var imageProxy: Bool?
+        /// Seconds its machines stay up after it ends (`KeepRequest`), and the public key they
+        /// take; nil: they are destroyed at its end.
+        public var keep: Double?
+        public var sshKey: String?
 
         public init(
             run: Run,
@@ -119,8 +123,12 @@ extension API {
             parameters: [String: String],
             lease: Double,
             memory: Int,
-            imageProxy: Bool? = nil
+            imageProxy: Bool? = nil,
+            keep: Double? = nil,
+            sshKey: String? = nil
         ) {
+            self.keep = keep
+            self.sshKey = sshKey
             self.run = run
             self.projectFile = projectFile
             self.projectPath = projectPath
@@ -133,7 +141,8 @@ extension API {
         public static let schema = Schema.object(
             [
                 "run": Run.reference, "projectFile": .string(), "projectPath": .string(), "parameters": .map(.string()), "lease": .number,
-                "memory": .integer(0...Limits.largestNumber), "imageProxy": .boolean,
+                "memory": .integer(0...Limits.largestNumber), "imageProxy": .boolean, "keep": .number,
+                "sshKey": .string(maxLength: TriggerRequest.sshKeyLength),
             ],
             required: ["run", "projectFile", "projectPath", "parameters", "lease", "memory"]
         )
@@ -159,14 +168,20 @@ extension API {
     public struct Heartbeat: Documented, Equatable {
         public var status: WorkerStatus
         public var runs: [HeldRun]
+        /// The ended runs whose kept machines it has up (nil: none).
+        public var kept: [Int]?
 
-        public init(status: WorkerStatus, runs: [HeldRun]) {
+        public init(status: WorkerStatus, runs: [HeldRun], kept: [Int]? = nil) {
             self.status = status
             self.runs = runs
+            self.kept = kept
         }
 
         public static let schema = Schema.object(
-            ["status": WorkerStatus.reference, "runs": .array(HeldRun.reference, maxItems: 1024)],
+            [
+                "status": WorkerStatus.reference, "runs": .array(HeldRun.reference, maxItems: 1024),
+                "kept": .array(.integer(Limits.ids), maxItems: 1024),
+            ],
             required: ["status", "runs"]
         )
     }
@@ -178,15 +193,22 @@ extension API {
         public var lost: [Int]
         /// Parts of `every-worker` tasks for this worker to run now (each handed out once).
         public var tasks: [TaskOrder]?
+        /// Ended runs whose kept machines it destroys now (expired, destroyed by someone, or not
+        /// kept at all); nil: none.
+        public var destroy: [Int]?
 
-        public init(cancel: [Int], lost: [Int], tasks: [TaskOrder]? = nil) {
+        public init(cancel: [Int], lost: [Int], tasks: [TaskOrder]? = nil, destroy: [Int]? = nil) {
             self.cancel = cancel
             self.lost = lost
             self.tasks = tasks
+            self.destroy = destroy
         }
 
         public static let schema = Schema.object(
-            ["cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids)), "tasks": .array(TaskOrder.reference)],
+            [
+                "cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids)), "tasks": .array(TaskOrder.reference),
+                "destroy": .array(.integer(Limits.ids)),
+            ],
             required: ["cancel", "lost"]
         )
     }
@@ -308,15 +330,21 @@ extension API {
         public var reason: String?
         /// Why it ended badly, for programs (absent when it passed).
         public var failure: RunFailure?
+        /// The machines it keeps up after the end (the run asked to keep them); nil: none.
+        public var kept: [KeptMachine]?
 
-        public init(status: RunStatus, reason: String?, failure: RunFailure? = nil) {
+        public init(status: RunStatus, reason: String?, failure: RunFailure? = nil, kept: [KeptMachine]? = nil) {
             self.status = status
             self.reason = reason
             self.failure = failure
+            self.kept = kept
         }
 
         public static let schema = Schema.object(
-            ["status": .string(choices: RunStatus.allCases.map(\.rawValue)), "reason": .string(), "failure": Failure.schema],
+            [
+                "status": .string(choices: RunStatus.allCases.map(\.rawValue)), "reason": .string(), "failure": Failure.schema,
+                "kept": .array(KeptMachine.reference, maxItems: 32),
+            ],
             required: ["status"]
         )
     }

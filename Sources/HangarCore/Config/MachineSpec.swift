@@ -131,6 +131,9 @@ public struct JobSpec: Sendable {
     public var matrix: JobMatrix?
     /// The commit statuses a forge gets of a matrix job's runs (`status:`).
     public var statuses = CommitStatuses.perCell
+    /// On the server: how long its machines stay up after a run ends (`keep: 4h`, `KeepRequest`);
+    /// nil: destroyed at the end. `hangar run` ignores it (`hangar up JOB` keeps machines locally).
+    public var keep: Duration?
     /// Where the job is defined, for messages.
     public var location: String
 

@@ -261,7 +261,7 @@ extension JobSpec {
         var named: [String]?
         for (key, value) in try value.entries(allowed: [
             "machine", "machines", "timeout", "prepare", "tasks", "retries", "parameters", "triggers", "description", "requires", "matrix",
-            "status",
+            "status", "keep",
         ]) {
             switch key {
             case "parameters":
@@ -278,6 +278,12 @@ extension JobSpec {
             case "prepare": for item in try value.items() { job.prepare.append(try TaskSpec.parse(item)) }
             case "triggers": for item in try value.items() { job.triggers.append(try JobTrigger.parse(item)) }
             case "matrix": job.matrix = try JobMatrix.parse(value)
+            case "keep":
+                let keep = try value.duration()
+                guard keep > .zero, keep.seconds <= KeepRequest.longest else {
+                    throw value.error("keep must be more than 0 and at most a week (168h)", hint: "such as 'keep: 4h'")
+                }
+                job.keep = keep
             case "status":
                 let text = try value.string()
                 guard let statuses = CommitStatuses(rawValue: text) else {

@@ -40,6 +40,9 @@ public struct MachineRecord: Sendable, Codable {
     public var owner: String?
     /// Its NIC on the private network of the machines its job booted with it (`PrivateNetwork`).
     public var network: PrivateNIC?
+    /// Set when a run on a worker kept it up after it ended (`keep:`): a restarted worker adopts it
+    /// while its QEMU lives, and destroys the worker's other machines.
+    public var kept: KeptMark?
 
     /// Files in the state folder.
     public var overlayPath: String { "\(folder)/disk.qcow2" }
@@ -49,6 +52,17 @@ public struct MachineRecord: Sendable, Codable {
     public var qemuLog: String { "\(folder)/qemu.log" }
     /// The QMP control socket.
     public var qmpSocket: String { "\(folder)/qmp.sock" }
+}
+
+/// The run a kept machine belongs to, and the memory (MiB) it counts for on its worker.
+public struct KeptMark: Sendable, Codable, Equatable {
+    public var run: Int
+    public var memory: Int
+
+    public init(run: Int, memory: Int) {
+        self.run = run
+        self.memory = memory
+    }
 }
 
 /// Whether a machine's QEMU is still there.

@@ -9,6 +9,7 @@ import Hummingbird
 /// `Contract` (which the document at `/api/v1/openapi.json` is made from).
 struct APIRoutes {
     let control: RunControl
+    let kept: KeptControl
     let catalog: ProjectCatalog
     let machines: MachineRegistry
     let runsFolder: String
@@ -30,6 +31,11 @@ struct APIRoutes {
             state: RunState.combined(latest.map(\.state)),
             runs: runs.map(API.Run.init)
         )
+    }
+
+    static func runID(_ inputs: Inputs) throws -> Int {
+        guard let id = inputs.integer(Contract.runID.name) else { throw HTTPError(.badRequest, message: "no run id") }
+        return id
     }
 
     static func groupID(_ inputs: Inputs) throws -> Int {
@@ -69,7 +75,8 @@ struct APIRoutes {
                 parameters: body?.parameters ?? [:],
                 cell: body?.cell,
                 priority: body?.priority ?? 0,
-                cause: "manual by \(context.caller ?? "an anonymous caller")"
+                cause: "manual by \(context.caller ?? "an anonymous caller")",
+                keep: KeepAsked(seconds: body?.keep, sshKey: body?.sshKey, owner: context.caller)
             )
             // A matrix job's first cell, whose `group` names the others.
             return EditedResponse(status: .created, response: API.Run(runs[0]))
@@ -156,6 +163,20 @@ struct APIRoutes {
             API.Project(try control.project(try inputs.required("project")))
         }
         router.on(Contract.machines, table: table) { _, _, _ -> [API.Machine] in machines.list().map { API.Machine($0.record, state: $0.state) } }
+        router.on(Contract.kept, table: table) { _, _, _ -> [API.Kept] in try await kept.list() }
+        router.on(Contract.extendKept, table: table) { _, context, inputs -> API.Kept in
+            guard let body = try inputs.body(as: API.ExtendRequest.self) else { throw HTTPError(.badRequest, message: "give 'seconds'") }
+            let until = store.time() + body.seconds
+            return try await kept.change(
+                try Self.runID(inputs),
+                .extended(until: until, by: context.caller ?? "?"),
+                caller: context.caller,
+                role: context.role
+            )
+        }
+        router.on(Contract.destroyKept, table: table) { _, context, inputs -> API.Kept in
+            try await kept.change(try Self.runID(inputs), .destroyed(by: context.caller ?? "?"), caller: context.caller, role: context.role)
+        }
         router.on(Contract.tokens, table: table) { _, _, _ -> [API.Token] in try await store.tokens().map(API.Token.init) }
         router.on(Contract.createToken, table: table) { _, _, inputs -> EditedResponse<API.NewToken> in
             guard let body = try inputs.body(as: API.TokenRequest.self) else { throw HTTPError(.badRequest, message: "this needs a JSON body") }

@@ -1,3 +1,4 @@
+import Foundation
 public import HangarAPI
 import HangarCore
 import HangarEngine
@@ -73,6 +74,23 @@ extension API.Machine: ResponseEncodable {
             sshPort: record.sshPort,
             ports: record.ports.map { API.Machine.Port(host: $0.host, guest: $0.guest) },
             ssh: GuestSSH(record).commandLine
+        )
+    }
+}
+
+extension API.Kept: ResponseEncodable {
+    init(_ kept: StoredKept) throws {
+        self.init(
+            run: kept.run,
+            project: kept.project,
+            job: kept.job,
+            owner: kept.owner,
+            worker: kept.worker,
+            keptAt: kept.record.keptAt,
+            until: kept.record.until,
+            state: kept.record.state,
+            reason: kept.record.reason,
+            machines: try JSONDecoder().decode([API.KeptMachine].self, from: Data(kept.machines.utf8))
         )
     }
 }

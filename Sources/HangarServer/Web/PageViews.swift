@@ -355,8 +355,35 @@ struct MachinesPage {
         }
     }
 
+    /// A run's kept machines as a table row.
+    struct Kept {
+        var run: Int
+        var job: String
+        var machines: String
+        var owner: String
+        var worker: String
+        var state: String
+        var until: String
+        var reason: String?
+        /// True while they are up (they can be extended or destroyed).
+        var up: Bool
+
+        init(_ kept: API.Kept) {
+            run = kept.run
+            job = "\(kept.project)/\(kept.job)"
+            machines = kept.machines.map { "\($0.name) (ssh port \($0.sshPort))" }.joined(separator: ", ")
+            owner = kept.owner ?? "its job"
+            worker = kept.worker
+            state = kept.state.rawValue
+            until = KeptLifecycle.text(kept.until)
+            reason = kept.reason
+            up = kept.state == .kept
+        }
+    }
+
     var chrome: Chrome
     var machines: [API.Machine]
+    var kept: [Kept]
     var workers: [Worker]
     /// The bus connection (`hangar serve --bus`), as one line; nil without a bus.
     var bus: String?

@@ -238,6 +238,14 @@ enum Templates {
         {{#machines}}<tr><td>{{name}} <span class="muted">{{id}}</span></td><td><span class="state {{state}}">{{state}}</span></td><td>{{image}}</td>
         <td>{{#ports}}<a href="http://127.0.0.1:{{host}}/">{{host}}</a>→{{guest}} {{/ports}}</td><td><code>{{ssh}}</code></td></tr>{{/machines}}
         {{^machines}}<tr><td colspan="5" class="muted">no machines running</td></tr>{{/machines}}</table></div>
+        <h2>Kept machines</h2>
+        <p class="muted">Machines runs kept up after they ended (<code>keep:</code>, <code>hangar remote up</code>), on their worker.</p>
+        <div class="wide"><table id="kept"><tr><th>Run</th><th>Machines</th><th>Owner</th><th>Worker</th><th>State</th><th>Until</th><th></th></tr>
+        {{#kept}}<tr><td><a href="/runs/{{run}}">#{{run}}</a> <span class="muted">{{job}}</span></td><td>{{machines}}</td><td>{{owner}}</td><td>{{worker}}</td>
+        <td><span class="state {{state}}">{{state}}</span></td><td>{{until}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}</td>
+        <td>{{#up}}{{#chrome.canOperate}}<form method="post" action="/kept/{{run}}/extend" class="inline"><button>+1 h</button></form>
+        <form method="post" action="/kept/{{run}}/destroy" class="inline"><button>Destroy</button></form>{{/chrome.canOperate}}{{/up}}</td></tr>{{/kept}}
+        {{^kept}}<tr><td colspan="7" class="muted">no kept machines</td></tr>{{/kept}}</table></div>
         <h2>Workers</h2>
         <div class="wide"><table id="workers"><tr><th>Worker</th><th>State</th><th>Labels</th><th>Slots</th><th>Load</th><th>Version</th><th>Last seen</th><th>Runs</th></tr>
         {{#workers}}<tr><td>{{name}}</td><td><span class="state {{state}}">{{state}}</span></td><td>{{labels}}</td><td>{{slots}}</td><td>{{load}}</td>

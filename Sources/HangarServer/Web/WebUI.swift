@@ -12,6 +12,7 @@ import Mustache
 struct WebUI {
     let control: RunControl
     let catalog: ProjectCatalog
+    let kept: KeptControl
     let machines: MachineRegistry
     let runsFolder: String
     let table: RouteTable
@@ -182,7 +183,8 @@ struct WebUI {
                 project: try context.parameters.require("project"),
                 job: try context.parameters.require("job"),
                 parameters: form.filter { !$0.value.isEmpty },
-                cause: "manual by \(context.caller ?? "the web UI")"
+                cause: "manual by \(context.caller ?? "the web UI")",
+                keep: KeepAsked(owner: context.caller)
             )
             return Self.redirect("/runs/\(runs[0].id)")
         }
@@ -192,10 +194,22 @@ struct WebUI {
                 MachinesPage(
                     chrome: Chrome("Machines", context, refresh: 10),
                     machines: machines.list().map { API.Machine($0.record, state: $0.state) },
+                    kept: try await kept.list().map(MachinesPage.Kept.init),
                     workers: try await WorkerList.list(store).map { MachinesPage.Worker($0, now: store.now()) },
                     bus: bus?.line
                 )
             )
+        }
+        router.page(.post, "kept/:id/extend", table: table) { request, context in
+            let id = try APIRoutes.runID(try Inputs([Contract.runID], request, context))
+            let until = max(try await kept.kept(id).record.until, store.time()) + 3600
+            _ = try await kept.change(id, .extended(until: until, by: context.caller ?? "the web UI"), caller: context.caller, role: context.role)
+            return Self.redirect("/machines")
+        }
+        router.page(.post, "kept/:id/destroy", table: table) { request, context in
+            let id = try APIRoutes.runID(try Inputs([Contract.runID], request, context))
+            _ = try await kept.change(id, .destroyed(by: context.caller ?? "the web UI"), caller: context.caller, role: context.role)
+            return Self.redirect("/machines")
         }
         router.page(.get, "login", table: table, access: .open) { request, context in
             try await render("login", LoginPage(chrome: Chrome("Sign in", context), next: request.uri.queryParameters.get("next") ?? "/"))

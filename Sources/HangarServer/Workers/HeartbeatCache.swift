@@ -13,8 +13,16 @@ final class HeartbeatCache: Sendable {
         var at: Double
     }
 
+    /// What a worker's kept machines were when last looked at.
+    private struct KeptCheck {
+        var listed: Set<Int>
+        var at: Double
+        var next: Double?
+    }
+
     private struct State {
         var written: [String: Written] = [:]
+        var kept: [String: KeptCheck] = [:]
         /// When placed tasks were last looked for, and whether any was pending then.
         var placed: (at: Double, pending: Bool)?
     }
@@ -38,8 +46,31 @@ final class HeartbeatCache: Sendable {
         state.withLock { $0.written[status.name] = Written(instance: instance, status: Self.work(of: status), at: now) }
     }
 
-    /// Worker `name` registered or left: its next beat is written.
-    func forget(_ name: String) { _ = state.withLock { $0.written.removeValue(forKey: name) } }
+    /// Worker `name` registered or left: its next beat is written, and its kept machines looked at.
+    func forget(_ name: String) {
+        state.withLock { state in
+            state.written[name] = nil
+            state.kept[name] = nil
+        }
+    }
+
+    /// True when worker `name`'s kept machines are to be looked at, it listing `listed` at `now`:
+    /// first, when the list changed, when a time ran out (`nextCheck`), and `refresh` seconds after
+    /// the last look while it keeps any (a change made on another replica).
+    func keptCheckDue(_ name: String, listed: Set<Int>, at now: Double) -> Bool {
+        state.withLock { state in
+            guard let last = state.kept[name], last.listed == listed else { return true }
+            return last.next.map { now >= $0 } ?? false || (!listed.isEmpty && now - last.at >= refresh)
+        }
+    }
+
+    /// Worker `name`'s kept machines were looked at `now`, it listing `listed`.
+    func keptChecked(_ name: String, listed: Set<Int>, nextCheck: Double?, at now: Double) {
+        state.withLock { $0.kept[name] = KeptCheck(listed: listed, at: now, next: nextCheck) }
+    }
+
+    /// Kept machines were extended or destroyed here: every worker's next beat looks.
+    func keptChanged() { state.withLock { $0.kept = [:] } }
 
     /// Whether placed tasks may be pending for some worker: `look`ed up at most once a second.
     func placedMayBePending(at now: Double, look: () async throws -> Bool) async throws -> Bool {

@@ -143,7 +143,9 @@ struct RunCoordinator: Sendable {
                 parameters: parameters,
                 lease: lease.seconds,
                 memory: run.memory,
-                imageProxy: imageProxy == nil ? nil : true
+                imageProxy: imageProxy == nil ? nil : true,
+                keep: run.keep?.seconds,
+                sshKey: run.keep?.sshKey
             )
         } catch {
             let reason = "the project could not be read for this run: \(error)"
@@ -206,7 +208,21 @@ struct RunCoordinator: Sendable {
         }
         let orders = try await orders(for: beat.status.name)
         answer.tasks = orders.isEmpty ? nil : orders
+        answer.destroy = try await reconcileKept(beat)
         return answer
+    }
+
+    /// Which of the kept machines the worker lists it destroys now, and what happened to the ones
+    /// the store keeps on it (`KeptLifecycle.reconcile`): expired, or gone. Looked at only when
+    /// the worker's list changed, a time ran out, or `HeartbeatCache.refresh` passed (`keptCheckDue`).
+    private func reconcileKept(_ beat: API.Heartbeat) async throws -> [Int]? {
+        let (worker, listed, now) = (beat.status.name, Set(beat.kept ?? []), store.time())
+        guard beats.keptCheckDue(worker, listed: listed, at: now) else { return nil }
+        let rows = try await store.kept(on: worker)
+        let decided = KeptLifecycle.reconcile(listed: listed, rows: rows, at: now)
+        for (run, event) in decided.events { _ = try await store.changeKept(run: run, event) }
+        beats.keptChecked(worker, listed: listed, nextCheck: decided.nextCheck, at: now)
+        return decided.destroy.isEmpty ? nil : decided.destroy.sorted()
     }
 
     /// The runs `worker` holds.
@@ -283,6 +299,12 @@ struct RunCoordinator: Sendable {
             try await store.saveMatches([], run: run.id)
         }
         if let refusal = transition.refusal { throw HangarError(.runStale, "run \(run.id) attempt \(run.attempt) of \(worker): \(refusal)") }
+        // Its machines stay up (a resent end keeps them once); they are destroyed at the worker's
+        // next heartbeat if the run did not ask for it.
+        if let kept = outcome.kept, !kept.isEmpty, let keep = transition.run.keep {
+            let machines = String(decoding: try JSONEncoder().encode(kept), as: UTF8.self)
+            try await store.keep(run: run.id, worker: worker, owner: keep.owner, seconds: keep.seconds, machines: machines)
+        }
         guard transition.action == .write, let status = transition.run.state.status else { return API.Run(transition.run) }
         if !results.tests.isEmpty {
             try await store.saveResults(

@@ -8,7 +8,9 @@ import NIOHTTP1
 struct Remote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Trigger, list, follow and cancel runs on a Hangar server.",
-        subcommands: [Trigger.self, Runs.self, Logs.self, Cancel.self, Rerun.self, Projects.self]
+        subcommands: [
+            Trigger.self, Runs.self, Logs.self, Cancel.self, Rerun.self, Projects.self, Up.self, Machines.self, Extend.self, Destroy.self,
+        ]
     )
 
     struct Trigger: AsyncParsableCommand {
@@ -33,11 +35,18 @@ struct Remote: AsyncParsableCommand {
         @Flag(name: .shortAndLong, help: "Follow the log until the run ends (every cell's end, for a matrix job); exit like 'hangar run'.")
         var follow = false
 
+        @Option(help: "Keep the run's machines up this long after it ends (such as 4h; default the job's 'keep:').")
+        var keep: String?
+
+        @Option(help: "A public key file (~/.ssh/id_ed25519.pub) the kept machines let in.")
+        var sshKey: String?
+
         func run() async throws {
             let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
             var request: [String: Any] = ["parameters": try parameters.values(), "priority": priority]
             if let cell { request["cell"] = cell }
+            request.merge(try KeepOptions(keep: keep, sshKey: sshKey).fields()) { $1 }
             let client = remote.client
             let run = try await client.decode(
                 API.Run.self,
@@ -105,12 +114,7 @@ struct Remote: AsyncParsableCommand {
             for (name, value) in [("state", state?.rawValue), ("project", project), ("job", job), ("trigger", trigger?.rawValue)] {
                 if let value { query.append("\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)") }
             }
-            let data = try await remote.client.call(.GET, "/api/v1/runs?\(query.joined(separator: "&"))")
-            if json {
-                print(String(decoding: data, as: UTF8.self))
-                return
-            }
-            let runs = try JSONDecoder().decode([API.Run].self, from: data)
+            guard let runs = try await remote.client.list([API.Run].self, "/api/v1/runs?\(query.joined(separator: "&"))", raw: json) else { return }
             Terminal.table(
                 ["ID", "PROJECT", "JOB", "STATE", "REASON"],
                 runs.map { ["\($0.id)", $0.project, $0.job, $0.state.rawValue, $0.reason ?? ""] }
@@ -215,12 +219,7 @@ struct Remote: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let data = try await remote.client.call(.GET, "/api/v1/projects")
-            if json {
-                print(String(decoding: data, as: UTF8.self))
-                return
-            }
-            let projects = try JSONDecoder().decode([API.Project].self, from: data)
+            guard let projects = try await remote.client.list([API.Project].self, "/api/v1/projects", raw: json) else { return }
             Terminal.table(["PROJECT", "JOBS", "PROBLEM"], projects.map { [$0.name, $0.jobs.map(\.name).joined(separator: " "), $0.error ?? ""] })
         }
     }

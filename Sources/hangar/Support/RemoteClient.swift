@@ -36,6 +36,16 @@ struct RemoteClient {
         return Data(String(buffer: body).utf8)
     }
 
+    /// GETs `path` for a listing: with `raw`, prints the JSON as it came and returns nil; else decodes it.
+    func list<T: Decodable>(_ type: T.Type, _ path: String, raw: Bool) async throws -> T? {
+        let data = try await call(.GET, path)
+        guard !raw else {
+            print(String(decoding: data, as: UTF8.self))
+            return nil
+        }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+
     func decode<T: Decodable>(_ type: T.Type, _ method: HTTPMethod, _ path: String, json: Data? = nil) async throws -> T {
         try JSONDecoder().decode(T.self, from: try await call(method, path, json: json))
     }

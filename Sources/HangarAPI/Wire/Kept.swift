@@ -1,0 +1,93 @@
+public import HangarCore
+
+extension API {
+    /// One machine a run kept up after it ended, on its worker.
+    public struct KeptMachine: Documented, Equatable {
+        /// Its name in hangar.yml.
+        public var name: String
+        /// The port on 127.0.0.1 of its worker that reaches the guest's SSH, and the user to log in as.
+        public var sshPort: Int
+        public var sshUser: String
+        /// Its forwarded ports (host ports on 127.0.0.1 of its worker).
+        public var ports: [Machine.Port]
+        /// Its address on the job's private network, for a job of several machines.
+        public var address: String?
+
+        public init(name: String, sshPort: Int, sshUser: String, ports: [Machine.Port], address: String? = nil) {
+            self.name = name
+            self.sshPort = sshPort
+            self.sshUser = sshUser
+            self.ports = ports
+            self.address = address
+        }
+
+        public static let schema = Schema.object(
+            [
+                "name": .string(maxLength: Limits.nameLength), "sshPort": .integer(1...65535), "sshUser": .string(maxLength: Limits.nameLength),
+                "ports": .array(Machine.Port.reference, maxItems: 100), "address": .string(maxLength: 100),
+            ],
+            required: ["name", "sshPort", "sshUser", "ports"]
+        )
+    }
+
+    /// A run's kept machines, as `GET /api/v1/kept` and the machines page show them.
+    public struct Kept: Documented, Equatable {
+        public var run: Int
+        public var project: String
+        public var job: String
+        /// The token that asked for them (nil for a job's own `keep:` on a webhook or schedule):
+        /// it may extend or destroy them, and so may admins.
+        public var owner: String?
+        /// The worker they are up on.
+        public var worker: String
+        /// When the run ended and until when they stay (seconds since 1970).
+        public var keptAt: Double
+        public var until: Double
+        /// `kept`, or `destroyed` (with why).
+        public var state: KeptState
+        public var reason: String?
+        public var machines: [KeptMachine]
+
+        public init(
+            run: Int,
+            project: String,
+            job: String,
+            owner: String?,
+            worker: String,
+            keptAt: Double,
+            until: Double,
+            state: KeptState,
+            reason: String?,
+            machines: [KeptMachine]
+        ) {
+            self.run = run
+            self.project = project
+            self.job = job
+            self.owner = owner
+            self.worker = worker
+            self.keptAt = keptAt
+            self.until = until
+            self.state = state
+            self.reason = reason
+            self.machines = machines
+        }
+
+        public static let schema = Schema.object(
+            [
+                "run": .integer(Limits.ids), "project": .string(), "job": .string(), "owner": .string(), "worker": .string(), "keptAt": .number,
+                "until": .number, "state": .string(choices: KeptState.allCases.map(\.rawValue)), "reason": .string(),
+                "machines": .array(KeptMachine.reference),
+            ],
+            required: ["run", "project", "job", "worker", "keptAt", "until", "state", "machines"]
+        )
+    }
+
+    /// `POST /api/v1/kept/{id}/extend`: keep them `seconds` from now.
+    public struct ExtendRequest: Documented, Equatable {
+        public var seconds: Double
+
+        public init(seconds: Double) { self.seconds = seconds }
+
+        public static let schema = Schema.object(["seconds": .number], required: ["seconds"])
+    }
+}

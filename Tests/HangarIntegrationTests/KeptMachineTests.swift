@@ -1,0 +1,94 @@
+import Foundation
+import HangarCore
+import HangarMachine
+import HangarTestSupport
+import Testing
+
+/// Machines a run keeps up after it ends (`keep:`), on a real `hangar serve` with a real VM: the
+/// user's key lets them in, the machine holds its worker's slot, outlives a restart of the server,
+/// and is destroyed when someone asks or when its time runs out, leaving nothing behind.
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KeptMachineTests {
+    @Test func aKeptMachineLetsItsUserInOutlivesARestartAndIsDestroyedOnRequestOrInTime() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        defer { sandbox.killMachines() }
+        let project = "\(sandbox.root)/projects/demo"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let jobs = """
+              dev:
+                keep: 1h
+                tasks: [{ run: 'echo kept > /tmp/marker' }]
+              quick:
+                tasks: [{ host: 'true' }]
+            """
+        try guestYAML(guest, jobs: jobs).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        let key = "\(sandbox.root)/user_ed25519"
+        #expect(try await Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        // One slot: the kept machine holds it.
+        var server = try await Server(sandbox, capacity: 1)
+        try await server.waitUntilUp()
+
+        let up = try await server.remote(["up", "demo/dev", "--for", "1h", "--ssh-key", "\(key).pub"], token: token)
+        #expect(up.status == 0, "\(up.stderr)")
+        let id = try #require(up.stdout.split(separator: "\n").first.flatMap { Int($0) }, "\(up.stdout)")
+        #expect(up.stdout.contains("default") && up.stdout.contains("kept"), "\(up.stdout)")
+        let port = try #require(try await keptPort(server, run: id, token: token))
+        let login = try await Command.run([
+            "ssh", "-i", key, "-p", "\(port)", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+            "-o", "LogLevel=ERROR", "root@127.0.0.1", "cat /tmp/marker",
+        ])
+        #expect(login.status == 0 && login.stdout == "kept\n", "the user's own key logs in: \(login.stderr)")
+        #expect(sandbox.qemuProcesses().count == 1)
+
+        // The kept machine holds the only slot: another run waits.
+        let quick = try await server.remote(["trigger", "demo/quick"], token: token)
+        let waiting = try #require(Int(quick.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
+        try await Task.sleep(for: .seconds(3))
+        #expect(try await server.remote(["runs", "--json", "--state", "queued"], token: token).stdout.contains(#""id":\#(waiting)"#))
+
+        // A restart of the server (and its worker) keeps the machine up and adopts it.
+        server.process.signal(SIGTERM)
+        #expect(await server.process.wait() == 0)
+        #expect(sandbox.qemuProcesses().count == 1, "the kept machine outlives its worker's stop")
+        server = try await Server(sandbox, capacity: 1)
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+        try await eventually((try? String(contentsOfFile: server.errors, encoding: .utf8)) ?? "") {
+            try String(contentsOfFile: server.errors, encoding: .utf8).contains("adopting the machines run \(id) kept: default")
+        }
+        let machines = try await server.remote(["machines"], token: token)
+        #expect(machines.stdout.contains("\(id)") && machines.stdout.contains("kept"), "\(machines.stdout)")
+
+        // Destroyed on request: the worker destroys it, and the waiting run gets the slot.
+        #expect(try await server.remote(["destroy", "\(id)"], token: token).status == 0)
+        try await eventually("the kept machine is destroyed: \(sandbox.qemuProcesses())") {
+            sandbox.qemuProcesses().isEmpty && sandbox.machineFolders().isEmpty
+        }
+        try await eventually("the waiting run ran") {
+            try await server.remote(["runs", "--json", "--state", "passed"], token: token).stdout.contains(#""id":\#(waiting)"#)
+        }
+        #expect(try await server.remote(["logs", "\(id)"], token: token).stdout.contains("note: kept machines destroyed: destroyed by"))
+
+        // Kept for 3 s: destroyed when its time runs out, and the log says so.
+        let short = try await server.remote(["trigger", "demo/dev", "--keep", "3s", "-f"], token: token)
+        #expect(short.status == 0, "\(short.stderr)")
+        let expiring = try #require(short.stdout.split(separator: "\n").first.flatMap { Int($0) })
+        try await eventually("the machine kept 3 s is destroyed") {
+            let log = try await server.remote(["logs", "\(expiring)"], token: token).stdout
+            return sandbox.qemuProcesses().isEmpty && sandbox.machineFolders().isEmpty && log.contains("their time ran out")
+        }
+    }
+
+    /// The SSH port of run `run`'s kept machine, from `hangar remote machines --json`.
+    func keptPort(_ server: Server, run: Int, token: String) async throws -> Int? {
+        struct Kept: Decodable {
+            struct Machine: Decodable { var sshPort: Int }
+            var run: Int
+            var machines: [Machine]
+        }
+        let listed = try await server.remote(["machines", "--json"], token: token).stdout
+        return try JSONDecoder().decode([Kept].self, from: Data(listed.utf8)).first { $0.run == run }?.machines.first?.sshPort
+    }
+}
