@@ -311,6 +311,32 @@ public enum Contract {
             .init(409, "They were destroyed before.", .json(API.ErrorBody.reference)),
         ]
     )
+    public static let machineName = Endpoint.Parameter("name", in: .path, .string(maxLength: Limits.nameLength), "The machine's name in hangar.yml.")
+    public static let guestPort = Endpoint.Parameter("port", in: .path, .integer(1...65535), "A port in the guest: 22, or one the machine forwards.")
+    public static let tunnel = Endpoint(
+        "openTunnel",
+        .get,
+        "/api/v1/runs/{id}/machines/{name}/ports/{port}/tunnel",
+        "A WebSocket (ask with `Upgrade: websocket`) carrying a TCP connection to `port` in run `id`'s kept machine `name`, through the coordinator and the machine's worker (which dials back: it needs no inbound port): binary frames both ways; closing either end closes it. Operators open tunnels to their own kept machines (403 for another's), admins to any; each one is recorded. 404: the run keeps no such machine; 409: they were destroyed; 400: a port the machine does not forward.",
+        access: .role(.operator),
+        parameters: [runID, machineName, guestPort],
+        responses: [.init(101, "Switching to the WebSocket."), .init(409, "The machines were destroyed.", .json(API.ErrorBody.reference))]
+    )
+    public static let tunnelID = Endpoint.Parameter(
+        "tunnel",
+        in: .path,
+        .string(maxLength: 100, pattern: "^[A-Za-z0-9-]+$"),
+        "The tunnel's id, from a heartbeat's answer."
+    )
+    public static let dialTunnel = Endpoint(
+        "dialTunnel",
+        .get,
+        "/api/v1/workers/tunnels/{tunnel}",
+        "A worker's end of a tunnel its heartbeat's answer asked it to open (a WebSocket, like `openTunnel`'s).",
+        access: .role(.worker),
+        parameters: [tunnelID, workerName],
+        responses: [.init(101, "Switching to the WebSocket.")]
+    )
     public static let tokens = Endpoint(
         "listTokens",
         .get,
@@ -515,7 +541,7 @@ public enum Contract {
         results,
         projects,
         getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, kept,
-        extendKept, destroyKept, tokens, createToken, webhook,
+        extendKept, destroyKept, tunnel, dialTunnel, tokens, createToken, webhook,
         registerWorker, leaveWorker, claim,
         heartbeat, heldRuns,
         workers, attemptReport,
@@ -533,6 +559,6 @@ public enum Contract {
         API.SignatureRequest.self,
         API.SignatureSaved.self, Signature.self,
         Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self, API.KeptMachine.self,
-        API.Kept.self, API.ExtendRequest.self,
+        API.Kept.self, API.ExtendRequest.self, API.TunnelOrder.self, API.Tunnel.self,
     ]
 }

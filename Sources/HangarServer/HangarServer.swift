@@ -4,6 +4,8 @@ public import HangarMachine
 public import HangarStore
 import HangarWorker
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdWebSocket
 public import Logging
 public import ServiceLifecycle
 
@@ -127,6 +129,15 @@ public enum HangarServer {
         )
         .add(to: router)
         WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
+        TunnelRoutes(
+            store: store,
+            kept: kept,
+            table: table,
+            broker: TunnelBroker(clock: configuration.clock),
+            embeddedWorker: configuration.embeddedWorker ? identity : nil,
+            publicURL: publicURL
+        )
+        .add(to: router)
         let signatureProblems = SignatureProblems()
         let signatures = SignatureRoutes(triage: triage, problems: signatureProblems, table: table)
         signatures.add(to: router)
@@ -234,6 +245,7 @@ public enum HangarServer {
         let (router, services) = parts(configuration, store: store)
         let server = Application(
             router: router,
+            server: webSocketServer(router),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             logger: configuration.logger
         )
@@ -245,9 +257,16 @@ public enum HangarServer {
         let (router, services) = parts(configuration, store: store)
         return Application(
             router: router,
+            server: webSocketServer(router),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port)),
             services: services.map(\.service),
             logger: configuration.logger
         )
+    }
+
+    /// HTTP/1.1 that upgrades the tunnels' requests to WebSockets (`TunnelRoutes`), through the same
+    /// router: its middleware checks their tokens as any request's.
+    private static func webSocketServer(_ router: Router<ServerContext>) -> HTTPServerBuilder {
+        .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: Tunnel.maxFrameSize)))
     }
 }

@@ -13,7 +13,13 @@ struct KeptControl: Sendable {
 
     /// The kept machines that are up, and the ones destroyed in the last day.
     func list() async throws -> [API.Kept] {
-        try await store.keptMachines(destroyedSince: store.time() - 86_400).map(API.Kept.init)
+        var list: [API.Kept] = []
+        for stored in try await store.keptMachines(destroyedSince: store.time() - 86_400) {
+            var entry = try API.Kept(stored)
+            if entry.state == .kept { entry.tunnels = try await store.tunnels(run: stored.run).map(API.Tunnel.init) }
+            list.append(entry)
+        }
+        return list
     }
 
     /// Run `id`'s kept machines (404 when it kept none).
@@ -22,17 +28,21 @@ struct KeptControl: Sendable {
         return kept
     }
 
+    /// 403 unless `caller` may change `kept` or open tunnels to them: its owner, or an admin.
+    func checkOwner(_ kept: StoredKept, caller: String?, role: Role?) throws {
+        guard role == .admin || (caller != nil && kept.owner == caller) else {
+            let whose = kept.owner.map { "\($0)'s" } ?? "kept by its job"
+            throw HTTPError(
+                .forbidden,
+                message: "run \(kept.run)'s machines are \(whose): only \(kept.owner == nil ? "" : "their owner and ")admins use them"
+            )
+        }
+    }
+
     /// Applies `event` to run `id`'s kept machines for `caller`: operators change their own,
     /// admins any (403); 409 when they were destroyed.
     func change(_ id: Int, _ event: KeptLifecycle.Event, caller: String?, role: Role?) async throws -> API.Kept {
-        let kept = try await kept(id)
-        guard role == .admin || (caller != nil && kept.owner == caller) else {
-            throw HTTPError(
-                .forbidden,
-                message:
-                    "run \(id)'s machines are \(kept.owner.map { "\($0)'s" } ?? "kept by its job"): only \(kept.owner == nil ? "" : "their owner and ")admins change them"
-            )
-        }
+        try checkOwner(try await kept(id), caller: caller, role: role)
         guard let (after, action) = try await store.changeKept(run: id, event) else {
             throw HTTPError(.notFound, message: "run \(id) kept no machines")
         }

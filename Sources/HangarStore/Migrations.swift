@@ -365,6 +365,30 @@ enum Migrations {
                 "CREATE INDEX kept_machines_worker ON kept_machines (worker, state)",
             ]
         ),
+        (
+            21,
+            [
+                // Tunnels people opened to kept machines (`TunnelState`): who, when, which machine
+                // and port; an `ordered` one waits for its worker's heartbeat to hand it over.
+                """
+                CREATE TABLE tunnels (
+                    id TEXT PRIMARY KEY,
+                    run_id BIGINT NOT NULL REFERENCES runs (id),
+                    machine TEXT NOT NULL,
+                    port INTEGER NOT NULL,
+                    opened_by TEXT NOT NULL,
+                    opened_at DOUBLE PRECISION NOT NULL,
+                    worker TEXT NOT NULL,
+                    url TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    closed_at DOUBLE PRECISION,
+                    reason TEXT
+                )
+                """,
+                "CREATE INDEX tunnels_worker ON tunnels (worker, state)",
+                "CREATE INDEX tunnels_run ON tunnels (run_id, opened_at)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

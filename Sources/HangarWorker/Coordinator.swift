@@ -1,6 +1,7 @@
 public import HangarAPI
 public import HangarCore
 public import HangarEngine
+public import HummingbirdWSClient
 
 /// What a worker asks of the coordinator (`hangar serve`): runs to take, and where to report on
 /// them. `RemoteCoordinator` asks over HTTP; the embedded worker of `hangar serve` asks the same
@@ -35,6 +36,13 @@ public protocol Coordinator: Sendable {
     func taskEnded(_ order: API.TaskOrder, worker: String, _ result: API.TaskResult) async throws
     /// The workspace the assignment's job runs in; `folder` is the run's folder on this host.
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace
+    /// Opens this worker's end of a tunnel a heartbeat ordered (a WebSocket to the coordinator's
+    /// replica the user is connected to) and runs `body` with it; returns when the tunnel closed.
+    func dialTunnel(
+        _ order: API.TunnelOrder,
+        _ body: @escaping @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
+    )
+        async throws
 }
 
 extension HangarError {

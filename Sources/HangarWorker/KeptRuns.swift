@@ -26,6 +26,12 @@ final class KeptRuns: Sendable {
     /// Forgets run `run`'s machines and gives them back, to destroy.
     func remove(_ run: Int) -> [MachineRecord] { runs.withLock { $0.removeValue(forKey: run) ?? [] } }
 
+    /// The port on this host that reaches port `guest` of run `run`'s kept machine `machine`.
+    func hostPort(run: Int, machine: String, guest: Int) -> Int? {
+        guard let record = runs.withLock({ $0[run]?.first { $0.name == machine } }) else { return nil }
+        return guest == 22 ? record.sshPort : record.ports.first { $0.guest == guest }?.host
+    }
+
     /// The runs one of whose machines' QEMU has ended.
     func dead() -> [Int] { runs.withLock { $0.filter { !$0.value.allSatisfy(MachineRegistry.isAlive) }.map(\.key) } }
 

@@ -1,9 +1,12 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 public import HangarAPI
 public import HangarCore
 public import HangarEngine
 public import HangarMachine
+public import HummingbirdWSClient
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -76,6 +79,26 @@ public struct RemoteCoordinator: Coordinator {
 
     public func release(_ run: API.HeldRun, worker: String) async throws {
         _ = try await call(.POST, attempt(run) + "/release")
+    }
+
+    public func dialTunnel(
+        _ order: API.TunnelOrder,
+        _ body: @escaping @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
+    ) async throws {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: Tunnel.maxFrameSize)
+        configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+        configuration.additionalHeaders[HTTPField.Name("Hangar-Worker")!] = worker
+        let url = (order.url.hasSuffix("/") ? String(order.url.dropLast()) : order.url) + "/api/v1/workers/tunnels/\(order.id)"
+        do {
+            try await WebSocketClient.connect(url: url, configuration: configuration, logger: Logger(label: "hangar.tunnel")) {
+                inbound,
+                outbound,
+                _ in
+                try await body(inbound, outbound)
+            }
+        } catch {
+            throw HangarError(.workerTunnel, "cannot open tunnel \(order.id) at \(url): \(plainNetworkError(error))", cause: error)
+        }
     }
 
     public func runTask(_ run: API.HeldRun, worker: String, position: Int) async throws -> API.TaskResult {

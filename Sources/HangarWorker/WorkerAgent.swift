@@ -108,7 +108,8 @@ public struct WorkerAgent: Service {
                 var beats = WorkerStateMachine(slots: configuration.slots)
                 while !Task.isCancelled {
                     try? await configuration.clock.sleep(for: configuration.heartbeat)
-                    if beats.tick(busy: runs.busy) { await heartbeat { free.yield() } }
+                    // Every tick while it keeps machines too: a tunnel to one opens within a second.
+                    if beats.tick(busy: runs.busy + kept.count) { await heartbeat { free.yield() } }
                 }
             }
             await cancelWhenGracefulShutdown {
@@ -326,6 +327,7 @@ public struct WorkerAgent: Service {
                 logger.notice("destroying the machines run \(run) kept (expired, destroyed by someone, or not to be kept)")
                 await destroyKept(run, freed: freed)
             }
+            for order in answer.tunnels ?? [] { Task { await openTunnel(order) } }
             for id in answer.cancel { runs.cancel(id) }
             for order in answer.tasks ?? [] { Task { await runPart(order) } }
             for id in answer.lost {
@@ -336,6 +338,25 @@ public struct WorkerAgent: Service {
             stop(replacedBy: error)
         } catch {
             if !Task.isCancelled { logger.warning("cannot send a heartbeat; retrying", metadata: ["error": "\(error)"]) }
+        }
+    }
+
+    /// Opens this worker's end of a tunnel to a kept machine: the guest port's forward on this
+    /// host, spliced with a WebSocket dialled back to the coordinator.
+    private func openTunnel(_ order: API.TunnelOrder) async {
+        guard let port = kept.hostPort(run: order.run, machine: order.machine, guest: order.port) else {
+            logger.warning("tunnel \(order.id): run \(order.run) keeps no machine '\(order.machine)' forwarding port \(order.port) here")
+            return
+        }
+        do {
+            try await coordinator.dialTunnel(order) { inbound, outbound in
+                try await Tunnel.splice(inbound, outbound, with: try await Tunnel.connect(port: port))
+            }
+        } catch {
+            logger.warning(
+                "tunnel \(order.id) to machine '\(order.machine)' port \(order.port) of run \(order.run) ended",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 

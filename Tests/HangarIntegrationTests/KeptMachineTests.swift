@@ -41,6 +41,13 @@ import Testing
         ])
         #expect(login.status == 0 && login.stdout == "kept\n", "the user's own key logs in: \(login.stderr)")
         #expect(sandbox.qemuProcesses().count == 1)
+        // The same through the server: 'hangar remote ssh' tunnels to it.
+        let remoteSSH = try await sandbox.hangar(
+            ["remote", "ssh", "\(id)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "cat /tmp/marker"]
+        )
+        #expect(remoteSSH.status == 0 && remoteSSH.stdout == "kept\n", "\(remoteSSH.stderr)")
+        let refused = try await server.remote(["tunnel", "\(id)", "8080"], token: token)
+        #expect(refused.status != 0 && refused.stderr.contains("does not forward port 8080; a tunnel goes to 22"), "\(refused.stderr)")
 
         // The kept machine holds the only slot: another run waits.
         let quick = try await server.remote(["trigger", "demo/quick"], token: token)
@@ -90,5 +97,69 @@ import Testing
         }
         let listed = try await server.remote(["machines", "--json"], token: token).stdout
         return try JSONDecoder().decode([Kept].self, from: Data(listed.utf8)).first { $0.run == run }?.machines.first?.sshPort
+    }
+
+    /// A kept machine on a worker elsewhere: the worker dials back to the coordinator, so a tunnel
+    /// needs no route to it; `forward` serves many connections; the worker killed mid-tunnel closes
+    /// the tunnel with a message.
+    @Test func aTunnelReachesAKeptMachineOnAnotherWorkerThroughTheCoordinator() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let project = "\(sandbox.root)/projects/demo"
+        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let jobs = "  dev:\n    keep: 1h\n    tasks: [{ run: 'echo far > /tmp/marker' }]\n"
+        try guestYAML(guest, jobs: jobs).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        let key = "\(sandbox.root)/user_ed25519"
+        #expect(try await Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let workerToken = try await sandbox.hangar(["token", "create", "--role", "worker", "--name", "w"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox, arguments: ["--name", "coordinator", "--no-worker"])
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+        let worker = try await WorkerProcess(sandbox, name: "far", server: server.url, token: workerToken)
+        defer {
+            worker.process.terminate()
+            for pid in worker.qemuProcesses() { kill(Int32(pid) ?? 0, SIGKILL) }
+        }
+
+        let up = try await server.remote(["up", "demo/dev", "--ssh-key", "\(key).pub"], token: token)
+        #expect(up.status == 0, "\(up.stderr)")
+        let id = try #require(up.stdout.split(separator: "\n").first.flatMap { Int($0) }, "\(up.stdout)")
+        let ssh = try await sandbox.hangar(
+            ["remote", "ssh", "\(id)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "cat /tmp/marker"]
+        )
+        #expect(ssh.status == 0 && ssh.stdout == "far\n", "\(ssh.stderr) \(worker.log)")
+
+        // forward: each connection to the local port is a tunnel of its own.
+        let local = PortPicker.freePort()
+        let forward = try await sandbox.start(
+            ["remote", "forward", "\(id)", "\(local):22", "--server", server.url, "--token", token],
+            log: "forward"
+        )
+        defer { forward.terminate() }
+        let login =
+            ["ssh", "-i", key, "-p", "\(local)", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
+            + ["-o", "LogLevel=ERROR", "-o", "ConnectionAttempts=20", "root@127.0.0.1"]
+        try await eventually(forward.output()) { (try await Command.run(login + ["true"])).status == 0 }
+        async let first = Command.run(login + ["echo one"])
+        async let second = Command.run(login + ["echo two"])
+        let (one, two) = try await (first.stdout, second.stdout)
+        #expect(one == "one\n" && two == "two\n")
+        let listed = try await server.remote(["machines", "--json"], token: token).stdout
+        #expect(listed.contains(#""openedBy":"#) && listed.contains(#""port":22"#), "every tunnel is recorded: \(listed)")
+
+        // The worker killed while a tunnel is open: the tunnel closes, saying so.
+        let held = try await sandbox.start(
+            ["remote", "ssh", "\(id)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "sleep 60"],
+            log: "held"
+        )
+        defer { held.terminate() }
+        try await Task.sleep(for: .seconds(3))
+        worker.process.signal(SIGKILL)
+        let status = await held.wait()
+        #expect(status != 0, "the tunnel closed under ssh: \(held.output())")
+        #expect(held.output().contains("tunnel closed: the machine's end was cut"), "\(held.output())")
     }
 }

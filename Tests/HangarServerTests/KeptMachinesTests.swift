@@ -185,6 +185,38 @@ import Testing
         }
     }
 
+    /// A tunnel's request is checked before the upgrade: asked as a plain request, it says why not.
+    @Test func aTunnelGoesOnlyToAKeptMachinesPortsForItsOwnerOrAnAdmin() async throws {
+        try await withWorker { client, worker in
+            let run = try await client.trigger("dev", project: "lab")
+            try await worker.finish(try await worker.claim())
+            let unkept = try await client.trigger("plain", project: "lab")
+            func tunnel(_ path: String, token: String? = nil) async throws -> (HTTPResponse.Status, String) {
+                let response = try await client.call(.get, "/api/v1/runs/\(path)/tunnel", token: token.map { .some($0) } ?? nil)
+                return (response.status, String(buffer: response.body))
+            }
+            #expect(try await tunnel("\(run.id)/machines/default/ports/22").0 == .ok, "the owner may")
+            #expect(try await tunnel("\(run.id)/machines/default/ports/22", token: client.tokens.admin).0 == .ok, "so may an admin")
+            let cases: [(String, String?, HTTPResponse.Status, String)] = [
+                ("\(unkept.id)/machines/default/ports/22", nil, .notFound, "run \(unkept.id) kept no machines"),
+                ("\(run.id)/machines/web/ports/22", nil, .notFound, "kept no machine 'web' (it kept default)"),
+                ("\(run.id)/machines/default/ports/80", nil, .badRequest, "does not forward port 80; a tunnel goes to 22"),
+                ("\(run.id)/machines/default/ports/22", client.tokens.viewer, .forbidden, "operator"),
+            ]
+            for (path, token, status, said) in cases {
+                let (got, body) = try await tunnel(path, token: token)
+                #expect(got == status && body.contains(said), "\(path): \(got) \(body)")
+            }
+            #expect(try await client.call(.delete, "/api/v1/kept/\(run.id)").status == .ok)
+            let (destroyed, body) = try await tunnel("\(run.id)/machines/default/ports/22")
+            #expect(destroyed == .conflict && body.contains("were destroyed"), "\(body)")
+
+            // A worker dials back only for a tunnel ordered for it.
+            let dial = try await worker.send(.get, "/api/v1/workers/tunnels/nope", "")
+            #expect(dial.status == .notFound)
+        }
+    }
+
     @Test func aTriggerThatCannotKeepSaysWhy() async throws {
         var options = ServerHarness.Options()
         options.embeddedWorker = false

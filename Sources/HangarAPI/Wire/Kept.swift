@@ -47,6 +47,8 @@ extension API {
         public var state: KeptState
         public var reason: String?
         public var machines: [KeptMachine]
+        /// The tunnels opened to them, newest first (the last 20).
+        public var tunnels: [Tunnel]
 
         public init(
             run: Int,
@@ -58,8 +60,10 @@ extension API {
             until: Double,
             state: KeptState,
             reason: String?,
-            machines: [KeptMachine]
+            machines: [KeptMachine],
+            tunnels: [Tunnel] = []
         ) {
+            self.tunnels = tunnels
             self.run = run
             self.project = project
             self.job = job
@@ -76,9 +80,9 @@ extension API {
             [
                 "run": .integer(Limits.ids), "project": .string(), "job": .string(), "owner": .string(), "worker": .string(), "keptAt": .number,
                 "until": .number, "state": .string(choices: KeptState.allCases.map(\.rawValue)), "reason": .string(),
-                "machines": .array(KeptMachine.reference),
+                "machines": .array(KeptMachine.reference), "tunnels": .array(Tunnel.reference),
             ],
-            required: ["run", "project", "job", "worker", "keptAt", "until", "state", "machines"]
+            required: ["run", "project", "job", "worker", "keptAt", "until", "state", "machines", "tunnels"]
         )
     }
 
@@ -89,5 +93,63 @@ extension API {
         public init(seconds: Double) { self.seconds = seconds }
 
         public static let schema = Schema.object(["seconds": .number], required: ["seconds"])
+    }
+
+    /// For a worker: open tunnel `id` by dialling back to `/api/v1/workers/tunnels/{id}` at `url`
+    /// (the replica the user is connected to) and splicing it with port `port` (in the guest) of
+    /// kept machine `machine` of run `run`.
+    public struct TunnelOrder: Documented, Equatable {
+        public var id: String
+        public var run: Int
+        public var machine: String
+        public var port: Int
+        public var url: String
+
+        public init(id: String, run: Int, machine: String, port: Int, url: String) {
+            self.id = id
+            self.run = run
+            self.machine = machine
+            self.port = port
+            self.url = url
+        }
+
+        public static let schema = Schema.object(
+            [
+                "id": .string(maxLength: 100, pattern: "^[A-Za-z0-9-]+$"), "run": .integer(Limits.ids),
+                "machine": .string(maxLength: Limits.nameLength),
+                "port": .integer(1...65535), "url": .string(maxLength: Limits.urlLength),
+            ],
+            required: ["id", "run", "machine", "port", "url"]
+        )
+    }
+
+    /// A tunnel someone opened to a kept machine: who, when, to which machine and port.
+    public struct Tunnel: Documented, Equatable {
+        public var id: String
+        public var machine: String
+        public var port: Int
+        public var openedBy: String
+        public var openedAt: Double
+        /// When it closed, and why; nil while open.
+        public var closedAt: Double?
+        public var reason: String?
+
+        public init(id: String, machine: String, port: Int, openedBy: String, openedAt: Double, closedAt: Double?, reason: String?) {
+            self.id = id
+            self.machine = machine
+            self.port = port
+            self.openedBy = openedBy
+            self.openedAt = openedAt
+            self.closedAt = closedAt
+            self.reason = reason
+        }
+
+        public static let schema = Schema.object(
+            [
+                "id": .string(), "machine": .string(), "port": .integer(1...65535), "openedBy": .string(), "openedAt": .number, "closedAt": .number,
+                "reason": .string(),
+            ],
+            required: ["id", "machine", "port", "openedBy", "openedAt"]
+        )
     }
 }

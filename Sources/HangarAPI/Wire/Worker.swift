@@ -196,18 +196,21 @@ extension API {
         /// Ended runs whose kept machines it destroys now (expired, destroyed by someone, or not
         /// kept at all); nil: none.
         public var destroy: [Int]?
+        /// Tunnels to its kept machines for it to open now (each handed out once); nil: none.
+        public var tunnels: [TunnelOrder]?
 
-        public init(cancel: [Int], lost: [Int], tasks: [TaskOrder]? = nil, destroy: [Int]? = nil) {
+        public init(cancel: [Int], lost: [Int], tasks: [TaskOrder]? = nil, destroy: [Int]? = nil, tunnels: [TunnelOrder]? = nil) {
             self.cancel = cancel
             self.lost = lost
             self.tasks = tasks
             self.destroy = destroy
+            self.tunnels = tunnels
         }
 
         public static let schema = Schema.object(
             [
                 "cancel": .array(.integer(Limits.ids)), "lost": .array(.integer(Limits.ids)), "tasks": .array(TaskOrder.reference),
-                "destroy": .array(.integer(Limits.ids)),
+                "destroy": .array(.integer(Limits.ids)), "tunnels": .array(TunnelOrder.reference),
             ],
             required: ["cancel", "lost"]
         )

@@ -157,5 +157,6 @@ extension HangarError.Code {
     public static let workerRunning = Self(rawValue: "worker.running")
     public static let workerState = Self(rawValue: "worker.state")
     public static let workerToken = Self(rawValue: "worker.token")
+    public static let workerTunnel = Self(rawValue: "worker.tunnel")
     public static let workerUnreachable = Self(rawValue: "worker.unreachable")
 }

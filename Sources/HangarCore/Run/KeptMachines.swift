@@ -141,3 +141,15 @@ public struct KeptLifecycle: Sendable, Equatable {
         return formatter.string(from: Date(timeIntervalSince1970: time))
     }
 }
+
+/// A tunnel to a kept machine: `ordered` until the machine's worker takes the order (with its next
+/// heartbeat) or the coordinator connects itself (the embedded worker's machines), `open` while
+/// bytes flow, `closed` for good.
+public enum TunnelState: String, Sendable, Codable, CaseIterable {
+    case ordered, open, closed
+
+    /// What a tunnel in this state becomes when it is handed over or opened (nil: refused, it is
+    /// not waiting), and when it closes (nil: it was closed before).
+    public var opened: TunnelState? { self == .ordered ? .open : nil }
+    public var closed: TunnelState? { self == .closed ? nil : .closed }
+}

@@ -1,10 +1,11 @@
 public import HangarAPI
 public import HangarCore
 public import Hummingbird
+public import HummingbirdWebSocket
 public import NIOCore
 
 /// The request context of every route: who is asking (set by `AuthMiddleware`) and the connection.
-public struct ServerContext: RequestContext {
+public struct ServerContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller's role: from its token, or `viewer` for anonymous reads when the server allows them.
     public var role: Role?
@@ -14,6 +15,8 @@ public struct ServerContext: RequestContext {
     public var signedIn = false
     /// The client's connection, closed when it stops reading a stream (`StalledWriteGuard`).
     public let channel: any Channel
+    /// The tunnel a WebSocket upgrade of this request opens (`TunnelRoutes`).
+    public let webSocket = WebSocketHandlerReference<Self>()
 
     public init(source: Source) {
         coreContext = .init(source: source)

@@ -95,6 +95,20 @@ extension API.Kept: ResponseEncodable {
     }
 }
 
+extension API.Tunnel {
+    init(_ tunnel: StoredTunnel) {
+        self.init(
+            id: tunnel.id,
+            machine: tunnel.machine,
+            port: tunnel.port,
+            openedBy: tunnel.openedBy,
+            openedAt: tunnel.openedAt,
+            closedAt: tunnel.closedAt,
+            reason: tunnel.reason
+        )
+    }
+}
+
 extension API.Token: ResponseEncodable {
     init(_ token: StoredToken) { self.init(id: token.id, name: token.name, role: token.role, createdAt: token.createdAt) }
 }

@@ -367,6 +367,8 @@ struct MachinesPage {
         var reason: String?
         /// True while they are up (they can be extended or destroyed).
         var up: Bool
+        /// The tunnels opened to them: who, to which machine and port, when, how it ended.
+        var tunnels: [String]
 
         init(_ kept: API.Kept) {
             run = kept.run
@@ -378,6 +380,10 @@ struct MachinesPage {
             until = KeptLifecycle.text(kept.until)
             reason = kept.reason
             up = kept.state == .kept
+            tunnels = kept.tunnels.map { tunnel in
+                let ended = tunnel.closedAt == nil ? "open" : tunnel.reason ?? "closed"
+                return "\(tunnel.openedBy) → \(tunnel.machine):\(tunnel.port) at \(KeptLifecycle.text(tunnel.openedAt)) (\(ended))"
+            }
         }
     }
 

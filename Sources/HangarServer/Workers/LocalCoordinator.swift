@@ -5,6 +5,7 @@ import HangarEngine
 import HangarMachine
 import HangarStore
 import HangarWorker
+import HummingbirdWebSocket
 
 /// The coordinator as the embedded worker of `hangar serve` sees it: the same questions a remote
 /// worker asks over HTTP, answered in-process. Its runs use the server's run folders, so their
@@ -54,6 +55,16 @@ struct LocalCoordinator: Coordinator {
             worker: worker,
             result
         )
+    }
+
+    /// Never ordered: the coordinator reaches its embedded worker's machines itself (`TunnelRoutes`).
+    func dialTunnel(
+        _ order: API.TunnelOrder,
+        _ body: @escaping @Sendable (WebSocketInboundStream, WebSocketOutboundWriter) async throws -> Void
+    )
+        async throws
+    {
+        throw HangarError(.workerTunnel, "the embedded worker dials no tunnel: the coordinator connects to its machines itself")
     }
 
     func workspace(for assignment: API.Assignment, folder: String) async throws -> Workspace {

@@ -209,6 +209,12 @@ struct RunCoordinator: Sendable {
         let orders = try await orders(for: beat.status.name)
         answer.tasks = orders.isEmpty ? nil : orders
         answer.destroy = try await reconcileKept(beat)
+        if beat.kept?.isEmpty == false {
+            let orders = try await store.takeTunnelOrders(worker: beat.status.name).map {
+                API.TunnelOrder(id: $0.id, run: $0.run, machine: $0.machine, port: $0.port, url: $0.url)
+            }
+            answer.tunnels = orders.isEmpty ? nil : orders
+        }
         return answer
     }
 

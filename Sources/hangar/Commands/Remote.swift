@@ -10,6 +10,7 @@ struct Remote: AsyncParsableCommand {
         abstract: "Trigger, list, follow and cancel runs on a Hangar server.",
         subcommands: [
             Trigger.self, Runs.self, Logs.self, Cancel.self, Rerun.self, Projects.self, Up.self, Machines.self, Extend.self, Destroy.self,
+            SSHCommand.self, TunnelCommand.self, Forward.self,
         ]
     )
 

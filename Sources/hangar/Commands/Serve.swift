@@ -77,6 +77,12 @@ struct Serve: AsyncParsableCommand {
     var name: String?
 
     @Option(
+        help:
+            "The address people and workers reach this server at: links in statuses and notifications, and where workers dial back tunnels (default: http://HOST:PORT)."
+    )
+    var publicURL: String?
+
+    @Option(
         parsing: .unconditional,
         help: "Seconds a server holds a run without renewing its lease; a run whose server died is queued again after it."
     )
@@ -113,6 +119,9 @@ struct Serve: AsyncParsableCommand {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: projects, isDirectory: &isFolder), isFolder.boolValue else {
             throw ValidationError("--projects \(projects) is not a folder: make one, with a subfolder holding a hangar.yml for each project")
+        }
+        if let publicURL, !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            throw ValidationError("--public-url \(publicURL) is not an http:// or https:// address, such as https://ci.example.org")
         }
         if let smtp, smtp.split(separator: ":").count != 2 || !(1...65535).contains(Int(smtp.split(separator: ":").last ?? "") ?? 0) {
             throw ValidationError("--smtp \(smtp) is not HOST:PORT with a port from 1 to 65535, such as mail.example.org:25")
@@ -155,6 +164,7 @@ struct Serve: AsyncParsableCommand {
             configuration.capacity = max(1, capacity ?? configuration.capacity)
             configuration.finishOnShutdown = finishOnShutdown
             configuration.identity = name
+            configuration.publicURL = publicURL
             configuration.embeddedWorker = !noWorker
             configuration.imageProxy = imageProxy
             configuration.workerLabels = try Labels.parse(labels, option: "--labels")
