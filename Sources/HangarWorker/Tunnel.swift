@@ -16,8 +16,8 @@ import Synchronization
 /// the other end shuts its socket's output down once what it wrote is out. An end closes its
 /// WebSocket when its bytes ended both ways; a WebSocket that closes or breaks ends the tunnel at
 /// once on that side (the coordinator closes the other, saying why when the first was cut before
-/// its bytes ended). An end keeps reading its WebSocket to its close, so a close never resets a
-/// connection that still holds bytes.
+/// its bytes ended, in a text frame before the close: the only text a tunnel carries). An end keeps
+/// reading its WebSocket to its close, so a close never resets a connection that still holds bytes.
 public enum Tunnel {
     /// The largest WebSocket frame a tunnel sends or takes: 1 MiB.
     public static let maxFrameSize = 1 << 20
@@ -36,8 +36,14 @@ public enum Tunnel {
         case closed(clean: Bool)
     }
 
-    /// Splices the WebSocket (`inbound`, `outbound`) with `stream`.
-    public static func splice(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter, with stream: Stream) async throws {
+    /// Splices the WebSocket (`inbound`, `outbound`) with `stream`; `said` gets what the coordinator
+    /// says when it cuts the tunnel.
+    public static func splice(
+        _ inbound: WebSocketInboundStream,
+        _ outbound: WebSocketOutboundWriter,
+        with stream: Stream,
+        said: @escaping @Sendable (String) -> Void = { _ in }
+    ) async throws {
         let ends = BothEnds()
         try await stream.executeThenClose { bytesIn, bytesOut in
             try await withThrowingTaskGroup(of: Ended.self) { group in
@@ -50,6 +56,10 @@ public enum Tunnel {
                 group.addTask {
                     var ended = false
                     for try await frame in inbound where !ended {
+                        if frame.opcode == .text {
+                            said(String(buffer: frame.data))
+                            continue
+                        }
                         guard frame.data.readableBytes > 0 else {
                             ended = true
                             // What was written goes out before the output closes: a close drops
@@ -90,6 +100,7 @@ public enum Tunnel {
             group.addTask { (1, try await pump(b.inbound, to: a.outbound)) }
             guard let first = try await group.next(), let first else { return }
             let (other, reason) = first.side == 0 ? (b.outbound, aCut) : (a.outbound, bCut)
+            if !first.clean { try? await other.write(.text(reason)) }
             try? await other.close(.normalClosure, reason: first.clean ? nil : reason)
             // The other side answers the close once it has written out what it got.
             group.addTask {

@@ -67,6 +67,10 @@ import Testing
         }
         let machines = try await server.remote(["machines"], token: token)
         #expect(machines.stdout.contains("\(id)") && machines.stdout.contains("kept"), "\(machines.stdout)")
+        let again = try await sandbox.hangar(
+            ["remote", "ssh", "\(id)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "cat /tmp/marker"]
+        )
+        #expect(again.status == 0 && again.stdout == "kept\n", "a tunnel opens again after the restart: \(again.stderr)")
 
         // Destroyed on request: the worker destroys it, and the waiting run gets the slot.
         #expect(try await server.remote(["destroy", "\(id)"], token: token).status == 0)
@@ -78,11 +82,19 @@ import Testing
         }
         #expect(try await server.remote(["logs", "\(id)"], token: token).stdout.contains("note: kept machines destroyed: destroyed by"))
 
-        // Kept for 3 s: destroyed when its time runs out, and the log says so.
-        let short = try await server.remote(["trigger", "demo/dev", "--keep", "3s", "-f"], token: token)
+        // Kept for 10 s, with a tunnel open: destroyed when its time runs out, the tunnel closes, and
+        // the log says so.
+        let short = try await server.remote(["trigger", "demo/dev", "--keep", "10s", "--ssh-key", "\(key).pub", "-f"], token: token)
         #expect(short.status == 0, "\(short.stderr)")
         let expiring = try #require(short.stdout.split(separator: "\n").first.flatMap { Int($0) })
-        try await eventually("the machine kept 3 s is destroyed") {
+        let held = try await sandbox.start(
+            ["remote", "ssh", "\(expiring)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "echo in; sleep 60"],
+            log: "held"
+        )
+        defer { held.terminate() }
+        try await eventually(held.output()) { held.output().contains("in") }
+        #expect(await held.wait() != 0, "the tunnel closed under ssh when the machine went: \(held.output())")
+        try await eventually("the machine kept 10 s is destroyed") {
             let log = try await server.remote(["logs", "\(expiring)"], token: token).stdout
             return sandbox.qemuProcesses().isEmpty && sandbox.machineFolders().isEmpty && log.contains("their time ran out")
         }

@@ -48,10 +48,8 @@ extension Remote {
         var configuration = WebSocketClientConfiguration(maxFrameSize: Tunnel.maxFrameSize)
         if let token = client.token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
         let opened = OnceFlag()
-        let closed: WebSocketCloseFrame?
         do {
-            closed = try await WebSocketClient.connect(url: client.base + path, configuration: configuration, logger: Logger(label: "hangar.tunnel"))
-            {
+            try await WebSocketClient.connect(url: client.base + path, configuration: configuration, logger: Logger(label: "hangar.tunnel")) {
                 inbound,
                 outbound,
                 _ in
@@ -64,8 +62,10 @@ extension Remote {
             _ = try await client.call(.GET, path)
             throw ValidationError("cannot open a tunnel to \(client.base): \(error)")
         }
-        if let reason = closed?.reason, !reason.isEmpty { Terminal.printError("tunnel closed: \(reason)") }
     }
+
+    /// Says what the coordinator said when it cut a tunnel.
+    @Sendable static func say(_ text: String) { Terminal.printError("tunnel closed: \(text)") }
 
     struct TunnelCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -84,7 +84,7 @@ extension Remote {
             let client = remote.client
             let machine = try await target.find(client)
             try await Remote.tunnel(client, run: target.id, machine: machine.name, port: port) { inbound, outbound in
-                try await Tunnel.splice(inbound, outbound, with: try await Tunnel.standardStreams())
+                try await Tunnel.splice(inbound, outbound, with: try await Tunnel.standardStreams(), said: Remote.say)
             }
         }
     }
@@ -152,7 +152,7 @@ extension Remote {
                         group.addTask {
                             do {
                                 try await Remote.tunnel(client, run: run, machine: machine.name, port: guest) { inbound, outbound in
-                                    try await Tunnel.splice(inbound, outbound, with: connection)
+                                    try await Tunnel.splice(inbound, outbound, with: connection, said: Remote.say)
                                 }
                             } catch {
                                 Terminal.printError("a forwarded connection failed: \(error)")
