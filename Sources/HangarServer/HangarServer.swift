@@ -33,8 +33,11 @@ public enum HangarServer {
         public var imageProxy = false
         /// On SIGTERM, let running runs finish instead of cancelling them.
         public var finishOnShutdown = false
-        /// The address people reach the server at, for links in commit statuses; default `http://HOST:PORT`.
+        /// The address people and workers reach the server at: links in commit statuses, and where
+        /// workers dial back tunnels; default `http://HOST:PORT` (`publicAddress`).
         public var publicURL: String?
+        /// `publicURL`, or its default.
+        public var publicAddress: String { publicURL ?? "http://\(host):\(port)" }
         /// This replica's name as the holder of runs: unique among the replicas on one database, and the
         /// same after a restart (so it requeues at once the runs it held). Default `HOST:PORT`.
         public var identity: String?
@@ -75,7 +78,7 @@ public enum HangarServer {
         let queue = QueueSignal()
         let (updates, statuses) = AsyncStream<StatusUpdate>.makeStream()
         let metrics = ServerMetrics()
-        let publicURL = configuration.publicURL ?? "http://\(configuration.host):\(configuration.port)"
+        let publicURL = configuration.publicAddress
         let events = RunEvents(
             catalog: catalog,
             publicURL: publicURL,

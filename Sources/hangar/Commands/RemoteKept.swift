@@ -42,9 +42,9 @@ extension Remote {
             abstract: "Run PROJECT/JOB on the server and keep its machines up afterwards, for people to log in.",
             discussion: """
                 Queues the run with --for and --ssh-key (by default ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub, if there \
-                is one), follows its log, and prints its kept machines: their worker and SSH port there. The machines \
-                stay up whatever the run's outcome, until the time runs out ('hangar remote extend') or \
-                'hangar remote destroy ID'. Exits like 'hangar run'.
+                is one), follows its log, and prints its kept machines: their worker and SSH port there ('hangar remote \
+                ssh ID' logs in through the server). The machines stay up whatever the run's outcome, until the time \
+                runs out ('hangar remote extend') or 'hangar remote destroy ID'. Exits like 'hangar run'.
                 """
         )
 
@@ -85,6 +85,10 @@ extension Remote {
             let kept = try await client.decode([API.Kept].self, .GET, "/api/v1/kept").filter { $0.run == run.id }
             if kept.isEmpty { Terminal.printError("run \(run.id) kept no machines (it was cancelled, or its machines did not boot)") }
             Machines.print(kept)
+            if !kept.isEmpty {
+                let id = run.id
+                Terminal.note("log in: hangar remote ssh \(id); a port: hangar remote forward \(id) LOCAL:PORT; done: hangar remote destroy \(id)")
+            }
             throw ended
         }
     }
