@@ -7,7 +7,7 @@ import NIOHTTP1
 /// `hangar remote …`: a server's runs, from any machine, through its REST API.
 struct Remote: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Trigger, list, follow and cancel runs on a Hangar server.",
+        abstract: "Trigger, list, follow and cancel runs on a Hangar server; keep their machines and reach them through it.",
         subcommands: [
             Trigger.self, Runs.self, Logs.self, Cancel.self, Rerun.self, Projects.self, Up.self, Machines.self, Extend.self, Destroy.self,
             SSHCommand.self, TunnelCommand.self, Forward.self,
