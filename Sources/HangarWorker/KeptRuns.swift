@@ -28,8 +28,7 @@ final class KeptRuns: Sendable {
 
     /// The port on this host that reaches port `guest` of run `run`'s kept machine `machine`.
     func hostPort(run: Int, machine: String, guest: Int) -> Int? {
-        guard let record = runs.withLock({ $0[run]?.first { $0.name == machine } }) else { return nil }
-        return guest == 22 ? record.sshPort : record.ports.first { $0.guest == guest }?.host
+        runs.withLock { $0[run]?.first { $0.name == machine } }.map(Self.described)?.hostPort(guest: guest)
     }
 
     /// The runs one of whose machines' QEMU has ended.
@@ -73,15 +72,18 @@ final class KeptRuns: Sendable {
                 "machine '\(record.name)' kept up for \(DurationText.format(seconds)) on worker \(worker): ssh -p \(record.sshPort) \(record.sshUser)@127.0.0.1 there"
             )
         }
-        return marked.map { record in
-            API.KeptMachine(
-                name: record.name,
-                sshPort: record.sshPort,
-                sshUser: record.sshUser,
-                ports: record.ports.map { API.Machine.Port(host: $0.host, guest: $0.guest) },
-                address: record.network?.address
-            )
-        }
+        return marked.map(Self.described)
+    }
+
+    /// A kept machine as the coordinator hears of it.
+    static func described(_ record: MachineRecord) -> API.KeptMachine {
+        API.KeptMachine(
+            name: record.name,
+            sshPort: record.sshPort,
+            sshUser: record.sshUser,
+            ports: record.ports.map { API.Machine.Port(host: $0.host, guest: $0.guest) },
+            address: record.network?.address
+        )
     }
 
     /// Adds `key` to the login user's `authorized_keys` in `record`'s guest; says so when it cannot

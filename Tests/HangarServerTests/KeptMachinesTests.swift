@@ -161,14 +161,7 @@ import Testing
         try await withWorker { client, worker in
             let run = try await client.trigger("dev", project: "lab")
             try await worker.finish(try await worker.claim())
-            let signIn = try await client.call(
-                .post,
-                "/login",
-                body: "token=\(client.tokens.operator)&next=%2Fmachines",
-                token: .some(nil),
-                headers: [.contentType: "application/x-www-form-urlencoded"]
-            )
-            let cookie: HTTPFields = [.cookie: String(try #require(signIn.headers[.setCookie]).split(separator: ";")[0])]
+            let cookie = try await client.signIn(as: client.tokens.operator)
             func page() async throws -> String { String(buffer: try await client.call(.get, "/machines", token: .some(nil), headers: cookie).body) }
             let before = try await page()
             #expect(before.contains("<a href=\"/runs/\(run.id)\">#\(run.id)</a>") && before.contains("default (ssh port 2222)"), "\(before)")

@@ -166,6 +166,22 @@ struct Client: Sendable {
         try await json(API.Run.self, "/api/v1/projects/\(project)/jobs/\(job)/runs", method: .post, body: body)
     }
 
+    /// Signs in through the login form as `token` and returns the cookie header it set.
+    func signIn(as token: String) async throws -> HTTPFields {
+        let response = try await call(
+            .post,
+            "/login",
+            body: "token=\(token)&next=%2Fruns",
+            token: .some(nil),
+            headers: [.contentType: "application/x-www-form-urlencoded"]
+        )
+        #expect(response.status == .seeOther)
+        #expect(response.headers[.location] == "/runs")
+        let cookie = try #require(response.headers[.setCookie])
+        #expect(cookie.contains("HttpOnly"))
+        return [.cookie: String(cookie.split(separator: ";")[0])]
+    }
+
     func state(_ id: Int) async throws -> RunState { try await json(API.Run.self, "/api/v1/runs/\(id)").state }
 
     /// Waits until run `id` has ended.

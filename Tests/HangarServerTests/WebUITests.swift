@@ -11,22 +11,6 @@ import Testing
 @Suite(.timeLimit(.minutes(2))) struct WebUITests {
     let server = ServerHarness()
 
-    /// Signs in through the login form and returns the cookie header it set.
-    func signIn(_ client: Client, as token: String) async throws -> HTTPFields {
-        let response = try await client.call(
-            .post,
-            "/login",
-            body: "token=\(token)&next=%2Fruns",
-            token: .some(nil),
-            headers: [.contentType: "application/x-www-form-urlencoded"]
-        )
-        #expect(response.status == .seeOther)
-        #expect(response.headers[.location] == "/runs")
-        let cookie = try #require(response.headers[.setCookie])
-        #expect(cookie.contains("HttpOnly"))
-        return [.cookie: String(cookie.split(separator: ";")[0])]
-    }
-
     func page(_ client: Client, _ path: String, _ cookie: HTTPFields) async throws -> String {
         let response = try await client.call(.get, path, token: .some(nil), headers: cookie)
         #expect(response.status == .ok, "\(path)")
@@ -46,7 +30,7 @@ import Testing
                 tasks: [{ host: 'test "$DISTRO/$SCENARIO" != debian/selinux' }]
             """
         try await ServerHarness(extra: ["grid": project]).run(role: .viewer) { client in
-            let cookie = try await signIn(client, as: client.tokens.operator)
+            let cookie = try await client.signIn(as: client.tokens.operator)
             var headers = cookie
             headers[.contentType] = "application/x-www-form-urlencoded"
             let trigger = try await client.call(.post, "/projects/grid/jobs/test/trigger", body: "", token: .some(nil), headers: headers)
@@ -90,7 +74,7 @@ import Testing
                 tasks: [{ host: 'echo "HANGAR_MEASURE latency=$MS unit=ms"' }]
             """
         try await ServerHarness(extra: ["perf": project]).run(role: .viewer) { client in
-            let cookie = try await signIn(client, as: client.tokens.operator)
+            let cookie = try await client.signIn(as: client.tokens.operator)
             var ids: [Int] = []
             for index in 0..<24 {
                 let value = (index < 12 ? 10 : 30) + index % 2
@@ -116,7 +100,7 @@ import Testing
     @Test func anOperatorSignsInTriggersWithAParameterAndSeesTheRunPass() async throws {
         // The client's own token (a viewer's) is only used to wait for the run's end.
         try await server.run(role: .viewer) { client in
-            let cookie = try await signIn(client, as: client.tokens.operator)
+            let cookie = try await client.signIn(as: client.tokens.operator)
             let project = try await page(client, "/projects/demo", cookie)
             #expect(project.contains("<h2>Job greet <img src=\"/projects/demo/jobs/greet/badge.svg\""))
             #expect(project.contains("host tasks only"), "a job of host tasks claims no machine")
@@ -159,7 +143,7 @@ import Testing
 
     @Test func everyPageShowsWhatItIsFor() async throws {
         try await server.run { client in
-            let cookie = try await signIn(client, as: client.tokens.viewer)
+            let cookie = try await client.signIn(as: client.tokens.viewer)
             let failed = try await client.runToEnd("hello")
             let running = try await client.trigger("sleepy")
             while try await client.state(running.id) != .running { try await Task.sleep(for: .milliseconds(20)) }
@@ -207,7 +191,7 @@ import Testing
 
     @Test func timesButtonsBadgesAndErrorsReadAsAPersonExpects() async throws {
         try await server.run { client in
-            let cookie = try await signIn(client, as: client.tokens.operator)
+            let cookie = try await client.signIn(as: client.tokens.operator)
             let passed = try await client.runToEnd("null")
             let running = try await client.trigger("sleepy")
             while try await client.state(running.id) != .running { try await Task.sleep(for: .milliseconds(20)) }
@@ -270,7 +254,7 @@ import Testing
     @Test func artifactsAreLinkedEncodedAndTextShowsInTheBrowser() async throws {
         try await server.run { client in
             let run = try await client.runToEnd("report")
-            let cookie = try await signIn(client, as: client.tokens.viewer)
+            let cookie = try await client.signIn(as: client.tokens.viewer)
             let html = try await page(client, "/runs/\(run.id)", cookie)
             #expect(html.contains(#"<a href="/api/v1/runs/\#(run.id)/artifacts/logs/report.txt">logs/report.txt</a>"#))
             let file = try await client.call(.get, "/api/v1/runs/\(run.id)/artifacts/logs/report.txt")
@@ -285,7 +269,7 @@ import Testing
             // The image is recorded when the run is handed out; this one then fails to find it.
             let run = try await client.waitForEnd(try await client.trigger("boot", project: "vm").id)
             #expect(run.state == .error)
-            let html = try await page(client, "/runs/\(run.id)", try await signIn(client, as: client.tokens.viewer))
+            let html = try await page(client, "/runs/\(run.id)", try await client.signIn(as: client.tokens.viewer))
             #expect(html.contains(#"image <code id="image">"#) && html.contains(#"/vm/missing.qcow2</code>"#), "\(html)")
         }
     }
@@ -293,7 +277,7 @@ import Testing
     @Test func aRunsTestResultsShowFailingTestsFirstAndExportAsKCIDB() async throws {
         try await server.run { client in
             let run = try await client.runToEnd("results")
-            let cookie = try await signIn(client, as: client.tokens.viewer)
+            let cookie = try await client.signIn(as: client.tokens.viewer)
             let html = try await page(client, "/runs/\(run.id)", cookie)
             #expect(html.contains(#"<p id="tests">2 tests: 1 fail, 1 pass"#))
             #expect(!html.contains(#"image <code id="image">"#), "a job of host tasks boots no image")

@@ -21,6 +21,13 @@ extension API {
             self.address = address
         }
 
+        /// The port on its worker's loopback that reaches port `guest` in it: the SSH forward for
+        /// 22, else the forward of that port; nil when it forwards no such port.
+        public func hostPort(guest: Int) -> Int? { guest == 22 ? sshPort : ports.first { $0.guest == guest }?.host }
+
+        /// The guest ports a tunnel may go to: 22 and the forwarded ones.
+        public var tunnelPorts: [Int] { [22] + ports.map(\.guest) }
+
         public static let schema = Schema.object(
             [
                 "name": .string(maxLength: Limits.nameLength), "sshPort": .integer(1...65535), "sshUser": .string(maxLength: Limits.nameLength),

@@ -76,8 +76,8 @@ struct TunnelRoutes {
             throw HTTPError(.notFound, message: "run \(id) kept no machine '\(name)' (it kept \(entry.machines.map(\.name).joined(separator: ", ")))")
         }
         let port = inputs.integer(Contract.guestPort.name) ?? 0
-        guard let host = port == 22 ? machine.sshPort : machine.ports.first(where: { $0.guest == port })?.host else {
-            let open = ([22] + machine.ports.map(\.guest)).map(String.init).joined(separator: ", ")
+        guard let host = machine.hostPort(guest: port) else {
+            let open = machine.tunnelPorts.map(String.init).joined(separator: ", ")
             throw HTTPError(.badRequest, message: "machine '\(name)' does not forward port \(port); a tunnel goes to \(open)")
         }
         return Target(kept: stored, machine: machine, guest: port, host: host)

@@ -43,18 +43,11 @@ struct Remote: AsyncParsableCommand {
         var sshKey: String?
 
         func run() async throws {
-            let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
             var request: [String: Any] = ["parameters": try parameters.values(), "priority": priority]
             if let cell { request["cell"] = cell }
             request.merge(try KeepOptions(keep: keep, sshKey: sshKey).fields()) { $1 }
             let client = remote.client
-            let run = try await client.decode(
-                API.Run.self,
-                .POST,
-                "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs",
-                json: try JSONSerialization.data(withJSONObject: request)
-            )
+            let run = try await Remote.queue(client, target, request)
             guard let group = run.group else {
                 print(run.id)
                 Terminal.note("queued run \(run.id): \(client.base)/runs/\(run.id)")
@@ -85,6 +78,18 @@ struct Remote: AsyncParsableCommand {
             }
             return RunPrinter.exitCode(RunStatus(rawValue: state.rawValue) ?? .error)
         }
+    }
+
+    /// Queues a run of `target` (PROJECT/JOB) with the trigger's `request` fields.
+    static func queue(_ client: RemoteClient, _ target: String, _ request: [String: Any]) async throws -> API.Run {
+        let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
+        return try await client.decode(
+            API.Run.self,
+            .POST,
+            "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs",
+            json: try JSONSerialization.data(withJSONObject: request)
+        )
     }
 
     struct Runs: AsyncParsableCommand {

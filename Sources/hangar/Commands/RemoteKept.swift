@@ -11,11 +11,13 @@ extension Remote {
     struct KeepOptions {
         var keep: String?
         var sshKey: String?
+        /// The option `keep` came from, for its error.
+        var option = "--keep"
 
         /// The trigger's fields: `keep` (seconds) and `sshKey` (the file's first line).
         func fields() throws -> [String: Any] {
             var fields: [String: Any] = [:]
-            if let keep { fields["keep"] = try Remote.seconds(keep, option: "--keep").seconds }
+            if let keep { fields["keep"] = try Remote.seconds(keep, option: option).seconds }
             if let sshKey {
                 let path = NSString(string: sshKey).expandingTildeInPath
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8),
@@ -62,23 +64,15 @@ extension Remote {
         var sshKey: String?
 
         func run() async throws {
-            let parts = target.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2 else { throw ValidationError("name the job as PROJECT/JOB, not '\(target)'") }
             let key =
                 sshKey
                 ?? ["~/.ssh/id_ed25519.pub", "~/.ssh/id_rsa.pub"].first {
                     FileManager.default.fileExists(atPath: NSString(string: $0).expandingTildeInPath)
                 }
-            var request = try KeepOptions(keep: keep, sshKey: key).fields()
-            request["keep"] = try Remote.seconds(keep, option: "--for").seconds
+            var request = try KeepOptions(keep: keep, sshKey: key, option: "--for").fields()
             request["parameters"] = try parameters.values()
             let client = remote.client
-            let run = try await client.decode(
-                API.Run.self,
-                .POST,
-                "/api/v1/projects/\(parts[0])/jobs/\(parts[1])/runs",
-                json: try JSONSerialization.data(withJSONObject: request)
-            )
+            let run = try await Remote.queue(client, target, request)
             print(run.id)
             Terminal.note("queued run \(run.id), its machines kept for \(keep) after it ends: \(client.base)/runs/\(run.id)")
             let ended = try await Logs.follow(client, run.id)
