@@ -132,7 +132,7 @@ public enum HangarServer {
         )
         .add(to: router)
         WorkerRoutes(coordinator: coordinator, table: table).add(to: router)
-        TunnelRoutes(
+        let tunnels = TunnelRoutes(
             store: store,
             kept: kept,
             table: table,
@@ -140,7 +140,8 @@ public enum HangarServer {
             embeddedWorker: configuration.embeddedWorker ? identity : nil,
             publicURL: publicURL
         )
-        .add(to: router)
+        tunnels.add(to: router)
+        PortProxy(tunnels: tunnels, table: table).add(to: router)
         let signatureProblems = SignatureProblems()
         let signatures = SignatureRoutes(triage: triage, problems: signatureProblems, table: table)
         signatures.add(to: router)
@@ -240,6 +241,9 @@ public enum HangarServer {
         // Every wrong file stops the start, each named; the folder's service keeps it read after.
         if let folder = configuration.signatures { try await store.replaceFileSignatures(try Signature.loadFolder(folder)) }
         if let bus = configuration.bus { try await BusListener.check(bus, logger: configuration.logger) }
+        // The tunnels this replica carried in its last life ended with it (workers close their ends
+        // when their connection to it breaks): their records say so.
+        try await store.closeTunnels(carriedBy: configuration.publicAddress, reason: "the server that carried it stopped")
         if configuration.imageProxy, configuration.embeddedWorker {
             configuration.logger.notice(
                 "--image-proxy: only remote workers ('hangar worker') fetch images through it; the embedded worker fetches its own"

@@ -11,15 +11,36 @@ struct KeptControl: Sendable {
     let store: RunStore
     let beats: HeartbeatCache
 
-    /// The kept machines that are up, and the ones destroyed in the last day.
+    /// The kept machines that are up, and the ones destroyed in the last day. Ones whose worker is
+    /// offline are marked lost, and destroyed here when their time ran out (their worker, silent,
+    /// does not ask).
     func list() async throws -> [API.Kept] {
         var list: [API.Kept] = []
-        for stored in try await store.keptMachines(destroyedSince: store.time() - 86_400) {
+        let workers = try await store.workers(seenWithin: 86_400)
+        for var stored in try await store.keptMachines(destroyedSince: store.time() - 86_400) {
+            let lost = lost(stored, workers: workers)
+            if lost != nil, stored.record.state == .kept, store.time() >= stored.record.until,
+                let (after, _) = try await store.changeKept(run: stored.run, .expired)
+            {
+                stored = after
+            }
             var entry = try API.Kept(stored)
-            if entry.state == .kept { entry.tunnels = try await store.tunnels(run: stored.run).map(API.Tunnel.init) }
+            if entry.state == .kept {
+                entry.lost = lost
+                entry.tunnels = try await store.tunnels(run: stored.run).map(API.Tunnel.init)
+            }
             list.append(entry)
         }
         return list
+    }
+
+    /// Why `kept`'s machines may be lost: their worker is offline (`workers`: those seen in the
+    /// last day); nil while it is online.
+    func lost(_ kept: StoredKept, workers: [String: StoredWorker]) -> String? {
+        guard let worker = workers[kept.worker] else { return "worker \(kept.worker) has not been heard from in a day" }
+        guard worker.stopped || store.time() - worker.lastSeen > WorkerList.onlineWithin else { return nil }
+        return "worker \(kept.worker) is offline (\(worker.stopped ? "it stopped" : "last heard from") at \(KeptLifecycle.text(worker.lastSeen))): "
+            + "they are out of reach, and gone unless it comes back with them"
     }
 
     /// Run `id`'s kept machines (404 when it kept none).

@@ -93,13 +93,19 @@ extension RunStore {
     }
 
     /// Tunnel `id` closed, for `reason`; a second close changes nothing.
-    public func closeTunnel(_ id: String, reason: String) async throws {
+    public func closeTunnel(_ id: String, reason: String) async throws { try await closeTunnels(where: "id", is: id, reason: reason) }
+
+    /// Every tunnel the replica at `url` recorded that is not closed yet, closed for `reason` (the
+    /// replica started again: they ended with its last life).
+    public func closeTunnels(carriedBy url: String, reason: String) async throws { try await closeTunnels(where: "url", is: url, reason: reason) }
+
+    private func closeTunnels(where column: String, is value: String, reason: String) async throws {
         let now = now()
         try await connections.withDatabase { database in
             try await database.raw(
                 """
                 UPDATE tunnels SET state = \(bind: TunnelState.open.closed?.rawValue), closed_at = \(bind: now), reason = \(bind: reason)
-                WHERE id = \(bind: id) AND state <> \(bind: TunnelState.closed.rawValue)
+                WHERE \(unsafeRaw: column) = \(bind: value) AND state <> \(bind: TunnelState.closed.rawValue)
                 """
             ).run()
         }

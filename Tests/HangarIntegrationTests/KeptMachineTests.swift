@@ -15,14 +15,12 @@ import Testing
         defer { sandbox.killMachines() }
         let project = "\(sandbox.root)/projects/demo"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
-        let jobs = """
-              dev:
-                keep: 1h
-                tasks: [{ run: 'echo kept > /tmp/marker' }]
-              quick:
-                tasks: [{ host: 'true' }]
-            """
-        try guestYAML(guest, jobs: jobs).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        let jobs =
+            Self.webServer("kept") + """
+                  quick:
+                    tasks: [{ host: 'true' }]
+                """
+        try guestYAML(guest, extra: Self.port80, jobs: jobs).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         let key = "\(sandbox.root)/user_ed25519"
         #expect(try await Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -47,7 +45,26 @@ import Testing
         )
         #expect(remoteSSH.status == 0 && remoteSSH.stdout == "kept\n", "\(remoteSSH.stderr)")
         let refused = try await server.remote(["tunnel", "\(id)", "8080"], token: token)
-        #expect(refused.status != 0 && refused.stderr.contains("does not forward port 8080; a tunnel goes to 22"), "\(refused.stderr)")
+        #expect(refused.status != 0 && refused.stderr.contains("does not forward port 8080; a tunnel goes to 22, 80"), "\(refused.stderr)")
+
+        // Its web port in the web UI: the guest's pages, under the proxy's prefix, without Hangar's token.
+        let page = try await server.call(
+            "GET",
+            "/machines/\(id)/ports/80/cgi-bin/echo?x=1",
+            token: token,
+            headers: ["Cookie:hangar_token=\(token); theme=dark"]
+        )
+        #expect(page.status == 200, "\(page.body)")
+        #expect(page.body.contains("cookie=[theme=dark] auth=[] prefix=[/machines/\(id)/ports/80] GET x=1"), "\(page.body)")
+        let index = try await server.call("GET", "/machines/\(id)/default/ports/80", token: token)
+        #expect(index.status == 200 && index.body.contains("kept page"), "a folder's slash is added: \(index.body)")
+        let machinesPage = try await server.fetch("/machines", cookie: "hangar_token=\(token)")
+        #expect(machinesPage.contains("href=\"/machines/\(id)/default/ports/80/\""), "\(machinesPage)")
+        let stranger = try await sandbox.hangar(["token", "create", "--role", "operator", "--name", "stranger"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let forbidden = try await server.call("GET", "/machines/\(id)/ports/80/", token: stranger)
+        #expect(forbidden.status == 403, "another operator's machine: \(forbidden)")
+        #expect(try await server.call("GET", "/machines/\(id)/ports/8080/", token: token).status == 400)
 
         // The kept machine holds the only slot: another run waits.
         let quick = try await server.remote(["trigger", "demo/quick"], token: token)
@@ -100,6 +117,27 @@ import Testing
         }
     }
 
+    /// The test guest's machine forwards port 80.
+    static let port80 = "    ports: [\"0:80\"]\n"
+
+    /// Job `dev`: kept, writes `marker` to /tmp/marker and serves busybox's httpd on port 80, with
+    /// a CGI script that echoes what it got.
+    static func webServer(_ marker: String) -> String {
+        """
+          dev:
+            keep: 1h
+            tasks:
+              - run: echo \(marker) > /tmp/marker
+              - run: |
+                  mkdir -p /www/cgi-bin
+                  echo '\(marker) page: <a href="cgi-bin/echo">echo</a>' > /www/index.html
+                  printf '#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho "cookie=[$HTTP_COOKIE] auth=[$HTTP_AUTHORIZATION] prefix=[$HTTP_X_FORWARDED_PREFIX] $REQUEST_METHOD $QUERY_STRING"\\n' > /www/cgi-bin/echo
+                  chmod +x /www/cgi-bin/echo
+                  httpd -p 80 -h /www
+
+        """
+    }
+
     /// The SSH port of run `run`'s kept machine, from `hangar remote machines --json`.
     func keptPort(_ server: Server, run: Int, token: String) async throws -> Int? {
         struct Kept: Decodable {
@@ -120,8 +158,11 @@ import Testing
         defer { sandbox.remove() }
         let project = "\(sandbox.root)/projects/demo"
         try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
-        let jobs = "  dev:\n    keep: 1h\n    tasks: [{ run: 'echo far > /tmp/marker' }]\n"
-        try guestYAML(guest, jobs: jobs).write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        try guestYAML(guest, extra: Self.port80, jobs: Self.webServer("far")).write(
+            toFile: "\(project)/hangar.yml",
+            atomically: true,
+            encoding: .utf8
+        )
         let key = "\(sandbox.root)/user_ed25519"
         #expect(try await Command.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key]).status == 0)
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -143,6 +184,8 @@ import Testing
             ["remote", "ssh", "\(id)", "--server", server.url, "--token", token, "--", "-i", key, "-o", "BatchMode=yes", "cat /tmp/marker"]
         )
         #expect(ssh.status == 0 && ssh.stdout == "far\n", "\(ssh.stderr) \(worker.log)")
+        let page = try await server.call("POST", "/machines/\(id)/default/ports/80/cgi-bin/echo", token: token, body: "{}")
+        #expect(page.status == 200 && page.body.contains("auth=[] prefix=[/machines/\(id)/default/ports/80] POST"), "\(page.body)")
 
         // forward: each connection to the local port is a tunnel of its own.
         let local = PortPicker.freePort()
@@ -173,5 +216,8 @@ import Testing
         let status = await held.wait()
         #expect(status != 0, "the tunnel closed under ssh: \(held.output())")
         #expect(held.output().contains("tunnel closed: the machine's end was cut"), "\(held.output())")
+        try await eventually("the machine is reported lost once its worker is silent") {
+            try await server.remote(["machines", "--json"], token: token).stdout.contains(#""lost":"worker far is offline"#)
+        }
     }
 }

@@ -157,6 +157,35 @@ import Testing
         }
     }
 
+    /// A worker killed with its machines kept (or cut off): they are reported lost while it is
+    /// silent, tunnels to them say so at once, and their time running out destroys them anyway.
+    @Test func aSilentWorkersKeptMachinesAreReportedLostAndStillExpire() async throws {
+        let time = TestClock()
+        try await withWorker(time: time) { client, worker in
+            let run = try await client.trigger("plain", project: "lab", body: #"{"keep": 60}"#)
+            try await worker.finish(try await worker.claim())
+            _ = try await worker.beat(kept: [run.id])
+            #expect(try await kept(client)[0].lost == nil)
+
+            time.advance(21)
+            let silent = try await kept(client)[0]
+            #expect(silent.state == .kept && silent.lost?.contains("worker w1 is offline (last heard from at") == true, "\(silent)")
+            let tunnel = try await client.call(.get, "/api/v1/runs/\(run.id)/machines/default/ports/22/tunnel")
+            #expect(tunnel.status == .conflict && String(buffer: tunnel.body).contains("w1 is offline"))
+            let cookie = try await client.signIn(as: client.tokens.operator)
+            let page = String(buffer: try await client.call(.get, "/machines", token: .some(nil), headers: cookie).body)
+            #expect(page.contains(#"<span class="state lost">lost</span>"#), "\(page)")
+
+            // Back with them before their time: no longer lost.
+            _ = try await worker.beat(kept: [run.id])
+            #expect(try await kept(client)[0].lost == nil)
+            time.advance(61)
+            let expired = try await kept(client)[0]
+            #expect(expired.state == .destroyed && expired.reason?.contains("their time ran out") == true, "\(expired)")
+            #expect(try await worker.beat(kept: [run.id]).destroy == [run.id], "told to destroy them when it comes back")
+        }
+    }
+
     @Test func theMachinesPageListsKeptMachinesAndExtendsAndDestroysThem() async throws {
         try await withWorker { client, worker in
             let run = try await client.trigger("dev", project: "lab")

@@ -43,4 +43,32 @@ extension RunStoreTests {
             #expect(try await store.keptMachines(destroyedSince: 1006).isEmpty)
         }
     }
+
+    @Test(arguments: Database.allCases)
+    func tunnelsAreOrderedTakenOpenedAndClosedOnceAndARestartedReplicaClosesItsOwn(database: Database) async throws {
+        try await withStore(database) { store, _ in
+            let run = try await store.enqueue(NewRun(project: "p", job: "dev", parameters: [:], maxAttempts: 1))
+            func record(_ id: String, worker: String, url: String) async throws -> StoredTunnel {
+                try await store.recordTunnel(StoredTunnel(id: id, run: run.id, machine: "default", port: 22, openedBy: "o", worker: worker, url: url))
+            }
+            #expect(try await record("a", worker: "w1", url: "http://one").state == .ordered)
+            _ = try await record("b", worker: "w2", url: "http://one")
+            _ = try await record("c", worker: "w1", url: "http://two")
+            #expect(try await store.takeTunnelOrders(worker: "w1").map(\.id).sorted() == ["a", "c"])
+            #expect(try await store.takeTunnelOrders(worker: "w1").isEmpty, "an order is taken once")
+            let (opened, openedAgain) = (try await store.openTunnel("b"), try await store.openTunnel("b"))
+            #expect(opened && !openedAgain)
+
+            try await store.closeTunnels(carriedBy: "http://one", reason: "the server that carried it stopped")
+            for id in ["a", "b"] {
+                let closed = try #require(try await store.tunnel(id))
+                #expect(closed.state == .closed && closed.reason == "the server that carried it stopped" && closed.closedAt == 1000)
+            }
+            #expect(try await store.tunnel("c")?.state == .open, "another replica's tunnel stays")
+            try await store.closeTunnel("c", reason: "closed")
+            try await store.closeTunnel("c", reason: "again")
+            #expect(try await store.tunnel("c")?.reason == "closed", "a second close changes nothing")
+            #expect(try await store.tunnels(run: run.id).count == 3)
+        }
+    }
 }

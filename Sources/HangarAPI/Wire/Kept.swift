@@ -53,6 +53,9 @@ extension API {
         /// `kept`, or `destroyed` (with why).
         public var state: KeptState
         public var reason: String?
+        /// Set while they are kept but their worker is offline: they are unreachable and may be
+        /// gone (their worker adopts them again if it comes back with their QEMU alive).
+        public var lost: String?
         public var machines: [KeptMachine]
         /// The tunnels opened to them, newest first (the last 20).
         public var tunnels: [Tunnel]
@@ -87,7 +90,7 @@ extension API {
             [
                 "run": .integer(Limits.ids), "project": .string(), "job": .string(), "owner": .string(), "worker": .string(), "keptAt": .number,
                 "until": .number, "state": .string(choices: KeptState.allCases.map(\.rawValue)), "reason": .string(),
-                "machines": .array(KeptMachine.reference), "tunnels": .array(Tunnel.reference),
+                "lost": .string(), "machines": .array(KeptMachine.reference), "tunnels": .array(Tunnel.reference),
             ],
             required: ["run", "project", "job", "worker", "keptAt", "until", "state", "machines", "tunnels"]
         )

@@ -61,24 +61,38 @@ struct TunnelRoutes {
         var host: Int
     }
 
-    /// The target a user's tunnel request names; 404, 403, 409 or 400 saying why there is none.
+    /// The target a user's tunnel request names.
     private func target(_ request: Request, _ context: ServerContext) async throws -> Target {
         let inputs = try Inputs(Contract.tunnel.parameters, request, context)
-        let id = try APIRoutes.runID(inputs)
+        return try await target(
+            run: try APIRoutes.runID(inputs),
+            machine: try inputs.required(Contract.machineName.name),
+            port: inputs.integer(Contract.guestPort.name) ?? 0,
+            context
+        )
+    }
+
+    /// Port `port` of run `run`'s kept machine `machine` (nil: its first), for the caller of
+    /// `context`; 404, 403, 409 or 400 saying why there is none.
+    func target(run id: Int, machine name: String?, port: Int, _ context: ServerContext) async throws -> Target {
         let stored = try await kept.kept(id)
         try kept.checkOwner(stored, caller: context.caller, role: context.role)
         let entry = try API.Kept(stored)
         guard entry.state == .kept else {
             throw HTTPError(.conflict, message: "run \(id)'s machines were destroyed (\(entry.reason ?? "destroyed")): there is nothing to tunnel to")
         }
-        let name = try inputs.required(Contract.machineName.name)
-        guard let machine = entry.machines.first(where: { $0.name == name }) else {
-            throw HTTPError(.notFound, message: "run \(id) kept no machine '\(name)' (it kept \(entry.machines.map(\.name).joined(separator: ", ")))")
+        if let lost = kept.lost(stored, workers: try await store.workers(seenWithin: 86_400)) {
+            throw HTTPError(.conflict, message: "run \(id)'s machines: \(lost)")
         }
-        let port = inputs.integer(Contract.guestPort.name) ?? 0
+        guard let machine = entry.machines.first(where: { $0.name == name ?? $0.name }) else {
+            throw HTTPError(
+                .notFound,
+                message: "run \(id) kept no machine '\(name ?? "")' (it kept \(entry.machines.map(\.name).joined(separator: ", ")))"
+            )
+        }
         guard let host = machine.hostPort(guest: port) else {
             let open = machine.tunnelPorts.map(String.init).joined(separator: ", ")
-            throw HTTPError(.badRequest, message: "machine '\(name)' does not forward port \(port); a tunnel goes to \(open)")
+            throw HTTPError(.badRequest, message: "machine '\(machine.name)' does not forward port \(port); a tunnel goes to \(open)")
         }
         return Target(kept: stored, machine: machine, guest: port, host: host)
     }
@@ -94,62 +108,85 @@ struct TunnelRoutes {
         return tunnel
     }
 
-    /// Records the tunnel and splices the user's WebSocket with the machine's port: directly for the
-    /// embedded worker's machines, else through the worker's dial-back.
+    /// Splices the user's WebSocket with the machine's port; a port not reached closes it saying why.
     private func open(_ target: Target, by user: String, user socket: Tunnel.Socket) async throws {
-        let (run, worker) = (target.kept.run, target.kept.worker)
-        let tunnel = StoredTunnel(
-            id: UUID().uuidString,
-            run: run,
-            machine: target.machine.name,
-            port: target.guest,
-            openedBy: user,
-            worker: worker,
-            url: publicURL
-        )
-        let recorded = try await store.recordTunnel(tunnel)
-        let reason = await splice(recorded, target, socket)
-        try await store.closeTunnel(recorded.id, reason: reason)
+        do {
+            try await withTunnel(to: target, by: user) { end in
+                switch end {
+                case .connection(let stream): try await Tunnel.splice(socket.inbound, socket.outbound, with: stream)
+                case .worker(let worker):
+                    try await Tunnel.splice(
+                        socket,
+                        with: (worker.inbound, worker.outbound),
+                        aCut: "the tunnel's user went away",
+                        bCut: "the machine's end was cut (its worker or the machine went away)"
+                    )
+                }
+            }
+        } catch let error as HTTPError {
+            try? await socket.outbound.close(.unexpectedServerError, reason: error.body)
+        }
     }
 
-    /// Splices the tunnel; says how it ended.
-    private func splice(_ tunnel: StoredTunnel, _ target: Target, _ socket: Tunnel.Socket) async -> String {
-        var reason = "closed"
+    /// The machine's end of a tunnel.
+    enum MachineEnd {
+        /// This host's TCP connection to the port (the embedded worker's machines are on this host).
+        case connection(Tunnel.Stream)
+        /// The machine's worker dialled back.
+        case worker(TunnelBroker.End)
+    }
+
+    /// Records a tunnel of `user`'s to `target`, reaches the machine's port and gives `use` its
+    /// end; the record says how the tunnel ended. A port not reached is a 502 or 504 saying why.
+    func withTunnel<Value>(to target: Target, by user: String, _ use: (MachineEnd) async throws -> Value) async throws -> Value {
+        let tunnel = try await store.recordTunnel(
+            StoredTunnel(
+                id: UUID().uuidString,
+                run: target.kept.run,
+                machine: target.machine.name,
+                port: target.guest,
+                openedBy: user,
+                worker: target.kept.worker,
+                url: publicURL
+            )
+        )
+        let end: MachineEnd
+        do {
+            end = try await reach(tunnel, target)
+        } catch let error as HTTPError {
+            try await store.closeTunnel(tunnel.id, reason: error.body ?? "not reached")
+            throw error
+        }
+        defer { if case .worker(let worker) = end { worker.done() } }
+        do {
+            let value = try await use(end)
+            try await store.closeTunnel(tunnel.id, reason: "closed")
+            return value
+        } catch {
+            try await store.closeTunnel(tunnel.id, reason: "cut: \(error)")
+            throw error
+        }
+    }
+
+    /// The machine's end of `tunnel`: a connection of this replica's own for the embedded
+    /// worker's machines, else the worker's dial-back.
+    private func reach(_ tunnel: StoredTunnel, _ target: Target) async throws -> MachineEnd {
         if tunnel.worker == embeddedWorker {
-            let stream: Tunnel.Stream
+            _ = try await store.openTunnel(tunnel.id)
             do {
-                _ = try await store.openTunnel(tunnel.id)
-                stream = try await Tunnel.connect(port: target.host)
+                return .connection(try await Tunnel.connect(port: target.host))
             } catch {
-                reason = "cannot reach port \(target.guest) of machine '\(target.machine.name)': \(error)"
-                try? await socket.outbound.close(.unexpectedServerError, reason: reason)
-                return reason
+                throw HTTPError(.badGateway, message: "cannot reach port \(target.guest) of machine '\(target.machine.name)': \(error)")
             }
-            do {
-                try await Tunnel.splice(socket.inbound, socket.outbound, with: stream)
-            } catch {
-                reason = "cut: \(error)"
-            }
-            return reason
         }
         guard let worker = await broker.waitForWorker(tunnel.id, within: Self.dialWait) else {
-            reason =
-                "worker \(tunnel.worker) did not open its end within \(Int(Self.dialWait.seconds)) s (it is offline, or cannot reach \(publicURL))"
-            try? await socket.outbound.close(.unexpectedServerError, reason: reason)
-            return reason
-        }
-        defer { worker.done() }
-        do {
-            try await Tunnel.splice(
-                socket,
-                with: (worker.inbound, worker.outbound),
-                aCut: "the tunnel's user went away",
-                bCut: "the machine's end was cut (its worker or the machine went away)"
+            throw HTTPError(
+                .gatewayTimeout,
+                message:
+                    "worker \(tunnel.worker) did not open its end within \(Int(Self.dialWait.seconds)) s (it is offline, or cannot reach \(publicURL))"
             )
-        } catch {
-            reason = "\(error)"
         }
-        return reason
+        return .worker(worker)
     }
 }
 

@@ -355,11 +355,19 @@ struct MachinesPage {
         }
     }
 
+    /// A link to a kept machine's port through the server.
+    struct WebPort {
+        var href: String
+        var text: String
+    }
+
     /// A run's kept machines as a table row.
     struct Kept {
         var run: Int
         var job: String
         var machines: String
+        /// Their forwarded web ports, opened through the server (`PortProxy`) while they are up.
+        var webPorts: [WebPort]
         var owner: String
         var worker: String
         var state: String
@@ -374,11 +382,19 @@ struct MachinesPage {
             run = kept.run
             job = "\(kept.project)/\(kept.job)"
             machines = kept.machines.map { "\($0.name) (ssh port \($0.sshPort))" }.joined(separator: ", ")
+            webPorts =
+                kept.state != .kept
+                ? []
+                : kept.machines.flatMap { machine in
+                    machine.ports.map {
+                        WebPort(href: "/machines/\(kept.run)/\(machine.name)/ports/\($0.guest)/", text: "\(machine.name):\($0.guest)")
+                    }
+                }
             owner = kept.owner ?? "its job"
             worker = kept.worker
-            state = kept.state.rawValue
+            state = kept.lost == nil ? kept.state.rawValue : "lost"
             until = KeptLifecycle.text(kept.until)
-            reason = kept.reason
+            reason = kept.lost ?? kept.reason
             up = kept.state == .kept
             tunnels = kept.tunnels.map { tunnel in
                 let ended = tunnel.closedAt == nil ? "open" : tunnel.reason ?? "closed"

@@ -240,9 +240,11 @@ enum Templates {
         {{^machines}}<tr><td colspan="5" class="muted">no machines running</td></tr>{{/machines}}</table></div>
         <h2>Kept machines</h2>
         <p class="muted">Machines runs kept up after they ended (<code>keep:</code>, <code>hangar remote up</code>), on their worker;
-        <code>hangar remote ssh RUN</code> and <code>hangar remote forward RUN LOCAL:PORT</code> reach them through this server.</p>
+        <code>hangar remote ssh RUN</code> and <code>hangar remote forward RUN LOCAL:PORT</code> reach them through this server, and their forwarded ports open here
+        (<code>/machines/RUN/NAME/ports/PORT/</code>: their owner's and admins').</p>
         <div class="wide"><table id="kept"><tr><th>Run</th><th>Machines</th><th>Owner</th><th>Worker</th><th>State</th><th>Until</th><th></th></tr>
-        {{#kept}}<tr><td><a href="/runs/{{run}}">#{{run}}</a> <span class="muted">{{job}}</span></td><td>{{machines}}</td><td>{{owner}}</td><td>{{worker}}</td>
+        {{#kept}}<tr><td><a href="/runs/{{run}}">#{{run}}</a> <span class="muted">{{job}}</span></td><td>{{machines}}{{#webPorts}}<br><a class="port" href="{{href}}">{{text}}</a>{{/webPorts}}</td>
+        <td>{{owner}}</td><td>{{worker}}</td>
         <td><span class="state {{state}}">{{state}}</span></td><td>{{until}}{{#reason}}<br><span class="muted">{{reason}}</span>{{/reason}}
         {{#tunnels}}<br><span class="muted tunnel">tunnel: {{.}}</span>{{/tunnels}}</td>
         <td>{{#up}}{{#chrome.canOperate}}<form method="post" action="/kept/{{run}}/extend" class="inline"><button>+1 h</button></form>

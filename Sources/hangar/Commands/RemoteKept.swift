@@ -105,8 +105,9 @@ extension Remote {
             for entry in kept {
                 for machine in entry.machines {
                     rows.append([
-                        "\(entry.run)", "\(entry.project)/\(entry.job)", machine.name, entry.state.rawValue, entry.owner ?? "", entry.worker,
-                        "\(machine.sshPort)", entry.state == .kept ? KeptLifecycle.text(entry.until) : entry.reason ?? "",
+                        "\(entry.run)", "\(entry.project)/\(entry.job)", machine.name, entry.lost == nil ? entry.state.rawValue : "lost",
+                        entry.owner ?? "", entry.worker, "\(machine.sshPort)",
+                        entry.state == .kept ? KeptLifecycle.text(entry.until) + (entry.lost.map { " (\($0))" } ?? "") : entry.reason ?? "",
                     ])
                 }
             }
