@@ -148,7 +148,7 @@ public struct Workspace: Sendable {
         var resolved = try machines.map { machine throws(HangarError) in
             JobMachine(spec: try machine.spec.expanding(parameters, directory: project.directory), id: machine.id)
         }
-        let network = PrivateNetwork.plan(resolved.map { ($0.spec.name, $0.id, "\(self.machines.registry.root)/\($0.id)") })
+        let network = PrivateNetwork.plan(resolved.map { ($0.spec.name, $0.id) })
         for index in resolved.indices { resolved[index].spec.network = network[resolved[index].spec.name] }
         let plan = try JobPlan(job, alwaysBoot: alwaysBoot)
         if plan.bootsMachine { for machine in resolved { try machine.spec.checkFiles() } }

@@ -68,33 +68,45 @@ import Testing
     }
 
     @Test func theFirstMachineIsTheHubEveryOtherLinksToByAPairOfSockets() throws {
-        let nics = PrivateNetwork.plan([("db", "id-db", "/s/id-db"), ("web", "id-web", "/s/id-web"), ("cache", "id-cache", "/s/id-cache")])
+        let nics = PrivateNetwork.plan([("db", "id-db"), ("web", "id-web"), ("cache", "id-cache")])
         let (db, web, cache) = (try #require(nics["db"]), try #require(nics["web"]), try #require(nics["cache"]))
         #expect(db.hub && !web.hub && !cache.hub)
         #expect([db.address, web.address, cache.address] == ["10.76.0.1", "10.76.0.2", "10.76.0.3"])
         #expect(cache.mac == "52:54:00:76:00:03")
-        #expect(web.links == [PrivateNIC.Link(local: "/s/id-web/net.sock", remote: "/s/id-db/net-2.sock")])
-        #expect(db.links.map(\.local) == ["/s/id-db/net-2.sock", "/s/id-db/net-3.sock"])
-        #expect(db.links.map(\.remote) == [web.links[0].local, cache.links[0].local], "each end sends to the other's socket")
+        #expect(web.links == [PrivateNIC.Link(local: "net.sock", remote: "peer.sock", peer: "db", peerSocket: "net-2.sock")])
+        #expect(db.links.map(\.local) == ["net-2.sock", "net-3.sock"])
+        #expect(db.links.map(\.peer) == ["web", "cache"] && db.links.map(\.peerSocket) == ["net.sock", "net.sock"])
         #expect(web.peers == ["id-db", "id-cache"])
-        #expect(PrivateNetwork.plan([("db", "id-db", "/s/id-db")]).isEmpty, "one machine needs no network")
+        #expect(PrivateNetwork.plan([("db", "id-db")]).isEmpty, "one machine needs no network")
+    }
+
+    /// Each end sends to a link in its own folder, made once the other end's folder is known
+    /// (a pool machine's is its own, not the planned one).
+    @Test func theWiresJoinTheMachinesThatAreThere() throws {
+        let nics = PrivateNetwork.plan([("db", "a"), ("web", "b"), ("cache", "c")])
+        #expect(PrivateNetwork.wiring(nics, folders: ["web": "/s/b"]).isEmpty, "alone, nothing to link")
+        let two = PrivateNetwork.wiring(nics, folders: ["web": "/s/b", "db": "/s/pool-db-1"])
+        #expect(two.map(\.link) == ["/s/pool-db-1/peer-2.sock", "/s/b/peer.sock"])
+        #expect(two.map(\.target) == ["/s/b/net.sock", "/s/pool-db-1/net-2.sock"])
+        let all = PrivateNetwork.wiring(nics, folders: ["web": "/s/b", "db": "/s/a", "cache": "/s/c"])
+        #expect(all.count == 4 && all.contains { $0 == ("/s/c/peer.sock", "/s/a/net-3.sock") })
     }
 
     @Test func theHubsQEMUJoinsItsNICAndEveryLinkOnOneHub() throws {
-        let nics = PrivateNetwork.plan([("db", "a", "/s/a"), ("web", "b", "/s/b"), ("cache", "c", "/s/c")])
-        let hub = try #require(nics["db"]).qemuArguments.joined(separator: " ")
+        let nics = PrivateNetwork.plan([("db", "a"), ("web", "b"), ("cache", "c")])
+        let hub = try #require(nics["db"]).qemuArguments(folder: "/s/a").joined(separator: " ")
         #expect(
             hub
                 == "-netdev hubport,id=private,hubid=0 -device virtio-net-pci,netdev=private,mac=52:54:00:76:00:01"
-                + " -netdev dgram,id=link0,local.type=unix,local.path=/s/a/net-2.sock,remote.type=unix,remote.path=/s/b/net.sock"
+                + " -netdev dgram,id=link0,local.type=unix,local.path=/s/a/net-2.sock,remote.type=unix,remote.path=/s/a/peer-2.sock"
                 + " -netdev hubport,id=port0,hubid=0,netdev=link0"
-                + " -netdev dgram,id=link1,local.type=unix,local.path=/s/a/net-3.sock,remote.type=unix,remote.path=/s/c/net.sock"
+                + " -netdev dgram,id=link1,local.type=unix,local.path=/s/a/net-3.sock,remote.type=unix,remote.path=/s/a/peer-3.sock"
                 + " -netdev hubport,id=port1,hubid=0,netdev=link1"
         )
         #expect(
-            try #require(nics["web"]).qemuArguments
+            try #require(nics["web"]).qemuArguments(folder: "/s/b")
                 == [
-                    "-netdev", "dgram,id=private,local.type=unix,local.path=/s/b/net.sock,remote.type=unix,remote.path=/s/a/net-2.sock",
+                    "-netdev", "dgram,id=private,local.type=unix,local.path=/s/b/net.sock,remote.type=unix,remote.path=/s/b/peer.sock",
                     "-device", "virtio-net-pci,netdev=private,mac=52:54:00:76:00:02",
                 ]
         )

@@ -31,7 +31,7 @@ import Testing
         hypervisor.image("/p/k", .success(CachedImage(path: "/p/k", sha256: nil, source: .file("/p/k"))))
         let job = try project.job(named: "test")
         var machines = try job.machines.map { JobMachine(spec: try project.machine(named: $0), id: "run-\($0)") }
-        let network = PrivateNetwork.plan(machines.map { ($0.spec.name, $0.id, "/fake/\($0.id)") })
+        let network = PrivateNetwork.plan(machines.map { ($0.spec.name, $0.id) })
         for index in machines.indices { machines[index].spec.network = network[machines[index].spec.name] }
         let context = TaskContext(
             project: project,
@@ -59,6 +59,10 @@ import Testing
         let web = guests["web"]!.commands
         #expect(db.count == 3 && db[0].contains("ip addr add 10.76.0.1/24") && db[1].hasSuffix("start-db") && db[2].hasSuffix("smoke-test"))
         #expect(web.count == 1 && web[0].contains("ip addr add 10.76.0.2/24") && web[0].contains("10.76.0.1 db # hangar-network"))
+        #expect(
+            hypervisor.links == ["/fake/run-db/peer-2.sock": "/fake/run-web/net.sock", "/fake/run-web/peer.sock": "/fake/run-db/net-2.sock"],
+            "the second machine to arrive wires both ends"
+        )
         #expect(hypervisor.runningIDs.isEmpty && Set(hypervisor.destroyedIDs) == ["run-db", "run-web"] && hypervisor.destroyedIDs.first == "run-web")
     }
 

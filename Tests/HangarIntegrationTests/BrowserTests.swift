@@ -12,8 +12,7 @@ import Testing
     @Test func aPersonUsesTheWebUIInARealBrowser() async throws {
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }
-        let project = "\(sandbox.root)/projects/demo"
-        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try """
         jobs:
           greet:

@@ -20,8 +20,7 @@ import Testing
         init(rabbit: TestRabbit, obs: OBSStandIn) async throws {
             let guest = try TestGuest.require()
             sandbox = try Sandbox("")
-            let project = "\(sandbox.root)/projects/demo"
-            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            let project = try sandbox.serverProject()
             let image = obs.image
             try """
             machines:

@@ -13,8 +13,7 @@ import Testing
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }
         defer { sandbox.killMachines() }
-        let project = "\(sandbox.root)/projects/demo"
-        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         let jobs =
             Self.webServer("kept") + """
                   quick:
@@ -156,8 +155,7 @@ import Testing
         let guest = try TestGuest.require()
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }
-        let project = "\(sandbox.root)/projects/demo"
-        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try guestYAML(guest, extra: Self.port80, jobs: Self.webServer("far")).write(
             toFile: "\(project)/hangar.yml",
             atomically: true,

@@ -21,8 +21,7 @@ import Testing
 
         init(database: String, lease: Int) async throws {
             sandbox = try Sandbox("")
-            let project = "\(sandbox.root)/projects/demo"
-            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            let project = try sandbox.serverProject()
             try """
             machines:
               default: { image: ./none.qcow2 }

@@ -10,8 +10,7 @@ import Testing
     func makeSandbox() throws -> Sandbox {
         let guest = try TestGuest.require()
         let sandbox = try Sandbox("")
-        let project = "\(sandbox.root)/projects/demo"
-        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try guestYAML(
             guest,
             jobs: """
@@ -251,9 +250,9 @@ import Testing
             """
         let silent = try await TestProcess.start(["python3", "-c", listen, "\(port)"], log: "\(sandbox.root)/silent.log")
         defer { silent.terminate() }
-        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects/demo", withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try "notify: { when: [failed], webhook: 'http://127.0.0.1:\(port)/hook' }\njobs:\n  fail: { tasks: [{ host: 'exit 1' }] }\n"
-            .write(toFile: "\(sandbox.root)/projects/demo/hangar.yml", atomically: true, encoding: .utf8)
+            .write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         let token = try await sandbox.hangar(["token", "create", "--role", "operator"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         struct Notification: Decodable {
             var attempts: Int

@@ -15,9 +15,9 @@ import Testing
     func sandbox() throws -> Sandbox {
         let guest = try TestGuest.require()
         let sandbox = try Sandbox("")
-        try FileManager.default.createDirectory(atPath: "\(sandbox.root)/projects/demo", withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try guestYAML(guest, jobs: "  vm: { tasks: [{ run: 'true' }] }\n  null: { tasks: [{ host: 'true' }] }\n")
-            .write(toFile: "\(sandbox.root)/projects/demo/hangar.yml", atomically: true, encoding: .utf8)
+            .write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
         return sandbox
     }
 

@@ -30,6 +30,13 @@ struct Sandbox {
     var state: String { "\(root)/state" }
     var cache: String { "\(root)/cache" }
 
+    /// The folder of project `demo` that `hangar serve --projects ROOT/projects` serves, made.
+    func serverProject() throws -> String {
+        let folder = "\(root)/projects/demo"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
     init(_ yaml: String) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: "\(root)/project", withIntermediateDirectories: true)

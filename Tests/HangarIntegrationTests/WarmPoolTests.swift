@@ -1,6 +1,7 @@
 import Foundation
 import HangarCore
 import HangarMachine
+import HangarTestSupport
 import Testing
 
 /// `pool: 1` on a real `hangar serve` (its embedded worker) with the real test guest: the first run
@@ -11,8 +12,7 @@ import Testing
         let guest = try TestGuest.require()
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }
-        let project = "\(sandbox.root)/projects/demo"
-        try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+        let project = try sandbox.serverProject()
         try guestYAML(guest, machine: "disk", jobs: "  vm:\n    tasks:\n      - run: echo \"in $(hostname)\"\n")
             .replacingOccurrences(of: "    memory: 512M\n", with: "    memory: 512M\n    snapshot: true\n    pool: 1\n")
             .write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
@@ -44,6 +44,46 @@ import Testing
         server.process.signal(SIGTERM)
         #expect(await server.process.wait() == 0)
         #expect(sandbox.qemuProcesses().isEmpty, "the pool was not drained")
+    }
+
+    /// A job of two machines on a private network, both with `pool: 1`: each pool machine is
+    /// restored with its place on the network, joins the run's network when taken, and the two reach
+    /// each other by name; SIGTERM leaves nothing (no QEMU, no state folder, no socket).
+    @Test func aJobOfSeveralMachinesTakesThemFromThePoolOntoItsNetwork() async throws {
+        let guest = try TestGuest.require()
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        let project = try sandbox.serverProject()
+        let jobs = """
+              pair:
+                machines: [db, web]
+                tasks:
+                  - { on: web, run: ping -c 1 -W 10 db }
+                  - { on: db, run: ping -c 1 -W 10 web }
+            """
+        try MultiMachineTests.yaml(guest, machines: ["db", "web"], jobs: jobs)
+            .replacingOccurrences(of: "accel: tcg", with: "accel: tcg, snapshot: true, pool: 1")
+            .write(toFile: "\(project)/hangar.yml", atomically: true, encoding: .utf8)
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator", "--name", "test"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let server = try await Server(sandbox)
+        defer { server.process.terminate() }
+        try await server.waitUntilUp()
+
+        let cold = try await server.remote(["trigger", "demo/pair", "-f"], token: token)
+        #expect(cold.status == 0 && !cold.stdout.contains("warm pool"), "\(cold.stdout)\(cold.stderr)")
+        try await Self.waitForReadyMachines(2, server: server, "the pool restored no machines after the first run")
+
+        let warm = try await server.remote(["trigger", "demo/pair", "-f"], token: token)
+        #expect(warm.status == 0, "\(warm.stdout)\(warm.stderr)")
+        for name in ["db", "web"] { #expect(warm.stdout.contains("machine '\(name)': taken from the warm pool"), "\(warm.stdout)") }
+        #expect(warm.stdout.contains("PING db (10.76.0.1)") && warm.stdout.contains("PING web (10.76.0.2)"), "\(warm.stdout)")
+        #expect(!warm.stdout.contains(" 0 packets received"), "\(warm.stdout)")
+        try await Self.waitForReadyMachines(4, server: server, "the pool was not refilled")
+
+        server.process.signal(SIGTERM)
+        #expect(await server.process.wait() == 0)
+        #expect(sandbox.qemuProcesses().isEmpty && sandbox.machineFolders().isEmpty, "the pool was not drained")
     }
 
     /// Waits until the server has said `count` times that a pool machine is ready.

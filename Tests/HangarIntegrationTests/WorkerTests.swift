@@ -45,8 +45,7 @@ import Testing
         init(database: String? = nil, lease: Int = 3, serve: [String] = [], projects: [String: String] = [:]) async throws {
             let guest = try TestGuest.require()
             sandbox = try Sandbox("")
-            let project = "\(sandbox.root)/projects/demo"
-            try FileManager.default.createDirectory(atPath: project, withIntermediateDirectories: true)
+            let project = try sandbox.serverProject()
             try guestYAML(
                 guest,
                 jobs: """

@@ -16,6 +16,7 @@ public final class FakeHypervisor: Hypervisor {
         var destroyed: [String] = []
         var snapshots: [String: (machine: String, saved: Date)] = [:]
         var saves = 0
+        var links: [String: String] = [:]
         var bootFailure: HangarError?
         var restoreFailure: HangarError?
         var silent: Set<String> = []
@@ -55,6 +56,8 @@ public final class FakeHypervisor: Hypervisor {
     public var runningIDs: Set<String> { state.withLock { Set($0.running.keys) } }
     /// The ids of the destroyed machines, in order.
     public var destroyedIDs: [String] { state.withLock { $0.destroyed } }
+    /// The private network's wires made: each link and its target.
+    public var links: [String: String] { state.withLock { $0.links } }
     /// How many snapshots were saved.
     public var saves: Int { state.withLock { $0.saves } }
     /// What the user was told.
@@ -131,6 +134,10 @@ public final class FakeHypervisor: Hypervisor {
             state.running[id] = record
         }
         return record
+    }
+
+    public func link(_ wiring: [(link: String, target: String)]) throws(HangarError) {
+        state.withLock { state in for (link, target) in wiring { state.links[link] = target } }
     }
 
     public func answers(_ record: MachineRecord) async -> Bool {

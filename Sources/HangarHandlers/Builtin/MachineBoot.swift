@@ -4,8 +4,9 @@ import HangarMachine
 
 /// `machine.boot`: starts the job's machine on a copy-on-write overlay and waits for SSH; mounts
 /// the `share:` folder at /hangar (9p), or copies it there when the guest has no 9p. A machine of a
-/// job that boots several gets its address on their private network (`PrivateNetwork`); it is not
-/// taken from the warm pool, whose machines have no such NIC.
+/// job that boots several gets its address on their private network (`PrivateNetwork`), whether it
+/// booted for the run or was taken from the warm pool (a pool of such machines is kept per network
+/// shape: the machine's place in the job and its number of links).
 ///
 /// Its finalize destroys the machine unless the run keeps it (`hangar up`), so no QEMU process or
 /// overlay outlives `hangar run`, whatever happens.
@@ -35,13 +36,16 @@ public struct MachineBoot: Handler {
     private func start(_ context: TaskContext) async throws(HangarError) {
         let spec = context.machineSpec
         let cached = Self.cachedImages(context)
-        if let pool = context.pool, spec.pool > 0, spec.network == nil {
+        if let pool = context.pool, spec.pool > 0 {
             // Whether a pool machine is taken or this one boots (and saves the snapshot), the pool
             // then restores what it lacks.
             let folder = try await context.machines.snapshotFolder(spec, preparation: preparation, offline: context.offline, cached: cached)
-            if let record = await pool.take(from: folder) {
+            if var record = await pool.take(spec, from: folder) {
                 context.emit(.notice("machine '\(spec.name)': taken from the warm pool (\(record.id)); another is restored behind it"))
+                // The run's network (its names), not that of the run the pool first restored it for.
+                record.network = spec.network
                 context[.machine] = record
+                if let network = spec.network { try await join(network, record, context) }
                 return await pool.refill(spec, from: folder, count: spec.pool)
             }
             try await bootMachine(context, cached: cached)
@@ -67,8 +71,19 @@ public struct MachineBoot: Handler {
         if let share = spec.share { try await Share.attach(share, to: context.guest(record), emit: context.emit) }
     }
 
-    /// Gives the guest its address on the job's private network and every machine's name.
+    /// Links the machine's sockets with those of the job's machines already there (and theirs with
+    /// its own: whichever of two comes second links both), gives the guest its address on the
+    /// job's private network and every machine's name.
     private func join(_ network: PrivateNIC, _ record: MachineRecord, _ context: TaskContext) async throws(HangarError) {
+        let nics = Dictionary(
+            uniqueKeysWithValues: context.jobMachines.compactMap { machine in machine.spec.network.map { (machine.spec.name, $0) } }
+        )
+        let folders = Dictionary(
+            uniqueKeysWithValues: context.jobMachines.compactMap { machine in
+                context.on(machine.spec.name)[.machine].map { (machine.spec.name, $0.folder) }
+            }
+        )
+        try context.machines.link(PrivateNetwork.wiring(nics, folders: folders))
         let result = try await context.guest(record).run(network.setupScript)
         guard result.status == 0 else {
             // Kept or not, a machine that could not join is no use.

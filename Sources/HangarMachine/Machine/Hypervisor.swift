@@ -39,6 +39,10 @@ public protocol Hypervisor: Sendable {
     /// `spec` restored from the snapshot in `folder` as the throwaway machine `id`.
     func restore(_ spec: MachineSpec, fromSnapshotIn folder: String, project: String, id: String) async throws(HangarError) -> MachineRecord
 
+    /// Makes each `link` a symbolic link to its `target`: the wires of a job's private network
+    /// (`PrivateNetwork.wiring`); one already right is left as it is.
+    func link(_ wiring: [(link: String, target: String)]) throws(HangarError)
+
     /// Whether the machine is still up and its guest answers within a few seconds.
     func answers(_ record: MachineRecord) async -> Bool
 

@@ -122,7 +122,7 @@ public struct Machines: Hypervisor {
         try checkNotRunning(spec.name, id: id)
         if registry.record(id: id) != nil { notice("cleaning up stale machine '\(spec.name)' (its QEMU is gone)") }
         try? FileManager.default.removeItem(atPath: folder)
-        let sockets = [folder + "/qmp.sock"] + (spec.network?.links.map(\.local) ?? [])
+        let sockets = [folder + "/qmp.sock"] + (spec.network?.links.map { "\(folder)/\($0.local)" } ?? [])
         guard sockets.allSatisfy({ $0.utf8.count < 104 }) else {
             throw .usage(.machinePath, "the state folder path \(folder) is too long for a socket", hint: "set HANGAR_STATE_DIR to a shorter path")
         }
@@ -155,6 +155,24 @@ public struct Machines: Hypervisor {
             }
             try? FileManager.default.removeItem(atPath: folder)
             throw error
+        }
+    }
+
+    public func link(_ wiring: [(link: String, target: String)]) throws(HangarError) {
+        let files = FileManager.default
+        for (path, target) in wiring where (try? files.destinationOfSymbolicLink(atPath: path)) != target {
+            try? files.removeItem(atPath: path)
+            do {
+                try files.createSymbolicLink(atPath: path, withDestinationPath: target)
+            } catch  where (try? files.destinationOfSymbolicLink(atPath: path)) == target {
+                // Two machines arriving at once both made it.
+            } catch {
+                throw HangarError(
+                    .machineNetwork,
+                    "cannot link \(path) to \(target) for the job's private network: \(error.localizedDescription)",
+                    cause: error
+                )
+            }
         }
     }
 

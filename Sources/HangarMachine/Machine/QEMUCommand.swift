@@ -78,7 +78,7 @@ public enum QEMUCommand {
         let forwards = [PortForward(host: plan.sshPort, guest: 22)] + plan.ports
         let hostfwd = forwards.map { ",hostfwd=tcp:127.0.0.1:\($0.host)-:\($0.guest)" }.joined()
         arguments += ["-netdev", "user,id=net0\(hostfwd)", "-device", "virtio-net-pci,netdev=net0"]
-        arguments += spec.network?.qemuArguments ?? []
+        arguments += spec.network?.qemuArguments(folder: plan.folder) ?? []
         if let kernel = plan.kernel {
             arguments += ["-kernel", kernel]
             if let initrd = plan.initrd { arguments += ["-initrd", initrd] }
