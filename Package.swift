@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "hangar-bench-triage", targets: ["TriageBenchmark"]),
         .executable(name: "hangar-bench-bus", targets: ["BusBenchmark"]),
         .executable(name: "hangar-bench-matrix", targets: ["MatrixBenchmark"]),
+        .executable(name: "hangar-bench-gate", targets: ["GateBenchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -77,6 +78,12 @@ let package = Package(
             name: "MatrixBenchmark",
             dependencies: ["BenchmarkSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarCore", "HangarMachine"],
             path: "Benchmarks/MatrixBenchmark",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "GateBenchmark",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser"), "HangarCore"],
+            path: "Benchmarks/GateBenchmark",
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -107,6 +107,20 @@ import Testing
         }
     }
 
+    /// A check pipeline's event starts its jobs as their own triggers would.
+    @Test func aCheckPipelineRunsItsJobsWhenARequestsHeadChanges() async throws {
+        let piped =
+            Self.project("github", repository: "Codertocat/Hello-World", triggers: "[]")
+            + "\npipelines:\n  check: { on: pull-request, branches: [master], jobs: [ci] }\n"
+        try await ServerHarness(extra: ["piped": piped]).run(options: Self.options) { client in
+            for (name, runs) in [("pull_request-opened.payload", true), ("pull_request-labeled.payload", false)] {
+                let body = try Self.payload("github", name)
+                let delivered = try await Self.deliver(client, "github", "piped", body, Self.headers("github", event: "pull_request", body: body))
+                #expect(delivered.status == (runs ? 201 : 200) && delivered.answer?.result == (runs ? "triggered" : "ignored"), "\(name)")
+            }
+        }
+    }
+
     /// One rule for all three forges: a request starts a run when its head commit changed (opened,
     /// reopened, new commits), not when it was edited, labelled or closed; its target branch is
     /// `HANGAR_BASE_BRANCH` and `pull-request: [BRANCH]` filters on it.

@@ -18,9 +18,11 @@ extension ProjectFile {
         var project = ProjectFile(path: path, name: (directory as NSString).lastPathComponent, machines: [], jobs: [])
         project.text = text
         var jobs: YAMLValue?
-        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge", "notify"]) where !value.isNull {
+        var pipelines: YAMLValue?
+        for (key, value) in try root.entries(allowed: ["name", "machines", "jobs", "forge", "notify", "pipelines"]) where !value.isNull {
             switch key {
             case "name": project.name = try value.string()
+            case "pipelines": pipelines = value
             case "forge": project.forge = try ForgeSpec.parse(value)
             case "notify": project.notify = try NotifySpec.parse(value)
             case "machines":
@@ -35,6 +37,11 @@ extension ProjectFile {
             project.jobs.append(try JobSpec.parse(spec, name: name, defined: project.machines.map(\.name)))
         }
         for job in project.jobs where job.machines.count > 1 { try project.checkHostPorts(of: job) }
+        for (name, spec) in try pipelines?.entries() ?? [] {
+            project.pipelines.append(try PipelineSpec.parse(spec, name: name, jobs: project.jobs.map(\.name)))
+        }
+        try project.checkPipelines()
+        project.addPipelineTriggers()
         // Whether each job's machine exists is checked with its plan (JobPlan.validate): a job of host
         // tasks needs none, so a project of such jobs needs no 'machines:' section.
         for job in project.jobs {
@@ -54,6 +61,54 @@ extension ProjectFile {
 }
 
 extension ProjectFile {
+    /// Refuses pipelines that take forge events without a forge, and a second gate.
+    func checkPipelines() throws(HangarError) {
+        for pipeline in pipelines where forge == nil {
+            if case .periodic = pipeline.trigger { continue }
+            throw .usage(
+                .configInvalid,
+                "pipeline '\(pipeline.name)' runs on the forge's '\(pipeline.trigger.name)' events, but the file names no forge",
+                hint: "add 'forge:' (type, repository, secret-env, token-env) so its webhooks reach Hangar",
+                at: pipeline.location
+            )
+        }
+        let gates = pipelines.filter { $0.trigger == .approved }
+        if gates.count > 1 {
+            throw .usage(
+                .configInvalid,
+                "pipelines '\(gates[0].name)' and '\(gates[1].name)' are both gates ('on: approved'); a project has one merge queue",
+                hint: "put the jobs of both in one gate pipeline",
+                at: gates[1].location
+            )
+        }
+        if let gate = gates.first {
+            throw .usage(
+                .configInvalid,
+                "pipeline '\(gate.name)' is a gate ('on: approved'), and Hangar does not merge yet: its gate is still being built",
+                hint: "run its jobs on every push to a pull request meanwhile: 'on: pull-request'",
+                at: gate.location
+            )
+        }
+    }
+
+    /// The forge's events and schedules a pipeline names start its jobs as their own triggers would
+    /// (`push:`, `pull-request`, `cron:`); a trigger a job has already is not added twice.
+    mutating func addPipelineTriggers() {
+        for pipeline in pipelines {
+            let trigger: JobTrigger? =
+                switch pipeline.trigger {
+                case .pullRequest: .pullRequest(branches: pipeline.branches)
+                case .push: .push(branches: pipeline.branches)
+                case .periodic(let schedule): .cron(schedule, imageChanged: false)
+                case .approved: nil
+                }
+            guard let trigger else { continue }
+            for index in jobs.indices where pipeline.jobs.contains(jobs[index].name) && !jobs[index].triggers.contains(trigger) {
+                jobs[index].triggers.append(trigger)
+            }
+        }
+    }
+
     /// Refuses two machines of `job`, which boot together, forwarding one fixed host port.
     func checkHostPorts(of job: JobSpec) throws(HangarError) {
         var taken: [Int: String] = [:]

@@ -14,6 +14,8 @@ public struct ProjectFile: Sendable {
     public var forge: ForgeSpec?
     /// Whom to tell when its runs end.
     public var notify: NotifySpec?
+    /// Its pipelines (`pipelines:`): jobs per forge event, and the gate.
+    public var pipelines: [PipelineSpec] = []
     /// The text it was read from (a worker gets this version, even when the file changed since).
     public var text = ""
 
