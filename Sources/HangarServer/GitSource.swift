@@ -46,7 +46,7 @@ struct GitSource: Sendable, Equatable {
     }
 
     @discardableResult
-    private func git(_ arguments: [String]) async throws(HangarError) -> String {
+    func git(_ arguments: [String]) async throws(HangarError) -> String {
         let result = try await Command.run(["git"] + arguments, environment: ["GIT_TERMINAL_PROMPT": "0"])
         guard result.status == 0 else {
             // The subcommand: the first word that is neither an option nor -C's folder.

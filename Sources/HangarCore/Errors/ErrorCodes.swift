@@ -122,6 +122,7 @@ extension HangarError.Code {
     public static let signatureRetries = Self(rawValue: "signature.retries")
     public static let signatureUnreadable = Self(rawValue: "signature.unreadable")
     // source
+    public static let sourceConflict = Self(rawValue: "source.conflict")
     public static let sourceGit = Self(rawValue: "source.git")
     public static let sourceRead = Self(rawValue: "source.read")
     // store

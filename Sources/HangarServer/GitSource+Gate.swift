@@ -1,0 +1,74 @@
+import Foundation
+import HangarCore
+import HangarMachine
+
+/// A change in the gate's queue as git sees it: where its forge keeps its head (GitHub and Gitea
+/// `refs/pull/N/head`, GitLab `refs/merge-requests/N/head`) and which commit that is.
+struct GateChange: Sendable, Equatable {
+    /// How people name it (`team/app#12`).
+    var name: String
+    var ref: String
+    var commit: String
+}
+
+extension GitSource {
+    /// The gate's speculative state (Zuul's merger): the branch head with `changes` merged onto it in
+    /// order, each as the gate will merge it (`method`), made in a scratch worktree of the server's
+    /// clone and kept under `refs/hangar/gate/COMMIT` so a run can check it out (`checkout`) and git
+    /// does not collect it. A change that does not apply is a `source.conflict` naming it, what it
+    /// went onto and the files; nothing is left of the attempt.
+    func speculativeMerge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
+        let scratch = "\(clone).gate-\(UUID().uuidString.prefix(8))"
+        try await git(["-C", clone, "worktree", "add", "--quiet", "--detach", scratch, "origin/\(branch)"])
+        do {
+            for (index, change) in changes.enumerated() {
+                try await apply(change, onto: changes[..<index].map(\.name), method: method, in: scratch)
+            }
+            let commit = try await git(["-C", scratch, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await git(["-C", clone, "update-ref", "refs/hangar/gate/\(commit)", commit])
+            try await removeWorktree(scratch)
+            return commit
+        } catch {
+            try? await removeWorktree(scratch)
+            throw error
+        }
+    }
+
+    private func removeWorktree(_ scratch: String) async throws(HangarError) {
+        try await git(["-C", clone, "worktree", "remove", "--force", scratch])
+    }
+
+    /// Applies `change` onto the scratch worktree's head, where the branch and `applied` are.
+    private func apply(_ change: GateChange, onto applied: [String], method: PipelineSpec.MergeMethod, in scratch: String) async throws(HangarError) {
+        if (try? await git(["-C", clone, "cat-file", "-e", "\(change.commit)^{commit}"])) == nil {
+            try await git(["-C", clone, "fetch", "--quiet", "origin", change.ref])
+        }
+        do {
+            try await apply(change, method: method, in: scratch)
+        } catch {
+            let files = (try? await git(["-C", scratch, "diff", "--name-only", "--diff-filter=U"])) ?? ""
+            let conflicts = files.split(separator: "\n").joined(separator: ", ")
+            throw HangarError(
+                .sourceConflict,
+                "change \(change.name) does not apply onto \(([branch] + applied).joined(separator: " + "))"
+                    + (conflicts.isEmpty ? ": \(error.message)" : ": conflicts in \(conflicts)"),
+                hint: "rebase it onto \(branch) and push again"
+            )
+        }
+    }
+
+    /// Applies one change onto the scratch worktree's head.
+    private func apply(_ change: GateChange, method: PipelineSpec.MergeMethod, in scratch: String) async throws(HangarError) {
+        let author = ["-c", "user.name=Hangar", "-c", "user.email=hangar@localhost", "-C", scratch]
+        switch method {
+        case .merge:
+            try await git(author + ["merge", "--quiet", "--no-ff", "-m", "Merge \(change.name)", change.commit])
+        case .squash:
+            try await git(author + ["merge", "--quiet", "--squash", change.commit])
+            try await git(author + ["commit", "--quiet", "--allow-empty", "-m", "\(change.name) (squashed)"])
+        case .rebase:
+            let base = try await git(["-C", scratch, "merge-base", "HEAD", change.commit]).trimmingCharacters(in: .whitespacesAndNewlines)
+            try await git(author + ["cherry-pick", "--allow-empty", "--keep-redundant-commits", "\(base)..\(change.commit)"])
+        }
+    }
+}
