@@ -106,7 +106,7 @@ import Testing
             "boot", "curl: (6) Could not resolve host: deb.debian.org", "again Could not resolve host: x",
             "[ 1.2] kernel: BUG at /build/mm/slab.c:42",
         ]
-        for (number, line) in log.enumerated() { classifier.scan(line, number: number) }
+        classifier.scan(page: log.joined(separator: "\n"), firstLine: 0)
         #expect(classifier.isDone == true)
         #expect(classifier.matches.map(\.signature) == ["mirror", "net-test", "oops"])
         #expect(classifier.matches.map(\.line) == [1, 1, 3])
@@ -164,10 +164,71 @@ extension TriageTests {
         let matches = await withCheckedContinuation { (done: CheckedContinuation<[SignatureMatch], Never>) in
             DispatchQueue.global().async {
                 var classifier = LogClassifier(SignatureSet(signatures), for: FailedRun(project: "p", job: "j"))
-                classifier.scan(line, number: 7)
+                classifier.scan(page: line, firstLine: 7)
                 done.resume(returning: classifier.matches)
             }
         }
         #expect(matches.map(\.line) == [7] && matches.first?.text.count == line.count)
+    }
+}
+
+extension TriageTests {
+    @Test func thePieceFinderFindsTheFirstPieceFromAPosition() {
+        let finder = try! #require(PieceFinder(["needle", "pin", "ax"].map { Array($0.utf8) }))
+        let text = Array("hay pin hay needle hax".utf8)
+        text.withUnsafeBufferPointer { bytes in
+            #expect(finder.next(in: bytes, from: 0) == 4)
+            #expect(finder.next(in: bytes, from: 5) == 12)
+            #expect(finder.next(in: bytes, from: 13) == 20, "a piece at the very end")
+            #expect(finder.next(in: bytes, from: 21) == nil)
+        }
+        #expect(PieceFinder([]) == nil && PieceFinder([[120]]) == nil, "none, or one too short")
+    }
+
+    /// Against the plainest search, on random texts of a small alphabet (many near misses), from
+    /// every position: the page's halves searched side by side find what one search would.
+    @Test func thePieceFinderFindsWhatAPlainSearchFinds() throws {
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let letters = Array("abc-".utf8)
+            let word = { (length: Int) in (0..<length).map { _ in letters.randomElement(using: &random)! } }
+            let pieces = (0..<Int.random(in: 1...4, using: &random)).map { _ in word(Int.random(in: 2...6, using: &random)) }
+            let text = word(Int.random(in: 0...80, using: &random))
+            let finder = try #require(PieceFinder(pieces))
+            text.withUnsafeBufferPointer { bytes in
+                for start in 0...text.count {
+                    let plain = (start..<max(start, text.count)).first { at in
+                        pieces.contains { piece in at + piece.count <= text.count && Array(text[at..<at + piece.count]) == piece }
+                    }
+                    #expect(finder.next(in: bytes, from: start) == plain, "\(String(decoding: text, as: UTF8.self)) from \(start)")
+                }
+            }
+        }
+    }
+
+    /// A raw piece is text the line held before normalising: no separator a path is cut after, no
+    /// digit, no slash.
+    @Test func theRawPieceIsWhatNormalisingLeavesAlone() {
+        #expect(CompiledSignature.rawPiece(of: "kernel: BUG at ") == "kernel:")
+        #expect(CompiledSignature.rawPiece(of: "component-12 failed: err") == "component-")
+        #expect(CompiledSignature.rawPiece(of: "sshd[0]: Accepted") == "Accepted")
+        #expect(CompiledSignature.rawPiece(of: "0x0") == "" && CompiledSignature.rawPiece(of: "a 1") == "", "nothing two bytes long")
+    }
+
+    /// Only the lines holding a piece are normalised, and a match that needs normalising is found;
+    /// lines are counted across pages.
+    @Test func aPageIsSkimmedAndOnlyLinesHoldingAPieceAreMatched() throws {
+        let signatures = SignatureSet(
+            try [
+                Signature(name: "io", kind: .knownBug, pattern: "error in driver_io\\.c:\\d+ at 0x0"),
+                Signature(name: "pid", kind: .infrastructure, pattern: "sshd\\[0\\]: fatal"),
+            ].map(CompiledSignature.init)
+        )
+        var classifier = LogClassifier(signatures, for: FailedRun(project: "p", job: "j"))
+        classifier.scan(page: "noise\n==> [1/2] run: grep 'error in' x\nmore noise\n", firstLine: 0)
+        #expect(classifier.matches.isEmpty, "a task's header is passed over")
+        classifier.scan(page: "a\nb error in /var/tmp/b-7/driver_io.c:12 at 0X7FFE\nc\nsshd[4242]: fatal", firstLine: 4)
+        #expect(classifier.matches.map(\.signature) == ["io", "pid"] && classifier.matches.map(\.line) == [5, 7], "\(classifier.matches)")
+        #expect(classifier.matches[1].text == "sshd[4242]: fatal" && classifier.isDone)
     }
 }

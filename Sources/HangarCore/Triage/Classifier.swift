@@ -27,11 +27,38 @@ public struct CompiledSignature: @unchecked Sendable {
     let regex: NSRegularExpression
     /// Text every match contains (empty when the pattern has none that is certain).
     let literal: String
+    /// Text every line it matches holds before it is normalised (`rawPiece`); empty when none.
+    let raw: String
 
     public init(_ signature: Signature) throws(HangarError) {
         self.signature = signature
         regex = try Signature.compile(signature.pattern)
         literal = Self.requiredText(signature.pattern)
+        raw = Self.rawPiece(of: literal)
+    }
+
+    /// The longest part of `literal` (text a normalised line holds) that the line held before it
+    /// was normalised too: `LogNormaliser` cuts a path after a separator (space, tab, quote, `=`, `(`,
+    /// comma), rewrites numbers, and lowers the `x` of `0X…`, so the parts between separators,
+    /// slashes and digits (less an `x` after a digit) are left as they were. Empty when the longest is
+    /// shorter than a `PieceFinder` takes.
+    static func rawPiece(of literal: String) -> String {
+        var pieces: [String] = []
+        var current = ""
+        var afterDigit = false
+        for character in literal {
+            let digit = character.isASCII && character.isNumber
+            if digit || " \t'\"=(,/".contains(character) || (afterDigit && (character == "x" || character == "X")) {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+            afterDigit = digit
+        }
+        pieces.append(current)
+        let longest = pieces.max { $0.utf8.count < $1.utf8.count } ?? ""
+        return longest.utf8.count >= PieceFinder.shortest ? longest : ""
     }
 
     /// True when the normalised `line` matches the expression (whether it holds `literal` is checked before).
@@ -91,8 +118,12 @@ public struct CompiledSignature: @unchecked Sendable {
     }
 }
 
-/// Finds, line by line, the first line of a log each signature matches. Feed it the log in
-/// order (it keeps nothing of it but the matches, so a log of any size takes bounded memory).
+/// Finds the first line of a log each signature matches. Feed it the log in order, a page at a
+/// time (it keeps nothing of it but the matches, so a log of any size takes bounded memory).
+///
+/// A page is searched for the signatures' raw pieces (`CompiledSignature.raw`) all at once over its
+/// bytes (`PieceFinder`); only a line holding one is normalised and matched, so a page of noise
+/// costs a skim, as grep's does. (While a signature with no such piece is in scope, every line is.)
 /// Task headers (`==> [1/3] run: make check`) are passed over: they show a task's command, not
 /// what it printed, and a command often names the very error it checks for.
 public struct LogClassifier: Sendable {
@@ -101,21 +132,47 @@ public struct LogClassifier: Sendable {
     private var pending: Set<Int>
     /// Those of them without required text: their expression runs on every line.
     private let unfiltered: Set<Int>
+    /// Those of them without a raw piece: every line is normalised while one is pending.
+    private let unskimmed: Set<Int>
     public private(set) var matches: [SignatureMatch] = []
 
     /// For the signatures of `set` whose scope contains `run`.
     public init(_ set: SignatureSet, for run: FailedRun) {
         self.set = set
-        pending = Set(set.signatures.indices.filter { set.signatures[$0].signature.scope.contains(run) })
-        unfiltered = pending.intersection(set.unfiltered)
+        pending = set.scoped.isEmpty ? set.all : set.all.filter { set.signatures[$0].signature.scope.contains(run) }
+        unfiltered = set.unfiltered.isEmpty ? [] : pending.intersection(set.unfiltered)
+        unskimmed = set.unskimmed.isEmpty ? [] : pending.intersection(set.unskimmed)
     }
 
     /// True when every signature has matched: the rest of the log need not be read.
     public var isDone: Bool { pending.isEmpty }
 
-    /// Line `number` of the log.
-    public mutating func scan(_ line: String, number: Int) {
-        guard !pending.isEmpty, !line.hasPrefix("==> [") else { return }
+    /// The next page of the log: lines separated by newlines, the first of them line `firstLine`.
+    public mutating func scan(page: String, firstLine: Int) {
+        guard !pending.isEmpty else { return }
+        var page = page
+        page.withUTF8 { bytes in
+            let newline = UInt8(ascii: "\n")
+            var (position, line) = (0, firstLine)
+            while position <= bytes.count, !pending.isEmpty {
+                var start = position
+                if unskimmed.isDisjoint(with: pending) {
+                    guard let finder = set.finder, let hit = finder.next(in: bytes, from: position) else { return }
+                    start = hit
+                    while start > position, bytes[start - 1] != newline { start -= 1 }
+                    for index in position..<start where bytes[index] == newline { line += 1 }
+                }
+                var end = start
+                while end < bytes.count, bytes[end] != newline { end += 1 }
+                scan(line: UnsafeBufferPointer(rebasing: bytes[start..<end]), number: line)
+                (position, line) = (end + 1, line + 1)
+            }
+        }
+    }
+
+    private mutating func scan(line bytes: UnsafeBufferPointer<UInt8>, number: Int) {
+        let line = String(decoding: bytes, as: UTF8.self)
+        guard !line.hasPrefix("==> [") else { return }
         let normalised = LogNormaliser.normalise(line)
         let candidates = set.literals.occurring(in: normalised).intersection(pending).union(unfiltered.intersection(pending))
         for index in candidates.sorted() where set.signatures[index].regexMatches(normalised) {
@@ -127,16 +184,26 @@ public struct LogClassifier: Sendable {
 }
 
 /// Signatures ready to classify any number of logs: compiled once, with one `LiteralMatcher` over
-/// their required texts.
+/// their required texts and one `PieceFinder` over their raw pieces.
 public struct SignatureSet: Sendable {
     public let signatures: [CompiledSignature]
     let literals: LiteralMatcher
+    /// Every signature, those with no required text, those with no raw piece, and those whose scope
+    /// is not everything (by position): worked out once, not for each log.
+    let all: Set<Int>
     let unfiltered: Set<Int>
+    let unskimmed: Set<Int>
+    let scoped: Set<Int>
+    let finder: PieceFinder?
 
     public init(_ signatures: [CompiledSignature]) {
         self.signatures = signatures
         literals = LiteralMatcher(signatures.map(\.literal))
-        unfiltered = Set(signatures.indices.filter { signatures[$0].literal.isEmpty })
+        all = Set(signatures.indices)
+        unfiltered = all.filter { signatures[$0].literal.isEmpty }
+        unskimmed = all.filter { signatures[$0].raw.isEmpty }
+        scoped = all.filter { signatures[$0].signature.scope != Signature.Scope() }
+        finder = PieceFinder(Set(signatures.map(\.raw)).filter { !$0.isEmpty }.sorted().map { Array($0.utf8) })
     }
 }
 

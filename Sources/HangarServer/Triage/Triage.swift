@@ -100,7 +100,7 @@ struct Triage: Sendable {
         var next = 0
         while !classifier.isDone {
             let lines = try await store.log(run: run.id, from: next, limit: Limits.logPage)
-            for (offset, line) in lines.enumerated() { classifier.scan(line, number: next + offset) }
+            classifier.scan(page: lines.joined(separator: "\n"), firstLine: next)
             next += lines.count
             if lines.count < Limits.logPage { break }
         }
