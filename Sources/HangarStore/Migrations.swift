@@ -389,6 +389,23 @@ enum Migrations {
                 "CREATE INDEX tunnels_run ON tunnels (run_id, opened_at)",
             ]
         ),
+        (
+            22,
+            [
+                // A gate pipeline's queue (`GateQueue`, as JSON), changed with a compare-and-set on
+                // its version, so replicas share it and a restart resumes it.
+                """
+                CREATE TABLE gate_queues (
+                    project TEXT NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    queue TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    changed_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (project, pipeline)
+                )
+                """
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.
