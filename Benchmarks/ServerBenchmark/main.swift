@@ -11,7 +11,8 @@
 // 4. GET /api/v1/runs (a page of 50) p99 with 100,000 runs stored, against GET /healthz p99;
 // 5. statements per null run on PostgreSQL (issue 25: goal ≤ 6), counted in the server's own
 //    statement log (`log_statement = all` on a throwaway cluster), idle polling subtracted, with the
-//    kinds of statement that cost most. `--statements-only` runs just this one.
+//    kinds of statement that cost most. `--statements-only` runs just this one; with `--at-most N`
+//    it fails when a run takes more (CI runs it so, so a change that adds statements is seen).
 import ArgumentParser
 import AsyncHTTPClient
 import BenchmarkSupport
@@ -33,6 +34,7 @@ struct Options: ParsableCommand {
     @Option(help: "Bursts in a row on SQLite.") var bursts = 10
     @Option(help: "A PostgreSQL to use instead of a throwaway cluster (postgres://…).") var database: String?
     @Flag(help: "Only count the statements of a null run on PostgreSQL.") var statementsOnly = false
+    @Option(help: "With --statements-only: fail when a null run takes more statements than this.") var atMost: Double?
 }
 
 let options = Options.parseOrExit()
@@ -178,7 +180,7 @@ func row(_ label: String, _ replicas: Replicas, bursts: Int) async throws -> (ra
 }
 
 /// Statements per null run on the throwaway PostgreSQL `cluster`, with the costliest kinds.
-func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async throws -> String {
+func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async throws -> (perRun: Double, text: String) {
     let url = try await cluster.newDatabase()
     let log = try await StatementLog.enable(url: url, log: "\(try await cluster.cluster().folder)/log")
     func statements(after offset: Int) throws -> (all: [String], end: Int) { try log.statements(after: offset) }
@@ -199,24 +201,38 @@ func statementsPerRun(_ cluster: TestPostgres, runs count: Int = 100) async thro
     guard passed == count else { throw HangarError(.testTimeout, "only \(passed) of \(count) null runs passed within \(window) s") }
     let idleRate = Double(idle.count) / idleSeconds
     let perRun = (Double(busy.count) - idleRate * busySeconds) / Double(count)
-    return String(
-        format: "statements per null run on PostgreSQL: %.1f (goal <= 6; %d statements for %d runs, idle %.1f/s subtracted)\n",
-        perRun,
-        busy.count,
-        count,
-        idleRate
-    ) + StatementLog.kinds(busy, per: Double(count)) + "\nidle, per second:\n" + StatementLog.kinds(idle, per: idleSeconds)
+    let text =
+        String(
+            format: "statements per null run on PostgreSQL: %.1f (goal <= 6; %d statements for %d runs, idle %.1f/s subtracted)\n",
+            perRun,
+            busy.count,
+            count,
+            idleRate
+        ) + StatementLog.kinds(busy, per: Double(count)) + "\nidle, per second:\n" + StatementLog.kinds(idle, per: idleSeconds)
+    return (perRun, text)
 }
 
 var postgres: TestPostgres?
 if options.statementsOnly {
     let cluster = TestPostgres()
+    var failed = false
     do {
-        say(try await statementsPerRun(cluster))
+        let (perRun, text) = try await statementsPerRun(cluster)
+        say(text)
+        if let limit = options.atMost, perRun > limit {
+            say(String(format: "a null run takes %.1f statements, more than %.1f: what did the change add? (the kinds above)", perRun, limit))
+            failed = true
+        }
     } catch {
         say("benchmark failed: \(error)")
+        failed = options.atMost != nil
     }
     try? await cluster.destroy()
+    if failed {
+        // exit skips the folder's `defer`.
+        try? FileManager.default.removeItem(atPath: work)
+        exit(1)
+    }
 } else {
     do {
         // 3. The process runner against Foundation's.
@@ -291,7 +307,7 @@ if options.statementsOnly {
             )
         )
         try await sqlite.stop()
-        if let postgres { say(try await statementsPerRun(postgres)) }
+        if let postgres { say(try await statementsPerRun(postgres).text) }
     } catch {
         say("benchmark failed: \(error)")
     }
