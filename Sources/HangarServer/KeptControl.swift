@@ -63,8 +63,7 @@ struct KeptControl: Sendable {
     /// Applies `event` to run `id`'s kept machines for `caller`: operators change their own,
     /// admins any (403); 409 when they were destroyed.
     func change(_ id: Int, _ event: KeptLifecycle.Event, caller: String?, role: Role?) async throws -> API.Kept {
-        try checkOwner(try await kept(id), caller: caller, role: role)
-        guard let (after, action) = try await store.changeKept(run: id, event) else {
+        guard let (after, action) = try await store.changeKept(run: id, event, check: { try checkOwner($0, caller: caller, role: role) }) else {
             throw HTTPError(.notFound, message: "run \(id) kept no machines")
         }
         if case .refuse(let why) = action { throw HTTPError(.conflict, message: "run \(id)'s machines: \(why)") }

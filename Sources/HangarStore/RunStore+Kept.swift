@@ -99,8 +99,13 @@ extension RunStore {
 
     /// Applies `event` to run `id`'s kept machines: the record as it is after (nil when the run
     /// kept none) and what the lifecycle said. A change is written with a compare-and-set on its
-    /// version, with its notice as a line of the run's log, in one transaction.
-    public func changeKept(run id: Int, _ event: KeptLifecycle.Event) async throws -> (kept: StoredKept, action: KeptLifecycle.Action)? {
+    /// version, with its notice as a line of the run's log, in one transaction; `check` sees the
+    /// record first, and what it throws stops the change (who may make it).
+    public func changeKept(
+        run id: Int,
+        _ event: KeptLifecycle.Event,
+        check: @escaping @Sendable (StoredKept) throws -> Void = { _ in }
+    ) async throws -> (kept: StoredKept, action: KeptLifecycle.Action)? {
         let now = now()
         return try await connections.transaction { [connections] database in
             guard
@@ -111,6 +116,7 @@ extension RunStore {
                     """
                 ).first().map(StoredKept.init)
             else { return nil }
+            try check(kept)
             var lifecycle = KeptLifecycle(kept.record)
             let action = lifecycle.apply(event, at: now)
             guard case .write(let notice) = action else { return (kept, action) }
