@@ -1,5 +1,5 @@
 // Benchmark for issue 9: classifying failed runs' logs against signatures.
-// Run: swift run -c release hangar-bench-triage [--logs N] [--signatures N] [--kilobytes N]
+// Run: swift run -c release hangar-bench-triage [--logs N] [--signatures N] [--kilobytes N] [--diverse]
 //
 // Writes N logs of about K KB each (kernel and build noise with pids, paths and addresses; one in
 // ten ends with a line one of the signatures matches) and S signatures, then classifies every log
@@ -18,6 +18,8 @@ struct Options: ParsableCommand {
     @Option(help: "Logs to classify.") var logs = 2_000
     @Option(help: "Signatures.") var signatures = 500
     @Option(help: "Each log's size in KB.") var kilobytes = 200
+    @Flag(help: "Signatures that name their component with one of many words, some as short as 'OOM', instead of all 'component-N'.")
+    var diverse = false
 }
 let options = Options.parseOrExit()
 let (logCount, signatureCount, kilobytes) = (options.logs, options.signatures, options.kilobytes)
@@ -25,9 +27,16 @@ let work = try Bench.folder("triage")
 try FileManager.default.createDirectory(atPath: "\(work)/logs", withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(atPath: work) }
 
-// Signatures as people write them: a fixed phrase with a variable part.
+// Signatures as people write them: a fixed phrase with a variable part. `--diverse`: the phrase
+// starts with one of many words, so their pieces differ and the shortest (three letters) sets the
+// skim's window.
+let words = [
+    "OOM", "EIO", "panic", "segfault", "timeout", "assertion", "deadlock", "checksum", "refused", "unreachable", "corrupted",
+    "overflow", "denied", "missing", "invalid", "watchdog", "lockup", "hung_task", "BUG:", "Oops:",
+]
+func phrase(_ index: Int) -> String { options.diverse ? "\(words[index % words.count]) unit-\(index)" : "component-\(index)" }
 let signatures = (0..<signatureCount).map { index in
-    Signature(name: "s\(index)", kind: .knownBug, pattern: "component-\(index) failed: error E\(index)[0-9]+ in .*[a-z_]+\\.c")
+    Signature(name: "s\(index)", kind: .knownBug, pattern: "\(phrase(index)) failed: error E\(index)[0-9]+ in .*[a-z_]+\\.c")
 }
 try signatures.map(\.pattern).joined(separator: "\n").write(toFile: "\(work)/patterns", atomically: true, encoding: .utf8)
 let compiled = SignatureSet(try signatures.map(CompiledSignature.init))
@@ -54,7 +63,7 @@ for index in 0..<logCount {
     }
     if index % 10 == 0 {
         let signature = index % signatureCount
-        text += "component-\(signature) failed: error E\(signature)42 in /var/tmp/build-7/src/driver_io.c:120\n"
+        text += "\(phrase(signature)) failed: error E\(signature)42 in /var/tmp/build-7/src/driver_io.c:120\n"
     }
     try text.write(toFile: "\(work)/logs/\(index).log", atomically: false, encoding: .utf8)
 }
