@@ -40,9 +40,7 @@ extension GitSource {
 
     /// Applies `change` onto the scratch worktree's head, where the branch and `applied` are.
     private func apply(_ change: GateChange, onto applied: [String], method: PipelineSpec.MergeMethod, in scratch: String) async throws(HangarError) {
-        if (try? await git(["-C", clone, "cat-file", "-e", "\(change.commit)^{commit}"])) == nil {
-            try await git(["-C", clone, "fetch", "--quiet", "origin", change.ref])
-        }
+        try await fetch(change.commit, refs: [change.ref])
         do {
             try await apply(change, method: method, in: scratch)
         } catch {

@@ -38,11 +38,15 @@ struct GitSource: Sendable, Equatable {
 
     /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is new.
     func checkout(_ commit: String, at folder: String) async throws(HangarError) {
-        if (try? await git(["-C", clone, "cat-file", "-e", "\(commit)^{commit}"])) == nil {
-            try await git(["-C", clone, "fetch", "--quiet", "origin"])
-        }
+        try await fetch(commit)
         try await git(["clone", "--quiet", "--shared", "--no-checkout", clone, folder])
         try await git(["-C", folder, "checkout", "--quiet", "--detach", commit])
+    }
+
+    /// Fetches `refs` from origin (all of its branches when none) unless the clone has `commit`.
+    func fetch(_ commit: String, refs: [String] = []) async throws(HangarError) {
+        guard (try? await git(["-C", clone, "cat-file", "-e", "\(commit)^{commit}"])) == nil else { return }
+        try await git(["-C", clone, "fetch", "--quiet", "origin"] + refs)
     }
 
     @discardableResult

@@ -16,7 +16,7 @@ struct KeptControl: Sendable {
     /// does not ask).
     func list() async throws -> [API.Kept] {
         var list: [API.Kept] = []
-        let workers = try await store.workers(seenWithin: 86_400)
+        let workers = try await store.workers(seenWithin: WorkerList.remembered)
         for var stored in try await store.keptMachines(destroyedSince: store.time() - 86_400) {
             let lost = lost(stored, workers: workers)
             if lost != nil, stored.record.state == .kept, store.time() >= stored.record.until,
@@ -34,9 +34,13 @@ struct KeptControl: Sendable {
         return list
     }
 
-    /// Why `kept`'s machines may be lost: their worker is offline (`workers`: those seen in the
-    /// last day); nil while it is online.
-    func lost(_ kept: StoredKept, workers: [String: StoredWorker]) -> String? {
+    /// Why `kept`'s machines may be lost: their worker is offline; nil while it is online.
+    func lost(_ kept: StoredKept) async throws -> String? {
+        lost(kept, workers: try await store.workers(seenWithin: WorkerList.remembered))
+    }
+
+    /// `lost` with the workers seen within `WorkerList.remembered` already read (a list of many).
+    private func lost(_ kept: StoredKept, workers: [String: StoredWorker]) -> String? {
         guard let worker = workers[kept.worker] else { return "worker \(kept.worker) has not been heard from in a day" }
         guard worker.stopped || store.time() - worker.lastSeen > WorkerList.onlineWithin else { return nil }
         return "worker \(kept.worker) is offline (\(worker.stopped ? "it stopped" : "last heard from") at \(KeptLifecycle.text(worker.lastSeen))): "

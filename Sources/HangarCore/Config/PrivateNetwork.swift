@@ -26,9 +26,9 @@ public enum PrivateNetwork {
             let hubSocket = "net-\(index + 1).sock"
             hubLinks.append(PrivateNIC.Link(local: hubSocket, remote: "peer-\(index + 1).sock", peer: machine.name, peerSocket: "net.sock"))
             let link = PrivateNIC.Link(local: "net.sock", remote: "peer.sock", peer: hub.name, peerSocket: hubSocket)
-            nics[machine.name] = PrivateNIC(name: machine.name, index: index + 1, hub: false, links: [link], hosts: hosts, peers: [])
+            nics[machine.name] = PrivateNIC(index: index + 1, hub: false, links: [link], hosts: hosts, peers: [])
         }
-        nics[hub.name] = PrivateNIC(name: hub.name, index: 1, hub: true, links: hubLinks, hosts: hosts, peers: [])
+        nics[hub.name] = PrivateNIC(index: 1, hub: true, links: hubLinks, hosts: hosts, peers: [])
         for machine in machines { nics[machine.name]?.peers = machines.map(\.id).filter { $0 != machine.id } }
         return nics
     }
@@ -72,8 +72,6 @@ public struct PrivateNIC: Sendable, Hashable, Codable {
         public var address: String
     }
 
-    /// The machine's name in the job.
-    public var name: String
     /// The machine's place in the job (1 for the first): its address and MAC end with it.
     public var index: Int
     /// True for the first machine, whose QEMU links to all others.

@@ -81,7 +81,7 @@ struct TunnelRoutes {
         guard entry.state == .kept else {
             throw HTTPError(.conflict, message: "run \(id)'s machines were destroyed (\(entry.reason ?? "destroyed")): there is nothing to tunnel to")
         }
-        if let lost = kept.lost(stored, workers: try await store.workers(seenWithin: 86_400)) {
+        if let lost = try await kept.lost(stored) {
             throw HTTPError(.conflict, message: "run \(id)'s machines: \(lost)")
         }
         guard let machine = entry.machines.first(where: { $0.name == name ?? $0.name }) else {

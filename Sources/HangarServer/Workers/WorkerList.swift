@@ -9,11 +9,14 @@ enum WorkerList {
     /// written every `HeartbeatCache.refresh` seconds, at most half of this.
     static let onlineWithin = 20.0
 
-    /// Workers seen in the last day, online ones first, then by name.
+    /// How long a worker that went silent is still listed: a day.
+    static let remembered = 86_400.0
+
+    /// Workers seen within `remembered`, online ones first, then by name.
     static func list(_ store: RunStore) async throws -> [API.Worker] {
         let now = store.now()
         var workers: [API.Worker] = []
-        for (name, stored) in try await store.workers(seenWithin: 86_400) {
+        for (name, stored) in try await store.workers(seenWithin: remembered) {
             guard let status = try? JSONDecoder().decode(API.WorkerStatus.self, from: Data(stored.status.utf8)) else { continue }
             let runs = try await store.held(by: name).map(\.id)
             workers.append(
