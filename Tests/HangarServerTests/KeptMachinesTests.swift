@@ -58,8 +58,8 @@ import Testing
             #expect(try await send(.post, path, outcome).status == .ok)
         }
 
-        func beat(kept: [Int]) async throws -> API.HeartbeatAnswer {
-            let response = try await send(.post, "/api/v1/workers/heartbeat", API.Heartbeat(status: status, runs: [], kept: kept))
+        func beat(kept: [Int], holding runs: [API.HeldRun] = []) async throws -> API.HeartbeatAnswer {
+            let response = try await send(.post, "/api/v1/workers/heartbeat", API.Heartbeat(status: status, runs: runs, kept: kept))
             #expect(response.status == .ok)
             return try JSONDecoder().decode(API.HeartbeatAnswer.self, from: Data(String(buffer: response.body).utf8))
         }
@@ -91,6 +91,9 @@ import Testing
             #expect(assignment.run.id == run.id)
             #expect(assignment.keep == 600)
             #expect(assignment.sshKey == Self.key)
+            // The worker lists the machines it keeps before its report of the end lands: not destroyed.
+            let held = API.HeldRun(id: assignment.run.id, attempt: assignment.run.attempt)
+            #expect(try await worker.beat(kept: [run.id], holding: [held]).destroy == nil)
             try await worker.finish(assignment)
             let listed = try #require(try await kept(client).first)
             #expect(listed.run == run.id && listed.owner == "o" && listed.worker == "w1" && listed.state == .kept)

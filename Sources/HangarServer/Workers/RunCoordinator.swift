@@ -221,8 +221,11 @@ struct RunCoordinator: Sendable {
     /// Which of the kept machines the worker lists it destroys now, and what happened to the ones
     /// the store keeps on it (`KeptLifecycle.reconcile`): expired, or gone. Looked at only when
     /// the worker's list changed, a time ran out, or `HeartbeatCache.refresh` passed (`keptCheckDue`).
+    /// A run the worker still holds is not judged: it lists the machines before its report of the
+    /// end (which records them) lands.
     private func reconcileKept(_ beat: API.Heartbeat) async throws -> [Int]? {
-        let (worker, listed, now) = (beat.status.name, Set(beat.kept ?? []), store.time())
+        let listed = Set(beat.kept ?? []).subtracting(beat.runs.map(\.id))
+        let (worker, now) = (beat.status.name, store.time())
         guard beats.keptCheckDue(worker, listed: listed, at: now) else { return nil }
         let rows = try await store.kept(on: worker)
         let decided = KeptLifecycle.reconcile(listed: listed, rows: rows, at: now)
