@@ -286,6 +286,14 @@ public enum Contract {
         access: .role(.viewer),
         responses: [.init(200, "The kept machines, by run.", .json(.array(API.Kept.reference)))]
     )
+    public static let queues = Endpoint(
+        "listQueues",
+        .get,
+        "/api/v1/queues",
+        "The gate's queues (`on: approved` pipelines), one per gated project: each change head first, with its state, the changes it is tested on top of, its testing's runs and an ETA from its jobs' past durations.",
+        access: .role(.viewer),
+        responses: [.init(200, "The queues.", .json(.array(API.Queue.reference)))]
+    )
     public static let extendKept = Endpoint(
         "extendKept",
         .post,
@@ -540,7 +548,7 @@ public enum Contract {
         health, ready, metrics, document, listRuns, trigger, getRun, getGroup, rerunGroup, cancel, retrigger, log, liveLog, artifacts, artifact,
         results,
         projects,
-        getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, kept,
+        getProject, notifications, flakyTests, signatures, saveSignature, deleteSignature, dryRunSignature, machines, kept, queues,
         extendKept, destroyKept, tunnel, dialTunnel, tokens, createToken, webhook,
         registerWorker, leaveWorker, claim,
         heartbeat, heldRuns,
@@ -559,6 +567,6 @@ public enum Contract {
         API.SignatureRequest.self,
         API.SignatureSaved.self, Signature.self,
         Signature.Scope.self, SignatureMatch.self, API.Notification.self, API.DryRun.self, API.FlakyTest.self, API.KeptMachine.self,
-        API.Kept.self, API.ExtendRequest.self, API.TunnelOrder.self, API.Tunnel.self,
+        API.Kept.self, API.ExtendRequest.self, API.TunnelOrder.self, API.Tunnel.self, API.Queue.self, API.QueueItem.self, API.QueueRun.self,
     ]
 }

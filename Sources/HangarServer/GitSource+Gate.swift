@@ -18,6 +18,13 @@ extension GitSource {
     /// does not collect it. A change that does not apply is a `source.conflict` naming it, what it
     /// went onto and the files; nothing is left of the attempt.
     func speculativeMerge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
+        try await exclusively { () throws(HangarError) in
+            try await git(["-C", clone, "fetch", "--quiet", "origin"])
+            return try await merge(changes, method: method)
+        }
+    }
+
+    private func merge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
         let scratch = "\(clone).gate-\(UUID().uuidString.prefix(8))"
         try await git(["-C", clone, "worktree", "add", "--quiet", "--detach", scratch, "origin/\(branch)"])
         do {

@@ -26,21 +26,37 @@ struct GitSource: Sendable, Equatable {
 
     /// Clones or fetches, then checks out the branch head; returns its commit.
     func update() async throws(HangarError) -> String {
-        if FileManager.default.fileExists(atPath: "\(clone)/.git") {
-            try await git(["-C", clone, "fetch", "--quiet", "origin"])
-        } else {
-            try? FileManager.default.removeItem(atPath: clone)
-            try await git(["clone", "--quiet", "--no-checkout", url, clone])
+        try await exclusively { () throws(HangarError) in
+            if FileManager.default.fileExists(atPath: "\(clone)/.git") {
+                try await git(["-C", clone, "fetch", "--quiet", "origin"])
+            } else {
+                try? FileManager.default.removeItem(atPath: clone)
+                try await git(["clone", "--quiet", "--no-checkout", url, clone])
+            }
+            try await git(["-C", clone, "checkout", "--quiet", "--detach", "origin/\(branch)"])
+            return try await git(["-C", clone, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        try await git(["-C", clone, "checkout", "--quiet", "--detach", "origin/\(branch)"])
-        return try await git(["-C", clone, "rev-parse", "HEAD"]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is new.
     func checkout(_ commit: String, at folder: String) async throws(HangarError) {
-        try await fetch(commit)
+        try await exclusively { () throws(HangarError) in try await fetch(commit) }
         try await git(["clone", "--quiet", "--shared", "--no-checkout", clone, folder])
         try await git(["-C", folder, "checkout", "--quiet", "--detach", commit])
+    }
+
+    /// Runs `body` while no other task or process changes the clone (a fetch, the gate's merges):
+    /// git refuses two writers of one repository.
+    func exclusively<T>(_ body: () async throws(HangarError) -> T) async throws(HangarError) -> T {
+        let lock: FileLock
+        do {
+            try FileManager.default.createDirectory(atPath: (clone as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            lock = try await FileLock(path: "\(clone).lock")
+        } catch {
+            throw HangarError(.sourceGit, "cannot lock the clone \(clone): \(error)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        return try await body()
     }
 
     /// Fetches `refs` from origin (all of its branches when none) unless the clone has `commit`.

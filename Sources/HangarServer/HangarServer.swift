@@ -149,15 +149,27 @@ public enum HangarServer {
         webUI.add(to: router)
         webUI.addTriagePages(to: router, signatures: signatures)
         webUI.addGroupPages(to: router)
+        webUI.addQueuePages(to: router)
+        let gate = GateEngine(
+            control: control,
+            catalog: catalog,
+            environment: configuration.environment,
+            publicURL: publicURL,
+            logger: configuration.logger,
+            identity: identity,
+            clock: configuration.clock
+        )
         Webhooks(
             control: control,
             catalog: catalog,
+            gate: gate,
             metrics: metrics,
             logger: configuration.logger,
             environment: configuration.environment,
             table: table
         )
         .add(to: router)
+        GateRoutes(store: store, catalog: catalog, table: table).add(to: router)
 
         var services: [(name: String, service: any Service)] = [
             ("the project reloader", ProjectReloader(catalog: catalog, clock: configuration.clock)),
@@ -179,6 +191,7 @@ public enum HangarServer {
                 "the scheduler",
                 Scheduler(control: control, catalog: catalog, logger: configuration.logger, identity: identity, clock: configuration.clock)
             ),
+            ("the gate", gate),
             ("the waiting reasons", WaitingReasons(store: store, clock: configuration.clock, logger: configuration.logger)),
             ("the commit statuses", StatusReporter(updates: updates, store: store, logger: configuration.logger)),
             (

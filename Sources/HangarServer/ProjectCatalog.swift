@@ -92,9 +92,18 @@ public final class ProjectCatalog: Sendable {
             let modified = (try? FileManager.default.attributesOfItem(atPath: file))?[.modificationDate] as? Date
             if entry.modified != modified || modified == nil {
                 entry.modified = modified
-                do {
+                do throws(HangarError) {
                     if file == local {
-                        entry.workspace = try load(file)
+                        let workspace = try load(file)
+                        if let gate = workspace.project.pipelines.first(where: { $0.trigger == .approved }) {
+                            throw .usage(
+                                .gateNotGit,
+                                "pipeline '\(gate.name)' is a gate: it merges pull requests, so Hangar must hold the repository",
+                                hint: "make '\(name)' a git project: a source.yml naming the repository ('git:' and 'branch:') instead of hangar.yml",
+                                at: gate.location
+                            )
+                        }
+                        entry.workspace = workspace
                         entry.error = nil
                     } else {
                         // A changed source.yml is fetched on the next reload.

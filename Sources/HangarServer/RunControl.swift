@@ -168,6 +168,21 @@ struct RunControl: Sendable {
         return transition.run
     }
 
+    /// Cancels the runs a forge started for request `ref` at another commit than `commit` that
+    /// are queued or running: a new push supersedes them.
+    func supersede(project: String, ref: String, commit: String) async throws {
+        for state in [RunState.queued, .running] {
+            for run in try await store.runs(state: state, project: project, trigger: .webhook, limit: 1000)
+            where run.parameters["HANGAR_REF"] == ref && run.parameters["HANGAR_COMMIT"] != commit {
+                do {
+                    _ = try await cancel(run.id, by: "a newer push to \(ref) (\(commit.prefix(7)))")
+                } catch let error as HTTPError where error.status == .conflict {
+                    continue  // It ended meanwhile.
+                }
+            }
+        }
+    }
+
     /// The run `id`, or 404.
     func run(_ id: Int) async throws -> StoredRun {
         guard let run = try await store.run(id) else { throw HTTPError(.notFound, message: "no run \(id)") }

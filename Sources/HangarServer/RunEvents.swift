@@ -32,9 +32,12 @@ struct RunEvents: Sendable {
     }
 
     /// Queues a commit status when the run tests a commit of a project with a forge and a token: the
-    /// run's own, or its group's summary when its job says `status: summary`.
+    /// run's own, or its group's summary when its job says `status: summary`. The gate's runs test a
+    /// speculative merge the forge does not know: theirs go to the pull request's head commit, named
+    /// `hangar/gate/JOB`.
     private func report(_ run: StoredRun, _ state: ForgeClient.State, _ description: String) {
-        guard let commit = run.parameters["HANGAR_COMMIT"], let project = catalog.entry(run.project)?.workspace?.project,
+        guard let commit = run.parameters["HANGAR_CHANGE_COMMIT"] ?? run.parameters["HANGAR_COMMIT"],
+            let project = catalog.entry(run.project)?.workspace?.project,
             let forge = project.forge, let variable = forge.tokenVariable
         else { return }
         // The group whose summary stands for the run's own status, if its job asks for one.
@@ -48,7 +51,7 @@ struct RunEvents: Sendable {
                 client: ForgeClient(forge: forge, token: token, logger: logger),
                 state: state,
                 commit: commit,
-                context: ForgeClient.context(job: run.job, cell: summarized == nil ? run.cell : nil),
+                context: ForgeClient.context(job: run.trigger == .gate ? "gate/\(run.job)" : run.job, cell: summarized == nil ? run.cell : nil),
                 link: summarized.map { "\(publicURL)/groups/\($0)" } ?? "\(publicURL)/runs/\(run.id)",
                 description: description,
                 group: summarized

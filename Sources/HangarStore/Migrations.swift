@@ -406,6 +406,36 @@ enum Migrations {
                 """
             ]
         ),
+        (
+            23,
+            [
+                // Each testing of a change in the gate (one per attempt, so two replicas never queue
+                // its runs twice), and its runs: `settled` once its result was applied to the queue
+                // or it no longer counts and its runs ended.
+                """
+                CREATE TABLE gate_attempts (
+                    project TEXT NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    change_name TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    commit_id TEXT NOT NULL,
+                    started_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (project, pipeline, change_name, attempt)
+                )
+                """,
+                """
+                CREATE TABLE gate_runs (
+                    run_id INTEGER PRIMARY KEY,
+                    project TEXT NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    change_name TEXT NOT NULL,
+                    attempt INTEGER NOT NULL,
+                    settled INTEGER NOT NULL
+                )
+                """,
+                "CREATE INDEX gate_runs_open ON gate_runs (project, pipeline, settled)",
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

@@ -1,3 +1,4 @@
+import Foundation
 import HangarCore
 import Testing
 
@@ -48,7 +49,7 @@ import Testing
             ("  nightly: { on: periodic, jobs: [test] }\n", "hangar.yml:6:18", "needs 'cron:'"),
             ("  nightly: { on: periodic, cron: 'nope', jobs: [test] }\n", "hangar.yml:6:34", "cron schedule 'nope'"),
             ("  gate: { on: approved, merge: fast, jobs: [test] }\n", "hangar.yml:6:32", "'merge:' takes merge, rebase or squash, not 'fast'"),
-            ("  gate: { on: approved, jobs: [test] }\n", "hangar.yml:6:9", "Hangar does not merge yet"),
+            ("  gate: { on: approved, jobs: [test] }\n", "hangar.yml:6:9", "the forge has no token"),
             ("  check: { on: pull-request, jobs: [test], when: always }\n", "hangar.yml:6:44", "unknown key 'when'"),
         ]
         for (text, place, said) in cases {
@@ -58,5 +59,8 @@ import Testing
         let forgeless = failure("  check: { on: pull-request, jobs: [test] }\n", forge: "")
         #expect(forgeless?.message.contains("the file names no forge") == true && forgeless?.location == "hangar.yml:5:10")
         #expect(failure("  nightly: { on: periodic, cron: '0 3 * * *', jobs: [test] }\n", forge: "") == nil, "a schedule needs no forge")
+        let withToken = Self.forge.replacingOccurrences(of: "secret-env: S", with: "secret-env: S, token-env: T")
+        let gate = try? parse("  gate: { on: approved, jobs: [test], merge: squash, gate-label: merge }\n", forge: withToken).pipelines.first
+        #expect(gate?.trigger == .approved && gate?.merge == .squash && gate?.gateLabel == "merge", "\(String(describing: gate))")
     }
 }

@@ -105,17 +105,3 @@ func guestYAML(_ guest: String, machine: String = "kernel", extra: String = "", 
         : "kernel: \(guest)/vmlinuz\(suffix)\n    initrd: \(guest)/initrd\(suffix).img\n    append: console=ttyS0 quiet no_timer_check\n    ssh: { identity: \(guest)/id_ed25519 }"
     return "machines:\n  default:\n    \(spec)\n    memory: 512M\n    accel: tcg\n\(extra)jobs:\n\(jobs)"
 }
-
-/// Waits until `condition` holds, checking every 200 ms; after `limit`, fails with `what` (evaluated
-/// then, so it can say what the processes logged) instead of waiting for the suite's time limit.
-func eventually(
-    _ what: @autoclosure () -> String,
-    within limit: Duration = .seconds(90),
-    _ condition: () async throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + limit
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw HangarError(.testTimeout, "not within \(limit): \(what())") }
-        try await Task.sleep(for: .milliseconds(200))
-    }
-}

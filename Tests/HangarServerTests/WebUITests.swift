@@ -202,7 +202,8 @@ import Testing
             #expect(!live.contains("Run again"), "only an ended run can run again")
             let ended = try await page(client, "/runs/\(passed.id)", cookie)
             #expect(ended.contains(#"<button id="again">Run again</button>"#))
-            #expect(ended.range(of: #"took \d+\.\ds"#, options: .regularExpression) != nil, "a duration below a second")
+            // Its duration (`0.4s` when quick; a loaded machine may take longer: PageViewsTests checks the format).
+            #expect(ended.range(of: #"took \d+(\.\d)?s"#, options: .regularExpression) != nil, "its duration")
 
             // The badge is public (READMEs show it to anyone) and says how the job's last run ended.
             let badge = try await client.call(.get, "/projects/demo/jobs/null/badge.svg", token: .some(nil))

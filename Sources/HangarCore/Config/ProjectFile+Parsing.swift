@@ -81,11 +81,11 @@ extension ProjectFile {
                 at: gates[1].location
             )
         }
-        if let gate = gates.first {
+        if let gate = gates.first, forge?.tokenVariable == nil {
             throw .usage(
                 .configInvalid,
-                "pipeline '\(gate.name)' is a gate ('on: approved'), and Hangar does not merge yet: its gate is still being built",
-                hint: "run its jobs on every push to a pull request meanwhile: 'on: pull-request'",
+                "pipeline '\(gate.name)' is a gate ('on: approved'): it merges and comments through the forge's API, and the forge has no token",
+                hint: "add 'token-env: VARIABLE' to 'forge:', the variable holding an API token of the server's environment",
                 at: gate.location
             )
         }

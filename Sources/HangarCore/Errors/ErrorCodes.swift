@@ -40,6 +40,10 @@ extension HangarError.Code {
     public static let databaseScheme = Self(rawValue: "database.scheme")
     public static let databaseUnreachable = Self(rawValue: "database.unreachable")
     public static let databaseUrl = Self(rawValue: "database.url")
+    // forge
+    public static let forgeCall = Self(rawValue: "forge.call")
+    // gate
+    public static let gateNotGit = Self(rawValue: "gate.not-git")
     // guest
     public static let guestCopy = Self(rawValue: "guest.copy")
     // host

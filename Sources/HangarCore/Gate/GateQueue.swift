@@ -40,18 +40,21 @@ public struct GateQueue: Sendable, Equatable, Codable {
         public var base: [String]
         /// Its testing's number: each (re)start adds one, so a late result of older runs is ignored.
         public var attempt: Int
+        /// The head commit that was approved: what is tested and merged.
+        public var commit: String
 
-        public init(change: String, state: State = .queued, base: [String] = [], attempt: Int = 0) {
+        public init(change: String, state: State = .queued, base: [String] = [], attempt: Int = 0, commit: String = "") {
             self.change = change
             self.state = state
             self.base = base
             self.attempt = attempt
+            self.commit = commit
         }
     }
 
     public enum Event: Sendable, Equatable {
-        /// A change was approved: it joins the end of the queue.
-        case enqueued(String)
+        /// A change was approved at `commit`: it joins the end of the queue.
+        case enqueued(String, commit: String = "")
         /// The jobs of `attempt` of a change ended.
         case passed(String, attempt: Int)
         case failed(String, attempt: Int, reason: String)
@@ -95,9 +98,9 @@ public struct GateQueue: Sendable, Equatable, Codable {
     public mutating func apply(_ event: Event) -> [Action] {
         var actions: [Action] = []
         switch event {
-        case .enqueued(let change):
+        case .enqueued(let change, let commit):
             guard !items.contains(where: { $0.change == change }) else { return [] }
-            items.append(Item(change: change))
+            items.append(Item(change: change, commit: commit))
             reasons[change] = nil
         case .passed(let change, let attempt):
             guard let index = current(change, attempt), items[index].state == .testing else { return [] }

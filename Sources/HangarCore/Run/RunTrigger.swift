@@ -5,6 +5,8 @@ public enum RunTrigger: String, CaseIterable, Sendable, Codable {
     case manual
     /// A forge's push or pull/merge request.
     case webhook
+    /// The gate: an approved change tested on top of the ones ahead of it in its queue.
+    case gate
     /// A `cron:` trigger.
     case schedule
     /// The build service's event on the bus (`obs:` triggers).

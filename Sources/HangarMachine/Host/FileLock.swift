@@ -9,7 +9,7 @@ public final class FileLock: Sendable {
     private init(descriptor: Int32) { self.descriptor = descriptor }
 
     /// Waits until the lock is ours; `onWait` is called once if another process holds it.
-    convenience init(path: String, onWait: () -> Void = {}) async throws {
+    public convenience init(path: String, onWait: () -> Void = {}) async throws {
         let descriptor = try Self.open(path)
         var asked = false
         let locked = await Poll.until(every: .milliseconds(100)) {

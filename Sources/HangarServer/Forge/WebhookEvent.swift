@@ -51,6 +51,9 @@ struct WebhookDelivery: Equatable {
     var event: WebhookEvent?
     /// Why it starts no runs (a ping, a tag, a closed request...).
     var ignored: String?
+    /// What happened to a pull or merge request, for the gate (approved, labelled, new commits,
+    /// closed); nil for a push.
+    var request: RequestUpdate?
     /// What the forge called it, and the action (`Push Hook`, `pull_request`/`opened`), for a
     /// delivery that carries no id of its own.
     var name: String
@@ -154,6 +157,19 @@ struct WebhookDelivery: Equatable {
                     ref: "refs/pull/\(payload.number.map(String.init) ?? "?")/head",
                     commit: request.head.sha
                 ) : nil
+            let labels = action == "labeled" ? [payload.label?.name].compactMap { $0 } : (request.labels ?? []).compactMap(\.name)
+            delivery.request = RequestUpdate(change: change, labels: action.hasPrefix("label") ? labels : nil, number: payload.number, request)
+        case (.github, "pull_request_review"), (.gitea, "pull_request_approved"):
+            guard let request = payload.pullRequest, let number = payload.number ?? request.number else {
+                throw .malformed("a review without 'pull_request' and its number")
+            }
+            delivery.name = "\(event)/\(payload.action ?? "")"
+            // GitHub says the review's state; Gitea sends this event only for an approval.
+            let approved = kind == .gitea || (payload.action == "submitted" && payload.review?.state?.lowercased() == "approved")
+            delivery.ignored = approved ? "a review starts no runs of its own" : "a review that does not approve"
+            if approved {
+                delivery.request = RequestUpdate(number: number, kind: .approved, commit: request.head.sha, base: request.base.ref)
+            }
         case (.gitlab, "Merge Request Hook"):
             guard let request = payload.objectAttributes, let action = request.action, let commit = request.lastCommit?.id,
                 let branch = request.sourceBranch
@@ -170,6 +186,16 @@ struct WebhookDelivery: Equatable {
                     ref: "refs/merge-requests/\(request.iid.map(String.init) ?? "?")/head",
                     commit: commit
                 ) : nil
+            if let number = request.iid {
+                let kind: RequestUpdate.Kind? =
+                    switch change {
+                    case .other("approved"): .approved
+                    case .other("close"), .other("merge"): .closed
+                    case .other: payload.changes?.labels.map { .labeled(($0.current ?? []).compactMap(\.title)) }
+                    default: .newCommits
+                    }
+                delivery.request = kind.map { RequestUpdate(number: number, kind: $0, commit: commit, base: request.targetBranch) }
+            }
         default:
             delivery.ignored = "event '\(event)' starts no runs"
         }
@@ -199,6 +225,44 @@ enum RequestChange: Equatable {
     var startsRuns: Bool { if case .other = self { false } else { true } }
 }
 
+/// What happened to a pull or merge request `number` that matters to the gate.
+struct RequestUpdate: Equatable {
+    enum Kind: Equatable {
+        /// A reviewer approved it (GitHub's approving review, Gitea's approval, GitLab's approval).
+        case approved
+        /// Its labels are now these (a `gate-label:` among them approves it).
+        case labeled([String])
+        /// Opened, reopened, or given new commits: an older approval no longer counts.
+        case newCommits
+        /// Closed or merged outside the gate.
+        case closed
+    }
+
+    var number: Int
+    var kind: Kind
+    /// Its head commit, when the delivery says it.
+    var commit: String?
+    /// Its target branch.
+    var base: String?
+
+    /// From GitHub's or Gitea's `pull_request` event: nil when it matters not to the gate.
+    init?(change: RequestChange, labels: [String]?, number: Int?, _ request: WebhookPayload.PullRequest) {
+        guard let number = number ?? request.number else { return nil }
+        let kind: Kind
+        switch change {
+        case .opened, .reopened, .newCommits: kind = .newCommits
+        case .other("closed"): kind = .closed
+        case .other where labels != nil: kind = .labeled(labels ?? [])
+        case .other: return nil
+        }
+        self.init(number: number, kind: kind, commit: request.head.sha, base: request.base.ref)
+    }
+
+    init(number: Int, kind: Kind, commit: String?, base: String?) {
+        (self.number, self.kind, self.commit, self.base) = (number, kind, commit, base)
+    }
+}
+
 /// The parts of the three forges' payloads Hangar reads (GitHub's and Gitea's share a shape).
 struct WebhookPayload: Decodable {
     struct Repository: Decodable { var fullName: String? }
@@ -208,8 +272,25 @@ struct WebhookPayload: Decodable {
         var sha: String
     }
     struct PullRequest: Decodable {
+        var number: Int?
         var head: Side
         var base: Side
+        var labels: [Label]?
+    }
+    /// GitHub's and Gitea's labels have a `name`, GitLab's a `title`.
+    struct Label: Decodable {
+        var name: String?
+        var title: String?
+    }
+    /// GitHub: `state` (`approved`, `commented`, `changes_requested`); Gitea: `type`.
+    struct Review: Decodable {
+        var state: String?
+        var type: String?
+    }
+    /// GitLab's `changes`: what an update changed, here its labels.
+    struct Changes: Decodable {
+        struct Labels: Decodable { var current: [Label]? }
+        var labels: Labels?
     }
     struct Commit: Decodable { var id: String }
     struct MergeRequest: Decodable {
@@ -229,6 +310,9 @@ struct WebhookPayload: Decodable {
     var project: Project?
     var pullRequest: PullRequest?
     var objectAttributes: MergeRequest?
+    var review: Review?
+    var label: Label?
+    var changes: Changes?
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

@@ -20,6 +20,7 @@ import Logging
 struct Webhooks {
     let control: RunControl
     let catalog: ProjectCatalog
+    let gate: GateEngine
     let metrics: ServerMetrics
     let logger: Logger
     let environment: [String: String]
@@ -62,6 +63,13 @@ struct Webhooks {
                         "this delivery is for repository \(repository); project '\(project)' takes deliveries for \(forge.repository) (its forge.repository): nothing was started"
                 )
             }
+            // The gate hears of approvals, new commits and closings; a new push also cancels the
+            // runs of the request's older commits.
+            var gated: String?
+            if let request = delivery.request { gated = try await gate.heard(request, project: project) }
+            if let event = delivery.event, event.kind == .pullRequest {
+                try await control.supersede(project: project, ref: event.ref, commit: event.commit)
+            }
             var planned: [NewRun] = []
             if let event = delivery.event {
                 for job in file.jobs where job.triggers.contains(where: event.matches) {
@@ -74,6 +82,10 @@ struct Webhooks {
             }
             guard let event = delivery.event, !planned.isEmpty else {
                 metrics.webhook(forge: forgeName, result: "ignored")
+                if let gated {
+                    metrics.webhook(forge: forgeName, result: "gated")
+                    return EditedResponse(status: .ok, response: Answer(result: "gated", runs: [], detail: gated))
+                }
                 let why = delivery.ignored ?? "no job's triggers ask for a \(delivery.event?.kind.rawValue ?? "") to \(delivery.event?.branch ?? "")"
                 return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
             }

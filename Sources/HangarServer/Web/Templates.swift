@@ -4,7 +4,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "dashboard": dashboard, "runs": runs, "run": run, "project": project, "machines": machines, "login": login,
         "runTable": runTable, "moment": moment, "error": error, "signatures": signatures, "unclassified": unclassified, "flaky": flaky,
-        "group": GroupPage.template,
+        "group": GroupPage.template, "queues": QueuesPage.template,
     ]
 
     static let signatures = """
@@ -96,7 +96,7 @@ enum Templates {
         .chart{display:flex;align-items:flex-end;gap:1px;height:20px} .bar{width:4px;background:#c9a227}
         button{padding:.3em .9em;cursor:pointer} .muted{color:#6b7684} code{background:#e9ecf0;padding:0 .25em}
         </style></head>
-        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a><a href="/unclassified">Unclassified</a><a href="/signatures">Signatures</a><a href="/flaky">Flaky</a>
+        <body><header><strong>Hangar</strong><a href="/">Dashboard</a><a href="/runs">History</a><a href="/machines">Machines</a><a href="/queues">Gate</a><a href="/unclassified">Unclassified</a><a href="/signatures">Signatures</a><a href="/flaky">Flaky</a>
         <span class="me">{{#chrome.signedIn}}{{chrome.role}} · <a href="/logout">sign out</a>{{/chrome.signedIn}}{{^chrome.signedIn}}<a href="/login">sign in</a>{{/chrome.signedIn}}</span></header>
         <main>{{$content}}{{/content}}</main></body></html>
         """

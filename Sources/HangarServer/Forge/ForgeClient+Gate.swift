@@ -1,0 +1,105 @@
+import AsyncHTTPClient
+import Foundation
+import HangarCore
+import NIOCore
+import NIOHTTP1
+
+/// What the gate asks of a forge about a pull (merge) request `number`: merge it, say something on
+/// it, and whether it is merged already. GitHub and Gitea share `/repos/OWNER/NAME/…` (Gitea's
+/// under `/api/v1`); GitLab's requests are `/api/v4/projects/PATH/merge_requests/IID…`.
+extension ForgeClient {
+    /// What a merge came to.
+    enum Merge: Equatable {
+        case merged
+        /// The forge will not merge it (not mergeable, its head moved, a conflict): said why.
+        case refused(String)
+        /// The forge did not answer, or answered 5xx: try again.
+        case unanswered(String)
+    }
+
+    /// Merges request `number`, whose head must still be `commit`, the way `method` says.
+    func merge(_ number: Int, commit: String, method: PipelineSpec.MergeMethod) async -> Merge {
+        let answer: (status: UInt, body: String)
+        do {
+            switch forge.kind {
+            case .github:
+                answer = try await call(.PUT, "/pulls/\(number)/merge", ["merge_method": method.rawValue, "sha": commit])
+            case .gitea:
+                answer = try await call(.POST, "/pulls/\(number)/merge", ["Do": method.rawValue, "head_commit_id": commit])
+            case .gitlab:
+                // GitLab rebases or merges as the project is set up; it squashes when asked.
+                var body = ["sha": commit]
+                if method == .squash { body["squash"] = "true" }
+                answer = try await call(.PUT, "/merge_requests/\(number)/merge", body)
+            }
+        } catch {
+            return .unanswered("\(error)")
+        }
+        switch answer.status {
+        case 200..<300: return .merged
+        case 500...: return .unanswered("the forge answered \(answer.status): \(answer.body.prefix(200))")
+        default:
+            // A resent merge of what the forge merged already (the coordinator stopped in between).
+            if await isMerged(number) == true { return .merged }
+            return .refused("the forge answered \(answer.status): \(answer.body.prefix(200))")
+        }
+    }
+
+    /// Whether request `number` is merged; nil when the forge does not say.
+    func isMerged(_ number: Int) async -> Bool? {
+        struct Request: Decodable {
+            var merged: Bool?
+            var state: String?
+        }
+        let path = forge.kind == .gitlab ? "/merge_requests/\(number)" : "/pulls/\(number)"
+        guard let answer = try? await call(.GET, path, nil), (200..<300).contains(answer.status),
+            let request = try? JSONDecoder().decode(Request.self, from: Data(answer.body.utf8))
+        else { return nil }
+        return forge.kind == .gitlab ? request.state == "merged" : request.merged
+    }
+
+    /// Says `text` on request `number` (a comment; GitLab: a note).
+    func comment(_ number: Int, _ text: String) async throws(HangarError) {
+        let path = forge.kind == .gitlab ? "/merge_requests/\(number)/notes" : "/issues/\(number)/comments"
+        let answer: (status: UInt, body: String)
+        do {
+            answer = try await call(.POST, path, ["body": text])
+        } catch {
+            throw HangarError(.forgeCall, "cannot comment on \(forge.repository)#\(number): \(error)")
+        }
+        guard (200..<300).contains(answer.status) else {
+            throw HangarError(.forgeCall, "the forge refused a comment on \(forge.repository)#\(number): \(answer.status) \(answer.body.prefix(200))")
+        }
+    }
+
+    /// The repository's API address: requests' paths go after it.
+    private var repositoryURL: String {
+        switch forge.kind {
+        case .github: return "\(forge.apiURL)/repos/\(forge.repository)"
+        case .gitea: return "\(forge.apiURL)/api/v1/repos/\(forge.repository)"
+        case .gitlab:
+            var unreserved = CharacterSet.alphanumerics
+            unreserved.insert(charactersIn: "-._~")
+            return "\(forge.apiURL)/api/v4/projects/\(forge.repository.addingPercentEncoding(withAllowedCharacters: unreserved) ?? forge.repository)"
+        }
+    }
+
+    /// One API call with the token: its status and body.
+    private func call(_ method: HTTPMethod, _ path: String, _ json: [String: String]?) async throws -> (status: UInt, body: String) {
+        var request = HTTPClientRequest(url: repositoryURL + path)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: "hangar")
+        switch forge.kind {
+        case .github: request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .gitea: request.headers.add(name: "Authorization", value: "token \(token)")
+        case .gitlab: request.headers.add(name: "PRIVATE-TOKEN", value: token)
+        }
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: .sortedKeys)))
+        }
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, String(buffer: body))
+    }
+}
