@@ -226,7 +226,7 @@ let package = Package(
         ),
         .target(
             name: "HangarTestSupport",
-            dependencies: ["HangarCore", "HangarMachine"],
+            dependencies: ["HangarCore", "HangarMachine", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/HangarTestSupport",
             swiftSettings: swiftSettings
         ),

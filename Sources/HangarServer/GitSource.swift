@@ -38,9 +38,17 @@ struct GitSource: Sendable, Equatable {
         }
     }
 
-    /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is new.
+    /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is
+    /// new. What a run's earlier attempt left there (a server killed mid-run) is replaced.
     func checkout(_ commit: String, at folder: String) async throws(HangarError) {
         try await exclusively { () throws(HangarError) in try await fetch(commit) }
+        if FileManager.default.fileExists(atPath: folder) {
+            do {
+                try FileManager.default.removeItem(atPath: folder)
+            } catch {
+                throw HangarError(.sourceGit, "cannot remove the checkout an earlier attempt left at \(folder): \(error)")
+            }
+        }
         try await git(["clone", "--quiet", "--shared", "--no-checkout", clone, folder])
         try await git(["-C", folder, "checkout", "--quiet", "--detach", commit])
     }

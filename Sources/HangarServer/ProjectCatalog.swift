@@ -67,6 +67,8 @@ public final class ProjectCatalog: Sendable {
     /// The workspace run `run` uses: the project's own, or for a git project its hangar.yml at the
     /// run's commit, checked out into `folder`.
     func workspace(for project: String, commit: String?, folder: String) async throws(HangarError) -> Workspace {
+        // A git project not fetched yet (a server just started, a source.yml just added) is fetched now.
+        if let entry = entry(project), entry.source != nil, entry.workspace == nil, entry.fetched == nil { await reload() }
         guard let entry = entry(project), let workspace = entry.workspace else {
             throw HangarError(.projectNotLoaded, "project '\(project)' is not loaded" + (entry(project)?.error.map { ": \($0)" } ?? ""))
         }

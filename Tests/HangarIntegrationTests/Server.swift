@@ -14,7 +14,13 @@ final class Server: Sendable {
 
     /// `hangar serve` with `arguments` after the projects folder and port; its name (the holder of its
     /// runs) is `test` unless `arguments` say otherwise, so a restart finds the runs it held.
-    init(_ sandbox: Sandbox, capacity: Int = 2, port: Int = PortPicker.freePort(), arguments: [String] = ["--name", "test"]) async throws {
+    init(
+        _ sandbox: Sandbox,
+        capacity: Int = 2,
+        port: Int = PortPicker.freePort(),
+        arguments: [String] = ["--name", "test"],
+        environment: [String: String] = [:]
+    ) async throws {
         self.sandbox = sandbox
         self.port = port
         process = try await TestProcess.start(
@@ -24,7 +30,7 @@ final class Server: Sendable {
             ]
                 + arguments,
             log: "\(sandbox.root)/serve-\(port).log",
-            environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache]
+            environment: ["HANGAR_STATE_DIR": sandbox.state, "HANGAR_CACHE_DIR": sandbox.cache].merging(environment) { $1 }
         )
     }
 

@@ -5,6 +5,7 @@ extension HangarError.Code {
     public static let testBurst = Self(rawValue: "test.burst")
     public static let testCall = Self(rawValue: "test.call")
     public static let testFetch = Self(rawValue: "test.fetch")
+    public static let testGate = Self(rawValue: "test.gate")
     public static let testNetns = Self(rawValue: "test.netns")
     public static let testObs = Self(rawValue: "test.obs")
     public static let testPostgres = Self(rawValue: "test.postgres")
