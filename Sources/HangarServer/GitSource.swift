@@ -39,9 +39,11 @@ struct GitSource: Sendable, Equatable {
     }
 
     /// A checkout of `commit` at `folder` (sharing the clone's objects); fetches once if the commit is
-    /// new. What a run's earlier attempt left there (a server killed mid-run) is replaced.
-    func checkout(_ commit: String, at folder: String) async throws(HangarError) {
-        try await exclusively { () throws(HangarError) in try await fetch(commit) }
+    /// new: the branches, or `ref` (a pull request's head, which no branch holds). What a run's
+    /// earlier attempt left there (a server killed mid-run) is replaced.
+    func checkout(_ commit: String, ref: String? = nil, at folder: String) async throws(HangarError) {
+        let refs = ref.map { $0.hasPrefix("refs/heads/") || $0.hasPrefix("refs/hangar/") ? [] : [$0] } ?? []
+        try await exclusively { () throws(HangarError) in try await fetch(commit, refs: refs) }
         if FileManager.default.fileExists(atPath: folder) {
             do {
                 try FileManager.default.removeItem(atPath: folder)

@@ -436,6 +436,21 @@ enum Migrations {
                 "CREATE INDEX gate_runs_open ON gate_runs (project, pipeline, settled)",
             ]
         ),
+        (
+            24,
+            [
+                // Pull requests by outsiders that a member let run (`/hangar ok-to-test`).
+                """
+                CREATE TABLE trusted_requests (
+                    project TEXT NOT NULL,
+                    number INTEGER NOT NULL,
+                    trusted_by TEXT NOT NULL,
+                    trusted_at DOUBLE PRECISION NOT NULL,
+                    PRIMARY KEY (project, number)
+                )
+                """
+            ]
+        ),
     ]
 
     /// The newest schema this Hangar knows.

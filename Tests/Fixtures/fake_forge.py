@@ -10,7 +10,9 @@ bare git repository), a merge of pull request N (GitHub `PUT .../pulls/N/merge`,
 .../pulls/N/merge`, GitLab `PUT .../merge_requests/N/merge`) merges `refs/pull/N/head` (GitLab:
 `refs/merge-requests/N/head`) into its main branch for real, answers 405 when it does not apply
 and 409 when the head is not the `sha`/`head_commit_id` given; `GET .../pulls/N` says whether it
-was merged. When the file LOG.merge-500 holds a number, that many merges are answered 500 first.
+was merged, and its head and base. When the file LOG.merge-500 holds a number, that many merges are
+answered 500 first. `GET .../collaborators/LOGIN` (Gitea) answers 204 for a login listed in
+LOG.members (one per line), else 404.
 """
 import json
 import re
@@ -26,6 +28,7 @@ merged = set()
 
 MERGE = re.compile(r".*/(pulls|merge_requests)/(\d+)/merge$")
 REQUEST = re.compile(r".*/(pulls|merge_requests)/(\d+)$")
+COLLABORATOR = re.compile(r".*/collaborators/([^/]+)$")
 
 
 def git(*arguments, cwd=None):
@@ -95,8 +98,23 @@ class Handler(BaseHTTPRequestHandler):
             status, answer = merge(merging.group(1), int(merging.group(2)), json.loads(body or "{}"))
             return self.answer(status, answer)
         if asking and self.command == "GET":
-            done = int(asking.group(2)) in merged
-            return self.answer(200, {"merged": done, "state": "merged" if done else "opened"})
+            number = int(asking.group(2))
+            done = number in merged
+            head = git("--git-dir", repository, "rev-parse", f"refs/pull/{number}/head").stdout.strip() if repository else ""
+            return self.answer(200, {
+                "merged": done, "state": "merged" if done else "opened",
+                "head": {"ref": f"pr{number}", "sha": head}, "base": {"ref": "main", "sha": ""},
+            })
+        collaborator = COLLABORATOR.match(self.path.split("?")[0])
+        if collaborator and self.command == "GET":
+            try:
+                members = open(log + ".members").read().split()
+            except OSError:
+                members = []
+            self.send_response(204 if collaborator.group(1) in members else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.answer(201, {})
 
     do_POST = do_PUT = do_GET = handle_any

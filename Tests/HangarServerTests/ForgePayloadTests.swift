@@ -48,7 +48,7 @@ import Testing
     /// A project of `forge` for `repository`, whose job `ci` runs on `triggers` and prints what it got.
     static func project(_ forge: String, repository: String, triggers: String, url: String = "http://127.0.0.1:9") -> String {
         """
-        forge: { type: \(forge), repository: \(repository), url: "\(url)", token-env: FORGE_TOKEN }
+        forge: { type: \(forge), repository: \(repository), url: "\(url)", token-env: FORGE_TOKEN, trust: everyone }
         jobs:
           ci:
             triggers: \(triggers)

@@ -9,9 +9,16 @@ import Testing
 /// which no fixture there has, written from each forge's documentation (GitHub's
 /// `pull_request_review`, Gitea's `pull_request_approved`, GitLab's merge request `approved`).
 @Suite struct GateDeliveryTests {
+    /// The request update in a delivery, without its author (`author` reads that).
     func read(_ kind: ForgeSpec.Kind, _ event: String, _ body: String) throws -> RequestUpdate? {
+        var update = try delivery(kind, event, body).request
+        update?.author = nil
+        return update
+    }
+
+    func delivery(_ kind: ForgeSpec.Kind, _ event: String, _ body: String) throws -> WebhookDelivery {
         let name = kind == .gitlab ? "X-Gitlab-Event" : kind == .github ? "X-GitHub-Event" : "X-Gitea-Event"
-        return try WebhookDelivery.read(kind, body: Array(body.utf8), header: { $0 == name ? event : nil }).request
+        return try WebhookDelivery.read(kind, body: Array(body.utf8), header: { $0 == name ? event : nil })
     }
 
     func fixture(_ path: String) throws -> String {
@@ -53,5 +60,25 @@ import Testing
         let labels =
             #"{"object_attributes": {"action": "update", "iid": 7, "source_branch": "fix", "target_branch": "main", "last_commit": {"id": "abc"}}, "changes": {"labels": {"current": [{"title": "merge"}]}}}"#
         #expect(try read(.gitlab, "Merge Request Hook", labels)?.kind == .labeled(["merge"]))
+    }
+
+    @Test func authorsAndCommentsAreRead() throws {
+        let opened = try delivery(.github, "pull_request", fixture("github/pull_request-opened.payload"))
+        #expect(opened.request?.author == Person(login: "Codertocat", id: 21_031_067, association: "OWNER"))
+        let github =
+            #"{"action": "created", "issue": {"number": 7, "pull_request": {"url": "x"}}, "comment": {"body": "lgtm\n/hangar ok-to-test", "user": {"login": "alice"}, "author_association": "MEMBER"}}"#
+        let asked = try #require(try delivery(.github, "issue_comment", github).comment)
+        #expect(
+            asked.number == 7 && asked.command == .okToTest && asked.by == Person(login: "alice", id: nil, association: "MEMBER") && asked.head == nil
+        )
+        let onIssue = #"{"action": "created", "issue": {"number": 8}, "comment": {"body": "recheck", "user": {"login": "alice"}}}"#
+        #expect(try delivery(.github, "issue_comment", onIssue).comment == nil, "a comment on an issue, not a pull request")
+        let gitea = #"{"action": "created", "is_pull": true, "issue": {"number": 7}, "comment": {"body": " Recheck ", "user": {"login": "bob"}}}"#
+        #expect(try delivery(.gitea, "issue_comment", gitea).comment?.command == .recheck)
+        let gitlab =
+            #"{"object_attributes": {"note": "recheck", "noteable_type": "MergeRequest"}, "merge_request": {"iid": 7, "source_branch": "fix", "target_branch": "main", "last_commit": {"id": "abc"}}, "user": {"id": 5, "username": "carol"}}"#
+        let note = try #require(try delivery(.gitlab, "Note Hook", gitlab).comment)
+        #expect(note.command == .recheck && note.by.id == 5 && note.head?.commit == "abc" && note.head?.ref == "refs/merge-requests/7/head")
+        #expect(RequestComment(number: 1, text: "please recheck this", by: note.by).command == nil, "a command is a line of its own")
     }
 }

@@ -125,3 +125,70 @@ import Testing
         #expect(try await world.filesOnMain() == ["hangar.yml"])
     }
 }
+
+/// Pull requests by outsiders (`trust: members`, the default): nothing runs until a member says
+/// `/hangar ok-to-test`; then every push runs, and `recheck` runs again naming the last failure.
+@Suite(.timeLimit(.minutes(3))) struct TrustTests {
+    @Test func anOutsidersRequestWaitsForAMembersOkToTest() async throws {
+        let world = try await GateStandIn(task: "test ! -e BROKEN", check: true)
+        defer { world.stop() }
+        let broken = try await world.pullRequest(5, adding: "BROKEN")
+        let gate = GateTests()
+        try await gate.withGate(world) { client in
+            func send(_ delivery: (body: String, headers: [(String, String)])) async throws -> (HTTPResponse.Status, API.WebhookAnswer) {
+                var fields = HTTPFields()
+                for (name, value) in delivery.headers { fields[HTTPField.Name(name)!] = value }
+                let answer = try await client.call(.post, "/hooks/gitea/app", body: delivery.body, token: .some(nil), headers: fields)
+                return (answer.status, try JSONDecoder().decode(API.WebhookAnswer.self, from: Data(String(buffer: answer.body).utf8)))
+            }
+            let held = try await send(world.delivery("pull_request", action: "opened", number: 5, commit: broken, author: "stranger"))
+            #expect(held.1.result == "held" && held.1.detail?.contains("waits for a member's '/hangar ok-to-test'") == true, "\(held)")
+            let byStranger = try await send(world.comment("/hangar ok-to-test", number: 5, by: "stranger"))
+            #expect(byStranger.1.result == "ignored" && byStranger.1.detail?.contains("stranger is not one") == true, "\(byStranger)")
+            let recheckFirst = try await send(world.comment("recheck", number: 5, by: "stranger"))
+            #expect(recheckFirst.1.result == "ignored", "a recheck does not run an outsider's request: \(recheckFirst)")
+
+            let allowed = try await send(world.comment("Looks fine.\\n/hangar ok-to-test", number: 5, by: "alice"))
+            #expect(allowed.0 == .created && allowed.1.runs.count == 1, "\(allowed)")
+            let failed = try await client.waitForEnd(try #require(allowed.1.runs.first))
+            #expect(failed.state == .failed && failed.parameters["HANGAR_COMMIT"] == broken)
+
+            let fixed = try await world.pullRequest(5, adding: "fine")
+            let pushed = try await send(world.delivery("pull_request", action: "synchronized", number: 5, commit: fixed, author: "stranger"))
+            #expect(pushed.1.result == "triggered", "once let run, its pushes run: \(pushed)")
+            let recheck = try await send(world.comment("recheck", number: 5, by: "stranger"))
+            #expect(recheck.0 == .created, "\(recheck)")
+            for id in pushed.1.runs + recheck.1.runs {
+                let run = try await client.waitForEnd(id)
+                #expect(run.state == .passed, "\(run)")
+            }
+
+            let member = try await send(world.delivery("pull_request", action: "opened", number: 6, commit: fixed, author: "alice"))
+            #expect(member.1.result == "triggered", "a member's request runs at once: \(member)")
+        }
+        let comments = try world.calls().filter { $0.path.hasSuffix("/issues/5/comments") }.map(\.text)
+        #expect(comments.contains { $0.contains("waits for a member's '/hangar ok-to-test'") }, "\(comments)")
+        #expect(comments.contains { $0.contains("alice let pull request #5 run at \(broken.prefix(7))") }, "\(comments)")
+        #expect(comments.contains { $0.contains("rechecking #5") && $0.contains("its last failure, run #") }, "\(comments)")
+    }
+}
+
+/// A run may run a pull request's code: the server's secrets never reach its host tasks.
+@Suite struct WithheldSecretsTests {
+    @Test func aRunsHostTasksNeverSeeTheForgesTokenOrSecret() async throws {
+        let (token, secret) = ("HANGAR_T_TOKEN_\(UUID().uuidString.prefix(6))", "HANGAR_T_SECRET_\(UUID().uuidString.prefix(6))")
+        setenv(token, "the-token", 1)
+        setenv(secret, "the-secret", 1)
+        let project = """
+            forge: { type: gitea, repository: team/app, url: "http://127.0.0.1:9", token-env: \(token), secret-env: \(secret) }
+            jobs:
+              show: { tasks: [{ host: 'echo "token=[$\(token)] secret=[$\(secret)] path=[${PATH:+set}]"' }] }
+            """
+        try await ServerHarness(extra: ["app": project]).run { client in
+            let run = try await client.waitForEnd(try await client.trigger("show", project: "app").id)
+            #expect(run.state == .passed)
+            let log = String(buffer: try await client.call(.get, "/api/v1/runs/\(run.id)/log").body)
+            #expect(log.contains("token=[] secret=[] path=[set]"), "\(log)")
+        }
+    }
+}

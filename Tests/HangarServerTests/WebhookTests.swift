@@ -30,7 +30,7 @@ import Testing
         """
         machines:
           default: { image: ./none.qcow2 }
-        forge: { type: \(kind), repository: team/app, url: "\(url)", token-env: FORGE_TOKEN }
+        forge: { type: \(kind), repository: team/app, url: "\(url)", token-env: FORGE_TOKEN, trust: everyone }
         jobs:
           ci:
             triggers: [{ push: [main] }, pull-request]

@@ -30,8 +30,9 @@ public final class GateStandIn: Sendable {
     }
 
     /// Makes the repositories and starts the forge; `main` gets a hangar.yml whose job `test` runs
-    /// `task` on the host and whose gate runs it. Stop it with `stop()`.
-    public init(task: String) async throws {
+    /// `task` on the host, in the gate and (with `check`) on each new head of a pull request. The
+    /// forge's only member is `alice`. Stop it with `stop()`.
+    public init(task: String, check: Bool = false) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: "\(root)/work", withIntermediateDirectories: true)
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures"
@@ -42,6 +43,7 @@ public final class GateStandIn: Sendable {
             throw HangarError(.testGate, "the stand-in forge did not start: \(forge.output())")
         }
         url = "http://127.0.0.1:\(port)"
+        try "alice\n".write(toFile: "\(root)/forge.jsonl.members", atomically: true, encoding: .utf8)
         try await git(["init", "-q", "--bare", "-b", "main", origin])
         try await git(["init", "-q", "-b", "main", work])
         try await git(["remote", "add", "origin", origin], in: work)
@@ -51,6 +53,7 @@ public final class GateStandIn: Sendable {
           test: { tasks: [{ host: '\(task)' }] }
         pipelines:
           gate: { on: approved, jobs: [test] }
+        \(check ? "  check: { on: pull-request, jobs: [test] }" : "")
         """.write(toFile: "\(work)/hangar.yml", atomically: true, encoding: .utf8)
         try await git(["add", "hangar.yml"], in: work)
         try await git(["commit", "-q", "-m", "base"], in: work)
@@ -91,13 +94,37 @@ public final class GateStandIn: Sendable {
         return try await git(["rev-parse", "HEAD"], in: work)
     }
 
-    /// Gitea's delivery `event` about pull request `number` at `commit`, and its headers, signed.
-    public func delivery(_ event: String, action: String, number: Int, commit: String) -> (body: String, headers: [(String, String)]) {
-        let body = """
-            {"action": "\(action)", "number": \(number), "pull_request": {"number": \(number), "head": {"ref": "pr\(number)", "sha": "\(commit)"},
-            "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}}, "repository": {"full_name": "team/app"},
-            "review": {"type": "pull_request_review_approved", "content": "lgtm"}}
+    /// Gitea's delivery `event` about pull request `number` at `commit`, opened by `author`, and
+    /// its headers, signed.
+    public func delivery(
+        _ event: String,
+        action: String,
+        number: Int,
+        commit: String,
+        author: String = "alice"
+    ) -> (body: String, headers: [(String, String)]) {
+        signed(
+            event,
             """
+            {"action": "\(action)", "number": \(number), "pull_request": {"number": \(number), "head": {"ref": "pr\(number)", "sha": "\(commit)"},
+            "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}, "user": {"login": "\(author)"}},
+            "repository": {"full_name": "team/app"}, "review": {"type": "pull_request_review_approved", "content": "lgtm"}}
+            """
+        )
+    }
+
+    /// Gitea's delivery of `text` commented on pull request `number` by `author`, signed.
+    public func comment(_ text: String, number: Int, by author: String) -> (body: String, headers: [(String, String)]) {
+        signed(
+            "issue_comment",
+            """
+            {"action": "created", "is_pull": true, "issue": {"number": \(number)}, "comment": {"body": "\(text)", "user": {"login": "\(author)"}},
+            "repository": {"full_name": "team/app"}}
+            """
+        )
+    }
+
+    private func signed(_ event: String, _ body: String) -> (body: String, headers: [(String, String)]) {
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(Self.secret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
         return (body, [("X-Gitea-Event", event), ("X-Gitea-Delivery", UUID().uuidString), ("X-Gitea-Signature", signature)])

@@ -59,7 +59,8 @@ extension API {
 
     /// What a webhook delivery started.
     public struct WebhookAnswer: Documented, Equatable {
-        /// `triggered`, `ignored` or `duplicate`.
+        /// `triggered`, `ignored`, `duplicate`, `gated` (the gate's queue changed, no runs) or `held`
+        /// (an outsider's pull request waits for a member's `/hangar ok-to-test`).
         public var result: String
         public var runs: [Int]
         public var detail: String?
@@ -71,7 +72,10 @@ extension API {
         }
 
         public static let schema = Schema.object(
-            ["result": .string(choices: ["triggered", "ignored", "duplicate"]), "runs": .array(.integer(Limits.ids)), "detail": .string()],
+            [
+                "result": .string(choices: ["triggered", "ignored", "duplicate", "gated", "held"]), "runs": .array(.integer(Limits.ids)),
+                "detail": .string(),
+            ],
             required: ["result", "runs"]
         )
     }

@@ -39,13 +39,20 @@ public struct ForgeSpec: Sendable, Equatable {
     public var secretVariable: String
     /// The variable holding the API token used to report commit statuses; none: statuses are not reported.
     public var tokenVariable: String?
+    /// Whose pull requests run at once (`trust:`).
+    public var trust: Trust = .members
 
-    public init(kind: Kind, repository: String, apiURL: String, secretVariable: String, tokenVariable: String?) {
+    /// `members` (the default): a pull request by someone outside the repository's members runs
+    /// nothing until a member comments `/hangar ok-to-test`; `everyone`: every request runs.
+    public enum Trust: String, Sendable, CaseIterable { case members, everyone }
+
+    public init(kind: Kind, repository: String, apiURL: String, secretVariable: String, tokenVariable: String?, trust: Trust = .members) {
         self.kind = kind
         self.repository = repository
         self.apiURL = apiURL
         self.secretVariable = secretVariable
         self.tokenVariable = tokenVariable
+        self.trust = trust
     }
 }
 
@@ -100,7 +107,7 @@ extension JobTrigger {
 
 extension ForgeSpec {
     static func parse(_ value: YAMLValue) throws(HangarError) -> ForgeSpec {
-        let entries = try value.entries(allowed: ["type", "repository", "url", "secret-env", "token-env"])
+        let entries = try value.entries(allowed: ["type", "repository", "url", "secret-env", "token-env", "trust"])
         let fields = Dictionary(entries.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let typeValue = fields["type"] else { throw value.error("'forge:' needs 'type:' (github, gitlab or gitea)") }
         let name = try typeValue.string()
@@ -113,12 +120,19 @@ extension ForgeSpec {
         guard let repository = try fields["repository"]?.string() else { throw value.error("'forge:' needs 'repository:' (owner/name)") }
         let url = try fields["url"]?.string() ?? (kind == .github ? "https://api.github.com" : "")
         guard !url.isEmpty else { throw value.error("'forge:' needs 'url:' for \(name) (the server's address)") }
+        var trust = Trust.members
+        if let field = fields["trust"] {
+            let text = try field.string()
+            guard let given = Trust(rawValue: text) else { throw field.error("'trust:' takes members or everyone, not '\(text)'") }
+            trust = given
+        }
         return ForgeSpec(
             kind: kind,
             repository: repository,
             apiURL: url.hasSuffix("/") ? String(url.dropLast()) : url,
             secretVariable: try fields["secret-env"]?.string() ?? "HANGAR_WEBHOOK_SECRET",
-            tokenVariable: try fields["token-env"]?.string()
+            tokenVariable: try fields["token-env"]?.string(),
+            trust: trust
         )
     }
 }

@@ -1,6 +1,7 @@
 public import Foundation
 public import HangarCore
 import Subprocess
+import Synchronization
 
 #if canImport(System)
 import System
@@ -45,6 +46,12 @@ public enum Command {
 
     /// How long a cancelled program has between SIGTERM and SIGKILL.
     public static let stopGrace: Duration = .seconds(5)
+
+    /// Variables of this process no child gets unless given explicitly (a forge's token, a webhook
+    /// secret, a worker's token): a run's host tasks are children too, and may run code from a pull
+    /// request. `hangar serve` and `hangar worker` name theirs.
+    public static func withhold(_ names: some Sequence<String>) { withheld.withLock { $0.formUnion(names) } }
+    private static let withheld = Mutex<Set<String>>([])
 
     /// Runs `arguments[0]` (looked up in PATH) to completion.
     public static func run(
@@ -95,6 +102,7 @@ public enum Command {
         options.processGroupID = 0
         options.teardownSequence = [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: stopGrace)]
         var overrides: [Environment.Key: String?] = [:]
+        for name in withheld.withLock({ $0 }) { overrides.updateValue(nil, forKey: Environment.Key(stringLiteral: name)) }
         for (name, value) in environment ?? [:] { overrides[Environment.Key(stringLiteral: name)] = value }
         return Configuration(
             executable: .path(FilePath(try Tools.path(of: arguments[0]))),

@@ -4,8 +4,8 @@ import HangarCore
 import NIOCore
 import NIOHTTP1
 
-/// What the gate asks of a forge about a pull (merge) request `number`: merge it, say something on
-/// it, and whether it is merged already. GitHub and Gitea share `/repos/OWNER/NAME/…` (Gitea's
+/// What the gate and the trust check ask of a forge about a pull (merge) request `number`: merge
+/// it, say something on it, whether it is merged already, its head, and whether someone is a member. GitHub and Gitea share `/repos/OWNER/NAME/…` (Gitea's
 /// under `/api/v1`); GitLab's requests are `/api/v4/projects/PATH/merge_requests/IID…`.
 extension ForgeClient {
     /// What a merge came to.
@@ -58,6 +58,56 @@ extension ForgeClient {
         return forge.kind == .gitlab ? request.state == "merged" : request.merged
     }
 
+    /// Whether `person` is one of the repository's members: GitHub says so in the delivery (the
+    /// author association `OWNER`, `MEMBER` or `COLLABORATOR`); Gitea is asked whether they are a
+    /// collaborator (or own the repository), GitLab whether they are a member with Developer access or more.
+    func isMember(_ person: Person) async -> Bool {
+        switch forge.kind {
+        case .github:
+            return ["OWNER", "MEMBER", "COLLABORATOR"].contains(person.association?.uppercased() ?? "")
+        case .gitea:
+            guard !person.login.isEmpty else { return false }
+            if forge.repository.split(separator: "/").first.map(String.init) == person.login { return true }
+            return (try? await call(.GET, "/collaborators/\(person.login)", nil, timeout: .seconds(10)))?.status == 204
+        case .gitlab:
+            struct Member: Decodable { var accessLevel: Int }
+            guard let id = person.id, let answer = try? await call(.GET, "/members/all/\(id)", nil, timeout: .seconds(10)), answer.status == 200
+            else { return false }
+            return ((try? WebhookPayload.decoder.decode(Member.self, from: Data(answer.body.utf8)))?.accessLevel ?? 0) >= 30
+        }
+    }
+
+    /// Request `number`'s head as a webhook would say it; nil when the forge does not answer.
+    func head(of number: Int) async -> WebhookEvent? {
+        struct Side: Decodable {
+            var ref: String
+            var sha: String
+        }
+        struct Request: Decodable {
+            var head: Side?
+            var base: Side?
+            var sha: String?
+            var sourceBranch: String?
+            var targetBranch: String?
+        }
+        let path = forge.kind == .gitlab ? "/merge_requests/\(number)" : "/pulls/\(number)"
+        guard let answer = try? await call(.GET, path, nil, timeout: .seconds(10)), (200..<300).contains(answer.status),
+            let request = try? WebhookPayload.decoder.decode(Request.self, from: Data(answer.body.utf8))
+        else { return nil }
+        if forge.kind == .gitlab {
+            guard let sha = request.sha, let branch = request.sourceBranch else { return nil }
+            return WebhookEvent(
+                kind: .pullRequest,
+                branch: branch,
+                base: request.targetBranch,
+                ref: "refs/merge-requests/\(number)/head",
+                commit: sha
+            )
+        }
+        guard let head = request.head else { return nil }
+        return WebhookEvent(kind: .pullRequest, branch: head.ref, base: request.base?.ref, ref: "refs/pull/\(number)/head", commit: head.sha)
+    }
+
     /// Says `text` on request `number` (a comment; GitLab: a note).
     func comment(_ number: Int, _ text: String) async throws(HangarError) {
         let path = forge.kind == .gitlab ? "/merge_requests/\(number)/notes" : "/issues/\(number)/comments"
@@ -85,7 +135,12 @@ extension ForgeClient {
     }
 
     /// One API call with the token: its status and body.
-    private func call(_ method: HTTPMethod, _ path: String, _ json: [String: String]?) async throws -> (status: UInt, body: String) {
+    private func call(
+        _ method: HTTPMethod,
+        _ path: String,
+        _ json: [String: String]?,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> (status: UInt, body: String) {
         var request = HTTPClientRequest(url: repositoryURL + path)
         request.method = method
         request.headers.add(name: "User-Agent", value: "hangar")
@@ -98,7 +153,7 @@ extension ForgeClient {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: .sortedKeys)))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let body = try await response.body.collect(upTo: 1 << 20)
         return (response.status.code, String(buffer: body))
     }

@@ -54,6 +54,8 @@ struct WebhookDelivery: Equatable {
     /// What happened to a pull or merge request, for the gate (approved, labelled, new commits,
     /// closed); nil for a push.
     var request: RequestUpdate?
+    /// A comment on a pull or merge request (`/hangar ok-to-test`, `recheck`).
+    var comment: RequestComment?
     /// What the forge called it, and the action (`Push Hook`, `pull_request`/`opened`), for a
     /// delivery that carries no id of its own.
     var name: String
@@ -159,6 +161,7 @@ struct WebhookDelivery: Equatable {
                 ) : nil
             let labels = action == "labeled" ? [payload.label?.name].compactMap { $0 } : (request.labels ?? []).compactMap(\.name)
             delivery.request = RequestUpdate(change: change, labels: action.hasPrefix("label") ? labels : nil, number: payload.number, request)
+            delivery.request?.author = request.user.map { Person($0, association: request.authorAssociation) }
         case (.github, "pull_request_review"), (.gitea, "pull_request_approved"):
             guard let request = payload.pullRequest, let number = payload.number ?? request.number else {
                 throw .malformed("a review without 'pull_request' and its number")
@@ -195,6 +198,39 @@ struct WebhookDelivery: Equatable {
                     default: .newCommits
                     }
                 delivery.request = kind.map { RequestUpdate(number: number, kind: $0, commit: commit, base: request.targetBranch) }
+                delivery.request?.author = Person(login: payload.user?.username ?? "", id: request.authorId, association: nil)
+            }
+        case (.github, "issue_comment"), (.gitea, "issue_comment"), (.gitea, "pull_request_comment"):
+            guard let issue = payload.issue, let number = issue.number, let comment = payload.comment, let user = comment.user ?? payload.sender
+            else {
+                throw .malformed("a comment without 'issue' (its number) and 'comment' (its author)")
+            }
+            delivery.name = "\(event)/\(payload.action ?? "")"
+            let onRequest = issue.pullRequest != nil || payload.isPull == true || event == "pull_request_comment"
+            delivery.ignored = onRequest ? "a comment starts runs only with /hangar ok-to-test or recheck" : "a comment on an issue"
+            if onRequest, payload.action == "created" {
+                delivery.comment = RequestComment(number: number, text: comment.body ?? "", by: Person(user, association: comment.authorAssociation))
+            }
+        case (.gitlab, "Note Hook"):
+            guard let note = payload.objectAttributes else { throw .malformed("a note without 'object_attributes'") }
+            delivery.name = event
+            delivery.ignored = "a comment starts runs only with /hangar ok-to-test or recheck"
+            if note.noteableType == "MergeRequest", let request = payload.mergeRequest, let number = request.iid, let user = payload.user {
+                var comment = RequestComment(
+                    number: number,
+                    text: note.note ?? "",
+                    by: Person(login: user.username ?? "", id: user.id, association: nil)
+                )
+                if let commit = request.lastCommit?.id, let branch = request.sourceBranch {
+                    comment.head = WebhookEvent(
+                        kind: .pullRequest,
+                        branch: branch,
+                        base: request.targetBranch,
+                        ref: "refs/merge-requests/\(number)/head",
+                        commit: commit
+                    )
+                }
+                delivery.comment = comment
             }
         default:
             delivery.ignored = "event '\(event)' starts no runs"
@@ -225,6 +261,41 @@ enum RequestChange: Equatable {
     var startsRuns: Bool { if case .other = self { false } else { true } }
 }
 
+/// Someone on the forge: a login (GitLab: the username), GitLab's numeric id, and GitHub's author
+/// association (`OWNER`, `MEMBER`, `COLLABORATOR`, `CONTRIBUTOR`, `NONE`…).
+struct Person: Equatable {
+    var login: String
+    var id: Int?
+    var association: String?
+
+    init(login: String, id: Int?, association: String?) { (self.login, self.id, self.association) = (login, id, association) }
+    init(_ user: WebhookPayload.User, association: String?) {
+        self.init(login: user.login ?? user.username ?? "", id: user.id, association: association)
+    }
+}
+
+/// A comment on pull or merge request `number`: `/hangar ok-to-test` from a member lets an outsider's
+/// request run; `recheck` runs its jobs again.
+struct RequestComment: Equatable {
+    var number: Int
+    var text: String
+    var by: Person
+    /// The request's head, when the delivery says it (GitLab's notes do; GitHub and Gitea are asked).
+    var head: WebhookEvent?
+
+    /// The command the comment gives, if a line of it is one.
+    var command: Command? {
+        for line in text.split(whereSeparator: \.isNewline) {
+            let words = line.trimmingCharacters(in: .whitespaces).lowercased()
+            if words == "/hangar ok-to-test" { return .okToTest }
+            if words == "recheck" || words == "/hangar recheck" { return .recheck }
+        }
+        return nil
+    }
+
+    enum Command { case okToTest, recheck }
+}
+
 /// What happened to a pull or merge request `number` that matters to the gate.
 struct RequestUpdate: Equatable {
     enum Kind: Equatable {
@@ -244,6 +315,8 @@ struct RequestUpdate: Equatable {
     var commit: String?
     /// Its target branch.
     var base: String?
+    /// Who opened it, when the delivery says.
+    var author: Person?
 
     /// From GitHub's or Gitea's `pull_request` event: nil when it matters not to the gate.
     init?(change: RequestChange, labels: [String]?, number: Int?, _ request: WebhookPayload.PullRequest) {
@@ -276,6 +349,25 @@ struct WebhookPayload: Decodable {
         var head: Side
         var base: Side
         var labels: [Label]?
+        var user: User?
+        var authorAssociation: String?
+    }
+    /// GitHub's and Gitea's users have a `login`; GitLab's a `username` and an `id`.
+    struct User: Decodable {
+        var login: String?
+        var username: String?
+        var id: Int?
+    }
+    struct Issue: Decodable {
+        struct Link: Decodable { var url: String? }
+        var number: Int?
+        /// Present when the issue is a pull request (GitHub).
+        var pullRequest: Link?
+    }
+    struct Comment: Decodable {
+        var body: String?
+        var user: User?
+        var authorAssociation: String?
     }
     /// GitHub's and Gitea's labels have a `name`, GitLab's a `title`.
     struct Label: Decodable {
@@ -300,6 +392,10 @@ struct WebhookPayload: Decodable {
         var targetBranch: String?
         var lastCommit: Commit?
         var oldrev: String?
+        var authorId: Int?
+        /// A note's text and what it is on (`MergeRequest`).
+        var note: String?
+        var noteableType: String?
     }
 
     var ref: String?
@@ -313,6 +409,12 @@ struct WebhookPayload: Decodable {
     var review: Review?
     var label: Label?
     var changes: Changes?
+    var issue: Issue?
+    var comment: Comment?
+    var isPull: Bool?
+    var sender: User?
+    var user: User?
+    var mergeRequest: MergeRequest?
 
     static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()

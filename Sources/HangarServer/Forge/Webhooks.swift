@@ -70,8 +70,27 @@ struct Webhooks {
             if let event = delivery.event, event.kind == .pullRequest {
                 try await control.supersede(project: project, ref: event.ref, commit: event.commit)
             }
+            // An outsider's request runs nothing until a member lets it; a comment may start runs.
+            var event = delivery.event
+            var afterwards: String?
+            if let comment = delivery.comment {
+                switch try await commented(comment, project: project, forge: forge) {
+                case .run(let head, let say): (event, afterwards) = (head, say)
+                case .ignore(let why):
+                    metrics.webhook(forge: forgeName, result: "ignored")
+                    return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
+                }
+            } else if let request = delivery.request, event?.kind == .pullRequest, try await !trusted(request, project: project, forge: forge) {
+                let why =
+                    "pull request #\(request.number) by \(request.author?.login ?? "an unknown author") waits for a member's '/hangar ok-to-test' comment: its author is not a member of \(forge.repository)"
+                if ["opened", "open", "reopened", "reopen"].contains(delivery.name.split(separator: "/").last ?? "") {
+                    await say("Hangar: \(why).", on: request.number, forge: forge)
+                }
+                metrics.webhook(forge: forgeName, result: "held")
+                return EditedResponse(status: .ok, response: Answer(result: "held", runs: [], detail: why))
+            }
             var planned: [NewRun] = []
-            if let event = delivery.event {
+            if let event {
                 for job in file.jobs where job.triggers.contains(where: event.matches) {
                     for var run in try control.prepare(project: project, job: job.name, parameters: event.parameters) {
                         run.cause = event.cause(forge: forgeName)
@@ -80,13 +99,13 @@ struct Webhooks {
                     }
                 }
             }
-            guard let event = delivery.event, !planned.isEmpty else {
-                metrics.webhook(forge: forgeName, result: "ignored")
+            guard let event, !planned.isEmpty else {
                 if let gated {
                     metrics.webhook(forge: forgeName, result: "gated")
                     return EditedResponse(status: .ok, response: Answer(result: "gated", runs: [], detail: gated))
                 }
-                let why = delivery.ignored ?? "no job's triggers ask for a \(delivery.event?.kind.rawValue ?? "") to \(delivery.event?.branch ?? "")"
+                metrics.webhook(forge: forgeName, result: "ignored")
+                let why = delivery.ignored ?? "no job's triggers ask for a \(event?.kind.rawValue ?? "") to \(event?.branch ?? "")"
                 return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
             }
             let (id, window) = delivery.id(kind, header: header)
@@ -97,6 +116,9 @@ struct Webhooks {
             control.queued(queued)
             metrics.webhook(forge: forgeName, result: "triggered")
             logger.notice("webhook queued \(queued.count) run(s)", metadata: ["project": "\(project)", "cause": "\(event.cause(forge: forgeName))"])
+            if let afterwards, let number = delivery.comment?.number {
+                await say("Hangar: \(afterwards): run(s) \(queued.map { "#\($0.id)" }.joined(separator: ", ")) queued.", on: number, forge: forge)
+            }
             return EditedResponse(status: .created, response: Answer(result: "triggered", runs: queued.map(\.id), detail: nil))
         }
     }

@@ -169,6 +169,7 @@ struct RunCoordinator: Sendable {
         let workspace = try await catalog.workspace(
             for: run.project,
             commit: run.parameters["HANGAR_COMMIT"],
+            ref: run.parameters["HANGAR_REF"],
             folder: "\(runsFolder)/\(run.id)/source"
         )
         let job = try workspace.project.job(named: run.job)

@@ -152,6 +152,9 @@ struct Serve: AsyncParsableCommand {
             )
         }
         JSONLogHandler.bootstrap()
+        // The runs' host tasks may run a pull request's code: they never see the database's password
+        // (nor a forge's token or webhook secret: `ProjectCatalog` withholds those it reads).
+        Command.withhold(["PGPASSWORD", "HANGAR_TOKEN"])
         let store = try await database.open()
         try await withStore(store) {
             var configuration = HangarServer.Configuration(

@@ -65,6 +65,8 @@ struct Worker: AsyncParsableCommand {
         guard let token = token ?? environment["HANGAR_TOKEN"] else {
             throw ValidationError("a worker token is needed: --token or HANGAR_TOKEN ('hangar token create --role worker' on the server makes one)")
         }
+        // The runs' host tasks may run a pull request's code: they never see the worker's token.
+        Command.withhold(["HANGAR_TOKEN"])
         let paths = HangarPaths.fromEnvironment()
         let name = name ?? WorkerIdentity.defaultName(paths: paths)
         var configuration = WorkerAgent.Configuration(name: name, labels: try Labels.parse(labels, option: "--labels"), paths: paths)
