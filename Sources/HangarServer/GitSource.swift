@@ -91,3 +91,22 @@ struct GitSource: Sendable, Equatable {
         return result.stdout
     }
 }
+
+extension GitSource {
+    /// hangar.yml as pull request head `commit` (fetched by `ref`) has it, when the request changed
+    /// it (against where it left the branch); nil when it did not.
+    func changedProjectFile(at commit: String, ref: String) async throws(HangarError) -> String? {
+        try await exclusively { () throws(HangarError) in
+            try await fetch(commit, refs: [ref])
+            let diff = try await Command.run(
+                ["git", "-C", clone, "diff", "--quiet", "origin/\(branch)...\(commit)", "--", "hangar.yml"],
+                environment: ["GIT_TERMINAL_PROMPT": "0"]
+            )
+            switch diff.status {
+            case 0: return nil
+            case 1: return try await git(["-C", clone, "show", "\(commit):hangar.yml"])
+            default: throw HangarError(.sourceGit, "git diff failed for \(url): \(diff.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+        }
+    }
+}

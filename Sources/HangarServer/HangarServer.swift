@@ -177,6 +177,7 @@ public enum HangarServer {
                 "the queue watch",
                 QueueWatch(store: store, interval: .seconds(1), clock: configuration.clock, queue: queue, logger: configuration.logger)
             ),
+            ("the queue listener", QueueListener(store: store, queue: queue, clock: configuration.clock, logger: configuration.logger)),
             (
                 "the lease reaper",
                 LeaseReaper(

@@ -45,16 +45,25 @@ struct RunControl: Sendable {
     /// and its defaults filled in: one, or for a matrix job one per cell the parameters (or `cell`)
     /// pick (`JobSpec.cells`), each named by its cell. 404 for an unknown project or job, 400 naming
     /// a wrong parameter or cell.
-    func prepare(project: String, job name: String, parameters: [String: String], cell: String? = nil, keep: KeepAsked? = nil) throws -> [NewRun] {
+    /// `file`: the project's file to read the job from instead of the loaded one (a shadow run's).
+    func prepare(
+        project: String,
+        job name: String,
+        parameters: [String: String],
+        cell: String? = nil,
+        keep: KeepAsked? = nil,
+        file: ProjectFile? = nil
+    ) throws -> [NewRun] {
         let entry = try self.project(project)
-        guard let workspace = entry.workspace else {
+        guard let loaded = entry.workspace?.project else {
             throw HTTPError(.notFound, message: "project '\(project)' is broken: \(entry.error.map { "\($0)" } ?? "not loaded")")
         }
+        let projectFile = file ?? loaded
         let job: JobSpec
         do {
-            job = try workspace.project.job(named: name)
+            job = try projectFile.job(named: name)
         } catch {
-            let suggestion = Suggestion.phrase(for: name, in: workspace.project.jobs.map(\.name))
+            let suggestion = Suggestion.phrase(for: name, in: projectFile.jobs.map(\.name))
             throw HTTPError(.notFound, message: "project '\(project)' has no job '\(name)'\(suggestion)")
         }
         var values: [String: String]
@@ -67,7 +76,7 @@ struct RunControl: Sendable {
         }
         // A git project's run is pinned to the commit it was triggered at, so a retrigger tests the same code.
         if entry.source != nil, values["HANGAR_COMMIT"] == nil, let commit = entry.commit { values["HANGAR_COMMIT"] = commit }
-        let (requires, memory) = Self.placement(of: job, in: workspace.project)
+        let (requires, memory) = Self.placement(of: job, in: projectFile)
         let kept = try keep?.request(over: job) ?? job.keep.map { KeepRequest(seconds: $0.seconds) }
         return cells.map { cell in
             // A value given by its name becomes the value.
@@ -171,8 +180,8 @@ struct RunControl: Sendable {
     /// Cancels the runs a forge started for request `ref` at another commit than `commit` that
     /// are queued or running: a new push supersedes them.
     func supersede(project: String, ref: String, commit: String) async throws {
-        for state in [RunState.queued, .running] {
-            for run in try await store.runs(state: state, project: project, trigger: .webhook, limit: 1000)
+        for (state, trigger) in [(RunState.queued, RunTrigger.webhook), (.running, .webhook), (.queued, .shadow), (.running, .shadow)] {
+            for run in try await store.runs(state: state, project: project, trigger: trigger, limit: 1000)
             where run.parameters["HANGAR_REF"] == ref && run.parameters["HANGAR_COMMIT"] != commit {
                 do {
                     _ = try await cancel(run.id, by: "a newer push to \(ref) (\(commit.prefix(7)))")

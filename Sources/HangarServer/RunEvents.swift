@@ -34,9 +34,9 @@ struct RunEvents: Sendable {
     /// Queues a commit status when the run tests a commit of a project with a forge and a token: the
     /// run's own, or its group's summary when its job says `status: summary`. The gate's runs test a
     /// speculative merge the forge does not know: theirs go to the pull request's head commit, named
-    /// `hangar/gate/JOB`.
+    /// `hangar/gate/JOB`. A shadow run (a pull request's changed hangar.yml) reports nothing.
     private func report(_ run: StoredRun, _ state: ForgeClient.State, _ description: String) {
-        guard let commit = run.parameters["HANGAR_CHANGE_COMMIT"] ?? run.parameters["HANGAR_COMMIT"],
+        guard run.trigger != .shadow, let commit = run.parameters["HANGAR_CHANGE_COMMIT"] ?? run.parameters["HANGAR_COMMIT"],
             let project = catalog.entry(run.project)?.workspace?.project,
             let forge = project.forge, let variable = forge.tokenVariable
         else { return }

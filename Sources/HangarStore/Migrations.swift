@@ -451,7 +451,33 @@ enum Migrations {
                 """
             ]
         ),
+        (
+            25,
+            [
+                // PostgreSQL tells every replica listening on `hangar_queue` when a run becomes
+                // queued (`RunStore.listenForQueued`), so idle claims wake without polling. A
+                // trigger, so a queued run costs no statement of its own; PostgreSQL sends one
+                // notification per transaction however many runs it queued.
+                """
+                \(postgresOnly)CREATE FUNCTION hangar_run_queued() RETURNS trigger AS $$
+                BEGIN PERFORM pg_notify('\(queueChannel)', ''); RETURN NULL; END $$ LANGUAGE plpgsql
+                """,
+                """
+                \(postgresOnly)CREATE TRIGGER runs_inserted_queued AFTER INSERT ON runs FOR EACH ROW
+                WHEN (NEW.state = \(RunState.queued.sql)) EXECUTE FUNCTION hangar_run_queued()
+                """,
+                """
+                \(postgresOnly)CREATE TRIGGER runs_requeued AFTER UPDATE OF state ON runs FOR EACH ROW
+                WHEN (NEW.state = \(RunState.queued.sql) AND OLD.state <> \(RunState.queued.sql)) EXECUTE FUNCTION hangar_run_queued()
+                """,
+            ]
+        ),
     ]
+
+    /// A statement that starts with this runs on PostgreSQL only.
+    static let postgresOnly = "-- postgres only\n"
+    /// The channel `NOTIFY`ed when a run becomes queued.
+    static let queueChannel = "hangar_queue"
 
     /// The newest schema this Hangar knows.
     static var latest: Int { steps.map(\.version).max() ?? 0 }
@@ -476,7 +502,7 @@ enum Migrations {
                 )
             }
             for step in steps where !applied.contains(step.version) {
-                for statement in step.statements {
+                for statement in step.statements where connections.dialect == .postgres || !statement.hasPrefix(postgresOnly) {
                     let text = statement.replacingOccurrences(of: "{id}", with: connections.dialect.idColumn)
                     try await database.raw(SQLQueryString(text)).run()
                 }

@@ -12,7 +12,8 @@ bare git repository), a merge of pull request N (GitHub `PUT .../pulls/N/merge`,
 and 409 when the head is not the `sha`/`head_commit_id` given; `GET .../pulls/N` says whether it
 was merged, and its head and base. When the file LOG.merge-500 holds a number, that many merges are
 answered 500 first. `GET .../collaborators/LOGIN` (Gitea) answers 204 for a login listed in
-LOG.members (one per line), else 404.
+LOG.members (one per line), else 404. A request's description (`body`) is read from LOG.bodies (a
+JSON object by number).
 """
 import json
 import re
@@ -101,8 +102,12 @@ class Handler(BaseHTTPRequestHandler):
             number = int(asking.group(2))
             done = number in merged
             head = git("--git-dir", repository, "rev-parse", f"refs/pull/{number}/head").stdout.strip() if repository else ""
+            try:
+                body = json.load(open(log + ".bodies")).get(str(number), "")
+            except (OSError, ValueError):
+                body = ""
             return self.answer(200, {
-                "merged": done, "state": "merged" if done else "opened",
+                "merged": done, "state": "merged" if done else "opened", "body": body,
                 "head": {"ref": f"pr{number}", "sha": head}, "base": {"ref": "main", "sha": ""},
             })
         collaborator = COLLABORATOR.match(self.path.split("?")[0])

@@ -82,4 +82,23 @@ import Testing
         #expect(gate.apply(.merged("a")) == [.test("b", attempt: 1, base: [])])
         #expect(gate.window == 1)
     }
+
+    @Test func aChangeLeavesWithWhatItDependsOn() {
+        var gate = GateQueue()
+        for change in ["a", "b"] { _ = gate.apply(.enqueued(change)) }
+        _ = gate.apply(.enqueued("c", dependsOn: ["b", "other/app#1"]))
+        _ = gate.apply(.enqueued("d", dependsOn: ["c"]))
+        #expect(gate.items.map(\.dependsOn) == [[], [], ["b"], ["c"]], "only what is in this queue is kept")
+        let left = gate.apply(.removed("b"))
+        #expect(left.contains(.report("c", "it depends on b, which left the gate")) && left.contains(.cancel("c", attempt: 1)))
+        #expect(left.contains(.report("d", "it depends on c, which left the gate")) && left.contains(.cancel("d", attempt: 1)))
+        #expect(gate.items.map(\.change) == ["a"])
+
+        // One that fails leaves at the head, and what depends on it with it.
+        var failing = GateQueue()
+        _ = failing.apply(.enqueued("a"))
+        _ = failing.apply(.enqueued("b", dependsOn: ["a"]))
+        _ = failing.apply(.failed("a", attempt: 1, reason: "broken"))
+        #expect(failing.items.map(\.change) == [], "a left at the head at once, b with it")
+    }
 }

@@ -22,7 +22,10 @@ import Testing
     }
 
     @Test func aCoordinatorKilledWithFiveChangesInTheGateResumesTheSameQueue() async throws {
-        let world = try await GateStandIn(task: "sleep 4")
+        // The runs wait for this file, so no change merges before the kill however slow the machine.
+        let release = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-release-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: release) }
+        let world = try await GateStandIn(task: "while [ ! -e \(release) ]; do sleep 0.1; done")
         defer { world.stop() }
         var heads: [String] = []
         for number in 1...5 { heads.append(try await world.pullRequest(number, adding: "file\(number)")) }
@@ -48,6 +51,7 @@ import Testing
         try await waitForProject(server, token: token)
         let after = try await queue(server, token: token).map(\.change)
         #expect(after == before, "the restarted coordinator has the same queue")
+        FileManager.default.createFile(atPath: release, contents: nil)
         try await eventually("every change merges: \((try? world.merges()) ?? [])", within: .seconds(150)) {
             try await queue(server, token: token).isEmpty
         }

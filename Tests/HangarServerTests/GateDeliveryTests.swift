@@ -81,4 +81,16 @@ import Testing
         #expect(note.command == .recheck && note.by.id == 5 && note.head?.commit == "abc" && note.head?.ref == "refs/merge-requests/7/head")
         #expect(RequestComment(number: 1, text: "please recheck this", by: note.by).command == nil, "a command is a line of its own")
     }
+
+    @Test func dependsOnLinesNameChanges() {
+        let text = """
+            Fixes the thing.
+            Depends-On: https://github.com/team/lib/pull/12
+            depends-on:   https://gitea.example.org/team/app/pulls/3
+            Depends-On: https://gitlab.example.org/group/sub/project/-/merge_requests/7
+            Depends-On: https://example.org/not/a/request
+            Not a Depends-On: https://github.com/team/lib/pull/13
+            """
+        #expect(DependsOn.changes(in: text) == ["team/lib#12", "team/app#3", "group/sub/project#7"])
+    }
 }

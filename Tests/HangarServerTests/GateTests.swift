@@ -173,6 +173,95 @@ import Testing
     }
 }
 
+/// A pull request that changes hangar.yml runs as its own file says, in the shadow: no commit
+/// statuses, marked apart on the pages; one whose file does not load runs nothing and says why.
+@Suite(.timeLimit(.minutes(3))) struct ShadowTests {
+    @Test func aRequestChangingHangarYmlRunsItsOwnJobsInTheShadow() async throws {
+        let world = try await GateStandIn(task: "true", check: true)
+        defer { world.stop() }
+        let changed = try await world.pullRequest(
+            7,
+            adding: "hangar.yml",
+            text: """
+                forge: { type: gitea, repository: team/app, url: "\(world.url)", token-env: FORGE_TOKEN, secret-env: HOOK_SECRET }
+                jobs:
+                  test: { tasks: [{ host: 'echo the changed test' }] }
+                  lint: { tasks: [{ host: 'echo linting' }] }
+                pipelines:
+                  check: { on: pull-request, jobs: [test, lint] }
+
+                """
+        )
+        let broken = try await world.pullRequest(8, adding: "hangar.yml", text: "jobs:\n  test: { taskz: [] }\n")
+        let plain = try await world.pullRequest(9, adding: "notes")
+        try await GateTests().withGate(world) { client in
+            func send(_ number: Int, _ commit: String) async throws -> API.WebhookAnswer {
+                let (body, headers) = world.delivery("pull_request", action: "opened", number: number, commit: commit)
+                var fields = HTTPFields()
+                for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+                let answer = try await client.call(.post, "/hooks/gitea/app", body: body, token: .some(nil), headers: fields)
+                return try JSONDecoder().decode(API.WebhookAnswer.self, from: Data(String(buffer: answer.body).utf8))
+            }
+            let shadow = try await send(7, changed)
+            #expect(shadow.runs.count == 2 && shadow.detail?.contains("shadow runs") == true, "\(shadow)")
+            var jobs: [String] = []
+            for id in shadow.runs {
+                let run = try await client.waitForEnd(id)
+                #expect(run.state == .passed && run.trigger == .shadow && run.cause?.hasPrefix("shadow: ") == true, "\(run)")
+                jobs.append(run.job)
+            }
+            #expect(jobs.sorted() == ["lint", "test"], "the request's own jobs run")
+            let log = String(buffer: try await client.call(.get, "/api/v1/runs/\(shadow.runs[0])/log").body)
+            #expect(log.contains("the changed test"), "\(log)")
+            let page = String(buffer: try await client.call(.get, "/runs").body)
+            #expect(page.contains(#"<span class="state shadow""#), "marked apart on the history page")
+
+            let refused = try await send(8, broken)
+            #expect(refused.result == "ignored" && refused.detail?.contains("does not load") == true, "\(refused)")
+            let normal = try await send(9, plain)
+            #expect(normal.result == "triggered" && normal.detail == nil, "\(normal)")
+            #expect(try await client.waitForEnd(try #require(normal.runs.first)).trigger == .webhook)
+        }
+        let calls = try world.calls()
+        #expect(!calls.contains { $0.path.hasSuffix("/statuses/\(changed)") }, "a shadow run sends no commit status")
+        #expect(calls.contains { $0.path.hasSuffix("/statuses/\(plain)") }, "an ordinary one does")
+        #expect(calls.contains { $0.path.hasSuffix("/issues/8/comments") && $0.text.contains("hangar.yml does not load") })
+    }
+}
+
+/// `Depends-On:` in a pull request's description: a change joins the gate only behind what it
+/// depends on (or once that merged), leaves with it, and a cycle is refused.
+@Suite(.timeLimit(.minutes(3))) struct DependsOnTests {
+    @Test func aChangeIsGatedOnlyBehindWhatItDependsOnAndACycleIsRefused() async throws {
+        let world = try await GateStandIn(task: "sleep 1; test ! -e BROKEN")
+        defer { world.stop() }
+        let heads = [
+            try await world.pullRequest(1, adding: "BROKEN"), try await world.pullRequest(2, adding: "two"),
+            try await world.pullRequest(3, adding: "three"), try await world.pullRequest(4, adding: "four"),
+        ]
+        try world.describe(2, "Needs the first.\nDepends-On: \(world.url)/team/app/pulls/1\n")
+        try world.describe(3, "Depends-On: https://gitea.example.org/team/app/pulls/4")
+        try world.describe(4, "Depends-On: https://gitea.example.org/team/app/pulls/3")
+        let gate = GateTests()
+        try await gate.withGate(world) { client in
+            func approve(_ number: Int) async throws -> String {
+                try await gate.send(client, world, "pull_request_approved", action: "reviewed", number: number, commit: heads[number - 1])
+            }
+            let early = try await approve(2)
+            #expect(early.contains(#"app#2 waits for team\/app#1 (Depends-On)"#), "\(early)")
+            #expect(try await approve(1).contains("joined the gate"))
+            #expect(try await approve(2).contains("joined the gate"), "behind what it depends on")
+            let cycle = try await approve(3)
+            #expect(cycle.contains("make a cycle"), "\(cycle)")
+            try await eventually("the queue empties") { try await gate.queues(client).first?.items.isEmpty == true }
+        }
+        #expect(try world.merges().isEmpty, "#1 failed, and #2 left with it")
+        let comments = try world.calls().filter { $0.path.hasSuffix("/comments") }
+        #expect(comments.contains { $0.path.hasSuffix("/issues/2/comments") && $0.text.contains("it depends on team/app#1, which left the gate") })
+        #expect(comments.contains { $0.path.hasSuffix("/issues/3/comments") && $0.text.contains("team/app#3 → team/app#4 → team/app#3") })
+    }
+}
+
 /// A run may run a pull request's code: the server's secrets never reach its host tasks.
 @Suite struct WithheldSecretsTests {
     @Test func aRunsHostTasksNeverSeeTheForgesTokenOrSecret() async throws {

@@ -83,11 +83,12 @@ public final class GateStandIn: Sendable {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// A commit on top of `main` adding `file`, pushed as pull request `number`; its head commit.
-    public func pullRequest(_ number: Int, adding file: String) async throws -> String {
+    /// A commit on top of `main` writing `file` (`text`, else the number), pushed as pull request
+    /// `number`; its head commit.
+    public func pullRequest(_ number: Int, adding file: String, text: String? = nil) async throws -> String {
         try await git(["fetch", "-q", "origin"], in: work)
         try await git(["checkout", "-q", "-B", "pr\(number)", "origin/main"], in: work)
-        try "\(number)\n".write(toFile: "\(work)/\(file)", atomically: true, encoding: .utf8)
+        try (text ?? "\(number)\n").write(toFile: "\(work)/\(file)", atomically: true, encoding: .utf8)
         try await git(["add", file], in: work)
         try await git(["commit", "-q", "-m", "pr \(number)"], in: work)
         try await git(["push", "-q", "-f", "origin", "pr\(number):refs/pull/\(number)/head"], in: work)
@@ -103,11 +104,12 @@ public final class GateStandIn: Sendable {
         commit: String,
         author: String = "alice"
     ) -> (body: String, headers: [(String, String)]) {
-        signed(
+        let description = (try? JSONEncoder().encode(descriptions()[number] ?? "")).map { String(decoding: $0, as: UTF8.self) } ?? #""""#
+        return signed(
             event,
             """
             {"action": "\(action)", "number": \(number), "pull_request": {"number": \(number), "head": {"ref": "pr\(number)", "sha": "\(commit)"},
-            "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}, "user": {"login": "\(author)"}},
+            "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}, "user": {"login": "\(author)"}, "body": \(description)},
             "repository": {"full_name": "team/app"}, "review": {"type": "pull_request_review_approved", "content": "lgtm"}}
             """
         )
@@ -128,6 +130,21 @@ public final class GateStandIn: Sendable {
         let signature = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(Self.secret.utf8)))
             .map { String(format: "%02x", $0) }.joined()
         return (body, [("X-Gitea-Event", event), ("X-Gitea-Delivery", UUID().uuidString), ("X-Gitea-Signature", signature)])
+    }
+
+    /// Gives request `number` a description (`body`): the forge answers it, deliveries carry it.
+    public func describe(_ number: Int, _ text: String) throws {
+        var all = descriptions()
+        all[number] = text
+        try JSONEncoder().encode(Dictionary(uniqueKeysWithValues: all.map { ("\($0.key)", $0.value) }))
+            .write(to: URL(fileURLWithPath: log + ".bodies"))
+    }
+
+    private func descriptions() -> [Int: String] {
+        guard let data = FileManager.default.contents(atPath: log + ".bodies"),
+            let all = try? JSONDecoder().decode([String: String].self, from: data)
+        else { return [:] }
+        return Dictionary(uniqueKeysWithValues: all.compactMap { key, value in Int(key).map { ($0, value) } })
     }
 
     /// The forge answers the next `count` merges 500.

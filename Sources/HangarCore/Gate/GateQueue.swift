@@ -42,19 +42,34 @@ public struct GateQueue: Sendable, Equatable, Codable {
         public var attempt: Int
         /// The head commit that was approved: what is tested and merged.
         public var commit: String
+        /// The changes it depends on (`Depends-On:`) that are in this queue: it leaves when one of
+        /// them leaves without merging.
+        public var dependsOn: [String]
 
-        public init(change: String, state: State = .queued, base: [String] = [], attempt: Int = 0, commit: String = "") {
+        public init(change: String, state: State = .queued, base: [String] = [], attempt: Int = 0, commit: String = "", dependsOn: [String] = []) {
             self.change = change
             self.state = state
             self.base = base
             self.attempt = attempt
             self.commit = commit
+            self.dependsOn = dependsOn
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let values = try decoder.container(keyedBy: CodingKeys.self)
+            change = try values.decode(String.self, forKey: .change)
+            state = try values.decode(State.self, forKey: .state)
+            base = try values.decode([String].self, forKey: .base)
+            attempt = try values.decode(Int.self, forKey: .attempt)
+            commit = try values.decodeIfPresent(String.self, forKey: .commit) ?? ""
+            dependsOn = try values.decodeIfPresent([String].self, forKey: .dependsOn) ?? []
         }
     }
 
     public enum Event: Sendable, Equatable {
-        /// A change was approved at `commit`: it joins the end of the queue.
-        case enqueued(String, commit: String = "")
+        /// A change was approved at `commit`: it joins the end of the queue, behind the changes in it
+        /// that it depends on (`dependsOn`).
+        case enqueued(String, commit: String = "", dependsOn: [String] = [])
         /// The jobs of `attempt` of a change ended.
         case passed(String, attempt: Int)
         case failed(String, attempt: Int, reason: String)
@@ -98,9 +113,10 @@ public struct GateQueue: Sendable, Equatable, Codable {
     public mutating func apply(_ event: Event) -> [Action] {
         var actions: [Action] = []
         switch event {
-        case .enqueued(let change, let commit):
+        case .enqueued(let change, let commit, let dependsOn):
             guard !items.contains(where: { $0.change == change }) else { return [] }
-            items.append(Item(change: change, commit: commit))
+            let queued = Set(items.map(\.change))
+            items.append(Item(change: change, commit: commit, dependsOn: dependsOn.filter(queued.contains)))
             reasons[change] = nil
         case .passed(let change, let attempt):
             guard let index = current(change, attempt), items[index].state == .testing else { return [] }
@@ -120,12 +136,12 @@ public struct GateQueue: Sendable, Equatable, Codable {
             actions.append(.report(change, "the merge was refused: \(reason)"))
             reasons[change] = reason
             shrink()
-            actions += restart(behind: change)
+            actions += restart(behind: change) + dropDependents(of: change)
         case .removed(let change):
             guard let index = items.firstIndex(where: { $0.change == change }) else { return [] }
             if items[index].state == .testing { actions.append(.cancel(change, attempt: items[index].attempt)) }
             items.remove(at: index)
-            actions += restart(behind: change)
+            actions += restart(behind: change) + dropDependents(of: change)
         }
         return actions + advance()
     }
@@ -159,6 +175,7 @@ public struct GateQueue: Sendable, Equatable, Codable {
                 items.removeFirst()
                 actions.append(.report(head.change, "its jobs failed: \(reasons[head.change] ?? "")"))
                 shrink()
+                actions += dropDependents(of: head.change)
                 continue
             }
             break
@@ -168,6 +185,19 @@ public struct GateQueue: Sendable, Equatable, Codable {
             items[index].attempt += 1
             items[index].state = .testing
             actions.append(.test(items[index].change, attempt: items[index].attempt, base: items[index].base))
+        }
+        return actions
+    }
+
+    /// Takes out every change that depends on `change`, which left without merging (and the ones
+    /// depending on those), each reported; their runs are cancelled and the changes tested with them restart.
+    private mutating func dropDependents(of change: String) -> [Action] {
+        var actions: [Action] = []
+        while let index = items.firstIndex(where: { $0.dependsOn.contains(change) }) {
+            let dependent = items.remove(at: index)
+            if dependent.state == .testing { actions.append(.cancel(dependent.change, attempt: dependent.attempt)) }
+            actions.append(.report(dependent.change, "it depends on \(change), which left the gate"))
+            actions += restart(behind: dependent.change) + dropDependents(of: dependent.change)
         }
         return actions
     }

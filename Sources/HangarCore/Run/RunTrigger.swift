@@ -7,6 +7,9 @@ public enum RunTrigger: String, CaseIterable, Sendable, Codable {
     case webhook
     /// The gate: an approved change tested on top of the ones ahead of it in its queue.
     case gate
+    /// A pull request that changes hangar.yml, run as its own file says (CKI's non-production
+    /// pipelines): no commit statuses, no notifications, shown apart.
+    case shadow
     /// A `cron:` trigger.
     case schedule
     /// The build service's event on the bus (`obs:` triggers).

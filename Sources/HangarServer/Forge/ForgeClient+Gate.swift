@@ -45,17 +45,58 @@ extension ForgeClient {
         }
     }
 
+    /// A pull (merge) request as the forge answers `GET` of it: GitHub and Gitea say `head`, `base`,
+    /// `merged` and `body`; GitLab `sha`, `source_branch`, `target_branch`, `state` and `description`.
+    struct Request: Decodable {
+        struct Side: Decodable {
+            var ref: String
+            var sha: String
+        }
+        var head: Side?
+        var base: Side?
+        var merged: Bool?
+        var body: String?
+        var sha: String?
+        var sourceBranch: String?
+        var targetBranch: String?
+        var state: String?
+        var description: String?
+    }
+
+    /// Request `number` as the forge has it now; nil when it does not answer.
+    func request(_ number: Int) async -> Request? {
+        let path = forge.kind == .gitlab ? "/merge_requests/\(number)" : "/pulls/\(number)"
+        guard let answer = try? await call(.GET, path, nil, timeout: .seconds(10)), (200..<300).contains(answer.status) else { return nil }
+        return try? WebhookPayload.decoder.decode(Request.self, from: Data(answer.body.utf8))
+    }
+
     /// Whether request `number` is merged; nil when the forge does not say.
     func isMerged(_ number: Int) async -> Bool? {
-        struct Request: Decodable {
-            var merged: Bool?
-            var state: String?
-        }
-        let path = forge.kind == .gitlab ? "/merge_requests/\(number)" : "/pulls/\(number)"
-        guard let answer = try? await call(.GET, path, nil), (200..<300).contains(answer.status),
-            let request = try? JSONDecoder().decode(Request.self, from: Data(answer.body.utf8))
-        else { return nil }
+        guard let request = await request(number) else { return nil }
         return forge.kind == .gitlab ? request.state == "merged" : request.merged
+    }
+
+    /// Request `number`'s head as a webhook would say it; nil when the forge does not answer.
+    func head(of number: Int) async -> WebhookEvent? {
+        guard let request = await request(number) else { return nil }
+        if forge.kind == .gitlab {
+            guard let sha = request.sha, let branch = request.sourceBranch else { return nil }
+            return WebhookEvent(
+                kind: .pullRequest,
+                branch: branch,
+                base: request.targetBranch,
+                ref: "refs/merge-requests/\(number)/head",
+                commit: sha
+            )
+        }
+        guard let head = request.head else { return nil }
+        return WebhookEvent(kind: .pullRequest, branch: head.ref, base: request.base?.ref, ref: "refs/pull/\(number)/head", commit: head.sha)
+    }
+
+    /// Request `number`'s description; nil when the forge does not answer.
+    func description(of number: Int) async -> String? {
+        guard let request = await request(number) else { return nil }
+        return request.body ?? request.description ?? ""
     }
 
     /// Whether `person` is one of the repository's members: GitHub says so in the delivery (the
@@ -75,37 +116,6 @@ extension ForgeClient {
             else { return false }
             return ((try? WebhookPayload.decoder.decode(Member.self, from: Data(answer.body.utf8)))?.accessLevel ?? 0) >= 30
         }
-    }
-
-    /// Request `number`'s head as a webhook would say it; nil when the forge does not answer.
-    func head(of number: Int) async -> WebhookEvent? {
-        struct Side: Decodable {
-            var ref: String
-            var sha: String
-        }
-        struct Request: Decodable {
-            var head: Side?
-            var base: Side?
-            var sha: String?
-            var sourceBranch: String?
-            var targetBranch: String?
-        }
-        let path = forge.kind == .gitlab ? "/merge_requests/\(number)" : "/pulls/\(number)"
-        guard let answer = try? await call(.GET, path, nil, timeout: .seconds(10)), (200..<300).contains(answer.status),
-            let request = try? WebhookPayload.decoder.decode(Request.self, from: Data(answer.body.utf8))
-        else { return nil }
-        if forge.kind == .gitlab {
-            guard let sha = request.sha, let branch = request.sourceBranch else { return nil }
-            return WebhookEvent(
-                kind: .pullRequest,
-                branch: branch,
-                base: request.targetBranch,
-                ref: "refs/merge-requests/\(number)/head",
-                commit: sha
-            )
-        }
-        guard let head = request.head else { return nil }
-        return WebhookEvent(kind: .pullRequest, branch: head.ref, base: request.base?.ref, ref: "refs/pull/\(number)/head", commit: head.sha)
     }
 
     /// Says `text` on request `number` (a comment; GitLab: a note).

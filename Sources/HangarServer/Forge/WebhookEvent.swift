@@ -24,6 +24,13 @@ struct WebhookEvent: Equatable {
         "\(kind == .push ? "push to" : "pull request from") \(branch) at \(commit.prefix(7)) (\(forge))"
     }
 
+    /// A request's number, from its ref (`refs/pull/12/head`, `refs/merge-requests/12/head`).
+    var number: Int? {
+        guard kind == .pullRequest else { return nil }
+        let parts = ref.split(separator: "/")
+        return parts.count == 4 ? Int(parts[2]) : nil
+    }
+
     /// True when `trigger` asks for this event.
     func matches(_ trigger: JobTrigger) -> Bool {
         switch (trigger, kind) {
@@ -162,6 +169,7 @@ struct WebhookDelivery: Equatable {
             let labels = action == "labeled" ? [payload.label?.name].compactMap { $0 } : (request.labels ?? []).compactMap(\.name)
             delivery.request = RequestUpdate(change: change, labels: action.hasPrefix("label") ? labels : nil, number: payload.number, request)
             delivery.request?.author = request.user.map { Person($0, association: request.authorAssociation) }
+            delivery.request?.dependsOn = DependsOn.changes(in: request.body ?? "")
         case (.github, "pull_request_review"), (.gitea, "pull_request_approved"):
             guard let request = payload.pullRequest, let number = payload.number ?? request.number else {
                 throw .malformed("a review without 'pull_request' and its number")
@@ -172,6 +180,7 @@ struct WebhookDelivery: Equatable {
             delivery.ignored = approved ? "a review starts no runs of its own" : "a review that does not approve"
             if approved {
                 delivery.request = RequestUpdate(number: number, kind: .approved, commit: request.head.sha, base: request.base.ref)
+                delivery.request?.dependsOn = DependsOn.changes(in: request.body ?? "")
             }
         case (.gitlab, "Merge Request Hook"):
             guard let request = payload.objectAttributes, let action = request.action, let commit = request.lastCommit?.id,
@@ -199,6 +208,7 @@ struct WebhookDelivery: Equatable {
                     }
                 delivery.request = kind.map { RequestUpdate(number: number, kind: $0, commit: commit, base: request.targetBranch) }
                 delivery.request?.author = Person(login: payload.user?.username ?? "", id: request.authorId, association: nil)
+                delivery.request?.dependsOn = DependsOn.changes(in: request.description ?? "")
             }
         case (.github, "issue_comment"), (.gitea, "issue_comment"), (.gitea, "pull_request_comment"):
             guard let issue = payload.issue, let number = issue.number, let comment = payload.comment, let user = comment.user ?? payload.sender
@@ -317,6 +327,8 @@ struct RequestUpdate: Equatable {
     var base: String?
     /// Who opened it, when the delivery says.
     var author: Person?
+    /// The changes its description says it depends on (`Depends-On:` lines).
+    var dependsOn: [String] = []
 
     /// From GitHub's or Gitea's `pull_request` event: nil when it matters not to the gate.
     init?(change: RequestChange, labels: [String]?, number: Int?, _ request: WebhookPayload.PullRequest) {
@@ -351,6 +363,7 @@ struct WebhookPayload: Decodable {
         var labels: [Label]?
         var user: User?
         var authorAssociation: String?
+        var body: String?
     }
     /// GitHub's and Gitea's users have a `login`; GitLab's a `username` and an `id`.
     struct User: Decodable {
@@ -393,6 +406,7 @@ struct WebhookPayload: Decodable {
         var lastCommit: Commit?
         var oldrev: String?
         var authorId: Int?
+        var description: String?
         /// A note's text and what it is on (`MergeRequest`).
         var note: String?
         var noteableType: String?

@@ -89,12 +89,20 @@ struct Webhooks {
                 metrics.webhook(forge: forgeName, result: "held")
                 return EditedResponse(status: .ok, response: Answer(result: "held", runs: [], detail: why))
             }
+            // A request that changes hangar.yml runs as its own file says, in the shadow.
+            let shadow: ProjectFile?
+            do {
+                shadow = try await shadowFile(event, project: project, forge: forge)
+            } catch {
+                metrics.webhook(forge: forgeName, result: "ignored")
+                return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: "\(error)"))
+            }
             var planned: [NewRun] = []
             if let event {
-                for job in file.jobs where job.triggers.contains(where: event.matches) {
-                    for var run in try control.prepare(project: project, job: job.name, parameters: event.parameters) {
-                        run.cause = event.cause(forge: forgeName)
-                        run.trigger = .webhook
+                for job in (shadow ?? file).jobs where job.triggers.contains(where: event.matches) {
+                    for var run in try control.prepare(project: project, job: job.name, parameters: event.parameters, file: shadow) {
+                        run.cause = (shadow == nil ? "" : "shadow: ") + event.cause(forge: forgeName)
+                        run.trigger = shadow == nil ? .webhook : .shadow
                         planned.append(run)
                     }
                 }
@@ -119,7 +127,25 @@ struct Webhooks {
             if let afterwards, let number = delivery.comment?.number {
                 await say("Hangar: \(afterwards): run(s) \(queued.map { "#\($0.id)" }.joined(separator: ", ")) queued.", on: number, forge: forge)
             }
-            return EditedResponse(status: .created, response: Answer(result: "triggered", runs: queued.map(\.id), detail: nil))
+            let detail = shadow == nil ? nil : "shadow runs: the pull request changes hangar.yml (no commit statuses, no notifications)"
+            return EditedResponse(status: .created, response: Answer(result: "triggered", runs: queued.map(\.id), detail: detail))
+        }
+    }
+
+    /// The pull request's own hangar.yml when `event` is a request of a git project that changes it
+    /// (its runs are shadow runs); nil otherwise. A changed file that does not load is said on the
+    /// request and thrown.
+    private func shadowFile(_ event: WebhookEvent?, project: String, forge: ForgeSpec) async throws -> ProjectFile? {
+        guard let event, event.kind == .pullRequest, let source = catalog.entry(project)?.source,
+            let text = try await source.changedProjectFile(at: event.commit, ref: event.ref)
+        else { return nil }
+        do {
+            return try ProjectFile.parse(text, path: "\(source.clone)/hangar.yml", displayName: "hangar.yml")
+        } catch {
+            if let number = event.number {
+                await say("Hangar: this pull request's hangar.yml does not load, so nothing runs: \(error)", on: number, forge: forge)
+            }
+            throw HangarError(.configInvalid, "the pull request's hangar.yml does not load: \(error)")
         }
     }
 

@@ -85,7 +85,13 @@ final class GateEngine: Service, Sendable {
             guard update.base == gated.source.branch, gated.pipeline.branches.isEmpty || gated.pipeline.branches.contains(gated.source.branch)
             else { return "\(change) targets \(update.base ?? "?"); the gate merges into \(gated.source.branch)" }
             guard queued == nil else { return "\(change) is in the gate already" }
-            _ = try await control.store.changeGateQueue(project: name, pipeline: gated.pipeline.name, .enqueued(change, commit: commit))
+            for dependency in update.dependsOn where !queue.items.contains(where: { $0.change == dependency }) {
+                guard let why = await waiting(change, on: dependency) else { continue }
+                await say("\(why).", on: update.number, gated)
+                return why
+            }
+            let event = GateQueue.Event.enqueued(change, commit: commit, dependsOn: update.dependsOn)
+            _ = try await control.store.changeGateQueue(project: name, pipeline: gated.pipeline.name, event)
             logger.notice("\(change) joined the gate", metadata: ["project": "\(name)"])
             return "\(change) joined the gate"
         case .newCommits, .closed:
@@ -95,6 +101,38 @@ final class GateEngine: Service, Sendable {
             await say("\(change) left the gate: \(why).", on: update.number, gated)
             return "\(change) left the gate"
         }
+    }
+
+    /// Why `change` cannot join the gate yet because of `dependency` (`Depends-On:`), which is not in
+    /// its queue: nil when it merged. A dependency no project here serves, one not merged, or a cycle
+    /// (followed through the forges' descriptions, ten steps at most) keeps it out.
+    private func waiting(_ change: String, on dependency: String) async -> String? {
+        guard let (forge, number) = served(dependency), let client = Gated.client(forge, environment, logger) else {
+            return "\(change) depends on \(dependency), which no project of this Hangar serves (with a token): it is not gated"
+        }
+        if await client.isMerged(number) == true { return nil }
+        var path = [change, dependency]
+        while path.count < 12, let (nextForge, nextNumber) = served(path[path.count - 1]),
+            let text = await Gated.client(nextForge, environment, logger)?.description(of: nextNumber)
+        {
+            let dependencies = DependsOn.changes(in: text)
+            if dependencies.contains(change) {
+                return "\(change) is refused: its Depends-On make a cycle (\((path + [change]).joined(separator: " → "))); remove one of them"
+            }
+            guard let next = dependencies.first(where: { !path.contains($0) }) else { break }
+            path.append(next)
+        }
+        return
+            "\(change) waits for \(dependency) (Depends-On), which is neither merged nor in this gate: approve it again once \(dependency) merged or joined the gate"
+    }
+
+    /// The forge and number of a change some project of this Hangar serves.
+    private func served(_ change: String) -> (ForgeSpec, Int)? {
+        guard let hash = change.lastIndex(of: "#"), let number = Int(change[change.index(after: hash)...]) else { return nil }
+        let repository = change[..<hash].lowercased()
+        let forges = catalog.all.compactMap { $0.workspace?.project.forge }
+        guard let forge = forges.first(where: { $0.repository.lowercased() == repository }) else { return nil }
+        return (forge, number)
     }
 
     /// One look at a project's gate: results, obsolete runs, new testings, the head's merge.
@@ -275,11 +313,13 @@ struct Gated: Sendable {
     }
 
     /// The forge's API with the project's token; nil (logged) when the server has none.
-    func client(_ environment: [String: String], _ logger: Logger) -> ForgeClient? {
+    func client(_ environment: [String: String], _ logger: Logger) -> ForgeClient? { Self.client(forge, environment, logger) }
+
+    static func client(_ forge: ForgeSpec, _ environment: [String: String], _ logger: Logger) -> ForgeClient? {
         guard let variable = forge.tokenVariable, let token = environment[variable], !token.isEmpty else {
             logger.error(
                 "the gate cannot reach the forge: no token",
-                metadata: ["project": "\(name)", "variable": "\(forge.tokenVariable ?? "token-env")"]
+                metadata: ["repository": "\(forge.repository)", "variable": "\(forge.tokenVariable ?? "token-env")"]
             )
             return nil
         }

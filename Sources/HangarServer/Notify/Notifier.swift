@@ -34,7 +34,9 @@ struct Notifier: Sendable {
     /// Queues what `run`, which just ended, is to tell: its outcome, and (with `when: [regressed]`)
     /// the measurements it moved.
     func runEnded(_ run: StoredRun, matches: [SignatureMatch]) async throws {
-        guard let spec = catalog.entry(run.project)?.workspace?.project.notify, let outcome = NotifySpec.Outcome(run.state) else { return }
+        // A shadow run tries a change to hangar.yml: it tells no one.
+        guard run.trigger != .shadow, let spec = catalog.entry(run.project)?.workspace?.project.notify, let outcome = NotifySpec.Outcome(run.state)
+        else { return }
         let previous = try await store.previousOutcome(project: run.project, job: run.job, before: run.id).flatMap(NotifySpec.Outcome.init)
         if spec.tells(outcome, previous: previous) {
             let message = Message(

@@ -82,6 +82,8 @@ struct RunRow {
     /// A matrix job's run: its group and cell.
     var group: Int?
     var cell: String?
+    /// A shadow run (a pull request's changed hangar.yml), marked apart.
+    var shadow: Bool
 
     init(_ run: StoredRun, now: Double) {
         id = run.id
@@ -101,6 +103,7 @@ struct RunRow {
         image = run.image
         group = run.group
         cell = run.cell
+        shadow = run.trigger == .shadow
     }
 
     /// `0.4s`, `12s`, `1m 5s`, `running for 12s`, or empty before it started.

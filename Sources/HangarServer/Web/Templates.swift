@@ -81,7 +81,7 @@ enum Templates {
         @media (max-width:600px){main{padding:.6em} td,th{padding:.3em .35em} .optional{display:none} input[type=text],input[type=password]{min-width:0;width:100%}}
         .state{white-space:nowrap;overflow-wrap:normal;font-weight:600;padding:.1em .5em;border-radius:.3em;background:#e3e6ea}
         .passed{background:#d3f5dc;color:#14612b} .failed,.error,.timed-out{background:#fbd9d9;color:#8a1c1c}
-        .running{background:#d9e8fb;color:#1c4a8a} .queued,.cancelled,.skipped,.stale,.unavailable{background:#eee;color:#555}
+        .running{background:#d9e8fb;color:#1c4a8a} .shadow{background:#2b2f36;color:#d8dde4} .queued,.cancelled,.skipped,.stale,.unavailable{background:#eee;color:#555}
         pre{background:#11151c;color:#dfe6ee;padding:.8em;overflow:auto;white-space:pre-wrap;overflow-wrap:anywhere;font-size:13px}
         .error-box{background:#fbd9d9;color:#8a1c1c;padding:.6em .8em;white-space:pre-wrap;font-family:monospace}
         form.inline{display:inline} label{display:block;margin:.3em 0} input[type=text],input[type=password]{padding:.25em;min-width:20em}
@@ -104,7 +104,7 @@ enum Templates {
     static let runTable = """
         <div class="wide"><table><tr><th>Run</th><th>Project / job</th><th>State</th><th class="optional">Queued</th><th>Took</th><th class="optional"></th></tr>
         {{#rows}}<tr><td><a href="/runs/{{id}}">#{{id}}</a></td><td><a href="/projects/{{project}}">{{project}}</a> / {{job}}{{#cell}} <span class="muted">{{cell}}</span>{{/cell}}</td>
-        <td><span class="state {{state}}">{{state}}</span></td><td class="optional">{{#queued}}{{>moment}}{{/queued}}</td><td>{{took}}</td>
+        <td><span class="state {{state}}">{{state}}</span>{{#shadow}} <span class="state shadow" title="a pull request's changed hangar.yml: no statuses, no notifications">shadow</span>{{/shadow}}</td><td class="optional">{{#queued}}{{>moment}}{{/queued}}</td><td>{{took}}</td>
         <td class="muted optional">{{cause}}{{#reason}}{{#cause}} · {{/cause}}{{reason}}{{/reason}}</td></tr>{{/rows}}
         {{^rows}}<tr><td colspan="6" class="muted">none</td></tr>{{/rows}}</table></div>
         """

@@ -79,6 +79,19 @@ final class Connections: Sendable {
         }
     }
 
+    /// Calls `heard` for each notification on PostgreSQL channel `channel`, on a connection of its
+    /// own, until cancelled (or the connection breaks: it throws). False at once on SQLite, whose one
+    /// server hears its own changes in-process.
+    func listen(_ channel: String, heard: @escaping @Sendable () -> Void) async throws -> Bool {
+        guard case .postgres(let client, _) = backend else { return false }
+        try await client.withConnection { connection in
+            try await connection.listen(on: channel) { notifications in
+                for try await _ in notifications { heard() }
+            }
+        }
+        return true
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     ///
     /// It runs to its end in a task of its own, whatever happens to the caller's: a cancelled task's
