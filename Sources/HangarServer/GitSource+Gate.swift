@@ -4,19 +4,41 @@ import HangarMachine
 
 /// A change in the gate's queue as git sees it: where its forge keeps its head (GitHub and Gitea
 /// `refs/pull/N/head`, GitLab `refs/merge-requests/N/head`) and which commit that is.
-struct GateChange: Sendable, Equatable {
+struct GateChange: Sendable, Equatable, Codable {
     /// How people name it (`team/app#12`).
     var name: String
     var ref: String
     var commit: String
 }
 
+/// How a speculative merge is made: what `GitSource.speculativeMerge` was given, kept with its
+/// testing (JSON) so another replica can make the same commit.
+struct GateRecipe: Codable, Equatable {
+    var changes: [GateChange]
+    var method: PipelineSpec.MergeMethod
+
+    var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
+}
+
 extension GitSource {
+    /// Makes merge `commit` again from `recipe` (a testing another replica started), unless the
+    /// clone has it; an error when the same changes no longer make the same commit.
+    func remake(_ commit: String, from recipe: GateRecipe) async throws(HangarError) {
+        guard await !has(commit) else { return }
+        let made = try await speculativeMerge(recipe.changes, method: recipe.method)
+        guard made == commit else {
+            throw HangarError(.sourceGit, "the gate's merge \(commit) could not be made again here (the same changes made \(made))")
+        }
+    }
+
     /// The gate's speculative state (Zuul's merger): the branch head with `changes` merged onto it in
     /// order, each as the gate will merge it (`method`), made in a scratch worktree of the server's
     /// clone and kept under `refs/hangar/gate/COMMIT` so a run can check it out (`checkout`) and git
     /// does not collect it. A change that does not apply is a `source.conflict` naming it, what it
     /// went onto and the files; nothing is left of the attempt.
+    ///
+    /// The merge is the same commit wherever it is made (Hangar's name and a fixed date on what it
+    /// commits), so another replica whose clone lacks it makes it again for a run it hands out.
     func speculativeMerge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
         try await exclusively { () throws(HangarError) in
             try await git(["-C", clone, "fetch", "--quiet", "origin"])
@@ -65,15 +87,21 @@ extension GitSource {
     /// Applies one change onto the scratch worktree's head.
     private func apply(_ change: GateChange, method: PipelineSpec.MergeMethod, in scratch: String) async throws(HangarError) {
         let author = ["-c", "user.name=Hangar", "-c", "user.email=hangar@localhost", "-C", scratch]
+        let fixed = ["GIT_AUTHOR_DATE": Self.mergeDate, "GIT_COMMITTER_DATE": Self.mergeDate]
         switch method {
         case .merge:
-            try await git(author + ["merge", "--quiet", "--no-ff", "-m", "Merge \(change.name)", change.commit])
+            try await git(author + ["merge", "--quiet", "--no-ff", "-m", "Merge \(change.name)", change.commit], environment: fixed)
         case .squash:
-            try await git(author + ["merge", "--quiet", "--squash", change.commit])
-            try await git(author + ["commit", "--quiet", "--allow-empty", "-m", "\(change.name) (squashed)"])
+            try await git(author + ["merge", "--quiet", "--squash", change.commit], environment: fixed)
+            try await git(author + ["commit", "--quiet", "--allow-empty", "-m", "\(change.name) (squashed)"], environment: fixed)
         case .rebase:
             let base = try await git(["-C", scratch, "merge-base", "HEAD", change.commit]).trimmingCharacters(in: .whitespacesAndNewlines)
-            try await git(author + ["cherry-pick", "--allow-empty", "--keep-redundant-commits", "\(base)..\(change.commit)"])
+            // The picked commits keep their authors; only the committer's date is fixed.
+            let committed = ["GIT_COMMITTER_DATE": Self.mergeDate]
+            try await git(author + ["cherry-pick", "--allow-empty", "--keep-redundant-commits", "\(base)..\(change.commit)"], environment: committed)
         }
     }
+
+    /// The date on what the gate commits, so a merge is the same commit on every replica.
+    static let mergeDate = "2000-01-01T00:00:00+0000"
 }

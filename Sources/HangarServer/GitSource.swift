@@ -69,15 +69,18 @@ struct GitSource: Sendable, Equatable {
         return try await body()
     }
 
+    /// Whether the clone has `commit`.
+    func has(_ commit: String) async -> Bool { (try? await git(["-C", clone, "cat-file", "-e", "\(commit)^{commit}"])) != nil }
+
     /// Fetches `refs` from origin (all of its branches when none) unless the clone has `commit`.
     func fetch(_ commit: String, refs: [String] = []) async throws(HangarError) {
-        guard (try? await git(["-C", clone, "cat-file", "-e", "\(commit)^{commit}"])) == nil else { return }
+        guard await !has(commit) else { return }
         try await git(["-C", clone, "fetch", "--quiet", "origin"] + refs)
     }
 
     @discardableResult
-    func git(_ arguments: [String]) async throws(HangarError) -> String {
-        let result = try await Command.run(["git"] + arguments, environment: ["GIT_TERMINAL_PROMPT": "0"])
+    func git(_ arguments: [String], environment: [String: String] = [:]) async throws(HangarError) -> String {
+        let result = try await Command.run(["git"] + arguments, environment: environment.merging(["GIT_TERMINAL_PROMPT": "0"]) { $1 })
         guard result.status == 0 else {
             // The subcommand: the first word that is neither an option nor -C's folder.
             let words = arguments.enumerated().filter { !$0.element.hasPrefix("-") && ($0.offset == 0 || arguments[$0.offset - 1] != "-C") }

@@ -472,6 +472,14 @@ enum Migrations {
                 """,
             ]
         ),
+        (
+            26,
+            [
+                // How a testing's speculative merge was made (its changes and merge style, as JSON),
+                // so a replica whose clone lacks the commit makes it again.
+                "ALTER TABLE gate_attempts ADD COLUMN recipe TEXT"
+            ]
+        ),
     ]
 
     /// A statement that starts with this runs on PostgreSQL only.

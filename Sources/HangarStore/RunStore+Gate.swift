@@ -97,20 +97,22 @@ public struct GateRun: Sendable, Equatable {
 extension RunStore {
     /// Queues `runs` for testing `attempt` of `change` at `commit`, once: nil when that testing was
     /// queued before (by this replica or another).
+    /// `recipe`: how the merge was made (the gate's words), for `gateRecipe(commit:)`.
     public func queueGateRuns(
         project: String,
         pipeline: String,
         change: String,
         attempt: Int,
         commit: String,
+        recipe: String,
         runs: [NewRun]
     ) async throws -> [StoredRun]? {
         let now = now()
         return try await connections.transaction { [self] database -> [StoredRun]? in
             let recorded = try await database.raw(
                 """
-                INSERT INTO gate_attempts (project, pipeline, change_name, attempt, commit_id, started_at)
-                VALUES (\(bind: project), \(bind: pipeline), \(bind: change), \(bind: attempt), \(bind: commit), \(bind: now))
+                INSERT INTO gate_attempts (project, pipeline, change_name, attempt, commit_id, started_at, recipe)
+                VALUES (\(bind: project), \(bind: pipeline), \(bind: change), \(bind: attempt), \(bind: commit), \(bind: now), \(bind: recipe))
                 ON CONFLICT (project, pipeline, change_name, attempt) DO NOTHING RETURNING attempt
                 """
             ).first()
@@ -125,6 +127,14 @@ extension RunStore {
                 ).run()
             }
             return queued
+        }
+    }
+
+    /// How the gate made merge `commit` (what `queueGateRuns` was given); nil when it made none such.
+    public func gateRecipe(commit: String) async throws -> String? {
+        try await connections.withDatabase { database in
+            try await database.raw("SELECT recipe FROM gate_attempts WHERE commit_id = \(bind: commit) AND recipe IS NOT NULL LIMIT 1").first()
+                .map { try $0.decode(column: "recipe", as: String.self) }
         }
     }
 

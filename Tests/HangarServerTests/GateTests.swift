@@ -94,7 +94,10 @@ import Testing
     /// A forge that answers 500 to every merge: asked three times, then the change leaves with a
     /// comment; a request closed while it is tested leaves and its runs are cancelled.
     @Test func aForgeThatNeverMergesAndAClosedRequestTakeTheirChangesOut() async throws {
-        let world = try await GateStandIn(task: "sleep 3")
+        // The runs wait for this file, so #2's are still going when it is closed however slow the machine.
+        let release = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-release-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: release) }
+        let world = try await GateStandIn(task: "while [ ! -e \(release) ]; do sleep 0.1; done")
         defer { world.stop() }
         let first = try await world.pullRequest(1, adding: "one")
         let second = try await world.pullRequest(2, adding: "two")
@@ -111,6 +114,7 @@ import Testing
                 for run in runs { states.append(try await client.state(run.id)) }
                 return states.allSatisfy { $0 == .cancelled }
             }
+            FileManager.default.createFile(atPath: release, contents: nil)
             try await eventually("the queue empties: \((try? world.merges()) ?? [])") { try await queues(client).first?.items.isEmpty == true }
         }
         #expect(try world.merges() == Array(repeating: "/api/v1/repos/team/app/pulls/1/merge", count: 3))
@@ -165,6 +169,13 @@ import Testing
 
             let member = try await send(world.delivery("pull_request", action: "opened", number: 6, commit: fixed, author: "alice"))
             #expect(member.1.result == "triggered", "a member's request runs at once: \(member)")
+            let approval = world.delivery("pull_request_approved", action: "reviewed", number: 6, commit: fixed, sender: "stranger")
+            let outsiderApproval = try await send(approval)
+            #expect(
+                outsiderApproval.1.result == "ignored"
+                    && outsiderApproval.1.detail?.contains("who is not a member of team/app, does not gate") == true
+            )
+            #expect(try await gate.queues(client).first?.items.isEmpty == true, "an outsider's approval gates nothing")
         }
         let comments = try world.calls().filter { $0.path.hasSuffix("/issues/5/comments") }.map(\.text)
         #expect(comments.contains { $0.contains("waits for a member's '/hangar ok-to-test'") }, "\(comments)")

@@ -72,6 +72,28 @@ import Testing
         #expect(try await git(["worktree", "list", "--porcelain"], in: source.clone).components(separatedBy: "worktree ").count == 2)
     }
 
+    /// A replica whose clone lacks a merge another made (for a gate run it hands out) makes the very
+    /// same commit again from the recipe.
+    @Test(arguments: PipelineSpec.MergeMethod.allCases)
+    func anotherCloneMakesTheSameMergeAgain(method: PipelineSpec.MergeMethod) async throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let (source, changes) = try await repositories()
+        let commit = try await source.speculativeMerge([changes[0], changes[1]], method: method)
+        let other = GitSource(url: source.url, branch: "main", clone: "\(root)/other")
+        _ = try await other.update()
+        #expect(await !other.has(commit), "made in the first clone only")
+        try await other.remake(commit, from: GateRecipe(changes: [changes[0], changes[1]], method: method))
+        #expect(await other.has(commit))
+        let checkout = "\(root)/run"
+        try await other.checkout(commit, ref: "refs/hangar/gate/\(commit)", at: checkout)
+        #expect(try String(contentsOfFile: "\(checkout)/lib.c", encoding: .utf8) == "int lib;\n")
+        let differently = GateRecipe(changes: [changes[1], changes[0]], method: method)
+        let third = GitSource(url: source.url, branch: "main", clone: "\(root)/third")
+        _ = try await third.update()
+        let refused = await failure { try await third.remake(commit, from: differently) }
+        #expect(refused?.message.contains("could not be made again here") == true, "\(String(describing: refused))")
+    }
+
     @Test func aChangeThatConflictsIsNamedWithWhatItWentOntoAndLeavesNothing() async throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let (source, changes) = try await repositories()

@@ -95,14 +95,15 @@ public final class GateStandIn: Sendable {
         return try await git(["rev-parse", "HEAD"], in: work)
     }
 
-    /// Gitea's delivery `event` about pull request `number` at `commit`, opened by `author`, and
-    /// its headers, signed.
+    /// Gitea's delivery `event` about pull request `number` at `commit`, opened by `author`, sent
+    /// by `sender` (an approval's reviewer), and its headers, signed.
     public func delivery(
         _ event: String,
         action: String,
         number: Int,
         commit: String,
-        author: String = "alice"
+        author: String = "alice",
+        sender: String = "alice"
     ) -> (body: String, headers: [(String, String)]) {
         let description = (try? JSONEncoder().encode(descriptions()[number] ?? "")).map { String(decoding: $0, as: UTF8.self) } ?? #""""#
         return signed(
@@ -110,7 +111,8 @@ public final class GateStandIn: Sendable {
             """
             {"action": "\(action)", "number": \(number), "pull_request": {"number": \(number), "head": {"ref": "pr\(number)", "sha": "\(commit)"},
             "base": {"ref": "main", "sha": "0000000000000000000000000000000000000000"}, "user": {"login": "\(author)"}, "body": \(description)},
-            "repository": {"full_name": "team/app"}, "review": {"type": "pull_request_review_approved", "content": "lgtm"}}
+            "repository": {"full_name": "team/app"}, "review": {"type": "pull_request_review_approved", "content": "lgtm"},
+            "sender": {"login": "\(sender)"}}
             """
         )
     }

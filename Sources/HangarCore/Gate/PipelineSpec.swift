@@ -31,7 +31,7 @@ public struct PipelineSpec: Sendable, Equatable {
     }
 
     /// How the gate merges a pull request that passed (the forges' own merge styles).
-    public enum MergeMethod: String, Sendable, Equatable, CaseIterable {
+    public enum MergeMethod: String, Sendable, Equatable, CaseIterable, Codable {
         case merge, rebase, squash
     }
 

@@ -23,6 +23,17 @@ extension Webhooks {
         return try await control.store.isTrusted(project: project, number: request.number)
     }
 
+    /// Whether an approval counts: only a member's does (anyone may leave an approving review on a
+    /// public repository). Other news of a request always counts.
+    func approvedByMember(_ request: RequestUpdate, forge: ForgeSpec) async throws -> Bool {
+        guard request.kind == .approved else { return true }
+        guard let reviewer = request.by, await client(forge).isMember(reviewer) else {
+            logger.notice("an approval by someone who is not a member does not gate", metadata: ["reviewer": "\(request.by?.login ?? "?")"])
+            return false
+        }
+        return true
+    }
+
     func commented(_ comment: RequestComment, project: String, forge: ForgeSpec) async throws -> CommentOutcome {
         guard let command = comment.command else { return .ignore("a comment starts runs only with '/hangar ok-to-test' or 'recheck'") }
         let client = client(forge)

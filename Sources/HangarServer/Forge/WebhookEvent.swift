@@ -180,6 +180,9 @@ struct WebhookDelivery: Equatable {
             delivery.ignored = approved ? "a review starts no runs of its own" : "a review that does not approve"
             if approved {
                 delivery.request = RequestUpdate(number: number, kind: .approved, commit: request.head.sha, base: request.base.ref)
+                // The reviewer: GitHub's review says who and how they stand; Gitea's sender is the reviewer.
+                let reviewer = payload.review?.user ?? payload.sender
+                delivery.request?.by = reviewer.map { Person($0, association: payload.review?.authorAssociation) }
                 delivery.request?.dependsOn = DependsOn.changes(in: request.body ?? "")
             }
         case (.gitlab, "Merge Request Hook"):
@@ -208,6 +211,7 @@ struct WebhookDelivery: Equatable {
                     }
                 delivery.request = kind.map { RequestUpdate(number: number, kind: $0, commit: commit, base: request.targetBranch) }
                 delivery.request?.author = Person(login: payload.user?.username ?? "", id: request.authorId, association: nil)
+                delivery.request?.by = payload.user.map { Person($0, association: nil) }
                 delivery.request?.dependsOn = DependsOn.changes(in: request.description ?? "")
             }
         case (.github, "issue_comment"), (.gitea, "issue_comment"), (.gitea, "pull_request_comment"):
@@ -327,6 +331,8 @@ struct RequestUpdate: Equatable {
     var base: String?
     /// Who opened it, when the delivery says.
     var author: Person?
+    /// Who did what the delivery tells (the reviewer who approved, the one who labelled).
+    var by: Person?
     /// The changes its description says it depends on (`Depends-On:` lines).
     var dependsOn: [String] = []
 
@@ -391,6 +397,8 @@ struct WebhookPayload: Decodable {
     struct Review: Decodable {
         var state: String?
         var type: String?
+        var user: User?
+        var authorAssociation: String?
     }
     /// GitLab's `changes`: what an update changed, here its labels.
     struct Changes: Decodable {

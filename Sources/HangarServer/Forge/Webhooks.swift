@@ -66,7 +66,15 @@ struct Webhooks {
             // The gate hears of approvals, new commits and closings; a new push also cancels the
             // runs of the request's older commits.
             var gated: String?
-            if let request = delivery.request { gated = try await gate.heard(request, project: project) }
+            var unheard: String?
+            if let request = delivery.request {
+                if try await approvedByMember(request, forge: forge) {
+                    gated = try await gate.heard(request, project: project)
+                } else {
+                    unheard =
+                        "an approval by \(request.by?.login ?? "an unknown reviewer"), who is not a member of \(forge.repository), does not gate"
+                }
+            }
             if let event = delivery.event, event.kind == .pullRequest {
                 try await control.supersede(project: project, ref: event.ref, commit: event.commit)
             }
@@ -113,7 +121,7 @@ struct Webhooks {
                     return EditedResponse(status: .ok, response: Answer(result: "gated", runs: [], detail: gated))
                 }
                 metrics.webhook(forge: forgeName, result: "ignored")
-                let why = delivery.ignored ?? "no job's triggers ask for a \(event?.kind.rawValue ?? "") to \(event?.branch ?? "")"
+                let why = unheard ?? delivery.ignored ?? "no job's triggers ask for a \(event?.kind.rawValue ?? "") to \(event?.branch ?? "")"
                 return EditedResponse(status: .ok, response: Answer(result: "ignored", runs: [], detail: why))
             }
             let (id, window) = delivery.id(kind, header: header)

@@ -161,8 +161,9 @@ final class GateEngine: Service, Sendable {
                 if open.isEmpty { try await settle(testing, gated) }
                 for run in open { await cancel(run.run) }
             }
+            // A change that does not apply fails, which may restart others: the next pass goes on.
             for item in queue.items where item.state == .testing && attempts[GateAttempt(item)] == nil {
-                try await start(item, in: queue, gated)
+                guard try await start(item, in: queue, gated) else { return }
             }
             if let head = queue.items.first, head.state == .merging { try await merge(head, gated) }
         } catch {
@@ -181,8 +182,9 @@ final class GateEngine: Service, Sendable {
     }
 
     /// Makes `item`'s speculative merge and queues its gate jobs on it; a change that does not apply
-    /// fails its testing with git's words.
-    private func start(_ item: GateQueue.Item, in queue: GateQueue, _ gated: Gated) async throws {
+    /// fails its testing with git's words. False when the queue changed instead (the change did not
+    /// apply, or its jobs cannot be queued).
+    private func start(_ item: GateQueue.Item, in queue: GateQueue, _ gated: Gated) async throws -> Bool {
         let changes = (item.base + [item.change]).compactMap { name in queue.items.first { $0.change == name } }.compactMap(gated.gitChange)
         let merged: String
         do {
@@ -190,7 +192,7 @@ final class GateEngine: Service, Sendable {
         } catch {
             guard error.code == .sourceConflict else { throw error }
             _ = try await apply(.failed(item.change, attempt: item.attempt, reason: "\(error.message); \(error.hint ?? "")"), gated)
-            return
+            return false
         }
         let parameters = [
             "HANGAR_COMMIT": merged, "HANGAR_REF": "refs/hangar/gate/\(merged)", "HANGAR_BRANCH": gated.source.branch,
@@ -208,7 +210,7 @@ final class GateEngine: Service, Sendable {
             }
         } catch {
             _ = try await apply(.failed(item.change, attempt: item.attempt, reason: "its jobs cannot be queued: \(error)"), gated)
-            return
+            return false
         }
         let queued = try await control.store.queueGateRuns(
             project: gated.name,
@@ -216,15 +218,22 @@ final class GateEngine: Service, Sendable {
             change: item.change,
             attempt: item.attempt,
             commit: merged,
+            recipe: GateRecipe(changes: changes, method: gated.pipeline.merge ?? .merge).json,
             runs: runs
         )
         if let queued { control.queued(queued) }
+        return true
     }
 
     /// Asks the forge to merge the head; a refusal takes it out of the queue, and so does a forge
     /// that did not answer `mergeTries` times.
     private func merge(_ head: GateQueue.Item, _ gated: Gated) async throws {
-        guard let number = gated.number(of: head.change), let client = gated.client(environment, logger) else { return }
+        guard let number = gated.number(of: head.change) else { return }
+        guard let client = gated.client(environment, logger) else {
+            let variable = gated.forge.tokenVariable ?? "token-env"
+            _ = try await apply(.mergeRefused(head.change, reason: "the server has no API token to merge with (\(variable) is not set)"), gated)
+            return
+        }
         switch await client.merge(number, commit: head.commit, method: gated.pipeline.merge ?? .merge) {
         case .merged:
             unanswered.withLock { $0[head.change] = nil }

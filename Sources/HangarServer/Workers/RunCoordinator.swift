@@ -166,6 +166,7 @@ struct RunCoordinator: Sendable {
     /// Run `run`'s project at its commit, its job, and the parameters its tasks get (defaults filled
     /// in, with `HANGAR_RUN_ID` and `HANGAR_ATTEMPT`).
     func resolve(_ run: StoredRun) async throws -> (workspace: Workspace, job: JobSpec, parameters: [String: String]) {
+        try await remakeGateMerge(of: run)
         let workspace = try await catalog.workspace(
             for: run.project,
             commit: run.parameters["HANGAR_COMMIT"],
@@ -177,6 +178,22 @@ struct RunCoordinator: Sendable {
             $1
         }
         return (workspace, job, parameters)
+    }
+
+    /// A gate run's merge exists only in the clone of the replica that made it: here it is made again
+    /// from its recipe when this replica's clone lacks it.
+    private func remakeGateMerge(of run: StoredRun) async throws {
+        guard let ref = run.parameters["HANGAR_REF"], ref.hasPrefix("refs/hangar/gate/"), let commit = run.parameters["HANGAR_COMMIT"],
+            let source = catalog.entry(run.project)?.source, await !source.has(commit),
+            let text = try await store.gateRecipe(commit: commit)
+        else { return }
+        let recipe: GateRecipe
+        do {
+            recipe = try JSONDecoder().decode(GateRecipe.self, from: Data(text.utf8))
+        } catch {
+            throw HangarError(.storeState, "the recipe of the gate's merge \(commit) is not readable: \(error)")
+        }
+        try await source.remake(commit, from: recipe)
     }
 
     /// The machines `job` boots (none for a job of host tasks only), their images' `${NAME}` filled
