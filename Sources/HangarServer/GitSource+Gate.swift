@@ -16,6 +16,8 @@ struct GateChange: Sendable, Equatable, Codable {
 struct GateRecipe: Codable, Equatable {
     var changes: [GateChange]
     var method: PipelineSpec.MergeMethod
+    /// The branch's commit the changes went onto (the branch moves on as the gate merges).
+    var base: String
 
     var json: String { String(decoding: (try? JSONEncoder().encode(self)) ?? Data(), as: UTF8.self) }
 }
@@ -25,7 +27,7 @@ extension GitSource {
     /// clone has it; an error when the same changes no longer make the same commit.
     func remake(_ commit: String, from recipe: GateRecipe) async throws(HangarError) {
         guard await !has(commit) else { return }
-        let made = try await speculativeMerge(recipe.changes, method: recipe.method)
+        let made = try await speculativeMerge(recipe.changes, method: recipe.method, onto: recipe.base).commit
         guard made == commit else {
             throw HangarError(.sourceGit, "the gate's merge \(commit) could not be made again here (the same changes made \(made))")
         }
@@ -39,16 +41,22 @@ extension GitSource {
     ///
     /// The merge is the same commit wherever it is made (Hangar's name and a fixed date on what it
     /// commits), so another replica whose clone lacks it makes it again for a run it hands out.
-    func speculativeMerge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
+    /// `base`: the commit to start from instead of the branch's head (making a merge again).
+    func speculativeMerge(
+        _ changes: [GateChange],
+        method: PipelineSpec.MergeMethod,
+        onto base: String? = nil
+    ) async throws(HangarError) -> (commit: String, recipe: GateRecipe) {
         try await exclusively { () throws(HangarError) in
             try await git(["-C", clone, "fetch", "--quiet", "origin"])
-            return try await merge(changes, method: method)
+            let start = try await git(["-C", clone, "rev-parse", base ?? "origin/\(branch)"]).trimmingCharacters(in: .whitespacesAndNewlines)
+            return (try await merge(changes, method: method, onto: start), GateRecipe(changes: changes, method: method, base: start))
         }
     }
 
-    private func merge(_ changes: [GateChange], method: PipelineSpec.MergeMethod) async throws(HangarError) -> String {
+    private func merge(_ changes: [GateChange], method: PipelineSpec.MergeMethod, onto start: String) async throws(HangarError) -> String {
         let scratch = "\(clone).gate-\(UUID().uuidString.prefix(8))"
-        try await git(["-C", clone, "worktree", "add", "--quiet", "--detach", scratch, "origin/\(branch)"])
+        try await git(["-C", clone, "worktree", "add", "--quiet", "--detach", scratch, start])
         do {
             for (index, change) in changes.enumerated() {
                 try await apply(change, onto: changes[..<index].map(\.name), method: method, in: scratch)

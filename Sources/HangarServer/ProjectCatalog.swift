@@ -67,14 +67,19 @@ public final class ProjectCatalog: Sendable {
     /// The workspace run `run` uses: the project's own, or for a git project its hangar.yml at the
     /// run's commit (fetched by `ref` when the clone lacks it: a pull request's head), checked out into `folder`.
     func workspace(for project: String, commit: String?, ref: String? = nil, folder: String) async throws(HangarError) -> Workspace {
-        // A git project not fetched yet (a server just started, a source.yml just added) is fetched now.
-        if let entry = entry(project), entry.source != nil, entry.workspace == nil, entry.fetched == nil { await reload() }
-        guard let entry = entry(project), let workspace = entry.workspace else {
+        guard let entry = await fetched(project), let workspace = entry.workspace else {
             throw HangarError(.projectNotLoaded, "project '\(project)' is not loaded" + (entry(project)?.error.map { ": \($0)" } ?? ""))
         }
         guard let source = entry.source, let commit = commit ?? entry.commit else { return workspace }
         try await source.checkout(commit, ref: ref, at: folder)
         return try load("\(folder)/hangar.yml")
+    }
+
+    /// Project `name`, a git project fetched now if it was not yet (a server just started, a
+    /// source.yml just added): a run handed out at once must find its clone.
+    func fetched(_ name: String) async -> Entry? {
+        if let entry = entry(name), entry.source != nil, entry.workspace == nil, entry.fetched == nil { await reload() }
+        return entry(name)
     }
 
     /// Reads a hangar.yml; the variables its forge names (token, webhook secret) are withheld from

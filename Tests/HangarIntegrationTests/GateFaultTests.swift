@@ -22,13 +22,10 @@ import Testing
     }
 
     @Test func aCoordinatorKilledWithFiveChangesInTheGateResumesTheSameQueue() async throws {
-        // The runs wait for this file, so no change merges before the kill however slow the machine.
-        let release = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-release-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: release) }
-        let world = try await GateStandIn(task: "while [ ! -e \(release) ]; do sleep 0.1; done")
+        // The runs wait for `release()`, so no change merges before the kill however slow the machine.
+        let world = try await GateStandIn()
         defer { world.stop() }
-        var heads: [String] = []
-        for number in 1...5 { heads.append(try await world.pullRequest(number, adding: "file\(number)")) }
+        let heads = try await world.pullRequests(5)
         let sandbox = try Sandbox("")
         defer { sandbox.remove() }
         try world.project(in: "\(sandbox.root)/projects")
@@ -51,12 +48,58 @@ import Testing
         try await waitForProject(server, token: token)
         let after = try await queue(server, token: token).map(\.change)
         #expect(after == before, "the restarted coordinator has the same queue")
-        FileManager.default.createFile(atPath: release, contents: nil)
+        world.release()
         try await eventually("every change merges: \((try? world.merges()) ?? [])", within: .seconds(150)) {
             try await queue(server, token: token).isEmpty
         }
         let calls = try world.calls().map { "\($0.method) \($0.path) \($0.text)" }
         #expect(try world.merges() == (1...5).map { "/api/v1/repos/team/app/pulls/\($0)/merge" }, "each merged once, in order: \(calls)")
         #expect(try await world.filesOnMain() == ["file1", "file2", "file3", "file4", "file5", "hangar.yml"])
+    }
+
+    /// Two replicas on PostgreSQL, each with its own state folder (its own clone): the one driving
+    /// the gate is killed; the other takes the lead, makes the speculative merges again in its own
+    /// clone for the runs it hands out, and merges every change once.
+    @Test func aReplicaTakesTheGateOverAndMakesTheMergesAgainInItsClone() async throws {
+        let world = try await GateStandIn()
+        defer { world.stop() }
+        let heads = try await world.pullRequests(3)
+        let sandbox = try Sandbox("")
+        defer { sandbox.remove() }
+        try world.project(in: "\(sandbox.root)/projects")
+        let database = try await TestPostgres.shared.newDatabase()
+        let token = try await sandbox.hangar(["token", "create", "--role", "operator", "--database", database]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        func replica(_ name: String) async throws -> Server {
+            let server = try await Server(
+                sandbox,
+                arguments: ["--database", database, "--name", name, "--lease", "3"],
+                environment: GateStandIn.environment.merging(["HANGAR_STATE_DIR": "\(sandbox.root)/state-\(name)"]) { $1 }
+            )
+            try await waitForProject(server, token: token)
+            return server
+        }
+        // The first replica alone takes the gate's lead and starts testing.
+        let first = try await replica("first")
+        defer { first.process.terminate() }
+        for (index, head) in heads.enumerated() {
+            let (body, headers) = world.delivery("pull_request_approved", action: "reviewed", number: index + 1, commit: head)
+            let answer = try await first.call("POST", "/hooks/gitea/app", token: token, body: body, headers: headers.map { "\($0):\($1)" })
+            #expect(answer.status == 200 && answer.body.contains("joined the gate"), "\(answer)")
+        }
+        try await eventually("the head is tested") { try await queue(first, token: token).first?.runs.isEmpty == false }
+        let second = try await replica("second")
+        defer { second.process.terminate() }
+        first.process.signal(SIGKILL)
+        _ = await first.process.wait()
+        world.release()
+        try await eventually("the second replica merges every change: \((try? world.merges()) ?? []) \(second.errors)", within: .seconds(150)) {
+            try await queue(second, token: token).isEmpty
+        }
+        let said = try world.calls().map { "\($0.method) \($0.path) \($0.text)" }.filter { !$0.contains("/statuses/") }
+        #expect(try world.merges() == (1...3).map { "/api/v1/repos/team/app/pulls/\($0)/merge" }, "\(said)")
+        #expect(try await world.filesOnMain() == ["file1", "file2", "file3", "hangar.yml"])
+        let log = (try? String(contentsOfFile: second.errors, encoding: .utf8)) ?? ""
+        #expect(log.contains("merged by the gate"), "the second replica merged: \(log.suffix(2000))")
     }
 }

@@ -94,10 +94,8 @@ import Testing
     /// A forge that answers 500 to every merge: asked three times, then the change leaves with a
     /// comment; a request closed while it is tested leaves and its runs are cancelled.
     @Test func aForgeThatNeverMergesAndAClosedRequestTakeTheirChangesOut() async throws {
-        // The runs wait for this file, so #2's are still going when it is closed however slow the machine.
-        let release = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-release-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: release) }
-        let world = try await GateStandIn(task: "while [ ! -e \(release) ]; do sleep 0.1; done")
+        // The runs wait for `release()`, so #2's are still going when it is closed however slow the machine.
+        let world = try await GateStandIn()
         defer { world.stop() }
         let first = try await world.pullRequest(1, adding: "one")
         let second = try await world.pullRequest(2, adding: "two")
@@ -114,7 +112,7 @@ import Testing
                 for run in runs { states.append(try await client.state(run.id)) }
                 return states.allSatisfy { $0 == .cancelled }
             }
-            FileManager.default.createFile(atPath: release, contents: nil)
+            world.release()
             try await eventually("the queue empties: \((try? world.merges()) ?? [])") { try await queues(client).first?.items.isEmpty == true }
         }
         #expect(try world.merges() == Array(repeating: "/api/v1/repos/team/app/pulls/1/merge", count: 3))

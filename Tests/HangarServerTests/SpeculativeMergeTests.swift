@@ -56,7 +56,7 @@ import Testing
     func theChangesAheadAndTheChangeAreAppliedOntoTheBranchAsTheGateWillMergeThem(method: PipelineSpec.MergeMethod) async throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let (source, changes) = try await repositories()
-        let commit = try await source.speculativeMerge([changes[0], changes[1]], method: method)
+        let commit = try await source.speculativeMerge([changes[0], changes[1]], method: method).commit
         let files = try await git(["ls-tree", "--name-only", commit], in: source.clone)
         #expect(files.split(separator: "\n") == ["README", "app.c", "lib.c"])
         let merges = try await git(["rev-list", "--merges", "--count", "origin/main..\(commit)"], in: source.clone)
@@ -78,16 +78,22 @@ import Testing
     func anotherCloneMakesTheSameMergeAgain(method: PipelineSpec.MergeMethod) async throws {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let (source, changes) = try await repositories()
-        let commit = try await source.speculativeMerge([changes[0], changes[1]], method: method)
+        let (commit, recipe) = try await source.speculativeMerge([changes[0], changes[1]], method: method)
+        // The branch moves on meanwhile (the gate merged something): the merge is made on its old head.
+        try await git(["checkout", "-q", "main"], in: work)
+        try "moved on\n".write(toFile: "\(work)/NEWS", atomically: true, encoding: .utf8)
+        try await git(["add", "NEWS"], in: work)
+        try await git(["commit", "-q", "-m", "news"], in: work)
+        try await git(["push", "-q", "origin", "main"], in: work)
         let other = GitSource(url: source.url, branch: "main", clone: "\(root)/other")
         _ = try await other.update()
         #expect(await !other.has(commit), "made in the first clone only")
-        try await other.remake(commit, from: GateRecipe(changes: [changes[0], changes[1]], method: method))
+        try await other.remake(commit, from: recipe)
         #expect(await other.has(commit))
         let checkout = "\(root)/run"
         try await other.checkout(commit, ref: "refs/hangar/gate/\(commit)", at: checkout)
         #expect(try String(contentsOfFile: "\(checkout)/lib.c", encoding: .utf8) == "int lib;\n")
-        let differently = GateRecipe(changes: [changes[1], changes[0]], method: method)
+        let differently = GateRecipe(changes: [changes[1], changes[0]], method: method, base: recipe.base)
         let third = GitSource(url: source.url, branch: "main", clone: "\(root)/third")
         _ = try await third.update()
         let refused = await failure { try await third.remake(commit, from: differently) }
@@ -106,7 +112,7 @@ import Testing
         }
         #expect(try await git(["worktree", "list", "--porcelain"], in: source.clone).components(separatedBy: "worktree ").count == 2)
         #expect(try await git(["status", "--porcelain"], in: source.clone).isEmpty)
-        let alone = try await source.speculativeMerge([changes[2]], method: .rebase)
+        let alone = try await source.speculativeMerge([changes[2]], method: .rebase).commit
         #expect(try await git(["show", "\(alone):app.c"], in: source.clone) == "int main() { return 3; }")
     }
 }

@@ -30,9 +30,10 @@ public final class GateStandIn: Sendable {
     }
 
     /// Makes the repositories and starts the forge; `main` gets a hangar.yml whose job `test` runs
-    /// `task` on the host, in the gate and (with `check`) on each new head of a pull request. The
-    /// forge's only member is `alice`. Stop it with `stop()`.
-    public init(task: String, check: Bool = false) async throws {
+    /// `task` on the host, in the gate and (with `check`) on each new head of a pull request — without
+    /// one, a task that waits for `release()`, so no run ends before the test says so however slow
+    /// the machine. The forge's only member is `alice`. Stop it with `stop()`.
+    public init(task given: String? = nil, check: Bool = false) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("hangar-gate-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: "\(root)/work", withIntermediateDirectories: true)
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().path + "/Fixtures"
@@ -43,6 +44,7 @@ public final class GateStandIn: Sendable {
             throw HangarError(.testGate, "the stand-in forge did not start: \(forge.output())")
         }
         url = "http://127.0.0.1:\(port)"
+        let task = given ?? "while [ ! -e \(root)/release ]; do sleep 0.1; done"
         try "alice\n".write(toFile: "\(root)/forge.jsonl.members", atomically: true, encoding: .utf8)
         try await git(["init", "-q", "--bare", "-b", "main", origin])
         try await git(["init", "-q", "-b", "main", work])
@@ -69,6 +71,9 @@ public final class GateStandIn: Sendable {
         try "git: \(origin)\nbranch: main\n".write(toFile: "\(projects)/\(name)/source.yml", atomically: true, encoding: .utf8)
     }
 
+    /// Lets the runs of a stand-in made without a task end.
+    public func release() { FileManager.default.createFile(atPath: "\(root)/release", contents: nil) }
+
     public func stop() {
         forge.terminate()
         TestProcess.remove(root)
@@ -93,6 +98,13 @@ public final class GateStandIn: Sendable {
         try await git(["commit", "-q", "-m", "pr \(number)"], in: work)
         try await git(["push", "-q", "-f", "origin", "pr\(number):refs/pull/\(number)/head"], in: work)
         return try await git(["rev-parse", "HEAD"], in: work)
+    }
+
+    /// Pull requests 1 to `count`, each adding `fileN`; their head commits.
+    public func pullRequests(_ count: Int) async throws -> [String] {
+        var heads: [String] = []
+        for number in 1...count { heads.append(try await pullRequest(number, adding: "file\(number)")) }
+        return heads
     }
 
     /// Gitea's delivery `event` about pull request `number` at `commit`, opened by `author`, sent

@@ -187,8 +187,9 @@ final class GateEngine: Service, Sendable {
     private func start(_ item: GateQueue.Item, in queue: GateQueue, _ gated: Gated) async throws -> Bool {
         let changes = (item.base + [item.change]).compactMap { name in queue.items.first { $0.change == name } }.compactMap(gated.gitChange)
         let merged: String
+        let recipe: GateRecipe
         do {
-            merged = try await gated.source.speculativeMerge(changes, method: gated.pipeline.merge ?? .merge)
+            (merged, recipe) = try await gated.source.speculativeMerge(changes, method: gated.pipeline.merge ?? .merge)
         } catch {
             guard error.code == .sourceConflict else { throw error }
             _ = try await apply(.failed(item.change, attempt: item.attempt, reason: "\(error.message); \(error.hint ?? "")"), gated)
@@ -218,7 +219,7 @@ final class GateEngine: Service, Sendable {
             change: item.change,
             attempt: item.attempt,
             commit: merged,
-            recipe: GateRecipe(changes: changes, method: gated.pipeline.merge ?? .merge).json,
+            recipe: recipe.json,
             runs: runs
         )
         if let queued { control.queued(queued) }

@@ -184,7 +184,7 @@ struct RunCoordinator: Sendable {
     /// from its recipe when this replica's clone lacks it.
     private func remakeGateMerge(of run: StoredRun) async throws {
         guard let ref = run.parameters["HANGAR_REF"], ref.hasPrefix("refs/hangar/gate/"), let commit = run.parameters["HANGAR_COMMIT"],
-            let source = catalog.entry(run.project)?.source, await !source.has(commit),
+            let source = await catalog.fetched(run.project)?.source, await !source.has(commit),
             let text = try await store.gateRecipe(commit: commit)
         else { return }
         let recipe: GateRecipe
