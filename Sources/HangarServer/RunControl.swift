@@ -156,8 +156,12 @@ struct RunControl: Sendable {
     /// What a recheck says of the run it reruns: the known issues its failure matched, if any.
     static func knownIssues(_ matches: [SignatureMatch]) -> String {
         guard !matches.isEmpty else { return "" }
-        let named = matches.map { match in "\(match.kind.rawValue) '\(match.signature)'" + (match.issue.map { " (\($0))" } ?? "") }
-        return " (its failure matched \(named.joined(separator: ", ")))"
+        return " (its failure matched \(named(matches)))"
+    }
+
+    /// Signature matches as people read them: `infrastructure 'mirror-down' (#12), test 'flaky-dns'`.
+    static func named(_ matches: [SignatureMatch]) -> String {
+        matches.map { match in "\(match.kind.rawValue) '\(match.signature)'" + (match.issue.map { " (\($0))" } ?? "") }.joined(separator: ", ")
     }
 
     /// Cancels a queued run at once; a running one is asked to stop, wherever it runs (it still

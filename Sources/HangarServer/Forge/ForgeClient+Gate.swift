@@ -48,12 +48,8 @@ extension ForgeClient {
     /// A pull (merge) request as the forge answers `GET` of it: GitHub and Gitea say `head`, `base`,
     /// `merged` and `body`; GitLab `sha`, `source_branch`, `target_branch`, `state` and `description`.
     struct Request: Decodable {
-        struct Side: Decodable {
-            var ref: String
-            var sha: String
-        }
-        var head: Side?
-        var base: Side?
+        var head: WebhookPayload.Side?
+        var base: WebhookPayload.Side?
         var merged: Bool?
         var body: String?
         var sha: String?

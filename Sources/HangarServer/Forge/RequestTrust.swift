@@ -70,8 +70,7 @@ extension Webhooks {
         guard let last = failed.filter({ $0.parameters["HANGAR_REF"] == head.ref }).max(by: { $0.id < $1.id }) else { return "" }
         let matches = try await control.store.matches(run: last.id)
         guard !matches.isEmpty else { return " (its last failure, run #\(last.id), matched no known issue)" }
-        let named = matches.map { match in "\(match.kind.rawValue) '\(match.signature)'" + (match.issue.map { " (\($0))" } ?? "") }
-        return " (its last failure, run #\(last.id), matched \(named.joined(separator: ", ")))"
+        return " (its last failure, run #\(last.id), matched \(RunControl.named(matches)))"
     }
 
     func client(_ forge: ForgeSpec) -> ForgeClient {
